@@ -1,0 +1,36 @@
+"""Settings every service shares; each context subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Read from `NOVATREK_<SERVICE>_*`; the broker URL also falls back to `NOVATREK_NATS_URL`."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = "0.0.0.0"
+    port: int = 0
+    database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    nats_url: str = Field(default="nats://127.0.0.1:4222", validation_alias="NOVATREK_NATS_URL")
+    # The seed's connection pool: min 10 / max 40 / idle timeout 10 min.
+    db_pool_min: int = 10
+    db_pool_max: int = 40
+    db_pool_idle_timeout_s: int = 600
+    db_pool_timeout_s: float = 5.0
+    max_concurrent_rpcs: int = 1000
+    max_message_bytes: int = 4 * 1024 * 1024
+    shutdown_grace_s: float = 10.0
+    health_interval_s: float = 2.0
+    outbound_timeout_s: float = 3.0
+    # Signs page tokens so a token that was not ours is refused.
+    page_token_secret: SecretStr = SecretStr("novatrek-dev-page-token-secret")
+    log_level: str = "INFO"
+    access_log: bool = False
+
+
+def settings_for(cls: type[ServiceSettings], **overrides) -> ServiceSettings:
+    """Environment first, explicit overrides (tests, `novatrek up`) on top."""
+    return cls(**overrides)

@@ -1,0 +1,85 @@
+"""SQLAlchemy 2 async engine and the unit of work every handler writes through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from services.chassis.config import ServiceSettings
+from services.chassis.outbox import outbox_row
+
+
+def create_engine(settings: ServiceSettings) -> AsyncEngine:
+    # QueuePool keeps db_pool_min connections and grows to db_pool_max under load; connections
+    # are recycled after the idle timeout, and pre-ping hides a database restart from callers.
+    return create_async_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.db_pool_min,
+        max_overflow=max(0, settings.db_pool_max - settings.db_pool_min),
+        pool_recycle=settings.db_pool_idle_timeout_s,
+        pool_timeout=settings.db_pool_timeout_s,
+        pool_pre_ping=True,
+        connect_args={"timeout": 5, "command_timeout": 30, "server_settings": {"timezone": "UTC"}},
+    )
+
+
+class UnitOfWork:
+    """One transaction. Events published through it are outbox rows in the same transaction; the
+    relay is woken only after the commit. Subclasses bind their repositories in `bind`."""
+
+    def __init__(self, engine: AsyncEngine, outbox: sa.Table, source: str, relay=None) -> None:
+        self.engine, self.outbox, self.source, self.relay = engine, outbox, source, relay
+        self._events: list[dict] = []
+        self.conn: AsyncConnection
+
+    def bind(self, conn: AsyncConnection) -> None:
+        """Create the context's repositories on `conn`."""
+
+    def publish(self, event: Message, occurred: datetime) -> None:
+        self._events.append(outbox_row(event, self.source, occurred))
+
+    async def __aenter__(self):
+        self.conn = await self.engine.connect()
+        await self.conn.begin()
+        self._events = []
+        self.bind(self.conn)
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                if self._events:
+                    await self.conn.execute(sa.insert(self.outbox), self._events)
+                await self.conn.commit()
+            else:
+                await self.conn.rollback()
+        finally:
+            await self.conn.close()
+        if exc_type is None and self._events and self.relay is not None:
+            self.relay.kick()
+
+
+async def database_reachable(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        await conn.execute(sa.text("SELECT 1"))
+    return True
+
+
+def newest_first(query: sa.Select, created: sa.Column, ident: sa.Column, position: list | None, limit: int) -> sa.Select:
+    """Keyset page ordered by (created, id) descending; `position` is the last row of the previous
+    page as [created ISO string, id string]. Fetches limit + 1 rows to know whether more exist."""
+    if position is not None:
+        after_created, after_id = datetime.fromisoformat(position[0]), position[1]
+        query = query.where(sa.tuple_(created, ident) < sa.tuple_(sa.literal(after_created), sa.literal(after_id, ident.type)))
+    return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
+
+
+def page_of(rows: list, limit: int, position_of) -> tuple[list, list | None]:
+    """Splits the limit + 1 rows of `newest_first` into the page and the next page's position."""
+    if len(rows) <= limit:
+        return rows, None
+    page = rows[:limit]
+    return page, position_of(page[-1])

@@ -1,0 +1,90 @@
+"""Typed domain errors. Pure Python: the chassis interceptor maps them to gRPC status + details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+@dataclass
+class DomainError(Exception):
+    """Base of every error a handler raises on purpose. `reason` is UPPER_SNAKE (ErrorInfo)."""
+
+    message: str
+    reason: str = "DOMAIN_ERROR"
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class InvalidArgument(DomainError):
+    reason: str = "INVALID_ARGUMENT"
+    violations: list[FieldViolation] = field(default_factory=list)
+
+
+class NotFound(DomainError):
+    pass
+
+
+class AlreadyExists(DomainError):
+    pass
+
+
+class FailedPrecondition(DomainError):
+    pass
+
+
+class Aborted(DomainError):
+    """A concurrency conflict (stale revision, in-flight duplicate): re-read and retry."""
+
+
+@dataclass
+class Unavailable(DomainError):
+    """A dependency is down; the caller may retry after `retry_after_s`."""
+
+    reason: str = "DEPENDENCY_UNAVAILABLE"
+    retry_after_s: float = 1.0
+
+
+class DeadlineExceeded(DomainError):
+    pass
+
+
+class Unauthenticated(DomainError):
+    pass
+
+
+class PermissionDenied(DomainError):
+    pass
+
+
+@dataclass
+class ResourceExhausted(DomainError):
+    retry_after_s: float = 1.0
+
+
+class Violations:
+    """Collects every bad field of a request so the caller learns them all at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldViolation] = []
+
+    def add(self, field_path: str, description: str) -> None:
+        self.items.append(FieldViolation(field_path, description))
+
+    def check(self, ok: bool, field_path: str, description: str) -> bool:
+        if not ok:
+            self.add(field_path, description)
+        return ok
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            fields = ", ".join(v.field for v in self.items)
+            raise InvalidArgument(f"invalid request: {fields}", violations=list(self.items))

@@ -1,0 +1,106 @@
+"""Transactional outbox: events are rows written with the business change; a relay publishes them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from google.protobuf.message import Message
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.chassis.context import REQUEST_ID_HEADER, request_id_var
+from services.chassis.events import spec_of
+
+log = logging.getLogger("novatrek.outbox")
+
+
+def outbox_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "outbox", metadata,
+        sa.Column("id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("headers", JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text),
+        sa.Index("idx_outbox_created", "created_at"),
+    )
+
+
+def outbox_row(event: Message, source: str, occurred: datetime) -> dict:
+    """The row for one event; its id is the CloudEvents id and the JetStream Nats-Msg-Id."""
+    spec, event_id = spec_of(event), str(uuid.uuid4())
+    headers = {
+        "ce-specversion": "1.0", "ce-id": event_id, "ce-type": spec.ce_type, "ce-source": source,
+        "ce-time": occurred.isoformat(), "content-type": "application/protobuf",
+        "ce-dataschema": f"proto:{spec.full_name}", "Nats-Msg-Id": event_id,
+    }
+    if rid := request_id_var.get():
+        headers[REQUEST_ID_HEADER] = rid
+    return {"id": uuid.UUID(event_id), "subject": spec.subject, "payload": event.SerializeToString(), "headers": headers}
+
+
+class OutboxRelay:
+    """Publishes outbox rows in order, deletes them once JetStream acked; on failure backs off and
+    retries forever (a row is never dropped). `FOR UPDATE SKIP LOCKED` lets replicas share the work."""
+
+    def __init__(self, engine: AsyncEngine, table: sa.Table, broker, batch_size: int = 100,
+                 poll_interval_s: float = 1.0, max_backoff_s: float = 5.0) -> None:
+        self.engine, self.table, self.broker = engine, table, broker
+        self.batch_size, self.poll_interval_s, self.max_backoff_s = batch_size, poll_interval_s, max_backoff_s
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        """Called after a commit that wrote events, so they go out without waiting for the poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                while await self.drain_batch():
+                    pass
+                backoff = 0.1
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker or database down: keep the rows, try again later
+                log.warning("outbox relay stalled; backing off", extra={"error": repr(exc), "backoff_s": backoff})
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff_s)
+
+    async def drain_batch(self) -> int:
+        """Publishes up to one batch; returns how many went out. Raises after recording a failure."""
+        t = self.table
+        async with self.engine.begin() as conn:
+            query = sa.select(t.c.id, t.c.subject, t.c.payload, t.c.headers).order_by(t.c.created_at, t.c.id)
+            rows = (await conn.execute(query.limit(self.batch_size).with_for_update(skip_locked=True))).all()
+            published, failure = [], None
+            for row in rows:
+                try:
+                    await self.broker.publish(row.subject, row.payload, row.headers)
+                except Exception as exc:
+                    failure = (row.id, exc)
+                    break
+                published.append(row.id)
+            if published:
+                await conn.execute(sa.delete(t).where(t.c.id.in_(published)))
+            if failure:
+                values = {"attempts": t.c.attempts + 1, "last_error": repr(failure[1])[:500]}
+                await conn.execute(sa.update(t).where(t.c.id == failure[0]).values(**values))
+        if failure:
+            raise failure[1]
+        return len(published)
+
+    async def pending(self) -> int:
+        async with self.engine.connect() as conn:
+            return (await conn.execute(sa.select(sa.func.count()).select_from(self.table))).scalar_one()

@@ -1,0 +1,45 @@
+"""Opaque, signed keyset page tokens: a token we did not issue, or issued for other filters, is refused."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+from services.chassis.errors import Violations
+
+
+class PageTokens:
+    def __init__(self, secret: str) -> None:
+        self._key = secret.encode()
+
+    def _sign(self, body: bytes) -> bytes:
+        return hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+
+    def encode(self, position: list, filters: dict) -> str:
+        body = json.dumps({"p": position, "f": _fingerprint(filters)}, separators=(",", ":"), default=str).encode()
+        return base64.urlsafe_b64encode(self._sign(body) + body).decode().rstrip("=")
+
+    def decode(self, token: str, filters: dict, violations: Violations) -> list | None:
+        """The keyset position of a token, None for the first page; bad tokens become violations."""
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            mac, body = raw[:16], raw[16:]
+            if not hmac.compare_digest(mac, self._sign(body)):
+                raise ValueError("signature")
+            payload = json.loads(body)
+        except (ValueError, TypeError):
+            violations.add("page_token", "is not a page token issued by this service")
+            return None
+        if payload.get("f") != _fingerprint(filters):
+            violations.add("page_token", "was issued for different filters")
+            return None
+        return payload["p"]
+
+
+def _fingerprint(filters: dict) -> str:
+    canonical = json.dumps(filters, sort_keys=True, default=str).encode()
+    return hashlib.sha256(canonical).hexdigest()[:16]

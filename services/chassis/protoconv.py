@@ -1,0 +1,96 @@
+"""Conversions between google.type / well-known protobuf types and Python values."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from google.protobuf import timestamp_pb2
+from google.type import date_pb2, money_pb2
+
+from services.chassis.errors import Violations
+
+NANOS = Decimal(1_000_000_000)
+# ISO 4217 codes the platform sells in, with their minor units.
+CURRENCY_MINOR_UNITS = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CHF": 2, "JPY": 0, "NOK": 2, "SEK": 2, "DKK": 2}
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-CURRENCY_MINOR_UNITS[currency]), rounding=ROUND_HALF_EVEN)
+
+
+def money_to_proto(amount: Decimal, currency: str) -> money_pb2.Money:
+    units = int(amount)  # truncates toward zero, as Money wants units and nanos of the same sign
+    nanos = int((amount - units) * NANOS)
+    return money_pb2.Money(currency_code=currency, units=units, nanos=nanos)
+
+
+def money_from_proto(money: money_pb2.Money, field: str, violations: Violations) -> tuple[Decimal, str] | None:
+    ok = violations.check(money.currency_code in CURRENCY_MINOR_UNITS, f"{field}.currency_code", "unknown or unsupported ISO 4217 currency")
+    ok &= violations.check(abs(money.nanos) < 1_000_000_000, f"{field}.nanos", "must be within ±999,999,999")
+    ok &= violations.check(money.units * money.nanos >= 0, f"{field}.nanos", "units and nanos must have the same sign")
+    if not ok:
+        return None
+    return Decimal(money.units) + Decimal(money.nanos) / NANOS, money.currency_code
+
+
+def date_to_proto(value: date) -> date_pb2.Date:
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def date_from_proto(value: date_pb2.Date, field: str, violations: Violations, required: bool = True) -> date | None:
+    if value.year == value.month == value.day == 0:
+        if required:
+            violations.add(field, "is required")
+        return None
+    try:
+        return date(value.year, value.month, value.day)
+    except ValueError:
+        violations.add(field, "is not a valid calendar date")
+        return None
+
+
+def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(value.astimezone(UTC))
+    return ts
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_uuid(value: str, field: str, violations: Violations, required: bool = True) -> uuid.UUID | None:
+    if not value:
+        if required:
+            violations.add(field, "is required")
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        violations.add(field, "must be a UUID")
+        return None
+
+
+def page_size(value: int, violations: Violations, default: int = 25, maximum: int = 100) -> int:
+    violations.check(0 <= value <= maximum, "page_size", f"must be between 0 and {maximum}")
+    return value or default
+
+
+def mask_paths(mask, allowed: set[str], violations: Violations) -> set[str]:
+    """The paths of an update mask; unknown or immutable paths and an empty mask are violations."""
+    paths = set(mask.paths)
+    violations.check(bool(paths), "update_mask", "must name at least one field")
+    for path in sorted(paths - allowed):
+        violations.add("update_mask", f"unknown or immutable field {path!r}; updatable: {', '.join(sorted(allowed))}")
+    return paths & allowed
+
+
+def text(value: str, field: str, violations: Violations, max_len: int, required: bool = True) -> str:
+    value = value.strip()
+    if required and not value:
+        violations.add(field, "is required")
+    elif len(value) > max_len:
+        violations.add(field, f"must be at most {max_len} characters")
+    return value

@@ -1,0 +1,110 @@
+"""grpc.aio server bootstrap: interceptors, health, reflection, background tasks, graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.chassis.broker import Broker
+from services.chassis.config import ServiceSettings
+from services.chassis.db import database_reachable
+from services.chassis.health import HealthMonitor
+from services.chassis.interceptors import ServiceInterceptor
+
+log = logging.getLogger("novatrek.server")
+
+
+@dataclass
+class ServiceRuntime:
+    """Everything one service process runs. `main.py` of each context builds one."""
+
+    name: str
+    settings: ServiceSettings
+    service_names: list[str]
+    register: Callable[[grpc.aio.Server], None]
+    engine: AsyncEngine
+    broker: Broker | None = None
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    server: grpc.aio.Server | None = None
+    port: int = 0
+    health: HealthMonitor | None = None
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    def _build_server(self) -> grpc.aio.Server:
+        s = self.settings
+        server = grpc.aio.server(
+            interceptors=[ServiceInterceptor(access_log=s.access_log)],
+            maximum_concurrent_rpcs=s.max_concurrent_rpcs,
+            options=[
+                ("grpc.max_receive_message_length", s.max_message_bytes),
+                ("grpc.max_send_message_length", s.max_message_bytes),
+                ("grpc.so_reuseport", 0),  # a taken port is an error, not a silent second listener
+                ("grpc.keepalive_time_ms", 30_000),
+                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ],
+        )
+        self.register(server)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        checks = {"database": lambda: database_reachable(self.engine)}
+        if self.broker is not None:
+            checks["broker"] = self._broker_connected
+        self.health = HealthMonitor(health_servicer, self.service_names, checks, interval_s=s.health_interval_s)
+        names = [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
+        reflection.enable_server_reflection(names, server)
+        return server
+
+    async def _broker_connected(self) -> bool:
+        return self.broker.connected
+
+    async def start(self) -> int:
+        self.server = self._build_server()
+        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        if self.port == 0:
+            raise RuntimeError(f"{self.name}: cannot bind {self.settings.host}:{self.settings.port}")
+        await self.server.start()
+        await self.health.probe()
+        jobs = [self.health.run, *self.background]
+        if self.broker is not None:
+            jobs.insert(0, self._connect_broker)
+        self._tasks = [asyncio.create_task(job(), name=f"{self.name}:{getattr(job, '__qualname__', job)}") for job in jobs]
+        log.info("serving", extra={"service": self.name, "port": self.port})
+        return self.port
+
+    async def _connect_broker(self) -> None:
+        await self.broker.connect()
+        try:
+            await self.broker.ensure_streams()
+        except Exception as exc:  # the relay declares them on its first publish instead
+            log.warning("could not declare streams yet", extra={"error": repr(exc)})
+
+    async def stop(self) -> None:
+        """Stop accepting, let in-flight calls finish within the grace period, then release."""
+        if self.health is not None:
+            await self.health.shutting_down()
+        if self.server is not None:
+            await self.server.stop(self.settings.shutdown_grace_s)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.broker is not None:
+            await self.broker.close()
+        await self.engine.dispose()
+        log.info("stopped", extra={"service": self.name})
+
+    async def run_until_signal(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        await stop.wait()
+        await self.stop()

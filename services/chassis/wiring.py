@@ -1,0 +1,50 @@
+"""The adapters every context wires the same way: engine, broker, outbox relay, unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import grpc
+import sqlalchemy as sa
+from google.protobuf.descriptor import ServiceDescriptor
+
+from services.chassis.broker import Broker
+from services.chassis.config import ServiceSettings
+from services.chassis.db import UnitOfWork, create_engine
+from services.chassis.logging import configure_logging
+from services.chassis.outbox import OutboxRelay, outbox_table
+from services.chassis.pagination import PageTokens
+from services.chassis.server import ServiceRuntime
+
+
+@dataclass
+class Wiring:
+    name: str
+    settings: ServiceSettings
+    uow_cls: type[UnitOfWork]
+    metadata: sa.MetaData
+    publishes_events: bool = False
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        configure_logging(self.name, self.settings.log_level)
+        self.engine = create_engine(self.settings)
+        self.tokens = PageTokens(self.settings.page_token_secret.get_secret_value())
+        self.broker = Broker(self.settings.nats_url, self.name) if self.publishes_events else None
+        self.outbox = self.metadata.tables.get(f"{self.metadata.schema}.outbox")
+        self.relay = OutboxRelay(self.engine, self.outbox, self.broker) if self.broker else None
+        if self.relay:
+            self.background.append(self.relay.run)
+
+    def uow(self) -> UnitOfWork:
+        return self.uow_cls(self.engine, self.outbox, source=f"//novatrek.io/{self.name}", relay=self.relay)
+
+    def runtime(self, service: ServiceDescriptor, register: Callable[[grpc.aio.Server], None]) -> ServiceRuntime:
+        return ServiceRuntime(
+            name=self.name, settings=self.settings, service_names=[service.full_name], register=register,
+            engine=self.engine, broker=self.broker, background=self.background,
+        )
+
+
+__all__ = ["Wiring", "outbox_table"]
