@@ -5,6 +5,9 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from novatrek.catalog.v1 import catalog_pb2_grpc
+from services.catalog.config import CatalogSettings
+from services.catalog.main import build as build_catalog
 from services.cli.databases import prepare
 from services.guests.config import GuestSettings
 from services.guests.main import build as build_guests
@@ -33,3 +36,18 @@ async def guests_service(make_database):
 @pytest.fixture
 def guests_stub(guests_service):
     return guests_pb2_grpc.GuestServiceStub(guests_service[1])
+
+
+@pytest.fixture(scope="session")
+async def catalog_service(make_database):
+    url = await make_database("catalog")
+    await prepare("trip-catalog", url)
+    runtime, channel, port = await start(build_catalog, CatalogSettings(database_url=url, **FAST))
+    yield runtime, channel, port
+    await channel.close()
+    await runtime.stop()
+
+
+@pytest.fixture
+def catalog_stub(catalog_service):
+    return catalog_pb2_grpc.CatalogServiceStub(catalog_service[1])

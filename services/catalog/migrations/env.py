@@ -1,0 +1,4 @@
+from services.catalog.db import metadata
+from services.chassis.migrations import run_env
+
+run_env(metadata)

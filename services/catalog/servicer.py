@@ -1,0 +1,131 @@
+"""CatalogService: proto -> command -> handler -> proto. No SQL, no business rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from novatrek.catalog.v1 import catalog_pb2 as pb
+from novatrek.catalog.v1 import catalog_pb2_grpc
+from services.catalog import handlers
+from services.catalog.domain import DESCRIPTION_MAX, MAX_CAPACITY, MAX_PRICE, NAME_MAX, Departure, Trip
+from services.chassis.errors import Violations
+from services.chassis.pagination import PageTokens
+from services.chassis.protoconv import (
+    CURRENCY_MINOR_UNITS, date_from_proto, date_to_proto, money_from_proto, money_to_proto, page_size, parse_uuid, quantize,
+    text, timestamp, utcnow,
+)
+
+
+def trip_to_pb(t: Trip) -> pb.Trip:
+    return pb.Trip(
+        trip_id=str(t.trip_id), name=t.name, description=t.description, price_per_person=money_to_proto(t.price_per_person, t.currency),
+        active=t.active, create_time=timestamp(t.created_at),
+    )
+
+
+def departure_to_pb(d: Departure) -> pb.Departure:
+    return pb.Departure(
+        departure_id=str(d.departure_id), trip_id=str(d.trip_id), departure_date=date_to_proto(d.departure_date),
+        capacity=d.capacity, seats_held=d.seats_held, seats_available=d.seats_available,
+    )
+
+
+def _price(trip: pb.Trip, v: Violations) -> tuple[Decimal, str] | None:
+    field = "trip.price_per_person"
+    if not v.check(trip.HasField("price_per_person"), field, "is required"):
+        return None
+    price = money_from_proto(trip.price_per_person, field, v)
+    if price is None:
+        return None
+    amount, currency = price
+    ok = v.check(Decimal(0) <= amount < MAX_PRICE, field, f"must be at least 0 and below {MAX_PRICE:f}")
+    ok &= v.check(quantize(amount, currency) == amount, field, f"{currency} allows {CURRENCY_MINOR_UNITS[currency]} decimals")
+    return price if ok else None
+
+
+def _slot(message, v: Violations, prefix: str = "") -> handlers.Slot:
+    """The (trip_id, departure_date) pair that names a departure; `prefix` is the message's field path."""
+    trip_id = parse_uuid(message.trip_id, f"{prefix}trip_id", v)
+    return handlers.Slot(trip_id, date_from_proto(message.departure_date, f"{prefix}departure_date", v))
+
+
+def _seats(value: int, v: Violations) -> int:
+    v.check(value >= 1, "seats", "must be at least 1")
+    return value
+
+
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, uow_factory, page_tokens: PageTokens) -> None:
+        self.uow_factory, self.tokens = uow_factory, page_tokens
+
+    async def CreateTrip(self, request, context):
+        v = Violations()
+        name = text(request.trip.name, "trip.name", v, NAME_MAX)
+        description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, required=False)
+        price = _price(request.trip, v)
+        v.raise_if_any()
+        trip = await handlers.create_trip(handlers.CreateTrip(name, *price, description), self.uow_factory)
+        return pb.CreateTripResponse(trip=trip_to_pb(trip))
+
+    async def GetTrip(self, request, context):
+        v = Violations()
+        trip_id = parse_uuid(request.trip_id, "trip_id", v)
+        v.raise_if_any()
+        return pb.GetTripResponse(trip=trip_to_pb(await handlers.get_trip(trip_id, self.uow_factory)))
+
+    async def ListTrips(self, request, context):
+        v = Violations()
+        limit = page_size(request.page_size, v)
+        position = self.tokens.decode(request.page_token, {}, v)
+        v.raise_if_any()
+        found, next_position = await handlers.list_trips(position, limit, self.uow_factory)
+        token = self.tokens.encode(next_position, {}) if next_position else ""
+        return pb.ListTripsResponse(trips=[trip_to_pb(t) for t in found], next_page_token=token)
+
+    async def CreateDeparture(self, request, context):
+        v, d = Violations(), request.departure
+        slot = _slot(d, v, "departure.")
+        v.check(slot.departure_date is None or slot.departure_date >= utcnow().date(), "departure.departure_date", "must not be in the past")
+        v.check(1 <= d.capacity <= MAX_CAPACITY, "departure.capacity", f"must be between 1 and {MAX_CAPACITY}")
+        v.raise_if_any()
+        departure = await handlers.create_departure(slot, d.capacity, self.uow_factory)
+        return pb.CreateDepartureResponse(departure=departure_to_pb(departure))
+
+    async def ListDepartures(self, request, context):
+        v = Violations()
+        trip_id = parse_uuid(request.trip_id, "trip_id", v)
+        start = date_from_proto(request.start_date, "start_date", v, required=False)
+        end = date_from_proto(request.end_date, "end_date", v, required=False)
+        v.check(start is None or end is None or start <= end, "start_date", "must not be after end_date")
+        v.raise_if_any()
+        found = await handlers.list_departures(trip_id, start, end, self.uow_factory)
+        return pb.ListDeparturesResponse(departures=[departure_to_pb(d) for d in found])
+
+    async def CheckAvailability(self, request, context):
+        v = Violations()
+        slot, seats = _slot(request, v), _seats(request.seats, v)
+        v.raise_if_any()
+        answer = await handlers.check_availability(slot, seats, self.uow_factory)
+        price = money_to_proto(answer.trip.price_per_person, answer.trip.currency)
+        return pb.CheckAvailabilityResponse(
+            available=answer.available, seats_available=answer.departure.seats_available, price_per_person=price,
+            departure_id=str(answer.departure.departure_id),
+        )
+
+    async def HoldSeats(self, request, context):
+        v = Violations()
+        slot, seats = _slot(request, v), _seats(request.seats, v)
+        reservation_id = parse_uuid(request.reservation_id, "reservation_id", v)
+        v.raise_if_any()
+        held = await handlers.hold_seats(slot, reservation_id, seats, self.uow_factory)
+        return pb.HoldSeatsResponse(
+            departure_id=str(held.departure.departure_id), seats_held_for_reservation=held.seats,
+            seats_available=held.departure.seats_available, price_per_person=money_to_proto(held.trip.price_per_person, held.trip.currency),
+        )
+
+    async def ReleaseSeats(self, request, context):
+        v = Violations()
+        slot, reservation_id = _slot(request, v), parse_uuid(request.reservation_id, "reservation_id", v)
+        v.raise_if_any()
+        released = await handlers.release_seats(slot, reservation_id, self.uow_factory)
+        return pb.ReleaseSeatsResponse(seats_released=released.seats, seats_available=released.departure.seats_available)
