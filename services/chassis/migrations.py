@@ -46,3 +46,12 @@ def alembic_config(service_package: str, database_url: str) -> Config:
 def upgrade(service_package: str, database_url: str, revision: str = "head") -> None:
     """Blocking (Alembic runs its own event loop): call via asyncio.to_thread from async code."""
     command.upgrade(alembic_config(service_package, database_url), revision)
+
+
+def create_outbox(schema: str) -> None:
+    """The chassis outbox table (services/chassis/outbox.py), for a service's first migration."""
+    from alembic import op
+
+    from services.chassis.outbox import outbox_table
+
+    outbox_table(sa.MetaData(schema=schema)).create(op.get_bind())

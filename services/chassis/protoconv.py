@@ -26,13 +26,18 @@ def money_to_proto(amount: Decimal, currency: str) -> money_pb2.Money:
     return money_pb2.Money(currency_code=currency, units=units, nanos=nanos)
 
 
+def decimal_of(money: money_pb2.Money) -> Decimal:
+    """The exact value of a Money we trust (from our own services)."""
+    return Decimal(money.units) + Decimal(money.nanos) / NANOS
+
+
 def money_from_proto(money: money_pb2.Money, field: str, violations: Violations) -> tuple[Decimal, str] | None:
     ok = violations.check(money.currency_code in CURRENCY_MINOR_UNITS, f"{field}.currency_code", "unknown or unsupported ISO 4217 currency")
     ok &= violations.check(abs(money.nanos) < 1_000_000_000, f"{field}.nanos", "must be within ±999,999,999")
     ok &= violations.check(money.units * money.nanos >= 0, f"{field}.nanos", "units and nanos must have the same sign")
     if not ok:
         return None
-    return Decimal(money.units) + Decimal(money.nanos) / NANOS, money.currency_code
+    return decimal_of(money), money.currency_code
 
 
 def date_to_proto(value: date) -> date_pb2.Date:

@@ -33,6 +33,8 @@ class ServiceRuntime:
     engine: AsyncEngine
     broker: Broker | None = None
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Released last, after in-flight calls finished (outbound channels, clients).
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     server: grpc.aio.Server | None = None
     port: int = 0
     health: HealthMonitor | None = None
@@ -95,6 +97,8 @@ class ServiceRuntime:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for close in self.closers:
+            await close()
         if self.broker is not None:
             await self.broker.close()
         await self.engine.dispose()

@@ -1,53 +1,94 @@
-"""In-process services on port 0, called through generated stubs."""
+"""In-process services on port 0 (real PostgreSQL, real NATS), called through generated stubs."""
 
 from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from novatrek.catalog.v1 import catalog_pb2_grpc
+from novatrek.guests.v1 import guests_pb2_grpc
+from novatrek.reservations.v1 import reservations_pb2_grpc
 from services.catalog.config import CatalogSettings
 from services.catalog.main import build as build_catalog
 from services.cli.databases import prepare
 from services.guests.config import GuestSettings
 from services.guests.main import build as build_guests
-from novatrek.guests.v1 import guests_pb2_grpc
+from services.reservations.config import ReservationSettings
+from services.reservations.main import build as build_reservations
 
 FAST = {"port": 0, "host": "127.0.0.1", "db_pool_min": 2, "db_pool_max": 10, "health_interval_s": 0.5}
 
 
-async def start(build, settings):
-    runtime = build(settings)
-    port = await runtime.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    return runtime, channel, port
+class Running:
+    """A started service: its runtime, a channel to it, and its database URL."""
+
+    def __init__(self, runtime, port: int, database_url: str) -> None:
+        self.runtime, self.port, self.database_url = runtime, port, database_url
+        self.address = f"127.0.0.1:{port}"
+        self.channel = grpc.aio.insecure_channel(self.address)
+
+    async def stop(self) -> None:
+        await self.channel.close()
+        await self.runtime.stop()
+
+
+async def serve(build, settings_cls, database_url: str, **overrides) -> Running:
+    runtime = build(settings_cls(database_url=database_url, **{**FAST, **overrides}))
+    return Running(runtime, await runtime.start(), database_url)
+
+
+async def fresh_database(make_database, service: str, name: str) -> str:
+    url = await make_database(name)
+    await prepare(service, url)
+    return url
 
 
 @pytest.fixture(scope="session")
 async def guests_service(make_database):
-    url = await make_database("guests")
-    await prepare("guest-profiles", url)
-    runtime, channel, port = await start(build_guests, GuestSettings(database_url=url, **FAST))
-    yield runtime, channel, port
-    await channel.close()
-    await runtime.stop()
-
-
-@pytest.fixture
-def guests_stub(guests_service):
-    return guests_pb2_grpc.GuestServiceStub(guests_service[1])
+    running = await serve(build_guests, GuestSettings, await fresh_database(make_database, "guest-profiles", "guests"))
+    yield running
+    await running.stop()
 
 
 @pytest.fixture(scope="session")
 async def catalog_service(make_database):
-    url = await make_database("catalog")
-    await prepare("trip-catalog", url)
-    runtime, channel, port = await start(build_catalog, CatalogSettings(database_url=url, **FAST))
-    yield runtime, channel, port
-    await channel.close()
-    await runtime.stop()
+    running = await serve(build_catalog, CatalogSettings, await fresh_database(make_database, "trip-catalog", "catalog"))
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
+async def reservations_database(make_database):
+    return await fresh_database(make_database, "reservations", "reservations")
+
+
+@pytest.fixture(scope="session")
+async def reservations_service(reservations_database, guests_service, catalog_service, nats_url):
+    running = await serve(build_reservations, ReservationSettings, reservations_database, nats_url=nats_url,
+                          guests_addr=guests_service.address, catalog_addr=catalog_service.address)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
+async def reservations_db(reservations_database):
+    """Direct read access, for invariants checked in the database."""
+    engine = create_async_engine(reservations_database)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def guests_stub(guests_service):
+    return guests_pb2_grpc.GuestServiceStub(guests_service.channel)
 
 
 @pytest.fixture
 def catalog_stub(catalog_service):
-    return catalog_pb2_grpc.CatalogServiceStub(catalog_service[1])
+    return catalog_pb2_grpc.CatalogServiceStub(catalog_service.channel)
+
+
+@pytest.fixture
+def reservations_stub(reservations_service):
+    return reservations_pb2_grpc.ReservationServiceStub(reservations_service.channel)

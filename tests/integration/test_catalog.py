@@ -209,7 +209,7 @@ async def test_inactive_trip_takes_no_holds_but_releases(catalog_stub, catalog_s
     d = await new_departure(catalog_stub)
     reservation = str(uuid.uuid4())
     await catalog_stub.HoldSeats(hold(d, 2, reservation))
-    async with catalog_service[0].engine.begin() as conn:  # no RPC deactivates a trip yet
+    async with catalog_service.runtime.engine.begin() as conn:  # no RPC deactivates a trip yet
         await conn.execute(sa.text("UPDATE catalog.trips SET active = false WHERE trip_id = :id"), {"id": d.trip_id})
     failure = await fails(catalog_stub.HoldSeats(hold(d, 3, reservation)))
     assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "TRIP_INACTIVE")

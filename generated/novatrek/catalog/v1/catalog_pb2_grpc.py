@@ -96,7 +96,7 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListTrips(self, request, context):
-        """Pages through trips, by name.
+        """Pages through trips, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -38,7 +38,7 @@ class CatalogServiceStub:
     GetTrip: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetTripRequest, _catalog_pb2.GetTripResponse]
     """Returns one trip."""
     ListTrips: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListTripsRequest, _catalog_pb2.ListTripsResponse]
-    """Pages through trips, by name."""
+    """Pages through trips, newest first."""
     CreateDeparture: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CreateDepartureRequest, _catalog_pb2.CreateDepartureResponse]
     """Schedules a departure of a trip on a date with a capacity."""
     ListDepartures: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListDeparturesRequest, _catalog_pb2.ListDeparturesResponse]
@@ -65,7 +65,7 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     GetTrip: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetTripRequest, _catalog_pb2.GetTripResponse]  # type: ignore[assignment]
     """Returns one trip."""
     ListTrips: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListTripsRequest, _catalog_pb2.ListTripsResponse]  # type: ignore[assignment]
-    """Pages through trips, by name."""
+    """Pages through trips, newest first."""
     CreateDeparture: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CreateDepartureRequest, _catalog_pb2.CreateDepartureResponse]  # type: ignore[assignment]
     """Schedules a departure of a trip on a date with a capacity."""
     ListDepartures: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListDeparturesRequest, _catalog_pb2.ListDeparturesResponse]  # type: ignore[assignment]
@@ -107,7 +107,7 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _catalog_pb2.ListTripsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_catalog_pb2.ListTripsResponse, _abc.Awaitable[_catalog_pb2.ListTripsResponse]]:
-        """Pages through trips, by name."""
+        """Pages through trips, newest first."""
 
     @_abc_1.abstractmethod
     def CreateDeparture(

@@ -1,0 +1,40 @@
+"""Typed async client of trip-catalog."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from novatrek.catalog.v1 import catalog_pb2 as pb
+from novatrek.catalog.v1 import catalog_pb2_grpc
+
+from clients.channel import call, open_channel
+from services.chassis.protoconv import date_to_proto
+
+SERVICE = pb.DESCRIPTOR.services_by_name["CatalogService"].full_name
+# HoldSeats and ReleaseSeats are idempotent per reservation id, so they may be retried too.
+IDEMPOTENT = ["GetTrip", "ListTrips", "ListDepartures", "CheckAvailability", "HoldSeats", "ReleaseSeats"]
+
+
+class CatalogClient:
+    def __init__(self, target: str, timeout_s: float = 2.0) -> None:
+        self.channel = open_channel(target, {SERVICE: IDEMPOTENT})
+        self.stub = catalog_pb2_grpc.CatalogServiceStub(self.channel)
+        self.timeout_s = timeout_s
+
+    async def _call(self, method, request):
+        return await call(method, request, "trip-catalog", self.timeout_s)
+
+    async def check_availability(self, trip_id: str, day: date, seats: int) -> pb.CheckAvailabilityResponse:
+        request = pb.CheckAvailabilityRequest(trip_id=trip_id, departure_date=date_to_proto(day), seats=seats)
+        return await self._call(self.stub.CheckAvailability, request)
+
+    async def hold_seats(self, trip_id: str, day: date, reservation_id: str, seats: int) -> pb.HoldSeatsResponse:
+        request = pb.HoldSeatsRequest(trip_id=trip_id, departure_date=date_to_proto(day), reservation_id=reservation_id, seats=seats)
+        return await self._call(self.stub.HoldSeats, request)
+
+    async def release_seats(self, trip_id: str, day: date, reservation_id: str) -> pb.ReleaseSeatsResponse:
+        request = pb.ReleaseSeatsRequest(trip_id=trip_id, departure_date=date_to_proto(day), reservation_id=reservation_id)
+        return await self._call(self.stub.ReleaseSeats, request)
+
+    async def close(self) -> None:
+        await self.channel.close()

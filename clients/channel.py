@@ -1,0 +1,72 @@
+"""Channels and calls shared by every typed client: deadlines, retries, request-id propagation."""
+
+from __future__ import annotations
+
+import json
+
+import grpc
+
+from services.chassis import errors
+from services.chassis.context import outbound_metadata, outbound_timeout
+
+# Retried by the channel only for methods that are idempotent (reads, and writes keyed by an id).
+RETRY_POLICY = {
+    "maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "0.5s",
+    "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"],
+}
+
+
+def open_channel(target: str, idempotent: dict[str, list[str]]) -> grpc.aio.Channel:
+    """`idempotent`: full service name -> method names the channel may retry on UNAVAILABLE."""
+    names = [{"service": service, "method": m} for service, methods in idempotent.items() for m in methods]
+    config = {"methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}]} if names else {}
+    return grpc.aio.insecure_channel(target, options=[
+        ("grpc.enable_retries", 1),
+        ("grpc.service_config", json.dumps(config)),
+        ("grpc.keepalive_time_ms", 30_000),
+        ("grpc.lb_policy_name", "round_robin"),
+    ])
+
+
+_PASSED_THROUGH = {
+    grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
+    grpc.StatusCode.NOT_FOUND: errors.NotFound,
+    grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
+    grpc.StatusCode.FAILED_PRECONDITION: errors.FailedPrecondition,
+    grpc.StatusCode.ABORTED: errors.Aborted,
+    grpc.StatusCode.PERMISSION_DENIED: errors.PermissionDenied,
+    grpc.StatusCode.UNAUTHENTICATED: errors.Unauthenticated,
+}
+
+
+def _error_info(err: grpc.aio.AioRpcError) -> tuple[str, dict[str, str]]:
+    from google.rpc import error_details_pb2, status_pb2
+
+    for key, value in err.trailing_metadata() or ():
+        if key == "grpc-status-details-bin":
+            for detail in status_pb2.Status.FromString(value).details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    return info.reason, dict(info.metadata)
+    return err.code().name, {}
+
+
+def remote_error(err: grpc.aio.AioRpcError, dependency: str) -> errors.DomainError:
+    """A downstream failure as our own domain error: business outcomes keep their code and reason;
+    anything else (down, slow, broken) means the dependency is unavailable to us."""
+    reason, metadata = _error_info(err)
+    cls = _PASSED_THROUGH.get(err.code())
+    if cls is not None:
+        return cls(err.details() or reason, reason=reason, metadata=metadata)
+    return errors.Unavailable(f"{dependency} is unavailable ({err.code().name})", metadata={"dependency": dependency})
+
+
+async def call(method, request, dependency: str, timeout_s: float):
+    """One outbound unary call: deadline = min(our default, what our caller has left)."""
+    timeout = outbound_timeout(timeout_s)
+    if timeout <= 0:
+        raise errors.DeadlineExceeded(f"no time left to call {dependency}", reason="DEADLINE_EXHAUSTED")
+    try:
+        return await method(request, timeout=timeout, metadata=outbound_metadata())
+    except grpc.aio.AioRpcError as err:
+        raise remote_error(err, dependency) from err

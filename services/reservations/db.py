@@ -1,0 +1,154 @@
+"""reservations schema (see docs/reservations-partitioning.md): tables, repository, unit of work.
+
+DDL lives in the Alembic migration (partitioning needs raw SQL); these Core tables are for queries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from services.chassis.db import UnitOfWork, newest_first
+from services.chassis.outbox import outbox_table
+from services.reservations.domain import Participant, Reservation, Status, StatusChange
+from services.reservations.ports import CodeCollision, DuplicateRequest
+
+metadata = sa.MetaData(schema="reservations")
+_uuid = UUID(as_uuid=True)
+_ts = sa.DateTime(timezone=True)
+
+keys = sa.Table(
+    "reservation_keys", metadata,
+    sa.Column("reservation_id", _uuid, primary_key=True),
+    sa.Column("confirmation_code", sa.String(12), nullable=False, unique=True),
+    sa.Column("created_at", _ts, nullable=False),
+    sa.Column("request_fingerprint", sa.String(64), nullable=False),
+)
+reservations = sa.Table(
+    "reservations", metadata,
+    sa.Column("reservation_id", _uuid, primary_key=True),
+    sa.Column("guest_id", _uuid, nullable=False),
+    sa.Column("trip_id", _uuid, nullable=False),
+    sa.Column("confirmation_code", sa.String(12), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("trip_date", sa.Date, nullable=False),
+    sa.Column("party_size", sa.Integer, nullable=False),
+    sa.Column("total_amount", sa.Numeric(10, 2), nullable=False),
+    sa.Column("currency", sa.CHAR(3), nullable=False),
+    sa.Column("_rev", sa.Integer, nullable=False, key="rev"),
+    sa.Column("created_at", _ts, primary_key=True),
+    sa.Column("updated_at", _ts, nullable=False),
+)
+participants = sa.Table(
+    "participants", metadata,
+    sa.Column("participant_id", _uuid, primary_key=True),
+    sa.Column("reservation_id", _uuid, nullable=False),
+    sa.Column("guest_id", _uuid, nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("waiver_signed", sa.Boolean, nullable=False),
+    sa.Column("created_at", _ts, nullable=False),
+)
+status_history = sa.Table(
+    "status_history", metadata,
+    sa.Column("history_id", _uuid, primary_key=True),
+    sa.Column("reservation_id", _uuid, nullable=False),
+    sa.Column("old_status", sa.String(20)),
+    sa.Column("new_status", sa.String(20), nullable=False),
+    sa.Column("changed_by", sa.String(100), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("changed_at", _ts, nullable=False),
+)
+# Seats to give back to trip-catalog; written with the cancel, drained by the SeatReleaser.
+seat_releases = sa.Table(
+    "seat_releases", metadata,
+    sa.Column("reservation_id", _uuid, primary_key=True),
+    sa.Column("trip_date", sa.Date, primary_key=True),
+    sa.Column("trip_id", _uuid, nullable=False),
+    sa.Column("created_at", _ts, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+outbox = outbox_table(metadata)
+
+
+def _reservation(row) -> Reservation:
+    values = {col.key: row._mapping[col] for col in reservations.c}
+    return Reservation(**{**values, "status": Status(values["status"])})
+
+
+class ReservationRepository:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def add(self, r: Reservation, fingerprint: str) -> None:
+        key = {"reservation_id": r.reservation_id, "confirmation_code": r.confirmation_code, "created_at": r.created_at, "request_fingerprint": fingerprint}
+        try:
+            async with self.conn.begin_nested():
+                await self.conn.execute(sa.insert(keys).values(key))
+        except IntegrityError as exc:
+            raise (CodeCollision if "confirmation" in str(exc.orig) else DuplicateRequest)() from exc
+        await self.conn.execute(sa.insert(reservations).values({**r.__dict__, "status": r.status.value}))
+
+    async def get(self, reservation_id: uuid.UUID, for_update: bool = False) -> Reservation | None:
+        query = sa.select(reservations).where(reservations.c.reservation_id == reservation_id)
+        row = (await self.conn.execute(query.with_for_update() if for_update else query)).first()
+        return _reservation(row) if row else None
+
+    async def by_code(self, code: str) -> Reservation | None:
+        on = sa.and_(keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at)
+        query = sa.select(reservations).select_from(keys.join(reservations, on)).where(keys.c.confirmation_code == code)
+        row = (await self.conn.execute(query)).first()
+        return _reservation(row) if row else None
+
+    async def fingerprint(self, reservation_id: uuid.UUID) -> str | None:
+        return (await self.conn.execute(sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == reservation_id))).scalar()
+
+    async def save(self, r: Reservation) -> None:
+        values = {"status": r.status.value, "trip_date": r.trip_date, "party_size": r.party_size, "total_amount": r.total_amount, "rev": r.rev, "updated_at": r.updated_at}
+        where = sa.and_(reservations.c.reservation_id == r.reservation_id, reservations.c.created_at == r.created_at)
+        await self.conn.execute(sa.update(reservations).where(where).values(values))
+
+    async def record(self, change: StatusChange) -> None:
+        r = change.reservation
+        await self.conn.execute(sa.insert(status_history).values(
+            history_id=uuid.uuid4(), reservation_id=r.reservation_id, old_status=change.old_status and change.old_status.value,
+            new_status=r.status.value, changed_by=change.changed_by, reason=change.reason or None, changed_at=r.updated_at,
+        ))
+
+    async def history(self, reservation_id: uuid.UUID) -> list:
+        query = sa.select(status_history).where(status_history.c.reservation_id == reservation_id)
+        return (await self.conn.execute(query.order_by(status_history.c.changed_at))).all()
+
+    async def participants(self, reservation_id: uuid.UUID) -> list[Participant]:
+        query = sa.select(participants).where(participants.c.reservation_id == reservation_id).order_by(participants.c.created_at)
+        return [Participant(**row._mapping) for row in await self.conn.execute(query)]
+
+    async def add_participant(self, p: Participant) -> None:
+        await self.conn.execute(sa.insert(participants).values(p.__dict__))
+
+    async def search(self, filters: dict, position: list | None, limit: int) -> list[Reservation]:
+        c, query = reservations.c, sa.select(reservations)
+        for name in ("guest_id", "trip_id", "status"):
+            if filters.get(name):
+                query = query.where(c[name] == filters[name])
+        if filters.get("date_from"):
+            query = query.where(c.trip_date >= filters["date_from"])
+        if filters.get("date_to"):
+            query = query.where(c.trip_date <= filters["date_to"])
+        rows = await self.conn.execute(newest_first(query, c.created_at, c.reservation_id, position, limit))
+        return [_reservation(r) for r in rows]
+
+    async def queue_release(self, r: Reservation, day: date, now: datetime) -> None:
+        row = {"reservation_id": r.reservation_id, "trip_date": day, "trip_id": r.trip_id, "created_at": now, "attempts": 0}
+        stmt = pg_insert(seat_releases).values(row).on_conflict_do_nothing()
+        await self.conn.execute(stmt)
+
+
+class ReservationUnitOfWork(UnitOfWork):
+    reservations: ReservationRepository
+
+    def bind(self, conn) -> None:
+        self.reservations = ReservationRepository(conn)

@@ -1,0 +1,180 @@
+"""Reservation use cases: (command, deps) -> result. Cross-service steps compensate on failure."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from services.chassis.db import page_of
+from services.chassis.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.chassis.protoconv import utcnow
+from services.reservations import events
+from services.reservations.commands import AddParticipant, CreateReservation, SearchReservations, TransitionStatus, UpdateReservation
+from services.reservations.domain import Participant, Reservation, Status, StatusChange, check_can_join, new_confirmation_code, price, reservation_id_for
+from services.reservations.ports import CodeCollision, DuplicateRequest, GuestDirectory, Hold, SeatInventory
+
+log = logging.getLogger("novatrek.reservations")
+
+
+@dataclass
+class Deps:
+    uow: Callable[[], Any]  # ReservationUnitOfWork, or an in-memory fake in unit tests
+    guests: GuestDirectory
+    seats: SeatInventory
+    releaser: Any  # SeatReleaser: gives queued seats back to trip-catalog
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+
+def _not_found(reservation_id) -> NotFound:
+    return NotFound(f"reservation {reservation_id} not found", reason="RESERVATION_NOT_FOUND")
+
+
+async def _compensate(step, what: str) -> None:
+    """Runs a compensation to the end even if our caller is cancelled; failures are logged."""
+    try:
+        await asyncio.shield(asyncio.ensure_future(step()))
+    except Exception as exc:
+        log.error("compensation failed", extra={"step": what, "error": repr(exc)})
+
+
+async def create_reservation(cmd: CreateReservation, deps: Deps) -> Reservation:
+    reservation_id = reservation_id_for(cmd.request_id)
+    if (earlier := await _replay(reservation_id, cmd, deps)) is not None:
+        return earlier
+    await deps.guests.ensure_eligible(cmd.guest_id)
+    hold = await deps.seats.hold(cmd.trip_id, cmd.trip_date, reservation_id, cmd.party_size)
+    try:
+        return await _insert(reservation_id, cmd, hold, deps)
+    except DuplicateRequest:
+        return await _settle_twin(reservation_id, cmd, deps)
+    except BaseException:
+        await _compensate(lambda: deps.seats.release(cmd.trip_id, cmd.trip_date, reservation_id), "release seats")
+        raise
+
+
+async def _replay(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation | None:
+    async with deps.uow() as uow:
+        fingerprint = await uow.reservations.fingerprint(reservation_id)
+        earlier = await uow.reservations.get(reservation_id) if fingerprint else None
+    if fingerprint and fingerprint != cmd.fingerprint():
+        raise InvalidArgument("request_id was already used for a different reservation", reason="IDEMPOTENCY_KEY_REUSED")
+    return earlier
+
+
+async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold, deps: Deps) -> Reservation:
+    now, total = deps.clock(), price(hold.unit_price, hold.currency, cmd.party_size, cmd.currency)
+    for _ in range(5):  # a confirmation-code collision is astronomically rare; draw again
+        r = Reservation(reservation_id, cmd.guest_id, cmd.trip_id, new_confirmation_code(), Status.PENDING,
+                        cmd.trip_date, cmd.party_size, total, hold.currency, 1, now, now)
+        try:
+            async with deps.uow() as uow:
+                await uow.reservations.add(r, cmd.fingerprint())
+                await uow.reservations.add_participant(Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now))
+                await uow.reservations.record(StatusChange(r, None, cmd.requested_by, "created"))
+                uow.publish(events.created(r), now)
+            return r
+        except CodeCollision:
+            continue
+    raise RuntimeError("could not draw a free confirmation code")
+
+
+async def _settle_twin(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation:
+    """A concurrent request with the same id committed first. Its hold shares our id, so put it
+    back to what the twin booked before answering."""
+    async with deps.uow() as uow:
+        twin = await uow.reservations.get(reservation_id)
+    try:
+        return await _replay(reservation_id, cmd, deps)
+    except InvalidArgument:
+        if (twin.trip_id, twin.trip_date) == (cmd.trip_id, cmd.trip_date):
+            await _compensate(lambda: deps.seats.hold(twin.trip_id, twin.trip_date, reservation_id, twin.party_size), "restore twin hold")
+        else:
+            await _compensate(lambda: deps.seats.release(cmd.trip_id, cmd.trip_date, reservation_id), "release seats")
+        raise
+
+
+async def get_reservation(reservation_id: uuid.UUID | None, code: str, deps: Deps) -> Reservation:
+    async with deps.uow() as uow:
+        found = await (uow.reservations.get(reservation_id) if reservation_id else uow.reservations.by_code(code))
+    if found is None:
+        raise _not_found(reservation_id or code)
+    return found
+
+
+async def search_reservations(q: SearchReservations, deps: Deps) -> tuple[list[Reservation], list | None]:
+    async with deps.uow() as uow:
+        rows = await uow.reservations.search(q.filters, q.position, q.limit)
+    return page_of(rows, q.limit, lambda r: [r.created_at.isoformat(), str(r.reservation_id)])
+
+
+async def update_reservation(cmd: UpdateReservation, deps: Deps) -> Reservation:
+    current = await get_reservation(cmd.reservation_id, "", deps)
+    current.check_revision(cmd.expected_revision)
+    current.require_open()
+    day, size = cmd.trip_date or current.trip_date, cmd.party_size or current.party_size
+    if (day, size) == (current.trip_date, current.party_size):
+        return current
+    hold = await deps.seats.hold(current.trip_id, day, current.reservation_id, size)
+    try:
+        async with deps.uow() as uow:
+            locked = await uow.reservations.get(current.reservation_id, for_update=True)
+            locked.check_revision(current.rev)  # changed since we read it: the caller re-reads
+            if size < len(await uow.reservations.participants(locked.reservation_id)):
+                raise FailedPrecondition(f"{size} is fewer than the participants already added", reason="PARTY_TOO_SMALL")
+            updated = locked.rebooked(day, size, hold.unit_price, deps.clock())
+            await uow.reservations.save(updated)
+            if day != current.trip_date:
+                await uow.reservations.queue_release(current, current.trip_date, updated.updated_at)
+    except BaseException:
+        if day != current.trip_date:
+            await _compensate(lambda: deps.seats.release(current.trip_id, day, current.reservation_id), "release new date")
+        else:
+            await _compensate(lambda: deps.seats.hold(current.trip_id, day, current.reservation_id, current.party_size), "restore hold")
+        raise
+    await deps.releaser.release_now(updated.reservation_id)
+    return updated
+
+
+async def transition_status(cmd: TransitionStatus, deps: Deps) -> Reservation:
+    async with deps.uow() as uow:
+        current = await uow.reservations.get(cmd.reservation_id, for_update=True)
+        if current is None:
+            raise _not_found(cmd.reservation_id)
+        if cmd.idempotent and current.status is cmd.to:
+            return current
+        current.check_revision(cmd.expected_revision)
+        change = StatusChange(current.transition(cmd.to, deps.clock()), current.status, cmd.changed_by, cmd.reason)
+        await uow.reservations.save(change.reservation)
+        await uow.reservations.record(change)
+        uow.publish(events.status_changed(change), change.reservation.updated_at)
+        if cmd.to is Status.CANCELLED:
+            await uow.reservations.queue_release(current, current.trip_date, change.reservation.updated_at)
+    if cmd.to is Status.CANCELLED:
+        await deps.releaser.release_now(cmd.reservation_id)
+    return change.reservation
+
+
+async def add_participant(cmd: AddParticipant, deps: Deps) -> Participant:
+    await deps.guests.ensure_eligible(cmd.guest_id)
+    async with deps.uow() as uow:
+        reservation = await uow.reservations.get(cmd.reservation_id, for_update=True)
+        if reservation is None:
+            raise _not_found(cmd.reservation_id)
+        check_can_join(reservation, await uow.reservations.participants(cmd.reservation_id), cmd.guest_id)
+        now = deps.clock()
+        participant = Participant(uuid.uuid4(), cmd.reservation_id, cmd.guest_id, cmd.role, cmd.waiver_signed, now)
+        await uow.reservations.add_participant(participant)
+        await uow.reservations.save(reservation.touched(now))
+    return participant
+
+
+async def list_participants(reservation_id: uuid.UUID, deps: Deps) -> list[Participant]:
+    async with deps.uow() as uow:
+        if await uow.reservations.get(reservation_id) is None:
+            raise _not_found(reservation_id)
+        return await uow.reservations.participants(reservation_id)

@@ -1,0 +1,35 @@
+"""reservations: wire adapters into the servicer (the only place that does)."""
+
+from __future__ import annotations
+
+from clients.catalog import CatalogClient
+from clients.guests import GuestsClient
+from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
+from services.chassis.server import ServiceRuntime
+from services.chassis.wiring import Wiring
+from services.reservations.adapters import GuestDirectoryOverGrpc, SeatInventoryOverGrpc
+from services.reservations.config import ReservationSettings
+from services.reservations.db import ReservationUnitOfWork, metadata
+from services.reservations.handlers import Deps
+from services.reservations.releases import PartitionMaintainer, SeatReleaser
+from services.reservations.servicer import ReservationServicer
+
+NAME = "reservations"
+
+
+def build(settings: ReservationSettings | None = None) -> ServiceRuntime:
+    settings = settings or ReservationSettings()
+    wiring = Wiring(NAME, settings, ReservationUnitOfWork, metadata, publishes_events=True)
+    guests = GuestsClient(settings.guests_addr, settings.outbound_timeout_s)
+    catalog = CatalogClient(settings.catalog_addr, settings.outbound_timeout_s)
+    seats = SeatInventoryOverGrpc(catalog)
+    releaser = SeatReleaser(wiring.engine, seats)
+    wiring.background += [releaser.run, PartitionMaintainer(wiring.engine, settings.partitions_months_ahead).run]
+    deps = Deps(uow=wiring.uow, guests=GuestDirectoryOverGrpc(guests), seats=seats, releaser=releaser)
+    servicer = ReservationServicer(deps, wiring.tokens)
+    runtime = wiring.runtime(
+        reservations_pb2.DESCRIPTOR.services_by_name["ReservationService"],
+        lambda server: reservations_pb2_grpc.add_ReservationServiceServicer_to_server(servicer, server),
+    )
+    runtime.closers += [guests.close, catalog.close]
+    return runtime

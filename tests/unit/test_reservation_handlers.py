@@ -1,0 +1,158 @@
+"""Reservation use cases against in-memory fakes of the ports."""
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from services.chassis.errors import Aborted, AlreadyExists, FailedPrecondition, InvalidArgument, Unavailable
+from services.reservations import handlers
+from services.reservations.commands import AddParticipant, CreateReservation, TransitionStatus, UpdateReservation
+from services.reservations.domain import Status
+from tests.unit.reservation_fakes import FakeGuests, FakeReleaser, FakeSeats, FakeUow, Store
+
+DAY = date.today() + timedelta(days=30)
+TRIP = uuid.uuid4()
+
+
+@pytest.fixture
+def world():
+    store, seats = Store(), FakeSeats(capacity=10)
+    deps = handlers.Deps(uow=lambda: FakeUow(store), guests=FakeGuests(), seats=seats, releaser=FakeReleaser(store, seats))
+    return store, seats, deps
+
+
+def create_cmd(**overrides) -> CreateReservation:
+    fields = dict(request_id=uuid.uuid4(), guest_id=uuid.uuid4(), trip_id=TRIP, trip_date=DAY, party_size=3)
+    return CreateReservation(**{**fields, **overrides})
+
+
+async def test_create_prices_holds_and_announces(world):
+    store, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    assert (r.status, r.total_amount, r.currency, r.rev) == (Status.PENDING, Decimal("299.85"), "USD", 1)
+    assert len(r.confirmation_code) == 12 and seats.held(TRIP, DAY) == 3
+    assert [type(e).__name__ for e in store.events] == ["ReservationCreated"]
+    assert store.history[0].old_status is None and store.participants[0].role == "lead"
+
+
+async def test_retry_with_same_request_id_creates_nothing_twice(world):
+    store, seats, deps = world
+    cmd = create_cmd()
+    first, second = await handlers.create_reservation(cmd, deps), await handlers.create_reservation(cmd, deps)
+    assert first == second and len(store.reservations) == 1 and seats.held(TRIP, DAY) == 3 and len(store.events) == 1
+
+
+async def test_request_id_reused_for_another_booking_is_refused(world):
+    _, seats, deps = world
+    cmd = create_cmd()
+    await handlers.create_reservation(cmd, deps)
+    with pytest.raises(InvalidArgument) as err:
+        await handlers.create_reservation(create_cmd(request_id=cmd.request_id, party_size=5), deps)
+    assert err.value.reason == "IDEMPOTENCY_KEY_REUSED" and seats.held(TRIP, DAY) == 3
+
+
+async def test_failure_after_the_hold_releases_it(world):
+    store, seats, deps = world
+    store.fail_commit = True
+    with pytest.raises(ConnectionError):
+        await handlers.create_reservation(create_cmd(), deps)
+    assert seats.held(TRIP, DAY) == 0 and not store.events
+
+
+async def test_currency_mismatch_releases_the_hold(world):
+    _, seats, deps = world
+    with pytest.raises(FailedPrecondition) as err:
+        await handlers.create_reservation(create_cmd(currency="EUR"), deps)
+    assert err.value.reason == "CURRENCY_MISMATCH" and seats.held(TRIP, DAY) == 0
+
+
+async def test_dependency_down_or_ineligible_guest_writes_nothing(world):
+    store, seats, deps = world
+    cmd = create_cmd()
+    deps.guests.ineligible.add(cmd.guest_id)
+    with pytest.raises(FailedPrecondition):
+        await handlers.create_reservation(cmd, deps)
+    seats.down = True
+    with pytest.raises(Unavailable):
+        await handlers.create_reservation(create_cmd(), deps)
+    assert not store.reservations and seats.holds == {}
+
+
+async def test_sold_out_is_a_failed_precondition(world):
+    _, _, deps = world
+    await handlers.create_reservation(create_cmd(party_size=8), deps)
+    with pytest.raises(FailedPrecondition) as err:
+        await handlers.create_reservation(create_cmd(party_size=3), deps)
+    assert err.value.reason == "SOLD_OUT"
+
+
+async def test_state_machine_and_history(world):
+    store, _, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    with pytest.raises(FailedPrecondition) as err:
+        await handlers.transition_status(TransitionStatus(r.reservation_id, Status.COMPLETED), deps)
+    assert err.value.reason == "ILLEGAL_STATUS_TRANSITION"
+    for to in (Status.CONFIRMED, Status.CHECKED_IN, Status.COMPLETED):
+        r = await handlers.transition_status(TransitionStatus(r.reservation_id, to, "ops", "step"), deps)
+    assert r.status is Status.COMPLETED and r.rev == 4
+    assert [(c.old_status, c.reservation.status) for c in store.history[1:]] == [
+        (Status.PENDING, Status.CONFIRMED), (Status.CONFIRMED, Status.CHECKED_IN), (Status.CHECKED_IN, Status.COMPLETED)]
+
+
+async def test_stale_revision_is_aborted(world):
+    _, _, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    await handlers.transition_status(TransitionStatus(r.reservation_id, Status.CONFIRMED, expected_revision=1), deps)
+    with pytest.raises(Aborted) as err:
+        await handlers.transition_status(TransitionStatus(r.reservation_id, Status.CANCELLED, expected_revision=1), deps)
+    assert err.value.reason == "REVISION_MISMATCH"
+
+
+async def test_cancel_releases_seats_and_is_idempotent(world):
+    store, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    cancel = TransitionStatus(r.reservation_id, Status.CANCELLED, idempotent=True)
+    first = await handlers.transition_status(cancel, deps)
+    again = await handlers.transition_status(cancel, deps)
+    assert first == again and seats.held(TRIP, DAY) == 0 and not store.releases
+
+
+async def test_cancel_while_catalog_down_keeps_the_release_queued(world):
+    store, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    seats.down = True
+    await handlers.transition_status(TransitionStatus(r.reservation_id, Status.CANCELLED), deps)
+    assert store.releases == [(r.reservation_id, DAY)]
+
+
+async def test_update_party_size_reprices_and_rolls_back_on_sold_out(world):
+    _, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    bigger = await handlers.update_reservation(UpdateReservation(r.reservation_id, None, 5, expected_revision=1), deps)
+    assert (bigger.party_size, bigger.total_amount, bigger.rev, seats.held(TRIP, DAY)) == (5, Decimal("499.75"), 2, 5)
+    with pytest.raises(FailedPrecondition):
+        await handlers.update_reservation(UpdateReservation(r.reservation_id, None, 11), deps)
+    assert seats.held(TRIP, DAY) == 5
+
+
+async def test_update_trip_date_moves_the_hold(world):
+    _, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    moved = await handlers.update_reservation(UpdateReservation(r.reservation_id, DAY + timedelta(days=1), None), deps)
+    assert moved.trip_date == DAY + timedelta(days=1)
+    assert (seats.held(TRIP, DAY), seats.held(TRIP, DAY + timedelta(days=1))) == (0, 3)
+
+
+async def test_participants_respect_party_size(world):
+    _, _, deps = world
+    r = await handlers.create_reservation(create_cmd(party_size=2), deps)
+    friend = uuid.uuid4()
+    await handlers.add_participant(AddParticipant(r.reservation_id, friend), deps)
+    with pytest.raises(AlreadyExists):
+        await handlers.add_participant(AddParticipant(r.reservation_id, friend), deps)
+    with pytest.raises(FailedPrecondition) as err:
+        await handlers.add_participant(AddParticipant(r.reservation_id, uuid.uuid4()), deps)
+    assert err.value.reason == "PARTY_FULL"
+    assert len(await handlers.list_participants(r.reservation_id, deps)) == 2
