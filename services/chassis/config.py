@@ -9,7 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ServiceSettings(BaseSettings):
     """Read from `NOVATREK_<SERVICE>_*`; the broker URL also falls back to `NOVATREK_NATS_URL`."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    # populate_by_name: overrides by field name (tests, `novatrek up`) win over the env alias.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     host: str = "0.0.0.0"
     port: int = 0
