@@ -1,0 +1,41 @@
+"""The seed's tables, columns and seven indexes, and the monthly partitions, in a migrated database."""
+
+import sqlalchemy as sa
+
+SEED_INDEXES = {
+    "idx_res_guest_date", "idx_res_trip_date", "idx_res_confirmation", "idx_res_status",
+    "idx_part_reservation", "idx_part_guest", "idx_hist_reservation",
+}
+SEED_COLUMNS = {
+    "reservations": ["reservation_id", "guest_id", "trip_id", "confirmation_code", "status", "trip_date", "party_size",
+                     "total_amount", "currency", "_rev", "created_at", "updated_at"],
+    "participants": ["participant_id", "reservation_id", "guest_id", "role", "waiver_signed", "created_at"],
+    "status_history": ["history_id", "reservation_id", "old_status", "new_status", "changed_by", "reason", "changed_at"],
+}
+
+
+async def _all(engine, sql: str, **params):
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.text(sql), params)).all()
+
+
+async def test_seed_columns_and_indexes_exist(reservations_db):
+    for table, columns in SEED_COLUMNS.items():
+        rows = await _all(reservations_db, "SELECT column_name FROM information_schema.columns WHERE table_schema='reservations' AND table_name=:t ORDER BY ordinal_position", t=table)
+        assert [r[0] for r in rows] == columns
+    indexes = {r[0] for r in await _all(reservations_db, "SELECT indexname FROM pg_indexes WHERE schemaname='reservations'")}
+    assert SEED_INDEXES <= indexes
+    unique = await _all(reservations_db, "SELECT indexdef FROM pg_indexes WHERE indexname='idx_res_confirmation'")
+    assert "UNIQUE" in unique[0][0]
+
+
+async def test_reservations_is_partitioned_by_month_and_partitions_are_created_ahead(reservations_db):
+    parts = lambda: _all(reservations_db, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'reservations.reservations'::regclass")  # noqa: E731
+    before = {r[0] for r in await parts()}
+    assert "reservations_default" in before and len(before) >= 5  # this month + 3 ahead + default
+    async with reservations_db.begin() as conn:
+        created = (await conn.execute(sa.text("SELECT reservations.ensure_monthly_partitions(6)"))).scalar_one()
+    after = {r[0] for r in await parts()}
+    assert created == len(after - before) == 3
+    async with reservations_db.begin() as conn:
+        assert (await conn.execute(sa.text("SELECT reservations.ensure_monthly_partitions(6)"))).scalar_one() == 0
