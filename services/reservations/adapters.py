@@ -7,7 +7,6 @@ from datetime import date
 
 from clients.catalog import CatalogClient
 from clients.guests import GuestsClient
-from novatrek.guests.v1 import guests_pb2
 from services.chassis.errors import FailedPrecondition, NotFound
 from services.chassis.protoconv import decimal_of
 from services.reservations.ports import Hold
@@ -18,10 +17,7 @@ class GuestDirectoryOverGrpc:
         self.client = client
 
     async def ensure_eligible(self, guest_id: uuid.UUID) -> None:
-        answer = await self.client.validate(str(guest_id))
-        if not answer.eligible:
-            reasons = ",".join(guests_pb2.IneligibilityReason.Name(r).removeprefix("INELIGIBILITY_REASON_") for r in answer.reasons)
-            raise FailedPrecondition(f"guest {guest_id} may not book: {reasons}", reason="GUEST_NOT_ELIGIBLE", metadata={"reasons": reasons})
+        await self.client.ensure_eligible(str(guest_id))
 
 
 class SeatInventoryOverGrpc:

@@ -19,6 +19,7 @@ class CreateReservation:
     party_size: int
     currency: str = ""
     requested_by: str = "system"
+    reservation_id: uuid.UUID | None = None  # client-assigned, else derived from request_id
 
     def fingerprint(self) -> str:
         """What makes a retry the same request (the idempotency key must not be reused for another)."""

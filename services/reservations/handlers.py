@@ -43,7 +43,7 @@ async def _compensate(step, what: str) -> None:
 
 
 async def create_reservation(cmd: CreateReservation, deps: Deps) -> Reservation:
-    reservation_id = reservation_id_for(cmd.request_id)
+    reservation_id = cmd.reservation_id or reservation_id_for(cmd.request_id)
     if (earlier := await _replay(reservation_id, cmd, deps)) is not None:
         return earlier
     await deps.guests.ensure_eligible(cmd.guest_id)

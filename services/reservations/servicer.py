@@ -48,6 +48,7 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
             trip_id=parse_uuid(request.trip_id, "trip_id", v), trip_date=_trip_date(request.trip_date, "trip_date", v),
             party_size=_party_size(request.party_size, "party_size", v), currency=request.currency_code,
             requested_by=text(request.requested_by, "requested_by", v, 100, required=False) or "system",
+            reservation_id=parse_uuid(request.reservation_id, "reservation_id", v, required=False),
         )
         v.check(not cmd.currency or cmd.currency in CURRENCY_MINOR_UNITS, "currency_code", "unknown or unsupported ISO 4217 currency")
         v.raise_if_any()

@@ -181,3 +181,16 @@ async def test_search_filters_and_pages(guests_stub, catalog_stub, reservations_
     assert seen == list(reversed(made))
     window = pb.SearchReservationsRequest(trip_id=trip_id, trip_date_from=date_to_proto(future_day(41)))
     assert not (await reservations_stub.SearchReservations(window)).reservations
+
+
+async def test_client_assigned_id_is_used_and_replays_by_it(guests_stub, catalog_stub, reservations_stub):
+    guest_id = await new_guest(guests_stub)
+    trip_id, day = await new_departure(catalog_stub, capacity=5)
+    chosen = str(uuid.uuid4())
+    request = create_request(guest_id, trip_id, day, 2, reservation_id=chosen)
+    first = (await reservations_stub.CreateReservation(request)).reservation
+    again = (await reservations_stub.CreateReservation(request)).reservation
+    assert first.reservation_id == again.reservation_id == chosen
+    assert await seats_available(catalog_stub, trip_id, day) == 3
+    failure = await fails(reservations_stub.CreateReservation(create_request(guest_id, trip_id, day, 1, reservation_id="not-a-uuid")))
+    assert "reservation_id" in failure.violations

@@ -218,6 +218,7 @@ class CreateReservationRequest(_message.Message):
     PARTY_SIZE_FIELD_NUMBER: _builtins.int
     CURRENCY_CODE_FIELD_NUMBER: _builtins.int
     REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    RESERVATION_ID_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """Idempotency key (UUID): a retry with the same id returns the first result."""
     guest_id: _builtins.str
@@ -227,6 +228,10 @@ class CreateReservationRequest(_message.Message):
     """ISO 4217; when set it must be the trip's currency."""
     requested_by: _builtins.str
     """Who asks, for the status history; defaults to "system"."""
+    reservation_id: _builtins.str
+    """Client-assigned id (AIP-133), UUID. When unset it is derived from request_id. Lets an
+    orchestrator that lost the answer still cancel the reservation by id.
+    """
     @_builtins.property
     def trip_date(self) -> _date_pb2.Date: ...
     def __init__(
@@ -239,10 +244,11 @@ class CreateReservationRequest(_message.Message):
         party_size: _builtins.int = ...,
         currency_code: _builtins.str = ...,
         requested_by: _builtins.str = ...,
+        reservation_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["trip_date", b"trip_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency_code", b"currency_code", "guest_id", b"guest_id", "party_size", b"party_size", "request_id", b"request_id", "requested_by", b"requested_by", "trip_date", b"trip_date", "trip_id", b"trip_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["currency_code", b"currency_code", "guest_id", b"guest_id", "party_size", b"party_size", "request_id", b"request_id", "requested_by", b"requested_by", "reservation_id", b"reservation_id", "trip_date", b"trip_date", "trip_id", b"trip_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
