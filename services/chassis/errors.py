@@ -88,3 +88,18 @@ class Violations:
         if self.items:
             fields = ", ".join(v.field for v in self.items)
             raise InvalidArgument(f"invalid request: {fields}", violations=list(self.items))
+
+
+def error_record(error: DomainError) -> dict:
+    """A JSON-able record of a final error, to answer a replayed request the same way."""
+    return {"kind": type(error).__name__, "message": error.message, "reason": error.reason, "metadata": error.metadata}
+
+
+def error_from_record(record: dict) -> DomainError:
+    kinds = {cls.__name__: cls for cls in _subclasses(DomainError)}
+    cls = kinds.get(record["kind"], DomainError)
+    return cls(record["message"], reason=record["reason"], metadata=record["metadata"])
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [cls, *(s for sub in cls.__subclasses__() for s in _subclasses(sub))]

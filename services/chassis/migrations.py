@@ -55,3 +55,12 @@ def create_outbox(schema: str) -> None:
     from services.chassis.outbox import outbox_table
 
     outbox_table(sa.MetaData(schema=schema)).create(op.get_bind())
+
+
+def create_sagas(schema: str) -> None:
+    """The chassis saga table (services/chassis/saga.py), for an orchestrator's migration."""
+    from alembic import op
+
+    from services.chassis.saga import saga_table
+
+    saga_table(sa.MetaData(schema=schema)).create(op.get_bind())
