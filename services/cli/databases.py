@@ -8,17 +8,22 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from services.chassis.migrations import upgrade
+from services.cli.registry import REGISTRY
 
-# service name -> (python package, default database name)
-SERVICES = {
-    "guest-profiles": ("guests", "novatrek_guests"),
-    "trip-catalog": ("catalog", "novatrek_catalog"),
-    "reservations": ("reservations", "novatrek_reservations"),
-}
+# service name -> (python package, default database name); a view of the one table in registry.py
+SERVICES = {spec.name: (spec.package, spec.database) for spec in REGISTRY.values()}
 
 
 def with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def database_of(url: str) -> str:
+    return make_url(url).database or ""
+
+
+def redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -45,3 +50,11 @@ async def drop_database(admin_url: str, database: str) -> None:
 async def prepare(service: str, database_url: str) -> None:
     """Runs the service's migrations to head (Alembic runs its own loop, so in a thread)."""
     await asyncio.to_thread(upgrade, SERVICES[service][0], database_url)
+
+
+async def migrate(service: str, database_url: str, create: bool = False) -> None:
+    """Migrations of one service to head; with `create`, its database is created first if missing
+    (connecting to the `postgres` database of the same server)."""
+    if create:
+        await create_database(with_database(database_url, "postgres"), database_of(database_url))
+    await prepare(service, database_url)

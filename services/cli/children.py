@@ -1,0 +1,109 @@
+"""The child processes of `novatrek up`: their ports, environment, start-up wait and logs."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.cli.registry import NATS_URL_ENV, REGISTRY, ServiceSpec
+
+
+class StartupFailed(Exception):
+    pass
+
+
+def plan_ports(base_port: int | None, env: Mapping[str, str]) -> dict[str, int]:
+    """Every registered service's port (also those not started, so peers get stable addresses):
+    with a base port, the defaults shifted by (base - first default); else NOVATREK_<PKG>_PORT, else
+    the default."""
+    if base_port is not None:
+        first = min(spec.port for spec in REGISTRY.values())
+        return {name: base_port + spec.port - first for name, spec in REGISTRY.items()}
+    return {name: int(env.get(spec.env("port")) or spec.port) for name, spec in REGISTRY.items()}
+
+
+def connect_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def child_env(spec: ServiceSpec, host: str, ports: dict[str, int], database_url: str, nats_url: str, base: Mapping[str, str]) -> dict[str, str]:
+    env = dict(base)
+    env.update({
+        spec.env("host"): host, spec.env("port"): str(ports[spec.name]), spec.env("database_url"): database_url,
+        NATS_URL_ENV: nats_url, "PYTHONUNBUFFERED": "1",
+    })
+    for setting, peer in spec.peers.items():
+        env[spec.env(setting)] = f"{connect_host(host)}:{ports[peer]}"
+    return env
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def die_with_parent() -> None:  # runs in the child between fork and exec
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Child:
+    spec: ServiceSpec
+    address: str
+    log_path: Path
+    process: subprocess.Popen
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def wait_serving(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        with grpc.insecure_channel(self.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                if self.process.poll() is not None:
+                    raise StartupFailed(f"{self.spec.name} exited with code {self.process.returncode} while starting")
+                try:
+                    reply = stub.Check(health_pb2.HealthCheckRequest(service=self.spec.grpc_service), timeout=1.0)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise StartupFailed(f"{self.spec.name} is not SERVING on {self.address} after {timeout_s:.0f}s")
+                time.sleep(0.2)
+
+
+def stop_children(children: list[Child], grace_s: float) -> None:
+    """SIGTERM to all (each drains), then SIGKILL whatever is still there after `grace_s`."""
+    alive = [c for c in children if c.process.poll() is None]
+    for child in alive:
+        child.process.terminate()
+    deadline = time.monotonic() + grace_s
+    for child in alive:
+        try:
+            child.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"{child.spec.name} did not stop within {grace_s:.0f}s; killing it", flush=True)
+            child.process.kill()
+            child.process.wait()

@@ -1,0 +1,165 @@
+"""Demo data for `novatrek up`, loaded through the public gRPC APIs and idempotent: what already
+exists (guests by email, trips by name, trips that already have future departures) is kept."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import grpc
+
+from services.chassis.protoconv import date_to_proto, money_to_proto
+
+TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class DemoGuest:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    born: date
+
+
+@dataclass(frozen=True)
+class DemoTrip:
+    name: str
+    description: str
+    price: Decimal
+    currency: str = "USD"
+
+
+GUESTS = (
+    DemoGuest("Ada", "Lovelace", "ada.lovelace@demo.novatrek.io", "+44 20 7946 0001", date(1985, 12, 10)),
+    DemoGuest("Tenzing", "Norgay", "tenzing.norgay@demo.novatrek.io", "+977 1 4000001", date(1979, 5, 29)),
+    DemoGuest("Junko", "Tabei", "junko.tabei@demo.novatrek.io", "+81 3 5550 0001", date(1990, 9, 22)),
+)
+TRIPS = (
+    DemoTrip("Patagonia Glacier Trek", "Eight days on the ice fields of Los Glaciares.", Decimal("1299.00")),
+    DemoTrip("Kilimanjaro Machame Route", "Seven-day summit climb with certified guides.", Decimal("2450.00")),
+    DemoTrip("Norwegian Fjords Kayak", "Five days paddling the Nærøyfjord.", Decimal("849.50")),
+    DemoTrip("Iceland Highlands Traverse", "Laugavegur and Fimmvörðuháls in six days.", Decimal("1575.00")),
+)
+DEPARTURE_OFFSETS_DAYS = (7, 14, 30)
+CAPACITIES = (12, 16, 20)
+
+
+@dataclass
+class DemoData:
+    guests: dict[str, str] = field(default_factory=dict)  # email -> guest_id
+    trips: dict[str, str] = field(default_factory=dict)  # name -> trip_id
+    departures: dict[str, list[date]] = field(default_factory=dict)  # trip_id -> future dates
+
+
+def load_guests(channel: grpc.Channel) -> dict[str, str]:
+    from novatrek.guests.v1 import guests_pb2 as pb
+    from novatrek.guests.v1 import guests_pb2_grpc
+
+    stub = guests_pb2_grpc.GuestServiceStub(channel)
+    ids: dict[str, str] = {}
+    for g in GUESTS:
+        found = stub.SearchGuests(pb.SearchGuestsRequest(email=g.email, page_size=1), timeout=TIMEOUT_S).guests
+        if not found:
+            guest = pb.Guest(first_name=g.first_name, last_name=g.last_name, email=g.email, phone=g.phone, date_of_birth=date_to_proto(g.born))
+            try:
+                found = [stub.CreateGuest(pb.CreateGuestRequest(guest=guest), timeout=TIMEOUT_S).guest]
+            except grpc.RpcError as err:  # created concurrently: read it back
+                if err.code() != grpc.StatusCode.ALREADY_EXISTS:
+                    raise
+                found = stub.SearchGuests(pb.SearchGuestsRequest(email=g.email, page_size=1), timeout=TIMEOUT_S).guests
+        ids[g.email] = found[0].guest_id
+    return ids
+
+
+def _all_trips(stub, pb) -> dict[str, str]:
+    trips: dict[str, str] = {}
+    token = ""
+    while True:
+        page = stub.ListTrips(pb.ListTripsRequest(page_size=100, page_token=token), timeout=TIMEOUT_S)
+        trips.update({t.name: t.trip_id for t in page.trips})
+        token = page.next_page_token
+        if not token:
+            return trips
+
+
+def load_trips(channel: grpc.Channel, today: date | None = None) -> tuple[dict[str, str], dict[str, list[date]]]:
+    from novatrek.catalog.v1 import catalog_pb2 as pb
+    from novatrek.catalog.v1 import catalog_pb2_grpc
+
+    stub = catalog_pb2_grpc.CatalogServiceStub(channel)
+    today = today or datetime.now(UTC).date()
+    existing = _all_trips(stub, pb)
+    trips: dict[str, str] = {}
+    departures: dict[str, list[date]] = {}
+    for t in TRIPS:
+        if t.name not in existing:
+            trip = pb.Trip(name=t.name, description=t.description, price_per_person=money_to_proto(t.price, t.currency), active=True)
+            existing[t.name] = stub.CreateTrip(pb.CreateTripRequest(trip=trip), timeout=TIMEOUT_S).trip.trip_id
+        trip_id = trips[t.name] = existing[t.name]
+        start = date_to_proto(today)
+        listed = stub.ListDepartures(pb.ListDeparturesRequest(trip_id=trip_id, start_date=start), timeout=TIMEOUT_S).departures
+        dates = sorted(date(d.departure_date.year, d.departure_date.month, d.departure_date.day) for d in listed)
+        future = [d for d in dates if d > today]
+        if not future:  # a new trip, or one whose demo departures have all gone by
+            for offset, capacity in zip(DEPARTURE_OFFSETS_DAYS, CAPACITIES):
+                day = today + timedelta(days=offset)
+                departure = pb.Departure(trip_id=trip_id, departure_date=date_to_proto(day), capacity=capacity)
+                stub.CreateDeparture(pb.CreateDepartureRequest(departure=departure), timeout=TIMEOUT_S)
+                future.append(day)
+        departures[trip_id] = future
+    return trips, departures
+
+
+def load(addresses: dict[str, str]) -> DemoData:
+    """Loads what the running services (name -> "host:port") can hold."""
+    data = DemoData()
+    if addr := addresses.get("guest-profiles"):
+        with grpc.insecure_channel(addr) as channel:
+            data.guests = load_guests(channel)
+    if addr := addresses.get("trip-catalog"):
+        with grpc.insecure_channel(addr) as channel:
+            data.trips, data.departures = load_trips(channel)
+    return data
+
+
+def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
+    """grpcurl lines that work against the running mesh: `list`, and one call with demo ids."""
+    name = next((n for n in ("reservations", "trip-catalog", "guest-profiles") if n in addresses), next(iter(addresses)))
+    addr = addresses[name]
+    lines = [f"grpcurl -plaintext {addr} list"]
+    guest_id = next(iter(data.guests.values()), "")
+    trip_id = next((t for t in data.trips.values() if data.departures.get(t)), "")
+    if name == "reservations" and guest_id and trip_id:
+        day = data.departures[trip_id][0]
+        body = {
+            "request_id": str(uuid.uuid4()), "guest_id": guest_id, "trip_id": trip_id,
+            "trip_date": {"year": day.year, "month": day.month, "day": day.day}, "party_size": 2,
+        }
+        lines.append(f"grpcurl -plaintext -d {shlex.quote(json.dumps(body))} {addr} novatrek.reservations.v1.ReservationService/CreateReservation")
+    elif name == "trip-catalog":
+        lines.append(f"grpcurl -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips")
+    elif name == "guest-profiles" and guest_id:
+        lines.append(f"grpcurl -plaintext -d '{{\"email\": \"{GUESTS[0].email}\"}}' {addr} novatrek.guests.v1.GuestService/SearchGuests")
+    return lines
+
+
+def banner(services: list[tuple[str, str, str]], infra: list[tuple[str, str]], data: DemoData, commands: list[str]) -> str:
+    """services: (name, address, proto service); infra: (label, description)."""
+    rule = "=" * 78
+    out = [rule, "NovaTrek mesh is up", ""]
+    out += [f"  {name:<16} {addr:<22} {proto}" for name, addr, proto in services]
+    out += [f"  {label:<16} {text}" for label, text in infra]
+    if data.guests or data.trips:
+        out += ["", "Demo data:"]
+        out += [f"  guest  {gid}  {email}" for email, gid in data.guests.items()]
+        for trip_name, tid in data.trips.items():
+            days = ", ".join(d.isoformat() for d in data.departures.get(tid, []))
+            out.append(f"  trip   {tid}  {trip_name}  (departures {days})")
+    out += ["", "Try:"] + [f"  {line}" for line in commands]
+    out += ["", "Press Ctrl-C to stop.", rule]
+    return "\n".join(out)

@@ -1,0 +1,132 @@
+"""`novatrek`: run the mesh (`up`), one service (`serve`), migrations (`migrate`), codegen (`gen`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from services.cli.registry import REGISTRY, ServiceNotAvailable, get
+
+DEFAULT_DATA_DIR = ".novatrek"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("novatrek-mesh")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def service_name(value: str) -> str:
+    if value not in REGISTRY:
+        raise argparse.ArgumentTypeError(f"unknown service {value!r} (choose from {', '.join(REGISTRY)})")
+    return value
+
+
+def port_number(value: str) -> int:
+    port = int(value)
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"{value} is not a TCP port")
+    return port
+
+
+def _env_port(name: str) -> int | None:
+    value = os.environ.get(name)
+    return port_number(value) if value else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="novatrek", description="NovaTrek gRPC service mesh")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="run the whole mesh locally (embedded PostgreSQL and NATS unless configured)")
+    up.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOVATREK_DATA_DIR") or DEFAULT_DATA_DIR),
+                    help="where embedded servers and logs live (env NOVATREK_DATA_DIR; default ./.novatrek)")
+    up.add_argument("--base-port", type=port_number, default=None,
+                    help="port of the first service; the others keep their default spacing (env NOVATREK_BASE_PORT; default 50051)")
+    up.add_argument("--host", default="127.0.0.1", help="interface the services listen on (default 127.0.0.1)")
+    up.add_argument("--only", nargs="+", type=service_name, metavar="SERVICE",
+                    help="start only these services (default: all)")
+    up.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    up.add_argument("--startup-timeout", type=float, default=60.0, help="seconds each service has to become SERVING")
+
+    serve = sub.add_parser("serve", help="run one service in the foreground (configured from the environment)")
+    serve.add_argument("service", type=service_name, help=f"one of: {', '.join(REGISTRY)}")
+    serve.add_argument("--port", type=port_number, default=None, help="override the configured port")
+    serve.add_argument("--host", default=None, help="override the configured host")
+
+    migrate = sub.add_parser("migrate", help="run database migrations to head")
+    migrate.add_argument("services", nargs="*", type=service_name, metavar="SERVICE", help="default: all")
+    migrate.add_argument("--create-db", action="store_true", help="create each database first if it is missing")
+
+    gen = sub.add_parser("gen", help="generate generated/ and third_party/ from protos/")
+    gen.add_argument("--check", action="store_true", help="only check that the generated code is up to date")
+    return parser
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    spec = get(args.service)
+    overrides = {k: v for k, v in (("port", args.port), ("host", args.host)) if v is not None}
+    settings, build = spec.settings_cls()(**overrides), spec.build()
+
+    async def serve() -> None:
+        # built inside the running loop: grpc.aio channels to peers bind to the loop they are made in
+        await build(settings).run_until_signal()
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from services.cli.databases import database_of, migrate
+
+    for name in args.services or list(REGISTRY):
+        spec = get(name)
+        url = spec.settings_cls()().database_url.get_secret_value()
+        try:
+            asyncio.run(migrate(name, url, create=args.create_db))
+        except Exception as exc:  # an operator wants the cause, not Alembic's stack
+            cause = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+            print(f"novatrek migrate: {name} ({database_of(url)}): {cause}", file=sys.stderr)
+            return 1
+        print(f"migrated {name} (database {database_of(url)})", flush=True)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from services.cli.up import UpOptions, run
+
+    base_port = args.base_port or _env_port("NOVATREK_BASE_PORT")
+    options = UpOptions(
+        data_dir=args.data_dir.expanduser().resolve(), services=args.only or list(REGISTRY), host=args.host,
+        base_port=base_port, demo=not args.no_demo, startup_timeout_s=args.startup_timeout,
+    )
+    return run(options)
+
+
+def cmd_gen(args: argparse.Namespace) -> int:
+    from services.cli.gen import generate
+
+    return generate(check=args.check)
+
+
+COMMANDS = {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "gen": cmd_gen}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ServiceNotAvailable as exc:
+        print(f"novatrek {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

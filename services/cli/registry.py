@@ -1,0 +1,86 @@
+"""The one table of the services `novatrek` knows: name -> package, settings, build, database, port.
+
+Service modules are imported lazily (only when a command needs them), so a context that is not
+there yet fails with a clear message naming it instead of breaking the whole CLI.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class ServiceNotAvailable(RuntimeError):
+    """A registered service whose code cannot be imported (not written yet, or broken)."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str  # the CLI name, e.g. "guest-profiles"
+    package: str  # services/<package>/, also its migrations folder
+    settings_path: str  # "module:Class"
+    build_path: str  # "module:function" -> build(settings) -> ServiceRuntime
+    database: str  # database name `novatrek up` creates
+    port: int  # default gRPC port
+    grpc_service: str  # full proto service name (health check, banner)
+    # settings field -> name of the service whose address goes there ("host:port")
+    peers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env_prefix(self) -> str:
+        return f"NOVATREK_{self.package.upper()}_"
+
+    def env(self, setting: str) -> str:
+        """The environment variable of one setting: env("database_url") -> NOVATREK_GUESTS_DATABASE_URL."""
+        return f"{self.env_prefix}{setting.upper()}"
+
+    def settings_cls(self) -> type:
+        return _load(self, self.settings_path)
+
+    def build(self) -> Callable[[Any], Any]:
+        return _load(self, self.build_path)
+
+
+def _load(spec: ServiceSpec, path: str) -> Any:
+    module_name, _, attr = path.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise ServiceNotAvailable(f"{spec.name}: module {module_name} does not exist (is services/{spec.package}/ written yet?)") from exc
+        raise
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ServiceNotAvailable(f"{spec.name}: {module_name} has no {attr}") from None
+
+
+REGISTRY: dict[str, ServiceSpec] = {
+    spec.name: spec
+    for spec in (
+        ServiceSpec(
+            "guest-profiles", "guests", "services.guests.config:GuestSettings", "services.guests.main:build",
+            "novatrek_guests", 50051, "novatrek.guests.v1.GuestService",
+        ),
+        ServiceSpec(
+            "trip-catalog", "catalog", "services.catalog.config:CatalogSettings", "services.catalog.main:build",
+            "novatrek_catalog", 50052, "novatrek.catalog.v1.CatalogService",
+        ),
+        ServiceSpec(
+            "reservations", "reservations", "services.reservations.config:ReservationSettings",
+            "services.reservations.main:build", "novatrek_reservations", 50053,
+            "novatrek.reservations.v1.ReservationService",
+            peers={"guests_addr": "guest-profiles", "catalog_addr": "trip-catalog"},
+        ),
+    )
+}
+
+NATS_URL_ENV = "NOVATREK_NATS_URL"
+
+
+def get(name: str) -> ServiceSpec:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ServiceNotAvailable(f"unknown service {name!r}; known: {', '.join(REGISTRY)}") from None

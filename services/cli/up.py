@@ -1,0 +1,203 @@
+"""`novatrek up`: embedded PostgreSQL + NATS (unless configured), databases, migrations, one child
+process per service, demo data, a banner; Ctrl-C / SIGTERM stops everything in reverse order."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+
+from services.cli import demo
+from services.cli.children import (
+    Child, StartupFailed, child_env, connect_host, die_with_parent, plan_ports, port_free, stop_children,
+)
+from services.cli.databases import create_database, database_of, prepare, redacted, with_database
+from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
+from services.cli.registry import NATS_URL_ENV, REGISTRY, get
+
+STOP_GRACE_S = 15.0
+NATS_DEFAULT_PORT = 4222
+
+
+@dataclass
+class UpOptions:
+    data_dir: Path
+    services: list[str] = field(default_factory=lambda: list(REGISTRY))
+    host: str = "127.0.0.1"
+    base_port: int | None = None
+    demo: bool = True
+    startup_timeout_s: float = 60.0
+
+
+class Interrupted(BaseException):
+    """SIGINT / SIGTERM: shut down cleanly, exit 0."""
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+class Mesh:
+    def __init__(self, options: UpOptions) -> None:
+        self.options = options
+        self.specs = [get(name) for name in dict.fromkeys(options.services)]
+        self.pg: EmbeddedPostgres | None = None
+        self.nats: EmbeddedNats | None = None
+        self.children: list[Child] = []
+        self.infra: list[tuple[str, str]] = []
+
+    def check_code(self) -> None:
+        """Imports every selected service before anything starts: a missing one fails clearly."""
+        for spec in self.specs:
+            spec.settings_cls(), spec.build()
+
+    def start_postgres(self) -> dict[str, str]:
+        urls = {s.name: os.environ.get(s.env("database_url"), "") for s in self.specs}
+        if all(urls.values()):
+            self.infra.append(("postgresql", "external (NOVATREK_*_DATABASE_URL)"))
+            return urls
+        pg_dir = self.options.data_dir / "pg"
+        handles = pg_dir / ".handle_pids.json"  # stale after a killed `up`; we hold the data-dir lock
+        if handles.exists():
+            handles.write_text("[]")
+        say(f"starting embedded PostgreSQL in {pg_dir} ...")
+        with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set"
+            warnings.simplefilter("ignore")
+            self.pg = EmbeddedPostgres(pg_dir)
+        self.infra.append(("postgresql", f"embedded, data in {pg_dir}"))
+        return {name: url or self.pg.url(get(name).database) for name, url in urls.items()}
+
+    def start_nats(self) -> str:
+        if url := os.environ.get(NATS_URL_ENV):
+            self.infra.append(("nats", f"{url} (external)"))
+            return url
+        port = NATS_DEFAULT_PORT if port_free("127.0.0.1", NATS_DEFAULT_PORT) else None
+        self.nats = EmbeddedNats(self.options.data_dir / "nats", port=port)
+        self.infra.append(("nats", f"{self.nats.url} (embedded, data in {self.options.data_dir / 'nats'})"))
+        return self.nats.url
+
+    async def migrate_all(self, urls: dict[str, str]) -> None:
+        for name, url in urls.items():
+            try:
+                await create_database(with_database(url, "postgres"), database_of(url))
+            except Exception as exc:  # an external server may not let us; the migration will tell
+                if not os.environ.get(get(name).env("database_url")):
+                    raise
+                say(f"note: could not ensure database {database_of(url)} exists: {exc!r}")
+            say(f"migrating {name} ({redacted(url)}) ...")
+            await prepare(name, url)
+
+    def start_services(self, urls: dict[str, str], nats_url: str) -> None:
+        o = self.options
+        ports = plan_ports(o.base_port, os.environ)
+        taken = [f"{s.name} ({ports[s.name]})" for s in self.specs if not port_free(o.host, ports[s.name])]
+        if taken:
+            raise StartupFailed(f"port(s) in use: {', '.join(taken)} — another `novatrek up`? try --base-port")
+        logs = o.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        for spec in self.specs:
+            log_path = logs / f"{spec.name}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "services.cli.main", "serve", spec.name],
+                    env=child_env(spec, o.host, ports, urls[spec.name], nats_url, os.environ),
+                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, preexec_fn=die_with_parent,
+                )
+            self.children.append(Child(spec, f"{connect_host(o.host)}:{ports[spec.name]}", log_path, process))
+        for child in self.children:
+            say(f"waiting for {child.spec.name} on {child.address} ...")
+            child.wait_serving(o.startup_timeout_s)
+
+    def watch(self) -> Child:
+        """Blocks until a child exits (returns it); a signal interrupts with `Interrupted`."""
+        while True:
+            for child in self.children:
+                if child.process.poll() is not None:
+                    return child
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        stop_children(self.children, STOP_GRACE_S)
+        if self.nats is not None:
+            self.nats.stop()
+        if self.pg is not None:
+            self.pg.stop()
+
+
+def _interrupt(signum, frame) -> None:
+    raise Interrupted(signum)
+
+
+def _lock(data_dir: Path):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = (data_dir / "up.lock").open("w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise StartupFailed(f"another `novatrek up` is using {data_dir}") from None
+    return handle
+
+
+def _serve(mesh: Mesh) -> int:
+    o = mesh.options
+    mesh.check_code()
+    urls = mesh.start_postgres()
+    nats_url = mesh.start_nats()
+    asyncio.run(mesh.migrate_all(urls))
+    mesh.start_services(urls, nats_url)
+    addresses = {c.spec.name: c.address for c in mesh.children}
+    try:
+        data = demo.load(addresses) if o.demo else demo.DemoData()
+    except grpc.RpcError as err:
+        raise StartupFailed(f"loading demo data failed: {err.code().name}: {err.details()}") from err
+    services = [(c.spec.name, c.address, c.spec.grpc_service) for c in mesh.children]
+    infra = [*mesh.infra, ("data dir", f"{o.data_dir} (service logs in {o.data_dir / 'logs'})")]
+    say(demo.banner(services, infra, data, demo.try_commands(addresses, data)))
+    crashed = mesh.watch()
+    print(f"\n{crashed.spec.name} exited unexpectedly (code {crashed.process.returncode}); last log lines:\n"
+          f"{crashed.tail()}\nstopping the mesh", file=sys.stderr, flush=True)
+    return 1
+
+
+def run(options: UpOptions) -> int:
+    try:
+        lock = _lock(options.data_dir)
+    except StartupFailed as exc:
+        print(f"novatrek up: {exc}", file=sys.stderr, flush=True)
+        return 1
+    with lock:
+        return _run_locked(Mesh(options))
+
+
+def _run_locked(mesh: Mesh) -> int:
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    code = 1
+    try:
+        code = _serve(mesh)
+    except Interrupted:
+        say("\nstopping ...")
+        code = 0
+    except StartupFailed as exc:
+        print(f"novatrek up: {exc}", file=sys.stderr, flush=True)
+        for child in mesh.children:
+            if child.process.poll() is not None or child.spec.name in str(exc):
+                print(f"--- last lines of {child.log_path} ---\n{child.tail()}", file=sys.stderr, flush=True)
+    finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        mesh.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if code == 0:
+        say("stopped.")
+    return code

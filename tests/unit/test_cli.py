@@ -1,0 +1,137 @@
+"""The `novatrek` command line: parsing, dispatch, the service registry, port and env planning. No I/O."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from services.cli import main as cli
+from services.cli import registry
+from services.cli.children import child_env, connect_host, plan_ports
+from services.cli.databases import SERVICES
+from services.cli.demo import GUESTS, DemoData, banner, try_commands
+from services.cli.registry import REGISTRY, ServiceNotAvailable
+
+
+def parse(*argv: str):
+    return cli.build_parser().parse_args(list(argv))
+
+
+def test_up_needs_no_arguments(monkeypatch):
+    monkeypatch.delenv("NOVATREK_DATA_DIR", raising=False)
+    args = parse("up")
+    assert (args.command, args.data_dir, args.base_port, args.only, args.no_demo) == ("up", Path(".novatrek"), None, None, False)
+    assert args.host == "127.0.0.1" and args.startup_timeout == 60.0
+
+
+def test_up_data_dir_from_environment_and_options(monkeypatch):
+    monkeypatch.setenv("NOVATREK_DATA_DIR", "/srv/nt")
+    assert parse("up").data_dir == Path("/srv/nt")
+    args = parse("up", "--data-dir", "/x", "--base-port", "6000", "--only", "guest-profiles", "trip-catalog", "--no-demo")
+    assert (args.data_dir, args.base_port, args.only, args.no_demo) == (Path("/x"), 6000, ["guest-profiles", "trip-catalog"], True)
+
+
+@pytest.mark.parametrize("argv", [("up", "--base-port", "0"), ("up", "--base-port", "70000"), ("up", "--only", "nope"),
+                                  ("serve",), ("serve", "nope"), ("migrate", "guest-profiles", "nope"), ()])
+def test_bad_command_lines_are_usage_errors(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        parse(*argv)
+    assert exit_.value.code == 2
+    assert "usage: novatrek" in capsys.readouterr().err
+
+
+def test_serve_migrate_gen():
+    assert (parse("serve", "reservations").service, parse("serve", "reservations").port) == ("reservations", None)
+    assert parse("serve", "trip-catalog", "--port", "6100", "--host", "::").port == 6100
+    assert (parse("migrate").services, parse("migrate").create_db) == ([], False)
+    args = parse("migrate", "reservations", "guest-profiles", "--create-db")
+    assert (args.services, args.create_db) == (["reservations", "guest-profiles"], True)
+    assert (parse("gen").check, parse("gen", "--check").check) == (False, True)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        parse("--version")
+    assert exit_.value.code == 0 and capsys.readouterr().out.startswith("novatrek ")
+
+
+def test_gen_dispatches_to_generate(monkeypatch):
+    calls = []
+    monkeypatch.setattr("services.cli.gen.generate", lambda check=False: calls.append(check) or 7)
+    assert cli.main(["gen", "--check"]) == 7 and calls == [True]
+
+
+def test_up_dispatch_builds_options(monkeypatch, tmp_path):
+    seen = []
+    monkeypatch.setattr("services.cli.up.run", lambda options: seen.append(options) or 0)
+    monkeypatch.setenv("NOVATREK_BASE_PORT", "7100")
+    assert cli.main(["up", "--data-dir", str(tmp_path / "d"), "--only", "trip-catalog"]) == 0
+    (options,) = seen
+    assert (options.data_dir, options.base_port, options.services, options.demo) == (tmp_path / "d", 7100, ["trip-catalog"], True)
+    assert cli.main(["up", "--data-dir", "rel", "--base-port", "7200"]) == 0
+    assert seen[1].data_dir.is_absolute() and seen[1].base_port == 7200 and seen[1].services == list(REGISTRY)
+
+
+def test_a_missing_service_module_fails_clearly(monkeypatch, capsys):
+    spec = replace(REGISTRY["trip-catalog"], settings_path="services.not_written_yet.config:Settings")
+    monkeypatch.setitem(registry.REGISTRY, "trip-catalog", spec)
+    assert cli.main(["serve", "trip-catalog"]) == 2
+    err = capsys.readouterr().err
+    assert "trip-catalog" in err and "services.not_written_yet.config" in err
+    with pytest.raises(ServiceNotAvailable, match="has no nope"):
+        registry._load(spec, "services.cli.registry:nope")
+
+
+def test_registry_is_the_one_table():
+    assert list(REGISTRY) == ["guest-profiles", "trip-catalog", "reservations"]
+    assert SERVICES == {name: (s.package, s.database) for name, s in REGISTRY.items()}
+    assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
+    assert REGISTRY["guest-profiles"].env("database_url") == "NOVATREK_GUESTS_DATABASE_URL"
+    assert REGISTRY["reservations"].env("catalog_addr") == "NOVATREK_RESERVATIONS_CATALOG_ADDR"
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_registry_matches_each_services_code(name):
+    spec = REGISTRY[name]
+    settings_cls = spec.settings_cls()
+    assert settings_cls.model_config["env_prefix"] == spec.env_prefix
+    assert settings_cls.model_fields["port"].default == spec.port
+    assert set(spec.peers) <= set(settings_cls.model_fields)
+    assert callable(spec.build())
+
+
+def test_ports_default_env_or_base():
+    assert plan_ports(None, {}) == {"guest-profiles": 50051, "trip-catalog": 50052, "reservations": 50053}
+    assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
+    assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {"guest-profiles": 6000, "trip-catalog": 6001, "reservations": 6002}
+
+
+def test_child_env_points_each_service_at_its_database_broker_port_and_peers():
+    ports = plan_ports(6000, {})
+    env = child_env(REGISTRY["reservations"], "0.0.0.0", ports, "postgresql+asyncpg://h/db", "nats://n:1", {"PATH": "/bin"})
+    assert env["PATH"] == "/bin" and env["NOVATREK_NATS_URL"] == "nats://n:1"
+    assert env["NOVATREK_RESERVATIONS_DATABASE_URL"] == "postgresql+asyncpg://h/db"
+    assert (env["NOVATREK_RESERVATIONS_HOST"], env["NOVATREK_RESERVATIONS_PORT"]) == ("0.0.0.0", "6002")
+    assert env["NOVATREK_RESERVATIONS_GUESTS_ADDR"] == "127.0.0.1:6000"
+    assert env["NOVATREK_RESERVATIONS_CATALOG_ADDR"] == "127.0.0.1:6001"
+    assert not any(k.startswith("NOVATREK_GUESTS_") for k in child_env(REGISTRY["trip-catalog"], "h", ports, "u", "n", {}))
+    assert (connect_host("::"), connect_host("10.0.0.5")) == ("127.0.0.1", "10.0.0.5")
+
+
+def test_banner_prints_a_working_create_reservation_line():
+    data = DemoData(guests={GUESTS[0].email: "g-1"}, trips={"T": "t-1"}, departures={"t-1": [date(2031, 2, 3)]})
+    addresses = {"guest-profiles": "127.0.0.1:1", "trip-catalog": "127.0.0.1:2", "reservations": "127.0.0.1:3"}
+    listing, create = try_commands(addresses, data)
+    assert listing == "grpcurl -plaintext 127.0.0.1:3 list"
+    argv = shlex.split(create)
+    assert argv[-2:] == ["127.0.0.1:3", "novatrek.reservations.v1.ReservationService/CreateReservation"]
+    body = json.loads(argv[argv.index("-d") + 1])
+    assert body["guest_id"] == "g-1" and body["trip_id"] == "t-1" and body["party_size"] == 2
+    assert body["trip_date"] == {"year": 2031, "month": 2, "day": 3} and len(body["request_id"]) == 36
+    text = banner([("reservations", "127.0.0.1:3", "novatrek.reservations.v1.ReservationService")], [("data dir", "/d")], data, [listing])
+    assert "reservations" in text and "/d" in text and "g-1" in text and text.splitlines()[-2] == "Press Ctrl-C to stop."
