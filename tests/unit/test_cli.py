@@ -88,7 +88,7 @@ def test_a_missing_service_module_fails_clearly(monkeypatch, capsys):
 
 
 def test_registry_is_the_one_table():
-    assert list(REGISTRY) == ["guest-profiles", "trip-catalog", "reservations"]
+    assert list(REGISTRY) == ["guest-profiles", "trip-catalog", "reservations", "payments", "partner-integrations"]
     assert SERVICES == {name: (s.package, s.database) for name, s in REGISTRY.items()}
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
     assert REGISTRY["guest-profiles"].env("database_url") == "NOVATREK_GUESTS_DATABASE_URL"
@@ -106,9 +106,9 @@ def test_registry_matches_each_services_code(name):
 
 
 def test_ports_default_env_or_base():
-    assert plan_ports(None, {}) == {"guest-profiles": 50051, "trip-catalog": 50052, "reservations": 50053}
+    assert plan_ports(None, {}) == {"guest-profiles": 50051, "trip-catalog": 50052, "reservations": 50053, "payments": 50054, "partner-integrations": 50056}
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
-    assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {"guest-profiles": 6000, "trip-catalog": 6001, "reservations": 6002}
+    assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {"guest-profiles": 6000, "trip-catalog": 6001, "reservations": 6002, "payments": 6003, "partner-integrations": 6005}
 
 
 def test_child_env_points_each_service_at_its_database_broker_port_and_peers():
