@@ -8,12 +8,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from novatrek.catalog.v1 import catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2_grpc
+from novatrek.payments.v1 import payments_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2_grpc
 from services.catalog.config import CatalogSettings
 from services.catalog.main import build as build_catalog
 from services.cli.databases import prepare
 from services.guests.config import GuestSettings
 from services.guests.main import build as build_guests
+from services.payments.config import PaymentSettings
+from services.payments.main import build as build_payments
 from services.reservations.config import ReservationSettings
 from services.reservations.main import build as build_reservations
 
@@ -59,6 +62,13 @@ async def catalog_service(make_database):
 
 
 @pytest.fixture(scope="session")
+async def payments_service(make_database, nats_url):
+    running = await serve(build_payments, PaymentSettings, await fresh_database(make_database, "payments", "payments"), nats_url=nats_url)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
 async def reservations_database(make_database):
     return await fresh_database(make_database, "reservations", "reservations")
 
@@ -92,3 +102,8 @@ def catalog_stub(catalog_service):
 @pytest.fixture
 def reservations_stub(reservations_service):
     return reservations_pb2_grpc.ReservationServiceStub(reservations_service.channel)
+
+
+@pytest.fixture
+def payments_stub(payments_service):
+    return payments_pb2_grpc.PaymentServiceStub(payments_service.channel)

@@ -1,0 +1,129 @@
+"""payments schema: tables, repositories, unit of work. DDL lives in migrations/versions/0001_payments.py."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.chassis.db import UnitOfWork, newest_first
+from services.chassis.outbox import outbox_table
+from services.payments.domain import ChargeRequest, CommissionClaim, CommissionPayout, Payment, PaymentStatus, PayoutStatus
+from services.payments.ports import DuplicatePayment
+
+metadata = sa.MetaData(schema="payments")
+_uuid = UUID(as_uuid=True)
+_ts = sa.DateTime(timezone=True)
+# numeric(12,2): amounts below 10^10 with at most two decimals (the most any supported currency has).
+_money = sa.Numeric(12, 2)
+
+payments = sa.Table(
+    "payments", metadata,
+    sa.Column("payment_id", _uuid, primary_key=True),
+    sa.Column("request_id", _uuid, nullable=False, unique=True),
+    sa.Column("reservation_id", _uuid, nullable=False),
+    sa.Column("amount", _money, nullable=False),
+    sa.Column("currency", sa.CHAR(3), nullable=False),
+    sa.Column("method_reference", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("processor_reference", sa.String(64), nullable=False),
+    sa.Column("decline_reason", sa.String(64), nullable=False),
+    sa.Column("created_at", _ts, nullable=False),
+)
+# A row without partner/booking/reservation/amount is a tombstone (domain.CommissionPayout.tombstone).
+payouts = sa.Table(
+    "commission_payouts", metadata,
+    sa.Column("payout_id", _uuid, primary_key=True),
+    sa.Column("commission_record_id", _uuid, nullable=False, unique=True),
+    sa.Column("partner_id", _uuid),
+    sa.Column("partner_booking_id", _uuid),
+    sa.Column("reservation_id", _uuid),
+    sa.Column("amount", _money),
+    sa.Column("currency", sa.CHAR(3)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reversal_reason", sa.String(500), nullable=False),
+    sa.Column("created_at", _ts, nullable=False),
+    sa.Column("reversed_at", _ts),
+)
+outbox = outbox_table(metadata)
+
+_CLAIM = ("commission_record_id", "partner_id", "partner_booking_id", "reservation_id", "amount", "currency")
+
+
+def _payment_row(p: Payment) -> dict:
+    return {**p.request.__dict__, "payment_id": p.payment_id, "status": p.status.value, "processor_reference": p.processor_reference,
+            "decline_reason": p.decline_reason, "created_at": p.created_at}
+
+
+def _payment(row) -> Payment:
+    m = row._mapping
+    request = ChargeRequest(m["request_id"], m["reservation_id"], m["amount"], m["currency"], m["method_reference"])
+    return Payment(m["payment_id"], request, PaymentStatus(m["status"]), m["processor_reference"], m["decline_reason"], m["created_at"])
+
+
+def _payout_row(p: CommissionPayout) -> dict:
+    claim = p.claim.__dict__ if p.claim else {"commission_record_id": p.commission_record_id}
+    return {**claim, "payout_id": p.payout_id, "status": p.status.value, "reversal_reason": p.reversal_reason,
+            "created_at": p.created_at, "reversed_at": p.reversed_at}
+
+
+def _payout(row) -> CommissionPayout:
+    m = row._mapping
+    claim = CommissionClaim(*(m[c] for c in _CLAIM)) if m["partner_id"] else None
+    return CommissionPayout(m["payout_id"], m["commission_record_id"], PayoutStatus(m["status"]), m["created_at"], claim,
+                            m["reversal_reason"], m["reversed_at"])
+
+
+class PaymentRepository:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def add(self, p: Payment) -> None:
+        stmt = pg_insert(payments).values(_payment_row(p)).on_conflict_do_nothing(index_elements=["request_id"])
+        if (await self.conn.execute(stmt.returning(payments.c.payment_id))).first() is None:
+            raise DuplicatePayment()
+
+    async def get(self, payment_id: uuid.UUID) -> Payment | None:
+        row = (await self.conn.execute(sa.select(payments).where(payments.c.payment_id == payment_id))).first()
+        return _payment(row) if row else None
+
+    async def by_request(self, request_id: uuid.UUID) -> Payment | None:
+        row = (await self.conn.execute(sa.select(payments).where(payments.c.request_id == request_id))).first()
+        return _payment(row) if row else None
+
+
+class PayoutRepository:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def add_or_lock(self, p: CommissionPayout) -> CommissionPayout:
+        """Inserts `p`, or, when its commission record has a payout (or tombstone) already, returns
+        that one locked. One row per record serialises racing process and reverse calls."""
+        stmt = pg_insert(payouts).values(_payout_row(p)).on_conflict_do_nothing(index_elements=["commission_record_id"])
+        if (await self.conn.execute(stmt.returning(payouts.c.payout_id))).first() is not None:
+            return p
+        query = sa.select(payouts).where(payouts.c.commission_record_id == p.commission_record_id).with_for_update()
+        return _payout((await self.conn.execute(query)).one())
+
+    async def save(self, p: CommissionPayout) -> None:
+        await self.conn.execute(sa.update(payouts).where(payouts.c.payout_id == p.payout_id).values(_payout_row(p)))
+
+    async def search(self, partner_id: uuid.UUID | None, status: PayoutStatus | None, position: list | None, limit: int) -> list[CommissionPayout]:
+        query = sa.select(payouts).where(payouts.c.partner_id.is_not(None))  # tombstones are no payouts
+        if partner_id:
+            query = query.where(payouts.c.partner_id == partner_id)
+        if status:
+            query = query.where(payouts.c.status == status.value)
+        rows = await self.conn.execute(newest_first(query, payouts.c.created_at, payouts.c.payout_id, position, limit))
+        return [_payout(r) for r in rows]
+
+
+class PaymentUnitOfWork(UnitOfWork):
+    payments: PaymentRepository
+    payouts: PayoutRepository
+
+    def bind(self, conn) -> None:
+        self.payments = PaymentRepository(conn)
+        self.payouts = PayoutRepository(conn)

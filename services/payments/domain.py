@@ -1,0 +1,126 @@
+"""Payments and commission payouts: values, idempotency rules, the payout state machine (pure Python)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from services.chassis.errors import InvalidArgument
+
+# Amounts live in numeric(12,2) columns: everything must stay below 10^10.
+MAX_AMOUNT = Decimal(10) ** 10
+METHOD_REFERENCE_MAX = 64
+REVERSAL_REASON_MAX = 500
+
+
+class PaymentStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    DECLINED = "declined"
+
+
+class PayoutStatus(StrEnum):
+    OWED = "owed"
+    REVERSED = "reversed"
+
+
+def _key_reused(key: str, value: uuid.UUID) -> InvalidArgument:
+    return InvalidArgument(f"{key} {value} was already used with different values", reason="IDEMPOTENCY_KEY_REUSED", metadata={key: str(value)})
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    """ProcessPayment, validated. `request_id` is the idempotency key, here and at the processor."""
+
+    request_id: uuid.UUID
+    reservation_id: uuid.UUID
+    amount: Decimal
+    currency: str
+    method_reference: str
+
+
+@dataclass(frozen=True)
+class Charge:
+    """The processor's answer: a decline is an answer too, with its reason."""
+
+    succeeded: bool
+    processor_reference: str
+    decline_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Payment:
+    payment_id: uuid.UUID
+    request: ChargeRequest
+    status: PaymentStatus
+    processor_reference: str
+    decline_reason: str
+    created_at: datetime
+
+    @classmethod
+    def processed(cls, request: ChargeRequest, charge: Charge, now: datetime) -> Payment:
+        status = PaymentStatus.SUCCEEDED if charge.succeeded else PaymentStatus.DECLINED
+        return cls(uuid.uuid4(), request, status, charge.processor_reference, charge.decline_reason, now)
+
+    def answering(self, request: ChargeRequest) -> Payment:
+        """This payment as the answer to a retry of `request`; another request under the same key is refused."""
+        if request != self.request:
+            raise _key_reused("request_id", request.request_id)
+        return self
+
+
+@dataclass(frozen=True)
+class CommissionClaim:
+    """ProcessCommission, validated. `commission_record_id` is the idempotency key."""
+
+    commission_record_id: uuid.UUID
+    partner_id: uuid.UUID
+    partner_booking_id: uuid.UUID
+    reservation_id: uuid.UUID
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class CommissionPayout:
+    """One per commission record. A payout without a claim is a tombstone: the record was reversed
+    before its commission was processed (see `tombstone`)."""
+
+    payout_id: uuid.UUID
+    commission_record_id: uuid.UUID
+    status: PayoutStatus
+    created_at: datetime
+    claim: CommissionClaim | None = None
+    reversal_reason: str = ""
+    reversed_at: datetime | None = None
+
+    @property
+    def is_tombstone(self) -> bool:
+        return self.claim is None
+
+    @classmethod
+    def owed(cls, claim: CommissionClaim, now: datetime) -> CommissionPayout:
+        return cls(uuid.uuid4(), claim.commission_record_id, PayoutStatus.OWED, now, claim)
+
+    @classmethod
+    def tombstone(cls, commission_record_id: uuid.UUID, reason: str, now: datetime) -> CommissionPayout:
+        """A compensation (ReverseCommission) can overtake the call it undoes (ProcessCommission was
+        slow or retried). The tombstone remembers the reversal, so the late ProcessCommission
+        records the payout as reversed instead of leaving money owed for a cancelled booking."""
+        return cls(uuid.uuid4(), commission_record_id, PayoutStatus.REVERSED, now, None, reason, now)
+
+    def claimed_by(self, claim: CommissionClaim, now: datetime) -> CommissionPayout:
+        """The stored payout answering `claim`: a tombstone takes the claim's details but stays reversed."""
+        if self.is_tombstone:
+            return replace(self, claim=claim, created_at=now)
+        if claim != self.claim:
+            raise _key_reused("commission_record_id", claim.commission_record_id)
+        return self
+
+    def reversed(self, reason: str, now: datetime) -> CommissionPayout:
+        """Idempotent: a reversed payout (or tombstone) stays as it was first reversed."""
+        if self.status is PayoutStatus.REVERSED:
+            return self
+        return replace(self, status=PayoutStatus.REVERSED, reversal_reason=reason, reversed_at=now)
