@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 
 import grpc
@@ -48,3 +50,13 @@ async def fails(call) -> RpcFailure:
     except grpc.aio.AioRpcError as err:
         return parse_failure(err)
     raise AssertionError(f"expected an RPC error, got {response!r}")
+
+
+async def eventually(predicate, timeout_s: float = 20.0, interval_s: float = 0.2):
+    """Polls an async predicate until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := await predicate():
+            return result
+        await asyncio.sleep(interval_s)
+    raise AssertionError(f"condition not met within {timeout_s}s")

@@ -104,21 +104,27 @@ class SagaRunner:
     async def _compensate(self, saga_id, saga: SagaType, state: State, upto: int, error: BaseException | None) -> None:
         deadline_var.set(None)  # compensations outlive the caller's deadline
         await self._write(saga_id, {"status": "compensating", "error": repr(error)[:1000] if error else "recovered"})
-        for step in reversed(saga.steps[:upto]):
+        failures = []
+        for step in reversed(saga.steps[:upto]):  # every one is attempted: one stuck must not block the rest
             if step.compensation is not None:
-                await self._retrying(step.compensation, state, f"{saga.name}.{step.name}")
+                try:
+                    await self._retrying(step.compensation, state, f"{saga.name}.{step.name}")
+                except Exception as exc:
+                    failures.append(exc)
+        if failures:
+            raise RuntimeError(f"{len(failures)} compensation(s) of {saga.name} pending: {failures[0]!r}")
         await self._write(saga_id, {"status": "compensated"})
         if saga.on_compensated is not None:
             await saga.on_compensated(state, error)
 
-    async def _retrying(self, compensation, state: State, name: str, attempts: int = 5) -> None:
+    async def _retrying(self, compensation, state: State, name: str, attempts: int = 3) -> None:
         for attempt in range(attempts):
             try:
                 return await compensation(state)
             except Exception as exc:
                 log.warning("compensation failed; retrying", extra={"step": name, "attempt": attempt, "error": repr(exc)})
                 await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
-        raise RuntimeError(f"compensation {name} failed {attempts} times; left for recovery")
+        raise RuntimeError(f"compensation {name} failed {attempts} times")
 
     async def _write(self, saga_id, values: dict, insert: bool = False) -> None:
         now = utcnow()

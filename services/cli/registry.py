@@ -73,6 +73,16 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.reservations.v1.ReservationService",
             peers={"guests_addr": "guest-profiles", "catalog_addr": "trip-catalog"},
         ),
+        ServiceSpec(
+            "payments", "payments", "services.payments.config:PaymentSettings", "services.payments.main:build",
+            "novatrek_payments", 50054, "novatrek.payments.v1.PaymentService",
+        ),
+        ServiceSpec(
+            "partner-integrations", "partners", "services.partners.config:PartnerSettings", "services.partners.main:build",
+            "novatrek_partners", 50056, "novatrek.partners.v1.PartnerService",
+            peers={"guests_addr": "guest-profiles", "catalog_addr": "trip-catalog",
+                   "reservations_addr": "reservations", "payments_addr": "payments"},
+        ),
     )
 }
 

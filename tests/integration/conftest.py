@@ -107,3 +107,24 @@ def reservations_stub(reservations_service):
 @pytest.fixture
 def payments_stub(payments_service):
     return payments_pb2_grpc.PaymentServiceStub(payments_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def partners_service(make_database, guests_service, catalog_service, reservations_service, payments_service, nats_url):
+    from services.partners.config import PartnerSettings
+    from services.partners.main import build as build_partners
+    from tests.integration.partner_fixtures import ADMIN_TOKEN
+
+    database = await fresh_database(make_database, "partner-integrations", "partners")
+    running = await serve(build_partners, PartnerSettings, database, nats_url=nats_url, admin_token=ADMIN_TOKEN,
+                          guests_addr=guests_service.address, catalog_addr=catalog_service.address,
+                          reservations_addr=reservations_service.address, payments_addr=payments_service.address)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def partners_stub(partners_service):
+    from novatrek.partners.v1 import partners_pb2_grpc
+
+    return partners_pb2_grpc.PartnerServiceStub(partners_service.channel)

@@ -18,20 +18,11 @@ from services.guests.config import GuestSettings
 from services.guests.main import build as build_guests
 from services.reservations.config import ReservationSettings
 from services.reservations.main import build as build_reservations
-from tests.helpers import fails
+from tests.helpers import eventually, fails
 from tests.integration.booking import create_request, new_departure, new_guest, seats_available
 from tests.integration.conftest import fresh_database, serve
 
 CREATED = "novatrek.booking.reservation.created"
-
-
-async def eventually(predicate, timeout_s: float = 20.0, interval_s: float = 0.2):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := await predicate():
-            return result
-        await asyncio.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s}s")
 
 
 async def health_of(address: str) -> int:

@@ -1,0 +1,132 @@
+"""Partner use cases. Booking creation runs the pipeline saga behind a per-partner idempotency key."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.chassis.db import page_of
+from services.chassis.errors import Aborted, InvalidArgument, NotFound, error_from_record
+from services.chassis.protoconv import utcnow
+from services.chassis.saga import SagaFailed
+from services.partners.auth import Caller
+from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking, issue_key, key_digest
+from services.partners.pipeline import SAGA, booking_of
+
+
+@dataclass
+class Deps:
+    uow: Callable[[], Any]
+    sagas: Any  # SagaRunner
+    reservations: Any  # ReservationDesk
+    ledger: Any  # CommissionLedger
+    render: Callable[[PartnerBooking], bytes]  # the serialized CreatePartnerBookingResponse
+    pepper: bytes
+    key_grace: timedelta = timedelta(hours=24)
+    idempotency_retention: timedelta = timedelta(hours=24)
+    clock: Callable[[], datetime] = field(default=utcnow)
+
+
+@dataclass(frozen=True)
+class NewPartner:
+    name: str
+    contact_email: str
+    webhook_url: str
+    plan: CommissionPlan
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    idempotency_key: str
+    request_hash: str
+    guest_id: uuid.UUID
+    first_name: str
+    last_name: str
+    email: str
+    trip_id: uuid.UUID
+    trip_date: Any
+    party_size: int
+    partner_reference: str
+
+
+async def register_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:
+    key, now = issue_key(), deps.clock()
+    partner = Partner(uuid.uuid4(), cmd.name, cmd.contact_email, cmd.webhook_url, secrets.token_urlsafe(32), cmd.plan,
+                      key.key_id, key_digest(deps.pepper, key.plaintext), now)
+    async with deps.uow() as uow:
+        await uow.partners.add(partner)
+    return partner, key.plaintext
+
+
+async def rotate_key(caller: Caller, partner_id: uuid.UUID, deps: Deps) -> tuple[str, datetime]:
+    if not caller.admin and caller.partner_id != partner_id:
+        raise NotFound(f"partner {partner_id} not found", reason="PARTNER_NOT_FOUND")  # others' partners do not exist
+    key, now = issue_key(), deps.clock()
+    async with deps.uow() as uow:
+        partner = await uow.partners.get(partner_id, for_update=True)
+        if partner is None:
+            raise NotFound(f"partner {partner_id} not found", reason="PARTNER_NOT_FOUND")
+        rotated = partner.rotated(key, key_digest(deps.pepper, key.plaintext), now, deps.key_grace)
+        await uow.partners.save_keys(rotated)
+    return key.plaintext, rotated.previous_key_expires_at
+
+
+async def create_booking(cmd: NewBooking, partner_id: uuid.UUID, deps: Deps) -> bytes:
+    """The stored response of this idempotency key, computed now by the saga if it is new."""
+    now = deps.clock()
+    async with deps.uow() as uow:
+        partner = await uow.partners.get(partner_id)
+        earlier = await uow.idempotency.claim(partner_id, cmd.idempotency_key, cmd.request_hash, now, now + deps.idempotency_retention)
+    if earlier is not None:
+        return _replay(earlier, cmd)
+    booking_id = uuid.uuid4()
+    state = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in cmd.__dict__.items()} | {"booking_id": str(booking_id), "partner_id": str(partner_id), "reservation_id": str(uuid.uuid5(booking_id, "reservation")),
+              "plan": partner.plan.to_json(), "created_at": now.isoformat(), "trip_date": cmd.trip_date.isoformat()}
+    try:
+        final = await deps.sagas.run(SAGA, state)
+    except SagaFailed as failed:
+        raise failed.cause from None
+    return deps.render(booking_of(final))
+
+
+def _replay(earlier, cmd: NewBooking) -> bytes:
+    if earlier.request_hash != cmd.request_hash:
+        raise InvalidArgument("this Idempotency-Key was used for a different request", reason="IDEMPOTENCY_KEY_REUSED")
+    if earlier.state == "in_flight":
+        raise Aborted("a request with this Idempotency-Key is still in progress", reason="IDEMPOTENCY_KEY_IN_USE")
+    if earlier.is_error:
+        raise error_from_record(json.loads(earlier.response))
+    return earlier.response
+
+
+async def get_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, deps: Deps) -> PartnerBooking:
+    async with deps.uow() as uow:
+        booking = await uow.bookings.get(partner_id, booking_id)
+    if booking is None:
+        raise NotFound(f"booking {booking_id} not found", reason="BOOKING_NOT_FOUND")
+    return booking
+
+
+async def list_bookings(partner_id: uuid.UUID, filters: dict, position, limit: int, deps: Deps):
+    async with deps.uow() as uow:
+        rows = await uow.bookings.page(partner_id, filters, position, limit)
+    return page_of(rows, limit, lambda b: [b.created_at.isoformat(), str(b.booking_id)])
+
+
+async def cancel_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, reason: str, deps: Deps) -> PartnerBooking:
+    booking = await get_booking(partner_id, booking_id, deps)
+    if booking.status is BookingStatus.CANCELLED:
+        return booking
+    # Both calls are idempotent and the local write is last: a failure leaves it retryable.
+    await deps.reservations.cancel(booking.reservation_id, reason or "cancelled by partner")
+    await deps.ledger.reverse(booking.commission_record_id, reason or "booking cancelled")
+    async with deps.uow() as uow:
+        current = await uow.bookings.get(partner_id, booking_id, for_update=True)
+        if current.status is not BookingStatus.CANCELLED:
+            await uow.bookings.cancel(current, deps.clock())
+    return await get_booking(partner_id, booking_id, deps)

@@ -1,0 +1,142 @@
+"""Partner persistence over the tables of db.py, and the unit of work that binds them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.chassis.db import UnitOfWork, newest_first
+from services.partners.db import commission_records, idempotency_keys, partner_bookings, partners, reconciliation_log
+from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking
+
+
+def _partner(row) -> Partner:
+    m = dict(row._mapping)
+    return Partner(plan=CommissionPlan.from_json(m.pop("commission_plan")), **m)
+
+
+def _booking(row) -> PartnerBooking:
+    values = {col.key: row._mapping[col.key] for col in partner_bookings.c}
+    return PartnerBooking(**{**values, "status": BookingStatus(values["status"])})
+
+
+class PartnerRepository:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def add(self, p: Partner) -> None:
+        values = {k: v for k, v in p.__dict__.items() if k != "plan"}
+        await self.conn.execute(sa.insert(partners).values(**values, commission_plan=p.plan.to_json()))
+
+    async def get(self, partner_id: uuid.UUID, for_update: bool = False) -> Partner | None:
+        query = sa.select(partners).where(partners.c.partner_id == partner_id)
+        row = (await self.conn.execute(query.with_for_update() if for_update else query)).first()
+        return _partner(row) if row else None
+
+    async def by_key_id(self, key_id: str) -> Partner | None:
+        query = sa.select(partners).where(sa.or_(partners.c.api_key_id == key_id, partners.c.previous_key_id == key_id))
+        row = (await self.conn.execute(query)).first()
+        return _partner(row) if row else None
+
+    async def save_keys(self, p: Partner) -> None:
+        keys = ("api_key_id", "api_key_hash", "previous_key_id", "previous_key_hash", "previous_key_expires_at")
+        await self.conn.execute(sa.update(partners).where(partners.c.partner_id == p.partner_id).values({k: getattr(p, k) for k in keys}))
+
+
+class BookingRepository:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def add(self, b: PartnerBooking, now: datetime) -> bool:
+        """Idempotent (a recovered pipeline may record twice): False when it existed."""
+        inserted = await self.conn.execute(pg_insert(partner_bookings).values(b.__dict__ | {"status": b.status.value}).on_conflict_do_nothing())
+        if inserted.rowcount:
+            await self.conn.execute(sa.insert(commission_records).values(
+                commission_record_id=b.commission_record_id, booking_id=b.booking_id, partner_id=b.partner_id,
+                amount=b.commission_amount, currency=b.currency, rate=b.commission_rate, status="recorded", created_at=now))
+        return bool(inserted.rowcount)
+
+    async def get(self, partner_id: uuid.UUID | None, booking_id: uuid.UUID, for_update: bool = False) -> PartnerBooking | None:
+        query = sa.select(partner_bookings).where(partner_bookings.c.booking_id == booking_id)
+        if partner_id is not None:  # a partner only ever sees its own bookings
+            query = query.where(partner_bookings.c.partner_id == partner_id)
+        row = (await self.conn.execute(query.with_for_update() if for_update else query)).first()
+        return _booking(row) if row else None
+
+    async def page(self, partner_id: uuid.UUID, filters: dict, position, limit: int) -> list[PartnerBooking]:
+        c = partner_bookings.c
+        query = sa.select(partner_bookings).where(c.partner_id == partner_id)
+        if filters.get("status"):
+            query = query.where(c.status == filters["status"])
+        if filters.get("date_from"):
+            query = query.where(c.trip_date >= filters["date_from"])
+        if filters.get("date_to"):
+            query = query.where(c.trip_date <= filters["date_to"])
+        return [_booking(r) for r in await self.conn.execute(newest_first(query, c.created_at, c.booking_id, position, limit))]
+
+    async def month_volume(self, partner_id: uuid.UUID, month_start: datetime, month_end: datetime) -> tuple[int, Decimal]:
+        c = partner_bookings.c
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(c.gross_amount), 0)).where(
+            c.partner_id == partner_id, c.status == BookingStatus.CONFIRMED.value, c.created_at >= month_start, c.created_at < month_end)
+        count, gross = (await self.conn.execute(query)).one()
+        return count, Decimal(gross)
+
+    async def cancel(self, b: PartnerBooking, now: datetime) -> None:
+        await self.conn.execute(sa.update(partner_bookings).where(partner_bookings.c.booking_id == b.booking_id)
+                                .values(status=BookingStatus.CANCELLED.value, cancelled_at=now))
+        await self.conn.execute(sa.update(commission_records).where(commission_records.c.booking_id == b.booking_id)
+                                .values(status="reversed", reversed_at=now))
+
+    async def created_between(self, partner_id: uuid.UUID | None, start: date, end: date) -> list[tuple[PartnerBooking, str]]:
+        """Bookings created in [start, end] (UTC days) with their commission record status."""
+        c = partner_bookings.c
+        query = (sa.select(partner_bookings, commission_records.c.status.label("record_status"))
+                 .join(commission_records, commission_records.c.booking_id == c.booking_id)
+                 .where(sa.func.date(sa.func.timezone("UTC", c.created_at)).between(start, end)).order_by(c.created_at))
+        if partner_id is not None:
+            query = query.where(c.partner_id == partner_id)
+        rows = (await self.conn.execute(query)).all()
+        return [(_booking(r), r.record_status) for r in rows]
+
+    async def log(self, rows: list[dict]) -> None:
+        await self.conn.execute(sa.insert(reconciliation_log), rows)
+
+
+class IdempotencyRepository:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def claim(self, partner_id: uuid.UUID, key: str, request_hash: str, now: datetime, expires: datetime):
+        """Inserts an in-flight claim; returns None when claimed, else the existing row."""
+        t = idempotency_keys
+        await self.conn.execute(sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key, t.c.expires_at < now))
+        claimed = await self.conn.execute(pg_insert(t).values(
+            partner_id=partner_id, idempotency_key=key, request_hash=request_hash, state="in_flight", created_at=now, expires_at=expires,
+        ).on_conflict_do_nothing())
+        if claimed.rowcount:
+            return None
+        return (await self.conn.execute(sa.select(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))).first()
+
+    async def complete(self, partner_id: uuid.UUID, key: str, response: bytes, is_error: bool) -> None:
+        t = idempotency_keys
+        await self.conn.execute(sa.update(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key)
+                                .values(state="completed", response=response, is_error=is_error))
+
+    async def release(self, partner_id: uuid.UUID, key: str) -> None:
+        """Forgets a claim whose request failed transiently, so the partner may retry with it."""
+        t = idempotency_keys
+        await self.conn.execute(sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))
+
+    async def purge_expired(self, now: datetime) -> int:
+        return (await self.conn.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.expires_at < now))).rowcount
+
+
+class PartnersUnitOfWork(UnitOfWork):
+    def bind(self, conn) -> None:
+        self.partners = PartnerRepository(conn)
+        self.bookings = BookingRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
