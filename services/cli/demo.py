@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import grpc
 
@@ -49,11 +50,18 @@ DEPARTURE_OFFSETS_DAYS = (7, 14, 30)
 CAPACITIES = (12, 16, 20)
 
 
+DEMO_PARTNER = "NovaTrek Demo OTA"
+# Booking-count tiers: 8 % from the first booking of a month, 10 % from the 10th, 12 % from the 50th.
+DEMO_PLAN_TIERS = (("0", "0.08"), ("10", "0.10"), ("50", "0.12"))
+
+
 @dataclass
 class DemoData:
     guests: dict[str, str] = field(default_factory=dict)  # email -> guest_id
     trips: dict[str, str] = field(default_factory=dict)  # name -> trip_id
     departures: dict[str, list[date]] = field(default_factory=dict)  # trip_id -> future dates
+    partner_id: str = ""
+    partner_key: str = ""
 
 
 def load_guests(channel: grpc.Channel) -> dict[str, str]:
@@ -115,7 +123,32 @@ def load_trips(channel: grpc.Channel, today: date | None = None) -> tuple[dict[s
     return trips, departures
 
 
-def load(addresses: dict[str, str]) -> DemoData:
+def load_partner(channel: grpc.Channel, admin_token: str, saved: Path) -> tuple[str, str]:
+    """The demo partner and its API key: the one saved by an earlier `up` while its key still
+    works, else a newly registered one (the key is shown once, so it is kept in `saved`, 0600)."""
+    from novatrek.partners.v1 import partners_pb2 as pb
+    from novatrek.partners.v1 import partners_pb2_grpc
+
+    stub = partners_pb2_grpc.PartnerServiceStub(channel)
+    if saved.exists():
+        known = json.loads(saved.read_text())
+        try:
+            stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(page_size=1), timeout=TIMEOUT_S,
+                                     metadata=(("authorization", f"Bearer {known['api_key']}"),))
+            return known["partner_id"], known["api_key"]
+        except grpc.RpcError as err:
+            if err.code() != grpc.StatusCode.UNAUTHENTICATED:
+                raise
+    plan = pb.CommissionPlan(basis=pb.TIER_BASIS_BOOKING_COUNT, tiers=[pb.CommissionTier(threshold=t, rate=r) for t, r in DEMO_PLAN_TIERS])
+    partner = pb.Partner(name=DEMO_PARTNER, contact_email="partners@demo.novatrek.io", commission_plan=plan)
+    answer = stub.RegisterPartner(pb.RegisterPartnerRequest(partner=partner), timeout=TIMEOUT_S,
+                                  metadata=(("authorization", f"Bearer {admin_token}"),))
+    saved.touch(mode=0o600)
+    saved.write_text(json.dumps({"partner_id": answer.partner.partner_id, "api_key": answer.api_key}))
+    return answer.partner.partner_id, answer.api_key
+
+
+def load(addresses: dict[str, str], admin_token: str = "", saved_partner: Path | None = None) -> DemoData:
     """Loads what the running services (name -> "host:port") can hold."""
     data = DemoData()
     if addr := addresses.get("guest-profiles"):
@@ -124,6 +157,9 @@ def load(addresses: dict[str, str]) -> DemoData:
     if addr := addresses.get("trip-catalog"):
         with grpc.insecure_channel(addr) as channel:
             data.trips, data.departures = load_trips(channel)
+    if (addr := addresses.get("partner-integrations")) and admin_token and saved_partner is not None:
+        with grpc.insecure_channel(addr) as channel:
+            data.partner_id, data.partner_key = load_partner(channel, admin_token, saved_partner)
     return data
 
 
@@ -141,7 +177,14 @@ def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
             "trip_date": {"year": day.year, "month": day.month, "day": day.day}, "party_size": 2,
         }
         lines.append(f"grpcurl -plaintext -d {shlex.quote(json.dumps(body))} {addr} novatrek.reservations.v1.ReservationService/CreateReservation")
-    elif name == "trip-catalog":
+    if (partners := addresses.get("partner-integrations")) and data.partner_key and guest_id and trip_id:
+        day = data.departures[trip_id][0]
+        body = {"guest_id": guest_id, "trip_id": trip_id, "trip_date": {"year": day.year, "month": day.month, "day": day.day},
+                "party_size": 2, "partner_reference": "DEMO-1"}
+        lines.append(f"grpcurl -plaintext -H {shlex.quote('authorization: Bearer ' + data.partner_key)} "
+                     f"-H 'idempotency-key: demo-{uuid.uuid4().hex[:12]}' -d {shlex.quote(json.dumps(body))} "
+                     f"{partners} novatrek.partners.v1.PartnerService/CreatePartnerBooking")
+    if name == "trip-catalog":
         lines.append(f"grpcurl -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips")
     elif name == "guest-profiles" and guest_id:
         lines.append(f"grpcurl -plaintext -d '{{\"email\": \"{GUESTS[0].email}\"}}' {addr} novatrek.guests.v1.GuestService/SearchGuests")
@@ -152,14 +195,16 @@ def banner(services: list[tuple[str, str, str]], infra: list[tuple[str, str]], d
     """services: (name, address, proto service); infra: (label, description)."""
     rule = "=" * 78
     out = [rule, "NovaTrek mesh is up", ""]
-    out += [f"  {name:<16} {addr:<22} {proto}" for name, addr, proto in services]
-    out += [f"  {label:<16} {text}" for label, text in infra]
+    out += [f"  {name:<21} {addr:<22} {proto}" for name, addr, proto in services]
+    out += [f"  {label:<21} {text}" for label, text in infra]
     if data.guests or data.trips:
         out += ["", "Demo data:"]
         out += [f"  guest  {gid}  {email}" for email, gid in data.guests.items()]
         for trip_name, tid in data.trips.items():
             days = ", ".join(d.isoformat() for d in data.departures.get(tid, []))
             out.append(f"  trip   {tid}  {trip_name}  (departures {days})")
+    if data.partner_key:
+        out += ["", f"Demo partner {data.partner_id} ({DEMO_PARTNER}), API key:", f"  {data.partner_key}"]
     out += ["", "Try:"] + [f"  {line}" for line in commands]
     out += ["", "Press Ctrl-C to stop.", rule]
     return "\n".join(out)

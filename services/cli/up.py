@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -54,6 +55,7 @@ class Mesh:
         self.nats: EmbeddedNats | None = None
         self.children: list[Child] = []
         self.infra: list[tuple[str, str]] = []
+        self.secret_env: dict[str, dict[str, str]] = {}  # service name -> extra environment
 
     def check_code(self) -> None:
         """Imports every selected service before anything starts: a missing one fails clearly."""
@@ -96,6 +98,21 @@ class Mesh:
             say(f"migrating {name} ({redacted(url)}) ...")
             await prepare(name, url)
 
+    def partner_secrets(self) -> dict[str, str]:
+        """Admin token and API-key pepper of partner-integrations: from the environment, else made
+        once and kept in the data dir (0600) so demo keys stay valid across runs."""
+        spec, found = get("partner-integrations"), {}
+        for setting in ("admin_token", "api_key_pepper"):
+            env, path = spec.env(setting), self.options.data_dir / "secrets" / setting
+            if not (value := os.environ.get(env, "")):
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                if not path.exists():
+                    path.touch(mode=0o600)
+                    path.write_text(secrets.token_urlsafe(32))
+                value = path.read_text().strip()
+            found[env] = value
+        return found
+
     def start_services(self, urls: dict[str, str], nats_url: str) -> None:
         o = self.options
         ports = plan_ports(o.base_port, os.environ)
@@ -109,7 +126,7 @@ class Mesh:
             with log_path.open("wb") as log:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "services.cli.main", "serve", spec.name],
-                    env=child_env(spec, o.host, ports, urls[spec.name], nats_url, os.environ),
+                    env=child_env(spec, o.host, ports, urls[spec.name], nats_url, {**os.environ, **self.secret_env.get(spec.name, {})}),
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True, preexec_fn=die_with_parent,
                 )
@@ -154,10 +171,13 @@ def _serve(mesh: Mesh) -> int:
     urls = mesh.start_postgres()
     nats_url = mesh.start_nats()
     asyncio.run(mesh.migrate_all(urls))
+    if "partner-integrations" in urls:
+        mesh.secret_env["partner-integrations"] = mesh.partner_secrets()
     mesh.start_services(urls, nats_url)
     addresses = {c.spec.name: c.address for c in mesh.children}
+    admin_token = mesh.secret_env.get("partner-integrations", {}).get(get("partner-integrations").env("admin_token"), "")
     try:
-        data = demo.load(addresses) if o.demo else demo.DemoData()
+        data = demo.load(addresses, admin_token, o.data_dir / "secrets" / "demo-partner.json") if o.demo else demo.DemoData()
     except grpc.RpcError as err:
         raise StartupFailed(f"loading demo data failed: {err.code().name}: {err.details()}") from err
     services = [(c.spec.name, c.address, c.spec.grpc_service) for c in mesh.children]

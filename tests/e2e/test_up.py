@@ -177,6 +177,10 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert '"reservationId"' in created or '"reservation_id"' in created, created
         assert "RESERVATION_STATUS_" in created, created
 
+        booked = run_grpcurl(up.grpcurl_line("/CreatePartnerBooking"))  # as the demo partner, by its printed key
+        assert "PARTNER_BOOKING_STATUS_CONFIRMED" in booked, booked
+        assert run_grpcurl(up.grpcurl_line("/CreatePartnerBooking")) == booked  # same Idempotency-Key: same answer
+
         assert up.interrupt() == 0, up.output
         assert "stopped." in up.output
     finally:
@@ -193,6 +197,8 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert sorted(names) == sorted(trips), "the second `up` created demo trips again"
         guest_lines = lambda u: sorted(ln for ln in u.lines if ln.strip().startswith("guest "))  # noqa: E731
         assert guest_lines(again) == guest_lines(up) and len(guest_lines(up)) == 3
+        key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))  # noqa: E731
+        assert key_line(again) == key_line(up), "the demo partner's key must survive a restart"
         assert again.interrupt() == 0, again.output
     finally:
         again.kill()
