@@ -11,6 +11,8 @@ from nats.js.errors import BadRequestError
 
 from services.chassis.events import stream_subjects
 
+DLQ_STREAM, DLQ_PREFIX = "NOVATREK_DLQ", "novatrek.dlq"
+
 log = logging.getLogger("novatrek.broker")
 DUPLICATE_WINDOW_S = 600.0  # Nats-Msg-Id de-duplication window; longer than any relay retry gap
 STREAM_MAX_AGE_S = 7 * 24 * 3600.0
@@ -45,10 +47,15 @@ class Broker:
     async def _on_error(self, exc: Exception) -> None:
         log.warning("nats error", extra={"error": repr(exc)})
 
+    async def wait_connected(self, poll_s: float = 0.2) -> None:
+        while not self.connected:
+            await asyncio.sleep(poll_s)
+
     async def ensure_streams(self) -> None:
-        """Declares one stream per event domain; idempotent, updates a stream whose config drifted."""
+        """Declares one stream per event domain and the dead-letter stream; idempotent, updates a
+        stream whose config drifted."""
         js = self.nc.jetstream()
-        for name, subjects in stream_subjects().items():
+        for name, subjects in {**stream_subjects(), DLQ_STREAM: [f"{DLQ_PREFIX}.>"]}.items():
             config = StreamConfig(name=name, subjects=subjects, duplicate_window=DUPLICATE_WINDOW_S, max_age=STREAM_MAX_AGE_S)
             try:
                 await js.add_stream(config)

@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     outbound_timeout_s: float = 3.0
     # Signs page tokens so a token that was not ours is refused.
     page_token_secret: SecretStr = SecretStr("novatrek-dev-page-token-secret")
+    # Event consumers: redelivery after ack_wait, dead letter after max_deliver failed deliveries.
+    consumer_ack_wait_s: float = 30.0
+    consumer_max_deliver: int = 5
+    consumer_retry_base_s: float = 0.5
     log_level: str = "INFO"
     access_log: bool = False
 

@@ -64,3 +64,12 @@ def create_sagas(schema: str) -> None:
     from services.chassis.saga import saga_table
 
     saga_table(sa.MetaData(schema=schema)).create(op.get_bind())
+
+
+def create_inbox(schema: str) -> None:
+    """The chassis inbox table (services/chassis/consumer.py), for a consuming service's migration."""
+    from alembic import op
+
+    from services.chassis.consumer import inbox_table
+
+    inbox_table(sa.MetaData(schema=schema)).create(op.get_bind())

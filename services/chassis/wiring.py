@@ -11,6 +11,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 
 from services.chassis.broker import Broker
 from services.chassis.config import ServiceSettings
+from services.chassis.consumer import Consumer, Subscription
 from services.chassis.db import UnitOfWork, create_engine
 from services.chassis.logging import configure_logging
 from services.chassis.outbox import OutboxRelay, outbox_table
@@ -24,6 +25,7 @@ class Wiring:
     settings: ServiceSettings
     uow_cls: type[UnitOfWork]
     metadata: sa.MetaData
+    # Publishing (outbox relay) or consuming events needs the broker.
     publishes_events: bool = False
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -36,6 +38,15 @@ class Wiring:
         self.relay = OutboxRelay(self.engine, self.outbox, self.broker) if self.broker else None
         if self.relay:
             self.background.append(self.relay.run)
+
+    def consume(self, subscriptions: list[Subscription]) -> Consumer:
+        """Runs durable consumers for these events in the background (needs the `inbox` table)."""
+        s = self.settings
+        inbox = self.metadata.tables[f"{self.metadata.schema}.inbox"]
+        consumer = Consumer(self.name, self.broker, self.uow, inbox, subscriptions, ack_wait_s=s.consumer_ack_wait_s,
+                            max_deliver=s.consumer_max_deliver, retry_base_s=s.consumer_retry_base_s)
+        self.background.append(consumer.run)
+        return consumer
 
     def uow(self) -> UnitOfWork:
         return self.uow_cls(self.engine, self.outbox, source=f"//novatrek.io/{self.name}", relay=self.relay)

@@ -63,6 +63,14 @@ async def register_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:
     return partner, key.plaintext
 
 
+async def get_partner(partner_id: uuid.UUID, deps: Deps) -> Partner:
+    async with deps.uow() as uow:
+        partner = await uow.partners.get(partner_id)
+    if partner is None:
+        raise NotFound(f"partner {partner_id} not found", reason="PARTNER_NOT_FOUND")
+    return partner
+
+
 async def rotate_key(caller: Caller, partner_id: uuid.UUID, deps: Deps) -> tuple[str, datetime]:
     if not caller.admin and caller.partner_id != partner_id:
         raise NotFound(f"partner {partner_id} not found", reason="PARTNER_NOT_FOUND")  # others' partners do not exist

@@ -103,6 +103,14 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         booking = await handlers.cancel_booking(partner_id, booking_id, reason, self.deps)
         return pb.CancelPartnerBookingResponse(booking=booking_to_pb(booking))
 
+    async def GetPartnerWebhook(self, request, context):
+        (await self._caller(context)).require_admin()
+        v = Violations()
+        partner_id = parse_uuid(request.partner_id, "partner_id", v)
+        v.raise_if_any()
+        partner = await handlers.get_partner(partner_id, self.deps)
+        return pb.GetPartnerWebhookResponse(webhook_url=partner.webhook_url, webhook_secret=partner.webhook_secret)
+
     async def ReconcilePartnerBookings(self, request, context):
         caller, v = await self._caller(context), Violations()
         start = date_from_proto(request.start_date, "start_date", v)

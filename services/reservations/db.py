@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
+from services.chassis.consumer import inbox_table
 from services.chassis.db import UnitOfWork, newest_first
 from services.chassis.outbox import outbox_table
 from services.reservations.domain import Participant, Reservation, Status, StatusChange
@@ -72,6 +73,7 @@ seat_releases = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False),
 )
 outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
 
 
 def _reservation(row) -> Reservation:

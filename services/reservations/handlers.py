@@ -142,20 +142,26 @@ async def update_reservation(cmd: UpdateReservation, deps: Deps) -> Reservation:
 
 async def transition_status(cmd: TransitionStatus, deps: Deps) -> Reservation:
     async with deps.uow() as uow:
-        current = await uow.reservations.get(cmd.reservation_id, for_update=True)
-        if current is None:
-            raise _not_found(cmd.reservation_id)
-        if cmd.idempotent and current.status is cmd.to:
-            return current
-        current.check_revision(cmd.expected_revision)
-        change = StatusChange(current.transition(cmd.to, deps.clock()), current.status, cmd.changed_by, cmd.reason)
-        await uow.reservations.save(change.reservation)
-        await uow.reservations.record(change)
-        uow.publish(events.status_changed(change), change.reservation.updated_at)
-        if cmd.to is Status.CANCELLED:
-            await uow.reservations.queue_release(current, current.trip_date, change.reservation.updated_at)
+        changed = await transition_in(uow, cmd, deps.clock())
     if cmd.to is Status.CANCELLED:
         await deps.releaser.release_now(cmd.reservation_id)
+    return changed
+
+
+async def transition_in(uow, cmd: TransitionStatus, now: datetime) -> Reservation:
+    """The status change inside the caller's unit of work (the RPC's, or an event consumer's)."""
+    current = await uow.reservations.get(cmd.reservation_id, for_update=True)
+    if current is None:
+        raise _not_found(cmd.reservation_id)
+    if cmd.idempotent and current.status is cmd.to:
+        return current
+    current.check_revision(cmd.expected_revision)
+    change = StatusChange(current.transition(cmd.to, now), current.status, cmd.changed_by, cmd.reason)
+    await uow.reservations.save(change.reservation)
+    await uow.reservations.record(change)
+    uow.publish(events.status_changed(change), change.reservation.updated_at)
+    if cmd.to is Status.CANCELLED:
+        await uow.reservations.queue_release(current, current.trip_date, change.reservation.updated_at)
     return change.reservation
 
 

@@ -9,6 +9,7 @@ from services.chassis.server import ServiceRuntime
 from services.chassis.wiring import Wiring
 from services.reservations.adapters import GuestDirectoryOverGrpc, SeatInventoryOverGrpc
 from services.reservations.config import ReservationSettings
+from services.reservations.consumers import SUBSCRIPTIONS
 from services.reservations.db import ReservationUnitOfWork, metadata
 from services.reservations.handlers import Deps
 from services.reservations.releases import PartitionMaintainer, SeatReleaser
@@ -25,6 +26,7 @@ def build(settings: ReservationSettings | None = None) -> ServiceRuntime:
     seats = SeatInventoryOverGrpc(catalog)
     releaser = SeatReleaser(wiring.engine, seats)
     wiring.background += [releaser.run, PartitionMaintainer(wiring.engine, settings.partitions_months_ahead).run]
+    wiring.consume(SUBSCRIPTIONS)
     deps = Deps(uow=wiring.uow, guests=GuestDirectoryOverGrpc(guests), seats=seats, releaser=releaser)
     servicer = ReservationServicer(deps, wiring.tokens)
     runtime = wiring.runtime(

@@ -245,3 +245,13 @@ async def test_recovery_finishes_a_compensation_once_the_dependency_is_back(part
         assert await seats_available(catalog_stub, trip_id, day) == 2
     finally:
         await payments.stop()
+
+
+async def test_webhook_config_is_for_the_mesh_admin_only(partners_stub, partner):
+    partner_id, key = partner
+    config = await partners_stub.GetPartnerWebhook(pb.GetPartnerWebhookRequest(partner_id=partner_id), metadata=ADMIN)
+    assert config.webhook_url == "https://ota.example/hooks" and len(config.webhook_secret) >= 32
+    failure = await fails(partners_stub.GetPartnerWebhook(pb.GetPartnerWebhookRequest(partner_id=partner_id), metadata=as_key(key)))
+    assert failure.code == grpc.StatusCode.PERMISSION_DENIED
+    failure = await fails(partners_stub.GetPartnerWebhook(pb.GetPartnerWebhookRequest(partner_id=str(uuid.uuid4())), metadata=ADMIN))
+    assert (failure.code, failure.reason) == (grpc.StatusCode.NOT_FOUND, "PARTNER_NOT_FOUND")

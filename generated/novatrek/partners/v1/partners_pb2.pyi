@@ -544,6 +544,49 @@ class CancelPartnerBookingResponse(_message.Message):
 Global___CancelPartnerBookingResponse: _TypeAlias = CancelPartnerBookingResponse  # noqa: Y015
 
 @_typing.final
+class GetPartnerWebhookRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARTNER_ID_FIELD_NUMBER: _builtins.int
+    partner_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        partner_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["partner_id", b"partner_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPartnerWebhookRequest: _TypeAlias = GetPartnerWebhookRequest  # noqa: Y015
+
+@_typing.final
+class GetPartnerWebhookResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WEBHOOK_URL_FIELD_NUMBER: _builtins.int
+    WEBHOOK_SECRET_FIELD_NUMBER: _builtins.int
+    webhook_url: _builtins.str
+    """Empty when the partner registered no webhook."""
+    webhook_secret: _builtins.str
+    """HMAC-SHA256 key of the `X-NovaTrek-Signature` header."""
+    def __init__(
+        self,
+        *,
+        webhook_url: _builtins.str = ...,
+        webhook_secret: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["webhook_secret", b"webhook_secret", "webhook_url", b"webhook_url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetPartnerWebhookResponse: _TypeAlias = GetPartnerWebhookResponse  # noqa: Y015
+
+@_typing.final
 class ReconcilePartnerBookingsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

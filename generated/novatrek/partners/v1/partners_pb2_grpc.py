@@ -66,6 +66,11 @@ class PartnerServiceStub:
                 request_serializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.CancelPartnerBookingRequest.SerializeToString,
                 response_deserializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.CancelPartnerBookingResponse.FromString,
                 _registered_method=True)
+        self.GetPartnerWebhook = channel.unary_unary(
+                '/novatrek.partners.v1.PartnerService/GetPartnerWebhook',
+                request_serializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.GetPartnerWebhookRequest.SerializeToString,
+                response_deserializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.GetPartnerWebhookResponse.FromString,
+                _registered_method=True)
         self.ReconcilePartnerBookings = channel.unary_unary(
                 '/novatrek.partners.v1.PartnerService/ReconcilePartnerBookings',
                 request_serializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.ReconcilePartnerBookingsRequest.SerializeToString,
@@ -122,6 +127,14 @@ class PartnerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetPartnerWebhook(self, request, context):
+        """Mesh-internal (admin credential, no REST binding): where and how to deliver a partner's
+        webhooks. Used by notifications to sign and send booking confirmations.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ReconcilePartnerBookings(self, request, context):
         """Compares bookings with reservations and commission records with payouts for a date range,
         writes the reconciliation log and returns the discrepancies.
@@ -162,6 +175,11 @@ def add_PartnerServiceServicer_to_server(servicer, server):
                     servicer.CancelPartnerBooking,
                     request_deserializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.CancelPartnerBookingRequest.FromString,
                     response_serializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.CancelPartnerBookingResponse.SerializeToString,
+            ),
+            'GetPartnerWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPartnerWebhook,
+                    request_deserializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.GetPartnerWebhookRequest.FromString,
+                    response_serializer=novatrek_dot_partners_dot_v1_dot_partners__pb2.GetPartnerWebhookResponse.SerializeToString,
             ),
             'ReconcilePartnerBookings': grpc.unary_unary_rpc_method_handler(
                     servicer.ReconcilePartnerBookings,
@@ -333,6 +351,33 @@ class PartnerService:
             '/novatrek.partners.v1.PartnerService/CancelPartnerBooking',
             novatrek_dot_partners_dot_v1_dot_partners__pb2.CancelPartnerBookingRequest.SerializeToString,
             novatrek_dot_partners_dot_v1_dot_partners__pb2.CancelPartnerBookingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetPartnerWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.partners.v1.PartnerService/GetPartnerWebhook',
+            novatrek_dot_partners_dot_v1_dot_partners__pb2.GetPartnerWebhookRequest.SerializeToString,
+            novatrek_dot_partners_dot_v1_dot_partners__pb2.GetPartnerWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,10 @@ class PartnerServiceStub:
     """Pages through the caller's bookings, newest first."""
     CancelPartnerBooking: _grpc.UnaryUnaryMultiCallable[_partners_pb2.CancelPartnerBookingRequest, _partners_pb2.CancelPartnerBookingResponse]
     """Cancels the booking's reservation and reverses its commission. Idempotent."""
+    GetPartnerWebhook: _grpc.UnaryUnaryMultiCallable[_partners_pb2.GetPartnerWebhookRequest, _partners_pb2.GetPartnerWebhookResponse]
+    """Mesh-internal (admin credential, no REST binding): where and how to deliver a partner's
+    webhooks. Used by notifications to sign and send booking confirmations.
+    """
     ReconcilePartnerBookings: _grpc.UnaryUnaryMultiCallable[_partners_pb2.ReconcilePartnerBookingsRequest, _partners_pb2.ReconcilePartnerBookingsResponse]
     """Compares bookings with reservations and commission records with payouts for a date range,
     writes the reconciliation log and returns the discrepancies.
@@ -77,6 +81,10 @@ class PartnerServiceAsyncStub(PartnerServiceStub):
     """Pages through the caller's bookings, newest first."""
     CancelPartnerBooking: _aio.UnaryUnaryMultiCallable[_partners_pb2.CancelPartnerBookingRequest, _partners_pb2.CancelPartnerBookingResponse]  # type: ignore[assignment]
     """Cancels the booking's reservation and reverses its commission. Idempotent."""
+    GetPartnerWebhook: _aio.UnaryUnaryMultiCallable[_partners_pb2.GetPartnerWebhookRequest, _partners_pb2.GetPartnerWebhookResponse]  # type: ignore[assignment]
+    """Mesh-internal (admin credential, no REST binding): where and how to deliver a partner's
+    webhooks. Used by notifications to sign and send booking confirmations.
+    """
     ReconcilePartnerBookings: _aio.UnaryUnaryMultiCallable[_partners_pb2.ReconcilePartnerBookingsRequest, _partners_pb2.ReconcilePartnerBookingsResponse]  # type: ignore[assignment]
     """Compares bookings with reservations and commission records with payouts for a date range,
     writes the reconciliation log and returns the discrepancies.
@@ -137,6 +145,16 @@ class PartnerServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_partners_pb2.CancelPartnerBookingResponse, _abc.Awaitable[_partners_pb2.CancelPartnerBookingResponse]]:
         """Cancels the booking's reservation and reverses its commission. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def GetPartnerWebhook(
+        self,
+        request: _partners_pb2.GetPartnerWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_partners_pb2.GetPartnerWebhookResponse, _abc.Awaitable[_partners_pb2.GetPartnerWebhookResponse]]:
+        """Mesh-internal (admin credential, no REST binding): where and how to deliver a partner's
+        webhooks. Used by notifications to sign and send booking confirmations.
+        """
 
     @_abc_1.abstractmethod
     def ReconcilePartnerBookings(

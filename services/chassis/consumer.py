@@ -1,0 +1,117 @@
+"""Durable JetStream pull consumers with explicit ack. A handler's effect and the event id in the
+`inbox` table commit together, so a redelivered event is acknowledged without a second effect.
+After `max_deliver` failed deliveries the message is parked on the dead-letter subject
+`novatrek.dlq.<service>.<subject>` with the failure, and acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import nats.errors
+import sqlalchemy as sa
+from google.protobuf.message import Message
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from services.chassis.broker import DLQ_PREFIX
+from services.chassis.context import REQUEST_ID_HEADER, request_id_var
+from services.chassis.events import spec_of
+from services.chassis.protoconv import utcnow
+
+log = logging.getLogger("novatrek.consumer")
+
+
+def inbox_table(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(
+        "inbox", metadata,
+        sa.Column("event_id", sa.String(64), primary_key=True),
+        sa.Column("subject", sa.Text, nullable=False),
+        sa.Column("consumer", sa.String(100), nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """`handler(event, uow, headers)` runs inside the unit of work that also records the event id."""
+
+    event: type[Message]
+    durable: str
+    handler: Callable[[Message, object, dict], Awaitable[None]]
+
+    @property
+    def subject(self) -> str:
+        return spec_of(self.event).subject
+
+
+def dead_letter_subject(service: str, subject: str) -> str:
+    return f"{DLQ_PREFIX}.{service}.{subject}"
+
+
+class Consumer:
+    def __init__(self, service: str, broker, uow_factory, inbox: sa.Table, subscriptions: list[Subscription],
+                 ack_wait_s: float = 30.0, max_deliver: int = 5, batch: int = 20, retry_base_s: float = 0.5) -> None:
+        self.service, self.broker, self.uow_factory, self.inbox = service, broker, uow_factory, inbox
+        self.subscriptions, self.ack_wait_s, self.max_deliver = subscriptions, ack_wait_s, max_deliver
+        self.batch, self.retry_base_s = batch, retry_base_s
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._consume(s) for s in self.subscriptions))
+
+    async def _consume(self, sub: Subscription) -> None:
+        while True:  # (re)subscribe whenever the broker comes back
+            try:
+                await self.broker.wait_connected()
+                await self.broker.ensure_streams()
+                js = self.broker.nc.jetstream()
+                # Unlimited server-side redelivery: we count deliveries and dead-letter ourselves,
+                # so a message is never silently dropped by the server.
+                config = ConsumerConfig(durable_name=sub.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s,
+                                        max_deliver=-1, deliver_policy=DeliverPolicy.ALL, filter_subject=sub.subject)
+                pull = await js.pull_subscribe(sub.subject, durable=sub.durable, config=config)
+                while True:
+                    try:
+                        messages = await pull.fetch(self.batch, timeout=1.0)
+                    except nats.errors.TimeoutError:
+                        continue
+                    for msg in messages:
+                        await self.deliver(sub, msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer interrupted; resubscribing", extra={"durable": sub.durable, "error": repr(exc)})
+                await asyncio.sleep(1.0)
+
+    async def deliver(self, sub: Subscription, msg) -> None:
+        headers = dict(msg.headers or {})
+        event_id = headers.get("ce-id") or f"seq:{msg.metadata.sequence.stream}"
+        request_id_var.set(headers.get(REQUEST_ID_HEADER, ""))
+        try:
+            event = sub.event.FromString(msg.data)
+            async with self.uow_factory() as uow:
+                if await self._first_time(uow.conn, event_id, sub):
+                    await sub.handler(event, uow, headers)
+        except Exception as exc:
+            await self._failed(sub, msg, headers, exc)
+            return
+        await msg.ack()
+
+    async def _first_time(self, conn, event_id: str, sub: Subscription) -> bool:
+        row = {"event_id": event_id, "subject": sub.subject, "consumer": sub.durable, "handled_at": utcnow()}
+        return bool((await conn.execute(pg_insert(self.inbox).values(row).on_conflict_do_nothing())).rowcount)
+
+    async def _failed(self, sub: Subscription, msg, headers: dict, exc: Exception) -> None:
+        deliveries = msg.metadata.num_delivered
+        if deliveries < self.max_deliver:
+            log.warning("event handler failed; will redeliver", extra={"durable": sub.durable, "deliveries": deliveries, "error": repr(exc)})
+            await msg.nak(delay=self.retry_base_s * 2 ** (deliveries - 1))
+            return
+        parked = {**headers, "Nats-Msg-Id": f"dlq:{sub.durable}:{headers.get('ce-id', msg.metadata.sequence.stream)}",
+                  "x-dlq-reason": repr(exc)[:500], "x-dlq-subject": msg.subject, "x-dlq-consumer": sub.durable,
+                  "x-dlq-deliveries": str(deliveries), "x-dlq-time": utcnow().isoformat()}
+        await self.broker.publish(dead_letter_subject(self.service, msg.subject), msg.data, parked)
+        log.error("event parked on the dead-letter subject", extra={"durable": sub.durable, "error": repr(exc)})
+        await msg.ack()
