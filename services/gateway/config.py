@@ -1,0 +1,74 @@
+"""Gateway settings, env prefix NOVATREK_GATEWAY_ (lists and maps as JSON, e.g.
+NOVATREK_GATEWAY_UPSTREAMS='{"novatrek.partners.v1.PartnerService": "partners:50056"}')."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PARTNERS = "novatrek.partners.v1.PartnerService"
+RESERVATIONS = "novatrek.reservations.v1.ReservationService"
+GUESTS = "novatrek.guests.v1.GuestService"
+CATALOG = "novatrek.catalog.v1.CatalogService"
+PAYMENTS = "novatrek.payments.v1.PaymentService"
+
+# Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
+DEFAULT_UPSTREAMS = {
+    GUESTS: "127.0.0.1:50051", CATALOG: "127.0.0.1:50052", RESERVATIONS: "127.0.0.1:50053",
+    PAYMENTS: "127.0.0.1:50054", PARTNERS: "127.0.0.1:50056",
+}
+# Headers the gateway itself owns or that HTTP/2 and gRPC reserve: never forwarded from the allow-list.
+_RESERVED_HEADER = re.compile(r"^(grpc-.*|.*-bin|:.*|content-type|content-length|te|host|connection|user-agent|authorization|idempotency-key|x-request-id)$")
+_TOKEN = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOVATREK_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    # Public listener: what partners reach.
+    host: str = "0.0.0.0"
+    port: int = 8080
+    public_services: list[str] = Field(default_factory=lambda: [PARTNERS])
+    # Internal listener: the first-party REST surfaces (seed `/reservations…`), loopback by default.
+    internal_enabled: bool = True
+    internal_host: str = "127.0.0.1"
+    internal_port: int = 8081
+    internal_services: list[str] = Field(default_factory=lambda: [RESERVATIONS, GUESTS, CATALOG])
+    # Full service name -> host:port of the gRPC server that implements it.
+    upstreams: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_UPSTREAMS))
+
+    max_body_bytes: int = 1024 * 1024
+    default_timeout_s: float = 10.0
+    max_timeout_s: float = 60.0
+    # Token bucket per API key (its hash) or client IP: `rate_limit_per_s` refill, `rate_limit_burst` size.
+    rate_limit_enabled: bool = True
+    rate_limit_per_s: float = 20.0
+    rate_limit_burst: int = 40
+    rate_limit_max_clients: int = 100_000
+    # Request headers forwarded as gRPC metadata besides authorization, idempotency-key, x-request-id.
+    forwarded_headers: list[str] = Field(default_factory=lambda: ["traceparent", "tracestate", "baggage"])
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); empty: none.
+    trusted_proxies: str = ""
+    max_concurrent_requests: int = 1000
+    readiness_timeout_s: float = 1.0
+    shutdown_grace_s: float = 10.0
+    log_level: str = "INFO"
+    access_log: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GatewaySettings:
+        exposed = [*self.public_services, *(self.internal_services if self.internal_enabled else [])]
+        missing = sorted(set(exposed) - set(self.upstreams))
+        if missing:
+            raise ValueError(f"no upstream address for {', '.join(missing)} (set upstreams)")
+        self.forwarded_headers = [h.strip().lower() for h in self.forwarded_headers if h.strip()]
+        bad = [h for h in self.forwarded_headers if _RESERVED_HEADER.match(h) or not _TOKEN.match(h)]
+        if bad:
+            raise ValueError(f"forwarded_headers may not name reserved or invalid headers: {', '.join(bad)}")
+        if self.rate_limit_per_s <= 0 or self.rate_limit_burst < 1:
+            raise ValueError("rate_limit_per_s must be > 0 and rate_limit_burst >= 1")
+        if not 0 < self.default_timeout_s <= self.max_timeout_s:
+            raise ValueError("need 0 < default_timeout_s <= max_timeout_s")
+        return self

@@ -1,0 +1,144 @@
+"""gateway: builds both listeners over shared upstream channels and serves them with uvicorn.
+
+`build(settings)` wires everything (the only place that does); `run(settings)` serves until
+cancelled or SIGTERM/SIGINT; `serve()` is the blocking entry point.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+
+from services.chassis.logging import configure_logging
+from services.gateway.app import Surface, build_app
+from services.gateway.bindings import bindings_for, idempotent_methods
+from services.gateway.config import GatewaySettings
+from services.gateway.ratelimit import RateLimiter
+from services.gateway.upstreams import Upstreams
+
+NAME = "gateway"
+log = logging.getLogger("novatrek.gateway")
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield  # `run` owns the signals, for both listeners at once
+
+
+@dataclass
+class Listener:
+    name: str
+    app: Starlette
+    host: str
+    port: int
+    settings: GatewaySettings
+    server: _Server | None = None
+    task: asyncio.Task | None = None
+
+    async def start(self) -> int:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.create_server((self.host, self.port), family=family)  # a taken port is an error
+        self.port = sock.getsockname()[1]
+        s = self.settings
+        config = uvicorn.Config(
+            self.app, log_config=None, access_log=False, lifespan="off", server_header=False,
+            proxy_headers=bool(s.trusted_proxies), forwarded_allow_ips=s.trusted_proxies or None,
+            limit_concurrency=s.max_concurrent_requests, timeout_graceful_shutdown=s.shutdown_grace_s,
+        )
+        self.server = _Server(config)
+        self.task = asyncio.create_task(self.server.serve(sockets=[sock]), name=f"{NAME}:{self.name}")
+        while not self.server.started:
+            if self.task.done():
+                await self.task
+                raise RuntimeError(f"{NAME} {self.name} listener did not start")
+            await asyncio.sleep(0.01)
+        log.info("serving", extra={"listener": self.name, "host": self.host, "port": self.port})
+        return self.port
+
+    async def stop(self) -> None:
+        if self.server is not None and self.task is not None:
+            self.server.should_exit = True
+            await asyncio.gather(self.task, return_exceptions=True)
+
+
+@dataclass
+class Gateway:
+    settings: GatewaySettings
+    upstreams: Upstreams
+    listeners: dict[str, Listener] = field(default_factory=dict)
+
+    def app(self, surface: str) -> Starlette:
+        return self.listeners[surface].app
+
+    async def start(self) -> dict[str, int]:
+        """Starts every listener; returns the bound port of each (port 0 picks a free one)."""
+        try:
+            return {name: await listener.start() for name, listener in self.listeners.items()}
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for listener in self.listeners.values():
+            await listener.stop()
+        await self.upstreams.close()
+
+
+def build(settings: GatewaySettings | None = None) -> Gateway:
+    settings = settings or GatewaySettings()
+    surfaces = [Surface("public", settings.public_services, bindings_for(settings.public_services), "NovaTrek partner API")]
+    if settings.internal_enabled:
+        surfaces.append(Surface("internal", settings.internal_services, bindings_for(settings.internal_services), "NovaTrek internal REST API"))
+    exposed = {name for surface in surfaces for name in surface.services}
+    every_binding = [b for surface in surfaces for b in surface.bindings]
+    upstreams = Upstreams({name: settings.upstreams[name] for name in sorted(exposed)}, idempotent_methods(every_binding))
+    gateway = Gateway(settings, upstreams)
+    for surface in surfaces:
+        # Each listener has its own buckets: internal traffic never eats a partner's allowance.
+        limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, max_clients=settings.rate_limit_max_clients) if settings.rate_limit_enabled else None
+        host, port = (settings.host, settings.port) if surface.name == "public" else (settings.internal_host, settings.internal_port)
+        gateway.listeners[surface.name] = Listener(surface.name, build_app(surface, settings, upstreams, limiter), host, port, settings)
+    return gateway
+
+
+async def _signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(sig)
+
+
+async def run(settings: GatewaySettings | None = None) -> None:
+    """Serves until cancelled or signalled, then drains in-flight requests and closes the channels."""
+    settings = settings or GatewaySettings()
+    configure_logging(NAME, settings.log_level)
+    gateway = build(settings)
+    await gateway.start()
+    try:
+        await _signalled()
+    finally:
+        await gateway.stop()
+        log.info("stopped")
+
+
+def serve() -> None:
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,100 @@
+"""JSON Schemas (OpenAPI 3.0 flavour) of protobuf messages as the proto3 JSON mapping writes them."""
+
+from __future__ import annotations
+
+from google.api import field_behavior_pb2
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from services.gateway.fields import is_map, is_repeated
+
+_T = FieldDescriptor
+_INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+_UINT32 = {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**32 - 1}
+# 64-bit integers are JSON strings in the canonical mapping (numbers are accepted too).
+_INT64 = {"type": "string", "format": "int64", "pattern": "^-?[0-9]{1,19}$"}
+_UINT64 = {"type": "string", "format": "uint64", "pattern": "^[0-9]{1,20}$"}
+SCALARS = {
+    _T.TYPE_DOUBLE: {"type": "number", "format": "double"}, _T.TYPE_FLOAT: {"type": "number", "format": "float"},
+    _T.TYPE_INT32: _INT32, _T.TYPE_SINT32: _INT32, _T.TYPE_SFIXED32: _INT32,
+    _T.TYPE_UINT32: _UINT32, _T.TYPE_FIXED32: _UINT32,
+    _T.TYPE_INT64: _INT64, _T.TYPE_SINT64: _INT64, _T.TYPE_SFIXED64: _INT64,
+    _T.TYPE_UINT64: _UINT64, _T.TYPE_FIXED64: _UINT64,
+    _T.TYPE_BOOL: {"type": "boolean"}, _T.TYPE_STRING: {"type": "string"},
+    _T.TYPE_BYTES: {"type": "string", "format": "byte"},
+}
+_WRAPPED = {"Double": "double", "Float": "float", "Int64": "int64", "UInt64": "uint64", "Int32": "int32",
+            "UInt32": "uint32", "Bool": "bool", "String": "string", "Bytes": "bytes"}
+# Well-known types have their own JSON forms.
+WELL_KNOWN = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time", "description": "RFC 3339, UTC (Z)"},
+    "google.protobuf.Duration": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$", "description": "seconds with an s suffix, e.g. 1.5s"},
+    "google.protobuf.FieldMask": {"type": "string", "description": "comma-separated field paths"},
+    "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
+    "google.protobuf.Value": {},
+    "google.protobuf.ListValue": {"type": "array", "items": {}},
+    "google.protobuf.Empty": {"type": "object"},
+    "google.protobuf.Any": {"type": "object", "properties": {"@type": {"type": "string"}}, "required": ["@type"], "additionalProperties": True},
+    **{f"google.protobuf.{name}Value": {**SCALARS[getattr(_T, f"TYPE_{kind.upper()}")], "nullable": True} for name, kind in _WRAPPED.items()},
+}
+# google.type messages are ordinary messages; these say what their fields mean and bound them.
+NOTES = {
+    "google.type.Date": ("A calendar date; year 1-9999 for a full date.",
+                         {"year": {"minimum": 0, "maximum": 9999}, "month": {"minimum": 0, "maximum": 12}, "day": {"minimum": 0, "maximum": 31}}),
+    "google.type.Money": ("An amount: units + nanos / 10^9 in currency_code (ISO 4217); never a float.",
+                          {"nanos": {"minimum": -999_999_999, "maximum": 999_999_999}}),
+}
+REQUIRED, OUTPUT_ONLY = field_behavior_pb2.REQUIRED, field_behavior_pb2.OUTPUT_ONLY
+
+
+def behaviors(field: FieldDescriptor) -> set[int]:
+    return set(field.GetOptions().Extensions[field_behavior_pb2.field_behavior])
+
+
+class Schemas:
+    """Collects the `components/schemas` of the messages it is asked to reference."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, dict] = {}
+
+    def message(self, descriptor: Descriptor) -> dict:
+        if descriptor.full_name in WELL_KNOWN:
+            return dict(WELL_KNOWN[descriptor.full_name])
+        name = descriptor.full_name
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: recursive messages stop here
+            self.components[name] = self.object(descriptor)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def object(self, descriptor: Descriptor, exclude: frozenset[str] = frozenset()) -> dict:
+        description, bounds = NOTES.get(descriptor.full_name, ("", {}))
+        properties, required = {}, []
+        for field in descriptor.fields:
+            if field.name in exclude:
+                continue
+            schema = {**self.field(field), **bounds.get(field.name, {})}
+            if OUTPUT_ONLY in behaviors(field):
+                # OpenAPI 3.0 ignores siblings of $ref, hence the allOf.
+                schema = {"allOf": [schema], "readOnly": True} if "$ref" in schema else {**schema, "readOnly": True}
+            elif REQUIRED in behaviors(field):
+                required.append(field.json_name)
+            properties[field.json_name] = schema
+        # The gateway refuses unknown fields, so the document says so.
+        out = {"type": "object", "properties": properties, "additionalProperties": False}
+        if required:
+            out["required"] = required
+        if description:
+            out["description"] = description
+        return out
+
+    def field(self, field: FieldDescriptor) -> dict:
+        if is_map(field):
+            return {"type": "object", "additionalProperties": self.field(field.message_type.fields_by_name["value"])}
+        if field.type == _T.TYPE_MESSAGE:
+            base = self.message(field.message_type)
+        elif field.type == _T.TYPE_ENUM:
+            base = {"type": "string", "enum": [v.name for v in field.enum_type.values]}
+        else:
+            base = dict(SCALARS[field.type])
+            if field.type == _T.TYPE_STRING and (field.name == "id" or field.name.endswith("_id")):
+                base["format"] = "uuid"  # the platform's ids are UUID strings (DESIGN §4)
+        return {"type": "array", "items": base} if is_repeated(field) else base
