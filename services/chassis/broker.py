@@ -70,9 +70,10 @@ class Broker:
             await self.ensure_streams()
         await self.nc.jetstream().publish(subject, payload, headers=headers, timeout=self.publish_timeout_s)
 
-    async def close(self) -> None:
+    async def close(self, drain_timeout_s: float = 5.0) -> None:
+        """Drains (flushes what we published) within a bound, so shutdown never hangs on NATS."""
         if self.nc is not None:
             try:
-                await self.nc.drain()
+                await asyncio.wait_for(self.nc.drain(), drain_timeout_s)
             except (nats.errors.Error, asyncio.TimeoutError, OSError):
                 await self.nc.close()

@@ -32,6 +32,10 @@ class ServiceSettings(BaseSettings):
     consumer_ack_wait_s: float = 30.0
     consumer_max_deliver: int = 5
     consumer_retry_base_s: float = 0.5
+    # Replicas of a service share its durable consumers (competing consumers). A prefix gives an
+    # isolated copy (tests sharing one NATS); an inactivity threshold lets the server drop it.
+    consumer_durable_prefix: str = ""
+    consumer_inactive_threshold_s: float | None = None
     log_level: str = "INFO"
     access_log: bool = False
 

@@ -53,10 +53,12 @@ def dead_letter_subject(service: str, subject: str) -> str:
 
 class Consumer:
     def __init__(self, service: str, broker, uow_factory, inbox: sa.Table, subscriptions: list[Subscription],
-                 ack_wait_s: float = 30.0, max_deliver: int = 5, batch: int = 20, retry_base_s: float = 0.5) -> None:
+                 ack_wait_s: float = 30.0, max_deliver: int = 5, batch: int = 20, retry_base_s: float = 0.5,
+                 durable_prefix: str = "", inactive_threshold_s: float | None = None) -> None:
         self.service, self.broker, self.uow_factory, self.inbox = service, broker, uow_factory, inbox
         self.subscriptions, self.ack_wait_s, self.max_deliver = subscriptions, ack_wait_s, max_deliver
         self.batch, self.retry_base_s = batch, retry_base_s
+        self.durable_prefix, self.inactive_threshold_s = durable_prefix, inactive_threshold_s
 
     async def run(self) -> None:
         await asyncio.gather(*(self._consume(s) for s in self.subscriptions))
@@ -69,9 +71,11 @@ class Consumer:
                 js = self.broker.nc.jetstream()
                 # Unlimited server-side redelivery: we count deliveries and dead-letter ourselves,
                 # so a message is never silently dropped by the server.
-                config = ConsumerConfig(durable_name=sub.durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s,
-                                        max_deliver=-1, deliver_policy=DeliverPolicy.ALL, filter_subject=sub.subject)
-                pull = await js.pull_subscribe(sub.subject, durable=sub.durable, config=config)
+                durable = f"{self.durable_prefix}{sub.durable}"
+                config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s, max_deliver=-1,
+                                        deliver_policy=DeliverPolicy.ALL, filter_subject=sub.subject,
+                                        inactive_threshold=self.inactive_threshold_s)
+                pull = await js.pull_subscribe(sub.subject, durable=durable, config=config)
                 while True:
                     try:
                         messages = await pull.fetch(self.batch, timeout=1.0)
@@ -109,7 +113,7 @@ class Consumer:
             log.warning("event handler failed; will redeliver", extra={"durable": sub.durable, "deliveries": deliveries, "error": repr(exc)})
             await msg.nak(delay=self.retry_base_s * 2 ** (deliveries - 1))
             return
-        parked = {**headers, "Nats-Msg-Id": f"dlq:{sub.durable}:{headers.get('ce-id', msg.metadata.sequence.stream)}",
+        parked = {**headers, "Nats-Msg-Id": f"dlq:{self.durable_prefix}{sub.durable}:{headers.get('ce-id', msg.metadata.sequence.stream)}",
                   "x-dlq-reason": repr(exc)[:500], "x-dlq-subject": msg.subject, "x-dlq-consumer": sub.durable,
                   "x-dlq-deliveries": str(deliveries), "x-dlq-time": utcnow().isoformat()}
         await self.broker.publish(dead_letter_subject(self.service, msg.subject), msg.data, parked)

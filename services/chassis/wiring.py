@@ -35,7 +35,8 @@ class Wiring:
         self.tokens = PageTokens(self.settings.page_token_secret.get_secret_value())
         self.broker = Broker(self.settings.nats_url, self.name) if self.publishes_events else None
         self.outbox = self.metadata.tables.get(f"{self.metadata.schema}.outbox")
-        self.relay = OutboxRelay(self.engine, self.outbox, self.broker) if self.broker else None
+        # A consumer that publishes nothing has no outbox table, and so no relay.
+        self.relay = OutboxRelay(self.engine, self.outbox, self.broker) if self.broker and self.outbox is not None else None
         if self.relay:
             self.background.append(self.relay.run)
 
@@ -44,7 +45,8 @@ class Wiring:
         s = self.settings
         inbox = self.metadata.tables[f"{self.metadata.schema}.inbox"]
         consumer = Consumer(self.name, self.broker, self.uow, inbox, subscriptions, ack_wait_s=s.consumer_ack_wait_s,
-                            max_deliver=s.consumer_max_deliver, retry_base_s=s.consumer_retry_base_s)
+                            max_deliver=s.consumer_max_deliver, retry_base_s=s.consumer_retry_base_s,
+                            durable_prefix=s.consumer_durable_prefix, inactive_threshold_s=s.consumer_inactive_threshold_s)
         self.background.append(consumer.run)
         return consumer
 

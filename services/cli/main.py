@@ -67,6 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("gen", help="generate generated/ and third_party/ from protos/")
     gen.add_argument("--check", action="store_true", help="only check that the generated code is up to date")
+
+    events = sub.add_parser("events", help="dead letters and a live tail of domain events")
+    events.add_argument("--nats-url", default=os.environ.get("NOVATREK_NATS_URL", "nats://127.0.0.1:4222"))
+    which = events.add_subparsers(dest="events_command", required=True, metavar="EVENTS_COMMAND")
+    dlq = which.add_parser("dlq", help="messages parked after MaxDeliver failed deliveries")
+    dlq.add_argument("dlq_action", choices=["list", "redrive"])
+    dlq.add_argument("--seq", type=int, nargs="+", help="redrive only these sequence numbers (default: all)")
+    tail = which.add_parser("tail", help="print events as JSON as they are published")
+    tail.add_argument("subject", help="a subject or wildcard, e.g. novatrek.booking.> ")
+    tail.add_argument("--count", type=int, default=None, help="stop after this many events")
     return parser
 
 
@@ -116,7 +126,15 @@ def cmd_gen(args: argparse.Namespace) -> int:
     return generate(check=args.check)
 
 
-COMMANDS = {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "gen": cmd_gen}
+def cmd_events(args: argparse.Namespace) -> int:
+    from services.cli.events import run
+
+    if args.events_command == "tail":
+        return asyncio.run(run(args.nats_url, "tail", subject=args.subject, count=args.count))
+    return asyncio.run(run(args.nats_url, args.dlq_action, seqs=set(args.seq) if args.seq else None))
+
+
+COMMANDS = {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "gen": cmd_gen, "events": cmd_events}
 
 
 def main(argv: list[str] | None = None) -> int:

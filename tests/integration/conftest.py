@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -20,7 +22,9 @@ from services.payments.main import build as build_payments
 from services.reservations.config import ReservationSettings
 from services.reservations.main import build as build_reservations
 
-FAST = {"port": 0, "host": "127.0.0.1", "db_pool_min": 2, "db_pool_max": 10, "health_interval_s": 0.5}
+# Durable consumers of their own: other test sessions may share the same NATS (CI, developers).
+FAST = {"port": 0, "host": "127.0.0.1", "db_pool_min": 2, "db_pool_max": 10, "health_interval_s": 0.5,
+        "consumer_durable_prefix": f"test-{uuid.uuid4().hex[:8]}-", "consumer_inactive_threshold_s": 300.0}
 
 
 class Running:
