@@ -1,0 +1,91 @@
+"""`python -m bench [--quick] [--json FILE]`: baselines and scenarios at concurrency 1, 8 and 32."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+
+from bench import stack as stacks
+from bench.load import run_in_process
+
+CONCURRENCY = (1, 8, 32)
+
+
+def plan(s: stacks.Stack) -> tuple[dict, dict]:
+    d, a = s.data, s.addresses
+    booking = {"guest_ids": d["guest_ids"], "departures": d["departures"]}
+    baselines = {
+        "grpc_echo": ("bench.scenarios:grpc_echo", {"address": s.echo_address}),
+        "pg_txn": ("bench.scenarios:pg_txn", {"dsn": s.reservations_dsn, **booking}),
+    }
+    scenarios = {
+        "get_reservation": ("bench.scenarios:get_reservation", {"address": a["reservations"], "reservation_ids": d["reservation_ids"]}),
+        "search_reservations": ("bench.scenarios:search_reservations", {"address": a["reservations"], "guest_ids": d["guest_ids"]}),
+        "create_reservation": ("bench.scenarios:create_reservation", {"address": a["reservations"], **booking}),
+        "partner_create_booking": ("bench.scenarios:partner_create_booking", {"address": a["partner-integrations"], "api_key": d["api_key"], **booking}),
+        "partner_create_booking_rest": ("bench.scenarios:partner_create_booking_rest", {"base_url": s.gateway_url, "api_key": d["api_key"], **booking}),
+    }
+    return baselines, scenarios
+
+
+def measure(targets: dict, seconds: float, warmup_s: float) -> dict:
+    results = {}
+    for name, (target, args) in targets.items():
+        results[name] = {}
+        for c in CONCURRENCY:
+            results[name][f"c{c}"] = run_in_process(target, args, c, seconds, warmup_s).summary()
+            print(f"  {name:<28} c{c:<3} {results[name][f'c{c}']}", file=sys.stderr, flush=True)
+    return results
+
+
+def add_ratios(report: dict) -> None:
+    echo, pg = report["baselines"]["grpc_echo"], report["baselines"]["pg_txn"]
+    for name, by_c in report["scenarios"].items():
+        for c, row in by_c.items():
+            row["ratio_to_echo"] = round(row["qps"] / echo[c]["qps"], 3) if echo[c]["qps"] else 0.0
+            if name == "create_reservation":
+                row["ratio_to_pg_txn"] = round(row["qps"] / pg[c]["qps"], 3) if pg[c]["qps"] else 0.0
+
+
+def table(report: dict) -> str:
+    lines = [f"{'name':<28} {'conc':>4} {'requests':>8} {'errors':>6} {'qps':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'÷echo':>6} {'÷pg':>6}"]
+    for kind in ("baselines", "scenarios"):
+        for name, by_c in report[kind].items():
+            for c, r in by_c.items():
+                lines.append(f"{name:<28} {c:>4} {r['requests']:>8} {r['errors']:>6} {r['qps']:>8} {r['p50_ms']:>8} {r['p90_ms']:>8} "
+                             f"{r['p99_ms']:>8} {r.get('ratio_to_echo', ''):>6} {r.get('ratio_to_pg_txn', ''):>6}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="a run under a minute (shorter windows)")
+    parser.add_argument("--json", dest="json_file", help="also write the figures to this file")
+    parser.add_argument("--only", nargs="+", help="run only these scenarios (baselines always run)")
+    args = parser.parse_args(argv)
+    seconds, warmup_s = (1.0, 0.3) if args.quick else (5.0, 1.0)
+    started = time.time()
+    print("starting the mesh ...", file=sys.stderr, flush=True)
+    s = stacks.start()
+    try:
+        baselines, scenarios = plan(s)
+        if args.only:
+            scenarios = {k: v for k, v in scenarios.items() if k in args.only}
+        report = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
+                  "baselines": measure(baselines, seconds, warmup_s), "scenarios": measure(scenarios, seconds, warmup_s)}
+    finally:
+        s.stop()
+    add_ratios(report)
+    print(table(report))
+    print(f"(total {time.time() - started:.0f} s)", file=sys.stderr)
+    if args.json_file:
+        with open(args.json_file, "w") as f:
+            json.dump({k: report[k] for k in ("baselines", "scenarios", "machine")}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
