@@ -8,7 +8,9 @@ import grpc
 
 from services.chassis import errors
 from services.chassis.context import outbound_metadata, outbound_timeout
+from services.chassis.telemetry import SpanKind, inject, mark_error, tracer
 
+_TRACER = tracer("clients")
 # Retried by the channel only for methods that are idempotent (reads, and writes keyed by an id).
 RETRY_POLICY = {
     "maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "0.5s",
@@ -61,12 +63,16 @@ def remote_error(err: grpc.aio.AioRpcError, dependency: str) -> errors.DomainErr
     return errors.Unavailable(f"{dependency} is unavailable ({err.code().name})", metadata={"dependency": dependency})
 
 
-async def call(method, request, dependency: str, timeout_s: float):
-    """One outbound unary call: deadline = min(our default, what our caller has left)."""
+async def call(method, request, dependency: str, timeout_s: float, metadata: tuple = ()):
+    """One outbound unary call: deadline = min(our default, what our caller has left); request id,
+    trace context and `metadata` (e.g. credentials) travel with it."""
     timeout = outbound_timeout(timeout_s)
     if timeout <= 0:
         raise errors.DeadlineExceeded(f"no time left to call {dependency}", reason="DEADLINE_EXHAUSTED")
-    try:
-        return await method(request, timeout=timeout, metadata=outbound_metadata())
-    except grpc.aio.AioRpcError as err:
-        raise remote_error(err, dependency) from err
+    name = getattr(method, "_method", b"").decode().lstrip("/") or dependency
+    with _TRACER.start_as_current_span(name, kind=SpanKind.CLIENT, attributes={"rpc.system": "grpc", "peer.service": dependency}) as span:
+        try:
+            return await method(request, timeout=timeout, metadata=(*outbound_metadata(), *inject().items(), *metadata))
+        except grpc.aio.AioRpcError as err:
+            mark_error(span, err.code().name)
+            raise remote_error(err, dependency) from err

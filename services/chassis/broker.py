@@ -63,6 +63,10 @@ class Broker:
                 await js.update_stream(config)
         self._streams_ready = True
 
+    @staticmethod
+    def stream_of(subject: str) -> str:
+        return next(name for name, subjects in stream_subjects().items() if subject.startswith(subjects[0][:-1]))
+
     async def publish(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
         if not self.connected:
             raise BrokerUnavailable("not connected to NATS")

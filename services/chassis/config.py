@@ -36,6 +36,10 @@ class ServiceSettings(BaseSettings):
     # isolated copy (tests sharing one NATS); an inactivity threshold lets the server drop it.
     consumer_durable_prefix: str = ""
     consumer_inactive_threshold_s: float | None = None
+    # Observability: /metrics on this port (0: off); spans exported by OTLP/gRPC when set.
+    metrics_port: int = 0
+    metrics_interval_s: float = 5.0
+    otlp_endpoint: str = ""
     log_level: str = "INFO"
     access_log: bool = False
 

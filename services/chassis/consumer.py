@@ -19,7 +19,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.chassis.broker import DLQ_PREFIX
 from services.chassis.context import REQUEST_ID_HEADER, request_id_var
 from services.chassis.events import spec_of
+from services.chassis.metrics import CONSUMER_PENDING, DEAD_LETTERS, EVENTS_HANDLED
 from services.chassis.protoconv import utcnow
+from services.chassis.telemetry import SpanKind, context_from, mark_error, tracer
 
 log = logging.getLogger("novatrek.consumer")
 
@@ -59,6 +61,7 @@ class Consumer:
         self.subscriptions, self.ack_wait_s, self.max_deliver = subscriptions, ack_wait_s, max_deliver
         self.batch, self.retry_base_s = batch, retry_base_s
         self.durable_prefix, self.inactive_threshold_s = durable_prefix, inactive_threshold_s
+        self.tracer = tracer(service)
 
     async def run(self) -> None:
         await asyncio.gather(*(self._consume(s) for s in self.subscriptions))
@@ -93,15 +96,28 @@ class Consumer:
         headers = dict(msg.headers or {})
         event_id = headers.get("ce-id") or f"seq:{msg.metadata.sequence.stream}"
         request_id_var.set(headers.get(REQUEST_ID_HEADER, ""))
-        try:
-            event = sub.event.FromString(msg.data)
-            async with self.uow_factory() as uow:
-                if await self._first_time(uow.conn, event_id, sub):
-                    await sub.handler(event, uow, headers)
-        except Exception as exc:
-            await self._failed(sub, msg, headers, exc)
-            return
+        with self.tracer.start_as_current_span(f"{msg.subject} process", context=context_from(headers.items()), kind=SpanKind.CONSUMER,
+                                               attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject}) as span:
+            try:
+                event = sub.event.FromString(msg.data)
+                async with self.uow_factory() as uow:
+                    first = await self._first_time(uow.conn, event_id, sub)
+                    if first:
+                        await sub.handler(event, uow, headers)
+            except Exception as exc:
+                mark_error(span, repr(exc))
+                await self._failed(sub, msg, headers, exc)
+                return
+        EVENTS_HANDLED.labels(self.service, sub.durable, "applied" if first else "duplicate").inc()
         await msg.ack()
+
+    async def sample_lag(self) -> None:
+        """Consumer lag for the metrics: messages not yet delivered or not yet acknowledged."""
+        js = self.broker.nc.jetstream()
+        for sub in self.subscriptions:
+            durable = f"{self.durable_prefix}{sub.durable}"
+            info = await js.consumer_info(self.broker.stream_of(sub.subject), durable)
+            CONSUMER_PENDING.labels(self.service, sub.durable).set(info.num_pending + info.num_ack_pending)
 
     async def _first_time(self, conn, event_id: str, sub: Subscription) -> bool:
         row = {"event_id": event_id, "subject": sub.subject, "consumer": sub.durable, "handled_at": utcnow()}
@@ -109,6 +125,7 @@ class Consumer:
 
     async def _failed(self, sub: Subscription, msg, headers: dict, exc: Exception) -> None:
         deliveries = msg.metadata.num_delivered
+        EVENTS_HANDLED.labels(self.service, sub.durable, "failed").inc()
         if deliveries < self.max_deliver:
             log.warning("event handler failed; will redeliver", extra={"durable": sub.durable, "deliveries": deliveries, "error": repr(exc)})
             await msg.nak(delay=self.retry_base_s * 2 ** (deliveries - 1))
@@ -117,5 +134,6 @@ class Consumer:
                   "x-dlq-reason": repr(exc)[:500], "x-dlq-subject": msg.subject, "x-dlq-consumer": sub.durable,
                   "x-dlq-deliveries": str(deliveries), "x-dlq-time": utcnow().isoformat()}
         await self.broker.publish(dead_letter_subject(self.service, msg.subject), msg.data, parked)
+        DEAD_LETTERS.labels(self.service, sub.durable).inc()
         log.error("event parked on the dead-letter subject", extra={"durable": sub.durable, "error": repr(exc)})
         await msg.ack()

@@ -1,4 +1,5 @@
-"""One server interceptor: request id + deadline context, access log, domain-error mapping."""
+"""One server interceptor: request id + deadline context, trace span, metrics, access log, and the
+mapping of domain errors to gRPC status with google.rpc details."""
 
 from __future__ import annotations
 
@@ -9,54 +10,63 @@ import grpc
 
 from services.chassis import errors
 from services.chassis.context import REQUEST_ID_HEADER, deadline_var, new_request_id, request_id_var
+from services.chassis.metrics import RPC_REQUESTS, RPC_SECONDS
 from services.chassis.status import STATUS_DETAILS_KEY, to_status
+from services.chassis.telemetry import SpanKind, context_from, mark_error, tracer
 
 log = logging.getLogger("novatrek.rpc")
 
 
-def _request_id(details: grpc.HandlerCallDetails) -> str:
-    for key, value in details.invocation_metadata or ():
+def _request_id(metadata) -> str:
+    for key, value in metadata:
         if key == REQUEST_ID_HEADER and value:
             return str(value)[:128]
     return new_request_id()
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, access_log: bool = False) -> None:
-        self.access_log = access_log
+    def __init__(self, service: str, access_log: bool = False) -> None:
+        self.service, self.access_log, self.tracer = service, access_log, tracer(service)
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        method = handler_call_details.method
-        rid = _request_id(handler_call_details)
+        method, metadata = handler_call_details.method, tuple(handler_call_details.invocation_metadata or ())
         behaviour = handler.unary_unary
 
         async def wrapped(request, context: grpc.aio.ServicerContext):
-            request_id_var.set(rid)
+            request_id_var.set(_request_id(metadata))
             left = context.time_remaining()
             deadline_var.set(None if left is None else time.monotonic() + left)
-            started = time.perf_counter()
-            code = grpc.StatusCode.OK
-            try:
-                return await behaviour(request, context)
-            except errors.DomainError as exc:
-                code, status = to_status(exc)
-                await context.abort(code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),))
-            except grpc.aio.AbortError:
-                code = context.code() or grpc.StatusCode.UNKNOWN
-                raise
-            except Exception:
-                code = grpc.StatusCode.INTERNAL
-                log.exception("unhandled error", extra={"method": method})
-                # Never leak a stack trace or internal message to the caller.
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-            finally:
-                elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-                if self.access_log or code not in (grpc.StatusCode.OK,):
-                    log.info("rpc", extra={"method": method, "code": code.name, "duration_ms": elapsed_ms})
+            started, code = time.perf_counter(), grpc.StatusCode.OK
+            with self.tracer.start_as_current_span(method.lstrip("/"), context=context_from(metadata), kind=SpanKind.SERVER,
+                                                   attributes={"rpc.system": "grpc", "rpc.method": method}) as span:
+                try:
+                    return await behaviour(request, context)
+                except errors.DomainError as exc:
+                    code, status = to_status(exc)
+                    await context.abort(code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),))
+                except grpc.aio.AbortError:
+                    code = context.code() or grpc.StatusCode.UNKNOWN
+                    raise
+                except Exception:
+                    code = grpc.StatusCode.INTERNAL
+                    log.exception("unhandled error", extra={"method": method})
+                    # Never leak a stack trace or internal message to the caller.
+                    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+                finally:
+                    self._record(span, method, code, time.perf_counter() - started)
 
         return grpc.unary_unary_rpc_method_handler(
             wrapped, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
         )
+
+    def _record(self, span, method: str, code: grpc.StatusCode, seconds: float) -> None:
+        span.set_attribute("rpc.grpc.status_code", code.value[0])
+        if code is not grpc.StatusCode.OK:
+            mark_error(span, code.name)
+        RPC_REQUESTS.labels(self.service, method, code.name).inc()
+        RPC_SECONDS.labels(self.service, method).observe(seconds)
+        if self.access_log or code is not grpc.StatusCode.OK:
+            log.info("rpc", extra={"method": method, "code": code.name, "duration_ms": round(seconds * 1000, 2)})

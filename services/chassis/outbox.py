@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.chassis.context import REQUEST_ID_HEADER, request_id_var
 from services.chassis.events import spec_of
+from services.chassis.protoconv import utcnow
+from services.chassis.telemetry import inject
 
 log = logging.getLogger("novatrek.outbox")
 
@@ -42,6 +44,7 @@ def outbox_row(event: Message, source: str, occurred: datetime) -> dict:
     }
     if rid := request_id_var.get():
         headers[REQUEST_ID_HEADER] = rid
+    headers.update(inject())  # the consumer's span continues this trace
     return {"id": uuid.UUID(event_id), "subject": spec.subject, "payload": event.SerializeToString(), "headers": headers}
 
 
@@ -101,6 +104,8 @@ class OutboxRelay:
             raise failure[1]
         return len(published)
 
-    async def pending(self) -> int:
+    async def backlog(self) -> tuple[int, float]:
+        """Rows waiting and the age in seconds of the oldest (0 when none), for the metrics."""
         async with self.engine.connect() as conn:
-            return (await conn.execute(sa.select(sa.func.count()).select_from(self.table))).scalar_one()
+            count, oldest = (await conn.execute(sa.select(sa.func.count(), sa.func.min(self.table.c.created_at)))).one()
+        return count, (utcnow() - oldest).total_seconds() if oldest else 0.0

@@ -18,6 +18,7 @@ from services.chassis.config import ServiceSettings
 from services.chassis.db import database_reachable
 from services.chassis.health import HealthMonitor
 from services.chassis.interceptors import ServiceInterceptor
+from services.chassis.metrics import serve_metrics
 
 log = logging.getLogger("novatrek.server")
 
@@ -38,12 +39,13 @@ class ServiceRuntime:
     server: grpc.aio.Server | None = None
     port: int = 0
     health: HealthMonitor | None = None
+    metrics_server: object = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     def _build_server(self) -> grpc.aio.Server:
         s = self.settings
         server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(access_log=s.access_log)],
+            interceptors=[ServiceInterceptor(self.name, access_log=s.access_log)],
             maximum_concurrent_rpcs=s.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", s.max_message_bytes),
@@ -73,6 +75,7 @@ class ServiceRuntime:
         if self.port == 0:
             raise RuntimeError(f"{self.name}: cannot bind {self.settings.host}:{self.settings.port}")
         await self.server.start()
+        self.metrics_server = serve_metrics(self.settings.metrics_port, self.settings.host)
         await self.health.probe()
         jobs = [self.health.run, *self.background]
         if self.broker is not None:
@@ -99,6 +102,8 @@ class ServiceRuntime:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for close in self.closers:
             await close()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
         if self.broker is not None:
             await self.broker.close()
         await self.engine.dispose()

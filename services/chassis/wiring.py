@@ -14,9 +14,12 @@ from services.chassis.config import ServiceSettings
 from services.chassis.consumer import Consumer, Subscription
 from services.chassis.db import UnitOfWork, create_engine
 from services.chassis.logging import configure_logging
+from services.chassis.metrics import DB_POOL, OUTBOX_LAG, OUTBOX_PENDING
 from services.chassis.outbox import OutboxRelay, outbox_table
 from services.chassis.pagination import PageTokens
+from services.chassis.periodic import periodically
 from services.chassis.server import ServiceRuntime
+from services.chassis.telemetry import configure_tracing
 
 
 @dataclass
@@ -31,6 +34,7 @@ class Wiring:
 
     def __post_init__(self) -> None:
         configure_logging(self.name, self.settings.log_level)
+        configure_tracing(self.name, self.settings.otlp_endpoint)
         self.engine = create_engine(self.settings)
         self.tokens = PageTokens(self.settings.page_token_secret.get_secret_value())
         self.broker = Broker(self.settings.nats_url, self.name) if self.publishes_events else None
@@ -39,6 +43,20 @@ class Wiring:
         self.relay = OutboxRelay(self.engine, self.outbox, self.broker) if self.broker and self.outbox is not None else None
         if self.relay:
             self.background.append(self.relay.run)
+        self.consumers: list[Consumer] = []
+        self.background.append(periodically(self.sample_gauges, self.settings.metrics_interval_s, "sample gauges"))
+
+    async def sample_gauges(self) -> None:
+        pool = self.engine.pool
+        DB_POOL.labels(self.name, "checked_out").set(pool.checkedout())
+        DB_POOL.labels(self.name, "open").set(pool.checkedout() + pool.checkedin())
+        if self.relay is not None:
+            pending, lag = await self.relay.backlog()
+            OUTBOX_PENDING.labels(self.name).set(pending)
+            OUTBOX_LAG.labels(self.name).set(lag)
+        if self.broker is not None and self.broker.connected:
+            for consumer in self.consumers:
+                await consumer.sample_lag()
 
     def consume(self, subscriptions: list[Subscription]) -> Consumer:
         """Runs durable consumers for these events in the background (needs the `inbox` table)."""
@@ -48,6 +66,7 @@ class Wiring:
                             max_deliver=s.consumer_max_deliver, retry_base_s=s.consumer_retry_base_s,
                             durable_prefix=s.consumer_durable_prefix, inactive_threshold_s=s.consumer_inactive_threshold_s)
         self.background.append(consumer.run)
+        self.consumers.append(consumer)
         return consumer
 
     def uow(self) -> UnitOfWork:

@@ -1,0 +1,55 @@
+"""OpenTelemetry tracing: W3C trace context carried in gRPC metadata and in event headers, so one
+booking is one trace across services, the gateway and NATS. Spans are exported by OTLP when an
+endpoint is configured; without one the API is a no-op that still passes the context on."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+log = logging.getLogger("novatrek.telemetry")
+_configured = False
+
+
+def configure_tracing(service: str, otlp_endpoint: str) -> None:
+    """Installs an SDK tracer provider exporting by OTLP/gRPC (once per process)."""
+    global _configured
+    if _configured or not otlp_endpoint:
+        return
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint, insecure=True)))
+    trace.set_tracer_provider(provider)
+    _configured = True
+    log.info("tracing exported by OTLP", extra={"endpoint": otlp_endpoint})
+
+
+def tracer(service: str) -> trace.Tracer:
+    # A proxy until a provider is set, so tracers made at import time start recording later too.
+    return trace.get_tracer(f"novatrek.{service}")
+
+
+def context_from(pairs: Iterable[tuple[str, str]]):
+    """The remote parent carried by gRPC metadata or message headers (`traceparent`, `tracestate`)."""
+    return propagate.extract({k.lower(): v for k, v in pairs if isinstance(v, str)})
+
+
+def inject() -> dict[str, str]:
+    """The current trace context as headers, for outbound metadata and outbox rows."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def mark_error(span: trace.Span, description: str) -> None:
+    span.set_status(Status(StatusCode.ERROR, description))
+
+
+__all__ = ["SpanKind", "configure_tracing", "context_from", "inject", "mark_error", "tracer"]

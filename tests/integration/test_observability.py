@@ -1,0 +1,76 @@
+"""One partner booking is one connected trace across the services; /metrics serves the figures."""
+
+import urllib.request
+import uuid
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from novatrek.reservations.v1 import reservations_pb2 as res
+from novatrek.reservations.v1 import reservations_pb2_grpc
+from services.chassis.telemetry import inject
+from services.cli.embedded import free_port
+from services.reservations.config import ReservationSettings
+from services.reservations.main import build as build_reservations
+from tests.helpers import eventually
+from tests.integration.booking import new_departure, new_guest
+from tests.integration.conftest import fresh_database, serve
+from tests.integration.partner_fixtures import as_key, booking_request, register
+
+
+@pytest.fixture(scope="session")
+def exported_spans():
+    """Every span of this test process, kept in memory (the provider can be set once per process)."""
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter
+
+
+async def test_a_partner_booking_is_one_connected_trace(exported_spans, partners_stub, guests_stub, catalog_stub):
+    _, key = await register(partners_stub)
+    guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub)
+    with trace.get_tracer("test").start_as_current_span("partner books a trip") as root:
+        metadata = as_key(key, uuid.uuid4().hex) + tuple(inject().items())
+        await partners_stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day), metadata=metadata)
+    trace_id = root.get_span_context().trace_id
+    spans = [s for s in exported_spans.get_finished_spans() if s.context.trace_id == trace_id]
+    servers = {(s.instrumentation_scope.name, s.name) for s in spans if s.kind == trace.SpanKind.SERVER}
+    assert {
+        ("novatrek.partner-integrations", "novatrek.partners.v1.PartnerService/CreatePartnerBooking"),
+        ("novatrek.guest-profiles", "novatrek.guests.v1.GuestService/ValidateGuest"),
+        ("novatrek.trip-catalog", "novatrek.catalog.v1.CatalogService/CheckAvailability"),
+        ("novatrek.trip-catalog", "novatrek.catalog.v1.CatalogService/HoldSeats"),
+        ("novatrek.reservations", "novatrek.reservations.v1.ReservationService/CreateReservation"),
+        ("novatrek.reservations", "novatrek.reservations.v1.ReservationService/TransitionReservationStatus"),
+        ("novatrek.payments", "novatrek.payments.v1.PaymentService/ProcessCommission"),
+    } <= servers
+    ids = {s.context.span_id for s in spans}
+    orphans = [s.name for s in spans if s is not root and s.parent is not None and s.parent.span_id not in ids]
+    assert not orphans, f"spans whose parent is outside the trace: {orphans}"
+
+
+async def test_metrics_are_served(make_database, guests_service, catalog_service, nats_url):
+    port = free_port()
+    running = await serve(build_reservations, ReservationSettings, await fresh_database(make_database, "reservations", "reservations_metrics"),
+                          nats_url=nats_url, guests_addr=guests_service.address, catalog_addr=catalog_service.address,
+                          metrics_port=port, metrics_interval_s=0.2)
+    try:
+        stub = reservations_pb2_grpc.ReservationServiceStub(running.channel)
+        await stub.SearchReservations(res.SearchReservationsRequest())
+
+        async def scraped():
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+            return body if "novatrek_outbox_lag_seconds" in body else None
+
+        body = await eventually(scraped)
+        assert 'novatrek_rpc_server_requests_total{code="OK",method="/novatrek.reservations.v1.ReservationService/SearchReservations",service="reservations"}' in body
+        assert 'novatrek_db_pool_connections{service="reservations",state="open"}' in body
+        assert 'novatrek_outbox_pending_events{service="reservations"}' in body
+        assert 'novatrek_consumer_pending_messages{durable="reservations-payment-processed",service="reservations"}' in body
+    finally:
+        await running.stop()
