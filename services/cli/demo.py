@@ -62,6 +62,7 @@ class DemoData:
     departures: dict[str, list[date]] = field(default_factory=dict)  # trip_id -> future dates
     partner_id: str = ""
     partner_key: str = ""
+    webhook_secret: str = field(default="", repr=False)  # the demo partner's, for the local receiver
 
 
 def load_guests(channel: grpc.Channel) -> dict[str, str]:
@@ -123,33 +124,36 @@ def load_trips(channel: grpc.Channel, today: date | None = None) -> tuple[dict[s
     return trips, departures
 
 
-def load_partner(channel: grpc.Channel, admin_token: str, saved: Path) -> tuple[str, str]:
-    """The demo partner and its API key: the one saved by an earlier `up` while its key still
-    works, else a newly registered one (the key is shown once, so it is kept in `saved`, 0600)."""
+def load_partner(channel: grpc.Channel, admin_token: str, saved: Path, webhook_url: str = "") -> tuple[str, str, str]:
+    """The demo partner, its API key and webhook secret: the one saved by an earlier `up` while its
+    key still works and its webhook is `webhook_url`, else a newly registered one (the key is shown
+    once, so it is kept in `saved`, 0600)."""
     from novatrek.partners.v1 import partners_pb2 as pb
     from novatrek.partners.v1 import partners_pb2_grpc
 
-    stub = partners_pb2_grpc.PartnerServiceStub(channel)
+    stub, admin = partners_pb2_grpc.PartnerServiceStub(channel), (("authorization", f"Bearer {admin_token}"),)
     if saved.exists():
         known = json.loads(saved.read_text())
         try:
             stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(page_size=1), timeout=TIMEOUT_S,
                                      metadata=(("authorization", f"Bearer {known['api_key']}"),))
-            return known["partner_id"], known["api_key"]
+            webhook = stub.GetPartnerWebhook(pb.GetPartnerWebhookRequest(partner_id=known["partner_id"]), timeout=TIMEOUT_S, metadata=admin)
+            if webhook.webhook_url == webhook_url:
+                return known["partner_id"], known["api_key"], webhook.webhook_secret
         except grpc.RpcError as err:
             if err.code() != grpc.StatusCode.UNAUTHENTICATED:
                 raise
     plan = pb.CommissionPlan(basis=pb.TIER_BASIS_BOOKING_COUNT, tiers=[pb.CommissionTier(threshold=t, rate=r) for t, r in DEMO_PLAN_TIERS])
-    partner = pb.Partner(name=DEMO_PARTNER, contact_email="partners@demo.novatrek.io", commission_plan=plan)
-    answer = stub.RegisterPartner(pb.RegisterPartnerRequest(partner=partner), timeout=TIMEOUT_S,
-                                  metadata=(("authorization", f"Bearer {admin_token}"),))
+    partner = pb.Partner(name=DEMO_PARTNER, contact_email="partners@demo.novatrek.io", webhook_url=webhook_url, commission_plan=plan)
+    answer = stub.RegisterPartner(pb.RegisterPartnerRequest(partner=partner), timeout=TIMEOUT_S, metadata=admin)
     saved.touch(mode=0o600)
     saved.write_text(json.dumps({"partner_id": answer.partner.partner_id, "api_key": answer.api_key}))
-    return answer.partner.partner_id, answer.api_key
+    return answer.partner.partner_id, answer.api_key, answer.webhook_secret
 
 
-def load(addresses: dict[str, str], admin_token: str = "", saved_partner: Path | None = None) -> DemoData:
-    """Loads what the running services (name -> "host:port") can hold."""
+def load(addresses: dict[str, str], admin_token: str = "", saved_partner: Path | None = None, webhook_url: str = "") -> DemoData:
+    """Loads what the running services (name -> "host:port") can hold; the demo partner's booking
+    confirmations go to `webhook_url`."""
     data = DemoData()
     if addr := addresses.get("guest-profiles"):
         with grpc.insecure_channel(addr) as channel:
@@ -159,7 +163,7 @@ def load(addresses: dict[str, str], admin_token: str = "", saved_partner: Path |
             data.trips, data.departures = load_trips(channel)
     if (addr := addresses.get("partner-integrations")) and admin_token and saved_partner is not None:
         with grpc.insecure_channel(addr) as channel:
-            data.partner_id, data.partner_key = load_partner(channel, admin_token, saved_partner)
+            data.partner_id, data.partner_key, data.webhook_secret = load_partner(channel, admin_token, saved_partner, webhook_url)
     return data
 
 
@@ -184,6 +188,9 @@ def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
         lines.append(f"grpcurl -plaintext -H {shlex.quote('authorization: Bearer ' + data.partner_key)} "
                      f"-H 'idempotency-key: demo-{uuid.uuid4().hex[:12]}' -d {shlex.quote(json.dumps(body))} "
                      f"{partners} novatrek.partners.v1.PartnerService/CreatePartnerBooking")
+    if (notifications := addresses.get("notifications")) and data.partner_id:  # the booking's webhook delivery
+        query = json.dumps({"partner_id": data.partner_id, "page_size": 5})
+        lines.append(f"grpcurl -plaintext -d {shlex.quote(query)} {notifications} novatrek.notifications.v1.NotificationService/ListNotifications")
     if name == "trip-catalog":
         lines.append(f"grpcurl -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips")
     elif name == "guest-profiles" and guest_id:

@@ -78,6 +78,11 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek_payments", 50054, "novatrek.payments.v1.PaymentService",
         ),
         ServiceSpec(
+            "notifications", "notifications", "services.notifications.config:NotificationSettings",
+            "services.notifications.main:build", "novatrek_notifications", 50055,
+            "novatrek.notifications.v1.NotificationService", peers={"partners_addr": "partner-integrations"},
+        ),
+        ServiceSpec(
             "partner-integrations", "partners", "services.partners.config:PartnerSettings", "services.partners.main:build",
             "novatrek_partners", 50056, "novatrek.partners.v1.PartnerService",
             peers={"guests_addr": "guest-profiles", "catalog_addr": "trip-catalog",

@@ -24,9 +24,11 @@ from services.cli.children import (
 from services.cli.databases import create_database, database_of, prepare, redacted, with_database
 from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
 from services.cli.registry import NATS_URL_ENV, REGISTRY, get
+from services.notifications.sink import WebhookSink
 
 STOP_GRACE_S = 15.0
 NATS_DEFAULT_PORT = 4222
+WEBHOOK_SINK_PORT = 8090
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Mesh:
         self.children: list[Child] = []
         self.infra: list[tuple[str, str]] = []
         self.secret_env: dict[str, dict[str, str]] = {}  # service name -> extra environment
+        self.sink: WebhookSink | None = None
 
     def check_code(self) -> None:
         """Imports every selected service before anything starts: a missing one fails clearly."""
@@ -113,6 +116,25 @@ class Mesh:
             found[env] = value
         return found
 
+    def share_partner_secrets(self) -> None:
+        """partner-integrations gets its admin token and pepper; notifications the admin token, for
+        the admin-only GetPartnerWebhook."""
+        found = self.partner_secrets()
+        self.secret_env["partner-integrations"] = found
+        token = found[get("partner-integrations").env("admin_token")]
+        self.secret_env["notifications"] = {get("notifications").env("partners_token"): token}
+
+    def start_sink(self) -> WebhookSink:
+        """The demo partner's webhook receiver, on the port it had last time (its URL is registered
+        with the partner), else 8090, else any free port."""
+        saved = self.options.data_dir / "webhook-sink-port"
+        ports = [int(saved.read_text()) if saved.exists() else WEBHOOK_SINK_PORT, WEBHOOK_SINK_PORT]
+        port = next((p for p in ports if port_free("127.0.0.1", p)), 0)
+        self.sink = WebhookSink(port=port, log_path=self.options.data_dir / "webhooks.log").start()
+        saved.write_text(str(self.sink.port))
+        self.infra.append(("webhook receiver", f"{self.sink.url} (demo partner's deliveries, in {self.sink.log_path})"))
+        return self.sink
+
     def start_services(self, urls: dict[str, str], nats_url: str) -> None:
         o = self.options
         ports = plan_ports(o.base_port, os.environ)
@@ -145,6 +167,8 @@ class Mesh:
 
     def stop(self) -> None:
         stop_children(self.children, STOP_GRACE_S)
+        if self.sink is not None:
+            self.sink.stop()
         if self.nats is not None:
             self.nats.stop()
         if self.pg is not None:
@@ -171,15 +195,18 @@ def _serve(mesh: Mesh) -> int:
     urls = mesh.start_postgres()
     nats_url = mesh.start_nats()
     asyncio.run(mesh.migrate_all(urls))
-    if "partner-integrations" in urls:
-        mesh.secret_env["partner-integrations"] = mesh.partner_secrets()
+    if {"partner-integrations", "notifications"} & set(urls):
+        mesh.share_partner_secrets()
     mesh.start_services(urls, nats_url)
     addresses = {c.spec.name: c.address for c in mesh.children}
     admin_token = mesh.secret_env.get("partner-integrations", {}).get(get("partner-integrations").env("admin_token"), "")
+    webhook_url = mesh.start_sink().url if o.demo and "partner-integrations" in addresses else ""
     try:
-        data = demo.load(addresses, admin_token, o.data_dir / "secrets" / "demo-partner.json") if o.demo else demo.DemoData()
+        data = demo.load(addresses, admin_token, o.data_dir / "secrets" / "demo-partner.json", webhook_url) if o.demo else demo.DemoData()
     except grpc.RpcError as err:
         raise StartupFailed(f"loading demo data failed: {err.code().name}: {err.details()}") from err
+    if mesh.sink is not None and data.webhook_secret:
+        mesh.sink.trust(data.webhook_secret)
     services = [(c.spec.name, c.address, c.spec.grpc_service) for c in mesh.children]
     infra = [*mesh.infra, ("data dir", f"{o.data_dir} (service logs in {o.data_dir / 'logs'})")]
     say(demo.banner(services, infra, data, demo.try_commands(addresses, data)))

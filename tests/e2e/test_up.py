@@ -8,6 +8,7 @@ them, `up` embeds its own, as on a bare machine.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -149,6 +150,18 @@ def run_grpcurl(argv: list[str]) -> str:
     return result.stdout
 
 
+def wait_webhook(log: Path, booking_id: str, timeout_s: float = 60.0) -> dict:
+    """The delivery of a booking's confirmation as the local webhook receiver logged it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        lines = log.read_text().splitlines() if log.exists() else []
+        for entry in map(json.loads, lines):
+            if entry["body"]["data"]["booking"]["bookingId"] == booking_id:
+                return entry
+        time.sleep(0.5)
+    raise AssertionError(f"booking {booking_id} was not delivered to the webhook receiver within {timeout_s}s")
+
+
 @pytest.mark.timeout(600)
 def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
     data_dir, base = tmp_path / "novatrek-data", free_base_port()
@@ -180,6 +193,15 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         booked = run_grpcurl(up.grpcurl_line("/CreatePartnerBooking"))  # as the demo partner, by its printed key
         assert "PARTNER_BOOKING_STATUS_CONFIRMED" in booked, booked
         assert run_grpcurl(up.grpcurl_line("/CreatePartnerBooking")) == booked  # same Idempotency-Key: same answer
+        assert "webhook receiver" in up.output
+        booking = json.loads(booked)["booking"]
+        delivered = wait_webhook(data_dir / "webhooks.log", booking.get("bookingId") or booking["booking_id"])
+        assert delivered["verified"] and delivered["answered"] == 200, delivered  # signed with the demo partner's secret
+        for _ in range(20):  # the receiver logs before it answers; DELIVERED is recorded just after
+            if "NOTIFICATION_STATUS_DELIVERED" in (listed := run_grpcurl(up.grpcurl_line("/ListNotifications"))):
+                break
+            time.sleep(0.5)
+        assert "NOTIFICATION_STATUS_DELIVERED" in listed, listed
 
         assert up.interrupt() == 0, up.output
         assert "stopped." in up.output

@@ -132,3 +132,24 @@ def partners_stub(partners_service):
     from novatrek.partners.v1 import partners_pb2_grpc
 
     return partners_pb2_grpc.PartnerServiceStub(partners_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def notifications_service(make_database, partners_service, nats_url):
+    from services.notifications.config import NotificationSettings
+    from services.notifications.main import build as build_notifications
+    from tests.integration.notification_fixtures import FAST_DELIVERY
+    from tests.integration.partner_fixtures import ADMIN_TOKEN
+
+    database = await fresh_database(make_database, "notifications", "notifications")
+    running = await serve(build_notifications, NotificationSettings, database, nats_url=nats_url,
+                          partners_addr=partners_service.address, partners_token=ADMIN_TOKEN, **FAST_DELIVERY)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def notifications_stub(notifications_service):
+    from novatrek.notifications.v1 import notifications_pb2_grpc
+
+    return notifications_pb2_grpc.NotificationServiceStub(notifications_service.channel)

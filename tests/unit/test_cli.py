@@ -16,6 +16,7 @@ from services.cli.children import child_env, connect_host, plan_ports
 from services.cli.databases import SERVICES
 from services.cli.demo import GUESTS, DemoData, banner, try_commands
 from services.cli.registry import REGISTRY, ServiceNotAvailable
+from services.cli.up import Mesh, UpOptions
 
 
 def parse(*argv: str):
@@ -88,7 +89,7 @@ def test_a_missing_service_module_fails_clearly(monkeypatch, capsys):
 
 
 def test_registry_is_the_one_table():
-    assert list(REGISTRY) == ["guest-profiles", "trip-catalog", "reservations", "payments", "partner-integrations"]
+    assert list(REGISTRY) == ["guest-profiles", "trip-catalog", "reservations", "payments", "notifications", "partner-integrations"]
     assert SERVICES == {name: (s.package, s.database) for name, s in REGISTRY.items()}
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
     assert REGISTRY["guest-profiles"].env("database_url") == "NOVATREK_GUESTS_DATABASE_URL"
@@ -106,9 +107,11 @@ def test_registry_matches_each_services_code(name):
 
 
 def test_ports_default_env_or_base():
-    assert plan_ports(None, {}) == {"guest-profiles": 50051, "trip-catalog": 50052, "reservations": 50053, "payments": 50054, "partner-integrations": 50056}
+    assert plan_ports(None, {}) == {"guest-profiles": 50051, "trip-catalog": 50052, "reservations": 50053, "payments": 50054,
+                                     "notifications": 50055, "partner-integrations": 50056}
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
-    assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {"guest-profiles": 6000, "trip-catalog": 6001, "reservations": 6002, "payments": 6003, "partner-integrations": 6005}
+    assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {"guest-profiles": 6000, "trip-catalog": 6001, "reservations": 6002, "payments": 6003,
+                                                                 "notifications": 6004, "partner-integrations": 6005}
 
 
 def test_child_env_points_each_service_at_its_database_broker_port_and_peers():
@@ -121,6 +124,16 @@ def test_child_env_points_each_service_at_its_database_broker_port_and_peers():
     assert env["NOVATREK_RESERVATIONS_CATALOG_ADDR"] == "127.0.0.1:6001"
     assert not any(k.startswith("NOVATREK_GUESTS_") for k in child_env(REGISTRY["trip-catalog"], "h", ports, "u", "n", {}))
     assert (connect_host("::"), connect_host("10.0.0.5")) == ("127.0.0.1", "10.0.0.5")
+
+
+def test_notifications_gets_the_partner_admin_token_and_address(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOVATREK_PARTNERS_ADMIN_TOKEN", raising=False)
+    mesh = Mesh(UpOptions(data_dir=tmp_path))
+    mesh.share_partner_secrets()
+    token = mesh.secret_env["partner-integrations"]["NOVATREK_PARTNERS_ADMIN_TOKEN"]
+    assert token and mesh.secret_env["notifications"] == {"NOVATREK_NOTIFICATIONS_PARTNERS_TOKEN": token}
+    env = child_env(REGISTRY["notifications"], "127.0.0.1", plan_ports(6000, {}), "u", "n", {})
+    assert env["NOVATREK_NOTIFICATIONS_PARTNERS_ADDR"] == "127.0.0.1:6005"
 
 
 def test_banner_prints_a_working_create_reservation_line():
