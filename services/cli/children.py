@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,3 +109,30 @@ def stop_children(children: list[Child], grace_s: float) -> None:
             print(f"{child.spec.name} did not stop within {grace_s:.0f}s; killing it", flush=True)
             child.process.kill()
             child.process.wait()
+
+
+GATEWAY = ServiceSpec("gateway", "gateway", "services.gateway.config:GatewaySettings", "services.gateway.main:run", "", 8080, "")
+
+
+class GatewayChild(Child):
+    """The REST gateway: no gRPC health of its own, so ready is its /healthz answering."""
+
+    def wait_serving(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while self.process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://{self.address}/healthz", timeout=1.0) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                pass  # not listening yet
+            if time.monotonic() > deadline:
+                raise StartupFailed(f"gateway is not answering on {self.address} after {timeout_s:.0f}s")
+            time.sleep(0.2)
+        raise StartupFailed(f"gateway exited with code {self.process.returncode} while starting")
+
+
+def gateway_env(host: str, port: int, upstreams: dict[str, str], base: Mapping[str, str]) -> dict[str, str]:
+    """Public listener on `port` (partners), internal on `port + 1` (loopback; reservations, guests, catalog)."""
+    return {**base, "NOVATREK_GATEWAY_HOST": host, "NOVATREK_GATEWAY_PORT": str(port), "NOVATREK_GATEWAY_INTERNAL_HOST": "127.0.0.1",
+            "NOVATREK_GATEWAY_INTERNAL_PORT": str(port + 1), "NOVATREK_GATEWAY_UPSTREAMS": json.dumps(upstreams), "PYTHONUNBUFFERED": "1"}

@@ -188,6 +188,11 @@ def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
         lines.append(f"grpcurl -plaintext -H {shlex.quote('authorization: Bearer ' + data.partner_key)} "
                      f"-H 'idempotency-key: demo-{uuid.uuid4().hex[:12]}' -d {shlex.quote(json.dumps(body))} "
                      f"{partners} novatrek.partners.v1.PartnerService/CreatePartnerBooking")
+    if (gateway := addresses.get("gateway")) and data.partner_key and guest_id and trip_id:  # the same booking over REST
+        day = data.departures[trip_id][0]
+        body = {"guestId": guest_id, "tripId": trip_id, "tripDate": {"year": day.year, "month": day.month, "day": day.day}, "partySize": 2}
+        lines.append(f"curl -s -X POST http://{gateway}/v1/bookings -H {shlex.quote('Authorization: Bearer ' + data.partner_key)} "
+                     f"-H 'Idempotency-Key: demo-{uuid.uuid4().hex[:12]}' -H 'Content-Type: application/json' -d {shlex.quote(json.dumps(body))}")
     if (notifications := addresses.get("notifications")) and data.partner_id:  # the booking's webhook delivery
         query = json.dumps({"partner_id": data.partner_id, "page_size": 5})
         lines.append(f"grpcurl -plaintext -d {shlex.quote(query)} {notifications} novatrek.notifications.v1.NotificationService/ListNotifications")

@@ -23,7 +23,7 @@ def _version() -> str:
 
 
 def service_name(value: str) -> str:
-    if value not in REGISTRY:
+    if value not in REGISTRY and value != "gateway":
         raise argparse.ArgumentTypeError(f"unknown service {value!r} (choose from {', '.join(REGISTRY)})")
     return value
 
@@ -55,9 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start only these services (default: all)")
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
     up.add_argument("--startup-timeout", type=float, default=60.0, help="seconds each service has to become SERVING")
+    up.add_argument("--gateway-port", type=port_number, default=None,
+                    help="public REST port (internal one: +1); default 8080, or base port + 29 with --base-port")
 
     serve = sub.add_parser("serve", help="run one service in the foreground (configured from the environment)")
-    serve.add_argument("service", type=service_name, help=f"one of: {', '.join(REGISTRY)}")
+    serve.add_argument("service", type=service_name, help=f"one of: {', '.join(REGISTRY)}, gateway")
     serve.add_argument("--port", type=port_number, default=None, help="override the configured port")
     serve.add_argument("--host", default=None, help="override the configured host")
 
@@ -81,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.service == "gateway":
+        return _serve_gateway(args)
     spec = get(args.service)
     overrides = {k: v for k, v in (("port", args.port), ("host", args.host)) if v is not None}
     settings, build = spec.settings_cls()(**overrides), spec.build()
@@ -90,6 +94,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         await build(settings).run_until_signal()
 
     asyncio.run(serve())
+    return 0
+
+
+def _serve_gateway(args: argparse.Namespace) -> int:
+    from services.gateway.config import GatewaySettings
+    from services.gateway.main import run
+
+    overrides = {k: v for k, v in (("port", args.port), ("host", args.host)) if v is not None}
+    asyncio.run(run(GatewaySettings(**overrides)))
     return 0
 
 
@@ -116,6 +129,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     options = UpOptions(
         data_dir=args.data_dir.expanduser().resolve(), services=args.only or list(REGISTRY), host=args.host,
         base_port=base_port, demo=not args.no_demo, startup_timeout_s=args.startup_timeout,
+        gateway_port=args.gateway_port or _env_port("NOVATREK_GATEWAY_PORT"),
     )
     return run(options)
 

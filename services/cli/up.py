@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import os
 import secrets
 import signal
@@ -19,7 +20,8 @@ import grpc
 
 from services.cli import demo
 from services.cli.children import (
-    Child, StartupFailed, child_env, connect_host, die_with_parent, plan_ports, port_free, stop_children,
+    GATEWAY, Child, GatewayChild, StartupFailed, child_env, connect_host, die_with_parent, gateway_env, plan_ports, port_free,
+    stop_children,
 )
 from services.cli.databases import create_database, database_of, prepare, redacted, with_database
 from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
@@ -39,6 +41,7 @@ class UpOptions:
     base_port: int | None = None
     demo: bool = True
     startup_timeout_s: float = 60.0
+    gateway_port: int | None = None  # None: 8080, or base_port + 29 with a base port
 
 
 class Interrupted(BaseException):
@@ -135,27 +138,50 @@ class Mesh:
         self.infra.append(("webhook receiver", f"{self.sink.url} (demo partner's deliveries, in {self.sink.log_path})"))
         return self.sink
 
+    def _spawn(self, child_cls: type[Child], spec, address: str, env: dict[str, str]) -> Child:
+        logs = self.options.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log_path = logs / f"{spec.name}.log"
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "services.cli.main", "serve", spec.name], env=env, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
+            )
+        child = child_cls(spec, address, log_path, process)
+        self.children.append(child)
+        return child
+
     def start_services(self, urls: dict[str, str], nats_url: str) -> None:
         o = self.options
         ports = plan_ports(o.base_port, os.environ)
         taken = [f"{s.name} ({ports[s.name]})" for s in self.specs if not port_free(o.host, ports[s.name])]
         if taken:
             raise StartupFailed(f"port(s) in use: {', '.join(taken)} — another `novatrek up`? try --base-port")
-        logs = o.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
         for spec in self.specs:
-            log_path = logs / f"{spec.name}.log"
-            with log_path.open("wb") as log:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "services.cli.main", "serve", spec.name],
-                    env=child_env(spec, o.host, ports, urls[spec.name], nats_url, {**os.environ, **self.secret_env.get(spec.name, {})}),
-                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, preexec_fn=die_with_parent,
-                )
-            self.children.append(Child(spec, f"{connect_host(o.host)}:{ports[spec.name]}", log_path, process))
+            env = child_env(spec, o.host, ports, urls[spec.name], nats_url, {**os.environ, **self.secret_env.get(spec.name, {})})
+            self._spawn(Child, spec, f"{connect_host(o.host)}:{ports[spec.name]}", env)
         for child in self.children:
             say(f"waiting for {child.spec.name} on {child.address} ...")
             child.wait_serving(o.startup_timeout_s)
+
+    def start_gateway(self) -> Child | None:
+        """The REST gateway in front of whatever runs: partners on the public listener, the
+        first-party surfaces on the internal (loopback) one."""
+        o, running = self.options, {c.spec.grpc_service: c.address for c in self.children}
+        public = [s for s in (REGISTRY["partner-integrations"].grpc_service,) if s in running]
+        if not public:
+            return None
+        internal = [REGISTRY[n].grpc_service for n in ("reservations", "guest-profiles", "trip-catalog") if REGISTRY[n].grpc_service in running]
+        port = o.gateway_port or (o.base_port + 29 if o.base_port else GATEWAY.port)
+        if not (port_free(o.host, port) and port_free("127.0.0.1", port + 1)):
+            raise StartupFailed(f"gateway port {port} or {port + 1} is in use — try --gateway-port")
+        env = gateway_env(o.host, port, running, {**os.environ, "NOVATREK_GATEWAY_PUBLIC_SERVICES": json.dumps(public),
+                                                  "NOVATREK_GATEWAY_INTERNAL_SERVICES": json.dumps(internal)})
+        child = self._spawn(GatewayChild, GATEWAY, f"{connect_host(o.host)}:{port}", env)
+        say(f"waiting for the gateway on {child.address} ...")
+        child.wait_serving(o.startup_timeout_s)
+        self.infra.append(("gateway (internal)", f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog; loopback only)"))
+        return child
 
     def watch(self) -> Child:
         """Blocks until a child exits (returns it); a signal interrupts with `Interrupted`."""
@@ -176,6 +202,9 @@ class Mesh:
 
 
 def _interrupt(signum, frame) -> None:
+    # From the first signal on, the shutdown runs to its end: a second Ctrl-C must not cut it short.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
     raise Interrupted(signum)
 
 
@@ -198,6 +227,7 @@ def _serve(mesh: Mesh) -> int:
     if {"partner-integrations", "notifications"} & set(urls):
         mesh.share_partner_secrets()
     mesh.start_services(urls, nats_url)
+    mesh.start_gateway()
     addresses = {c.spec.name: c.address for c in mesh.children}
     admin_token = mesh.secret_env.get("partner-integrations", {}).get(get("partner-integrations").env("admin_token"), "")
     webhook_url = mesh.start_sink().url if o.demo and "partner-integrations" in addresses else ""
@@ -207,7 +237,7 @@ def _serve(mesh: Mesh) -> int:
         raise StartupFailed(f"loading demo data failed: {err.code().name}: {err.details()}") from err
     if mesh.sink is not None and data.webhook_secret:
         mesh.sink.trust(data.webhook_secret)
-    services = [(c.spec.name, c.address, c.spec.grpc_service) for c in mesh.children]
+    services = [(c.spec.name, c.address, c.spec.grpc_service or "REST/JSON for partners, docs at /docs") for c in mesh.children]
     infra = [*mesh.infra, ("data dir", f"{o.data_dir} (service logs in {o.data_dir / 'logs'})")]
     say(demo.banner(services, infra, data, demo.try_commands(addresses, data)))
     crashed = mesh.watch()

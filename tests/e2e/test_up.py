@@ -18,6 +18,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from decimal import Decimal
 from pathlib import Path
@@ -43,10 +45,13 @@ def grpcurl_binary() -> str:
     return found
 
 
+GATEWAY_OFFSET = 29  # `up --base-port P` puts the gateway on P + 29 (public) and P + 30 (internal)
+
+
 def free_base_port() -> int:
     """A base port whose whole block (the registry's default spacing) is free."""
     first = min(s.port for s in REGISTRY.values())
-    offsets = [s.port - first for s in REGISTRY.values()]
+    offsets = [s.port - first for s in REGISTRY.values()] + [GATEWAY_OFFSET, GATEWAY_OFFSET + 1]
     for base in range(21000 + os.getpid() % 1000 * 20, 60000, 37):
         if all(port_free("127.0.0.1", base + o) for o in offsets):
             return base
@@ -144,6 +149,28 @@ def list_trips(address: str) -> list[catalog_pb2.Trip]:
         return list(stub.ListTrips(catalog_pb2.ListTripsRequest(page_size=100), timeout=5).trips)
 
 
+def run_curl(line: str) -> tuple[int, dict]:
+    """Sends what a printed `curl -X POST URL -H … -d BODY` line says, with urllib (no curl needed)."""
+    argv, headers = shlex.split(line), {}
+    url = next(a for a in argv if a.startswith("http"))
+    for flag, value in zip(argv, argv[1:]):
+        if flag == "-H":
+            name, _, text = value.partition(": ")
+            headers[name] = text
+    body = argv[argv.index("-d") + 1].encode()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.status, json.loads(answer.read())
+
+
+def http_status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
 def run_grpcurl(argv: list[str]) -> str:
     result = subprocess.run([grpcurl_binary(), *argv[1:]], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, f"{shlex.join(argv)} failed:\n{result.stdout}\n{result.stderr}"
@@ -171,7 +198,8 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
     up = Up(data_dir, base, up_env)
     try:
         up.wait_banner()
-        assert up.addresses() == expected, up.output
+        gateway = f"127.0.0.1:{base + GATEWAY_OFFSET}"
+        assert up.addresses() == expected and any(ln.split()[:2] == ["gateway", gateway] for ln in up.lines), up.output
         assert str(data_dir) in up.output
         check_serving(expected)
 
@@ -202,6 +230,12 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
                 break
             time.sleep(0.5)
         assert "NOTIFICATION_STATUS_DELIVERED" in listed, listed
+
+        status, rest = run_curl(next(ln.strip() for ln in up.lines if ln.strip().startswith("curl ")))  # as printed
+        assert status == 200 and rest["booking"]["status"] == "PARTNER_BOOKING_STATUS_CONFIRMED", rest
+        internal = f"http://127.0.0.1:{base + GATEWAY_OFFSET + 1}"
+        assert http_status(f"{internal}/reservations?pageSize=1") == 200  # the seed's REST surface, internal only
+        assert http_status(f"http://{gateway}/reservations") == 404 and http_status(f"http://{gateway}/openapi.json") == 200
 
         assert up.interrupt() == 0, up.output
         assert "stopped." in up.output
