@@ -15,6 +15,7 @@ from services.chassis.errors import FieldViolation, InvalidArgument
 from services.chassis.protoconv import quantize
 
 KEY_PREFIX = "ntk"
+RATE_STEP = Decimal("0.00001")
 
 
 class Basis(StrEnum):
@@ -36,15 +37,22 @@ class CommissionPlan:
             problems.append(FieldViolation(f"{field}.basis", "must be BOOKING_COUNT or GROSS_VALUE"))
         for i, (threshold, rate) in enumerate(tiers):
             try:
-                parsed.append((Decimal(threshold), Decimal(rate)))
+                pair = (Decimal(threshold), Decimal(rate))
             except InvalidOperation:
-                problems.append(FieldViolation(f"{field}.tiers[{i}]", "threshold and rate must be decimal strings"))
+                pair = None
+            # NaN compares by raising (it was a 500), and an infinite threshold is no tier.
+            if pair is None or not all(d.is_finite() for d in pair):
+                problems.append(FieldViolation(f"{field}.tiers[{i}]", "threshold and rate must be finite decimal strings"))
+            else:
+                parsed.append(pair)
         if not tiers or (parsed and parsed[0][0] != 0):
             problems.append(FieldViolation(f"{field}.tiers", "needs at least one tier, the first with threshold 0"))
         if any(b[0] <= a[0] for a, b in zip(parsed, parsed[1:])):
             problems.append(FieldViolation(f"{field}.tiers", "thresholds must ascend strictly"))
-        if any(not (0 <= r <= 1) or not r.is_finite() for _, r in parsed):
+        if any(not (0 <= r <= 1) for _, r in parsed):
             problems.append(FieldViolation(f"{field}.tiers", "rates must be between 0 and 1"))
+        elif any(r != r.quantize(RATE_STEP) for _, r in parsed):  # bookings store the rate as NUMERIC(6, 5)
+            problems.append(FieldViolation(f"{field}.tiers", "rates have at most 5 decimal places"))
         if problems:
             raise InvalidArgument("invalid commission plan", violations=problems)
         return cls(basis, tuple(parsed))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from novatrek.partners.v1 import partners_pb2 as pb
 from services.chassis.protoconv import date_to_proto, money_to_proto, timestamp
 from services.partners.domain import Basis, BookingStatus, CommissionPlan, Partner, PartnerBooking
@@ -10,6 +12,13 @@ BASIS_FROM_PB = {pb.TIER_BASIS_BOOKING_COUNT: Basis.BOOKING_COUNT, pb.TIER_BASIS
 BASIS_TO_PB = {v: k for k, v in BASIS_FROM_PB.items()}
 STATUS_TO_PB = {BookingStatus.CONFIRMED: pb.PARTNER_BOOKING_STATUS_CONFIRMED, BookingStatus.CANCELLED: pb.PARTNER_BOOKING_STATUS_CANCELLED}
 STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
+
+
+def rate_text(rate: Decimal) -> str:
+    """One spelling per rate, at least two decimals: the pipeline has the plan's "0.10", a stored booking
+    NUMERIC(6, 5)'s 0.10000, and the same booking must not read differently after its creation."""
+    rate = rate.normalize()
+    return format(rate if rate.as_tuple().exponent <= -2 else rate.quantize(Decimal("0.01")), "f")
 
 
 def plan_to_pb(plan: CommissionPlan) -> pb.CommissionPlan:
@@ -27,7 +36,7 @@ def booking_to_pb(b: PartnerBooking) -> pb.PartnerBooking:
         confirmation_code=b.confirmation_code, partner_reference=b.partner_reference, guest_id=str(b.guest_id),
         trip_id=str(b.trip_id), trip_date=date_to_proto(b.trip_date), party_size=b.party_size, status=STATUS_TO_PB[b.status],
         gross_amount=money_to_proto(b.gross_amount, b.currency), commission=money_to_proto(b.commission_amount, b.currency),
-        commission_rate=str(b.commission_rate), create_time=timestamp(b.created_at),
+        commission_rate=rate_text(b.commission_rate), create_time=timestamp(b.created_at),
     )
     if b.cancelled_at:
         message.cancel_time.CopyFrom(timestamp(b.cancelled_at))

@@ -1,12 +1,17 @@
-"""Partners made through the admin API, and calls made as them."""
+"""Partners made through the admin API, calls made as them, and partner-integrations servers of a test's own."""
 
 from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from novatrek.partners.v1 import partners_pb2 as pb
 from novatrek.partners.v1 import partners_pb2_grpc
 from services.chassis.protoconv import date_to_proto
+from services.partners.config import PartnerSettings
+from services.partners.main import build as build_partners
+from tests.integration.conftest import fresh_database, serve
 
 ADMIN_TOKEN = "test-admin-token-9f3c"
 ADMIN = (("authorization", f"Bearer {ADMIN_TOKEN}"),)
@@ -30,3 +35,23 @@ async def register(stub: partners_pb2_grpc.PartnerServiceStub, plan: pb.Commissi
 
 def booking_request(guest_id: str, trip_id: str, day, party_size: int = 2, **extra) -> pb.CreatePartnerBookingRequest:
     return pb.CreatePartnerBookingRequest(guest_id=guest_id, trip_id=trip_id, trip_date=date_to_proto(day), party_size=party_size, **extra)
+
+
+@pytest.fixture
+async def partners_with(make_database, guests_service, catalog_service, reservations_service, payments_service, nats_url):
+    """Starts a partner-integrations of its own, with some settings changed (dependencies down, grace);
+    import it into a test module to use it."""
+    started = []
+
+    async def start(**overrides):
+        addresses = {"guests_addr": guests_service.address, "catalog_addr": catalog_service.address,
+                     "reservations_addr": reservations_service.address, "payments_addr": payments_service.address}
+        database = await fresh_database(make_database, "partner-integrations", f"partners_{uuid.uuid4().hex[:8]}")
+        running = await serve(build_partners, PartnerSettings, database, nats_url=nats_url, admin_token=ADMIN_TOKEN,
+                              outbound_timeout_s=1.0, **{**addresses, **overrides})
+        started.append(running)
+        return running, partners_pb2_grpc.PartnerServiceStub(running.channel)
+
+    yield start
+    for running in started:
+        await running.stop()

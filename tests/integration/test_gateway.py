@@ -6,8 +6,6 @@ import asyncio
 import re
 import socket
 import uuid
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 import grpc
 import httpx
@@ -17,34 +15,10 @@ from google.api import annotations_pb2
 from novatrek.catalog.v1 import catalog_pb2
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2
-from services.gateway.config import CATALOG, GUESTS, RESERVATIONS, GatewaySettings
-from services.gateway.main import Gateway, build, run
+from services.gateway.config import CATALOG, GUESTS, RESERVATIONS
+from services.gateway.main import run
 from tests.integration.booking import future_day
-
-
-@dataclass
-class Live:
-    gateway: Gateway
-    internal: httpx.AsyncClient
-    public: httpx.AsyncClient
-
-
-def gateway_settings(upstreams: dict[str, str], **overrides) -> GatewaySettings:
-    base = dict(host="127.0.0.1", port=0, internal_host="127.0.0.1", internal_port=0, rate_limit_per_s=10_000.0,
-                rate_limit_burst=10_000, access_log=False)
-    return GatewaySettings(upstreams={**GatewaySettings().upstreams, **upstreams}, **{**base, **overrides})
-
-
-@asynccontextmanager
-async def live_gateway(settings: GatewaySettings):
-    gateway = build(settings)
-    ports = await gateway.start()
-    try:
-        async with (httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['internal']}", timeout=15) as internal,
-                    httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports['public']}", timeout=15) as public):
-            yield Live(gateway, internal, public)
-    finally:
-        await gateway.stop()
+from tests.integration.gateway_fixtures import date_json, failure, gateway_settings, live_gateway, ok
 
 
 def mesh(reservations_service, guests_service, catalog_service) -> dict[str, str]:
@@ -74,30 +48,6 @@ async def live(reservations_service, guests_service, catalog_service):
 @pytest.fixture
 def rest(live) -> httpx.AsyncClient:
     return live.internal
-
-
-def ok(response: httpx.Response) -> dict:
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "application/json"
-    return response.json()
-
-
-def failure(response: httpx.Response, http_status: int) -> tuple[str, dict, dict]:
-    """(reason, ErrorInfo metadata, BadRequest violations) of a google.rpc.Status body."""
-    assert response.status_code == http_status, response.text
-    body = response.json()
-    assert set(body) <= {"code", "message", "details"} and isinstance(body["code"], int)
-    reason, metadata, violations = "", {}, {}
-    for detail in body.get("details", []):
-        if detail["@type"].endswith("google.rpc.ErrorInfo"):
-            reason, metadata = detail["reason"], detail.get("metadata", {})
-        elif detail["@type"].endswith("google.rpc.BadRequest"):
-            violations = {v["field"]: v["description"] for v in detail["fieldViolations"]}
-    return reason, metadata, violations
-
-
-def date_json(day) -> dict:
-    return {"year": day.year, "month": day.month, "day": day.day}
 
 
 async def new_guest(rest) -> str:

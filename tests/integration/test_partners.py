@@ -10,19 +10,16 @@ import sqlalchemy as sa
 
 from novatrek.partners.v1 import events_pb2
 from novatrek.partners.v1 import partners_pb2 as pb
-from novatrek.partners.v1 import partners_pb2_grpc
 from novatrek.payments.v1 import payments_pb2
 from novatrek.reservations.v1 import reservations_pb2 as res
 from services.chassis.protoconv import date_to_proto, utcnow
 from services.cli.embedded import free_port
-from services.partners.config import PartnerSettings
-from services.partners.main import build as build_partners
 from services.payments.config import PaymentSettings
 from services.payments.main import build as build_payments
 from tests.helpers import eventually, fails
 from tests.integration.booking import new_departure, new_guest, seats_available
 from tests.integration.conftest import fresh_database, serve
-from tests.integration.partner_fixtures import ADMIN, ADMIN_TOKEN, as_key, booking_request, count_plan, register
+from tests.integration.partner_fixtures import ADMIN, as_key, booking_request, count_plan, partners_with, register  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -167,25 +164,6 @@ async def test_reconciliation_finds_planted_discrepancies(partners_stub, guests_
         logged = (await conn.execute(sa.text("SELECT kind FROM partners.reconciliation_log WHERE reconciliation_id = :id ORDER BY kind"), {"id": answer.reconciliation_id})).scalars().all()
     assert logged == ["PAYOUT_MISSING", "STATUS_MISMATCH", "SUMMARY"]
     assert c.booking_id not in {d.booking_id for d in answer.discrepancies}
-
-
-@pytest.fixture
-async def partners_with(make_database, guests_service, catalog_service, reservations_service, payments_service, nats_url):
-    """Starts a partner-integrations of its own, with some settings changed (dependencies down, grace)."""
-    started = []
-
-    async def start(**overrides):
-        addresses = {"guests_addr": guests_service.address, "catalog_addr": catalog_service.address,
-                     "reservations_addr": reservations_service.address, "payments_addr": payments_service.address}
-        database = await fresh_database(make_database, "partner-integrations", f"partners_{uuid.uuid4().hex[:8]}")
-        running = await serve(build_partners, PartnerSettings, database, nats_url=nats_url, admin_token=ADMIN_TOKEN,
-                              outbound_timeout_s=1.0, **{**addresses, **overrides})
-        started.append(running)
-        return running, partners_pb2_grpc.PartnerServiceStub(running.channel)
-
-    yield start
-    for running in started:
-        await running.stop()
 
 
 async def test_rotated_key_works_through_the_grace_period_then_is_refused(partners_with):

@@ -9,6 +9,7 @@ import pytest
 from services.chassis.errors import InvalidArgument
 from services.partners.domain import Basis, BookingStatus, CommissionPlan, Partner, PartnerBooking, commission, issue_key, key_digest, split_key
 from services.partners.ports import PayoutInfo, ReservationInfo
+from services.partners.protomap import rate_text
 from services.partners.reconcile import discrepancies_of
 
 PLAN = CommissionPlan.parse(Basis.BOOKING_COUNT, [("0", "0.10"), ("10", "0.12"), ("50", "0.15")])
@@ -25,11 +26,18 @@ def test_commission_is_decimal_rounded_half_even_to_the_minor_unit():
     assert commission(Decimal("1005"), Decimal("0.1"), "JPY") == Decimal("100")  # 100.5 -> 100
 
 
-@pytest.mark.parametrize("tiers", [[], [("5", "0.1")], [("0", "0.1"), ("0", "0.2")], [("0", "1.5")], [("0", "abc")]])
+@pytest.mark.parametrize("tiers", [[], [("5", "0.1")], [("0", "0.1"), ("0", "0.2")], [("0", "1.5")], [("0", "abc")], [("0", "NaN")],
+                                   [("sNaN", "0.1")], [("0", "0.1"), ("NaN", "0.2")], [("0", "0.1"), ("Infinity", "0.2")],
+                                   [("0", "0.123456")], [("0", "1E-999999999")]])
 def test_bad_plans_are_refused_with_field_violations(tiers):
     with pytest.raises(InvalidArgument) as err:
         CommissionPlan.parse(Basis.GROSS_VALUE, tiers)
     assert all(v.field.startswith("partner.commission_plan") for v in err.value.violations)
+
+
+@pytest.mark.parametrize(("stored", "shown"), [("0.10", "0.10"), ("0.10000", "0.10"), ("1.00000", "1.00"), ("0.12500", "0.125"), ("0.00001", "0.00001")])
+def test_a_rate_reads_the_same_from_the_plan_and_from_the_database(stored, shown):
+    assert rate_text(Decimal(stored)) == shown
 
 
 def test_plan_survives_json():
