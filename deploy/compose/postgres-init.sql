@@ -1,0 +1,17 @@
+-- One PostgreSQL 15 server for the whole compose stack, one database per service, each owned by
+-- its own login role: the same isolation as the one-cluster-per-service Kubernetes setup
+-- (a service can reach only its own data), at the cost of one container.
+-- Run once by the postgres image on an empty volume (docker-entrypoint-initdb.d).
+-- Passwords equal the role names: local development only.
+CREATE ROLE novatrek_guests LOGIN PASSWORD 'novatrek_guests';
+CREATE DATABASE novatrek_guests OWNER novatrek_guests;
+CREATE ROLE novatrek_catalog LOGIN PASSWORD 'novatrek_catalog';
+CREATE DATABASE novatrek_catalog OWNER novatrek_catalog;
+CREATE ROLE novatrek_reservations LOGIN PASSWORD 'novatrek_reservations';
+CREATE DATABASE novatrek_reservations OWNER novatrek_reservations;
+CREATE ROLE novatrek_payments LOGIN PASSWORD 'novatrek_payments';
+CREATE DATABASE novatrek_payments OWNER novatrek_payments;
+CREATE ROLE novatrek_notifications LOGIN PASSWORD 'novatrek_notifications';
+CREATE DATABASE novatrek_notifications OWNER novatrek_notifications;
+CREATE ROLE novatrek_partners LOGIN PASSWORD 'novatrek_partners';
+CREATE DATABASE novatrek_partners OWNER novatrek_partners;
