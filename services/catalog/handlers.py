@@ -75,12 +75,12 @@ async def create_trip(cmd: CreateTrip, uow_factory: UowFactory) -> Trip:
 
 
 async def get_trip(trip_id: uuid.UUID, uow_factory: UowFactory) -> Trip:
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await _trip(uow, trip_id)
 
 
 async def list_trips(position: list | None, limit: int, uow_factory: UowFactory) -> tuple[list[Trip], list | None]:
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         rows = await uow.trips.page(position, limit)
     return page_of(rows, limit, lambda t: [t.created_at.isoformat(), str(t.trip_id)])
 
@@ -94,13 +94,13 @@ async def create_departure(slot: Slot, capacity: int, uow_factory: UowFactory) -
 
 
 async def list_departures(trip_id: uuid.UUID, start: date | None, end: date | None, uow_factory: UowFactory) -> list[Departure]:
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await _trip(uow, trip_id)
         return await uow.departures.of_trip(trip_id, start, end)
 
 
 async def check_availability(slot: Slot, seats: int, uow_factory: UowFactory) -> Availability:
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         departure = await _departure(uow, slot)
         trip = await _trip(uow, slot.trip_id)
     # An inactive trip takes no new holds, so it has nothing available either.

@@ -30,8 +30,8 @@ class UnitOfWork:
     """One transaction. Events published through it are outbox rows in the same transaction; the
     relay is woken only after the commit. Subclasses bind their repositories in `bind`."""
 
-    def __init__(self, engine: AsyncEngine, outbox: sa.Table, source: str, relay=None) -> None:
-        self.engine, self.outbox, self.source, self.relay = engine, outbox, source, relay
+    def __init__(self, engine: AsyncEngine, outbox: sa.Table | None, source: str, relay=None, read_only: bool = False) -> None:
+        self.engine, self.outbox, self.source, self.relay, self.read_only = engine, outbox, source, relay, read_only
         self._events: list[dict] = []
         self.conn: AsyncConnection
 
@@ -43,14 +43,19 @@ class UnitOfWork:
 
     async def __aenter__(self):
         self.conn = await self.engine.connect()
-        await self.conn.begin()
+        if self.read_only:  # one statement per read: no BEGIN/COMMIT round trips
+            await self.conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await self.conn.begin()
         self._events = []
         self.bind(self.conn)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
-            if exc_type is None:
+            if self.read_only:
+                pass  # autocommit: nothing to end
+            elif exc_type is None:
                 if self._events:
                     await self.conn.execute(sa.insert(self.outbox), self._events)
                 await self.conn.commit()

@@ -65,6 +65,10 @@ class SagaFailed(Exception):
         self.cause = cause
 
 
+class SagaNotStarted(Exception):
+    """The saga could not even be recorded: nothing ran, nothing will be recovered."""
+
+
 @dataclass
 class SagaRunner:
     engine: AsyncEngine
@@ -78,8 +82,11 @@ class SagaRunner:
         """Runs a new saga to its end in a task of its own, so a caller that goes away (cancelled
         RPC) does not stop it half-way: it completes, or compensates."""
         saga_id = uuid.uuid4()
-        await self._write(saga_id, values={"saga_type": saga_type, "status": "running", "steps_done": 0, "state": state,
-                                           "created_at": utcnow()}, insert=True)
+        try:
+            await self._write(saga_id, values={"saga_type": saga_type, "status": "running", "steps_done": 0, "state": state,
+                                               "created_at": utcnow()}, insert=True)
+        except Exception as exc:
+            raise SagaNotStarted(exc) from exc
         task = asyncio.ensure_future(self._drive(saga_id, self.types[saga_type], state, 0))
         self._running.add(task)
         task.add_done_callback(self._running.discard)

@@ -69,8 +69,9 @@ class Wiring:
         self.consumers.append(consumer)
         return consumer
 
-    def uow(self) -> UnitOfWork:
-        return self.uow_cls(self.engine, self.outbox, source=f"//novatrek.io/{self.name}", relay=self.relay)
+    def uow(self, read_only: bool = False) -> UnitOfWork:
+        """A unit of work; `read_only` ones run each statement on its own (autocommit) and publish nothing."""
+        return self.uow_cls(self.engine, self.outbox, source=f"//novatrek.io/{self.name}", relay=self.relay, read_only=read_only)
 
     def runtime(self, service: ServiceDescriptor, register: Callable[[grpc.aio.Server], None]) -> ServiceRuntime:
         return ServiceRuntime(

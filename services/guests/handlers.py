@@ -43,7 +43,7 @@ async def create_guest(cmd: CreateGuest, uow_factory: UowFactory) -> Guest:
 
 
 async def get_guest(guest_id: uuid.UUID, uow_factory: UowFactory) -> Guest:
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         guest = await uow.guests.get(guest_id)
     if guest is None:
         raise NotFound(f"guest {guest_id} not found", reason="GUEST_NOT_FOUND")
@@ -61,12 +61,12 @@ async def update_guest(guest_id: uuid.UUID, changes: dict, uow_factory: UowFacto
 
 
 async def search_guests(q: SearchGuests, uow_factory: UowFactory) -> tuple[list[Guest], list | None]:
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         rows = await uow.guests.search(normalize_email(q.email), q.last_name_prefix.strip(), q.status, q.position, q.limit)
     return page_of(rows, q.limit, lambda g: [g.created_at.isoformat(), str(g.guest_id)])
 
 
 async def validate_guest(guest_id: uuid.UUID, claim: IdentityClaim, uow_factory: UowFactory) -> list[Ineligibility]:
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         guest = await uow.guests.get(guest_id)
     return ineligibility(guest, claim)

@@ -44,7 +44,7 @@ class Authenticator:
         key_id = split_key(token)
         if key_id is None:
             raise Unauthenticated("malformed API key", reason="API_KEY_INVALID")
-        async with self.uow_factory() as uow:
+        async with self.uow_factory(read_only=True) as uow:
             partner = await uow.partners.by_key_id(key_id)
         # One answer for unknown, wrong and expired keys: it tells an attacker nothing.
         if partner is None or not partner.accepts(key_id, key_digest(self.pepper, token), utcnow()):

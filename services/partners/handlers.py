@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import uuid
 from collections.abc import Callable
@@ -11,12 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.chassis.db import page_of
-from services.chassis.errors import Aborted, InvalidArgument, NotFound, error_from_record
+from services.chassis.errors import Aborted, InvalidArgument, NotFound, Unavailable, error_from_record
 from services.chassis.protoconv import utcnow
-from services.chassis.saga import SagaFailed
+from services.chassis.saga import SagaFailed, SagaNotStarted
 from services.partners.auth import Caller
 from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking, issue_key, key_digest
 from services.partners.pipeline import SAGA, booking_of
+
+log = logging.getLogger("novatrek.partners")
 
 
 @dataclass
@@ -64,7 +67,7 @@ async def register_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:
 
 
 async def get_partner(partner_id: uuid.UUID, deps: Deps) -> Partner:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         partner = await uow.partners.get(partner_id)
     if partner is None:
         raise NotFound(f"partner {partner_id} not found", reason="PARTNER_NOT_FOUND")
@@ -97,9 +100,21 @@ async def create_booking(cmd: NewBooking, partner_id: uuid.UUID, deps: Deps) -> 
               "plan": partner.plan.to_json(), "created_at": now.isoformat(), "trip_date": cmd.trip_date.isoformat()}
     try:
         final = await deps.sagas.run(SAGA, state)
-    except SagaFailed as failed:
+    except SagaFailed as failed:  # the saga settled the key (stored answer or released)
         raise failed.cause from None
+    except SagaNotStarted as never:  # nothing ran and nothing will settle the key: free it for a retry
+        await _release_quietly(partner_id, cmd.idempotency_key, deps)
+        raise Unavailable("the booking could not be started; retry with the same Idempotency-Key",
+                          reason="DATABASE_UNAVAILABLE") from never
     return deps.render(booking_of(final))
+
+
+async def _release_quietly(partner_id: uuid.UUID, key: str, deps: Deps) -> None:
+    try:
+        async with deps.uow() as uow:
+            await uow.idempotency.release(partner_id, key)
+    except Exception as exc:  # the key expires with its retention period at worst
+        log.warning("could not release an idempotency key", extra={"error": repr(exc)})
 
 
 def _replay(earlier, cmd: NewBooking) -> bytes:
@@ -113,7 +128,7 @@ def _replay(earlier, cmd: NewBooking) -> bytes:
 
 
 async def get_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, deps: Deps) -> PartnerBooking:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         booking = await uow.bookings.get(partner_id, booking_id)
     if booking is None:
         raise NotFound(f"booking {booking_id} not found", reason="BOOKING_NOT_FOUND")
@@ -121,7 +136,7 @@ async def get_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, deps:
 
 
 async def list_bookings(partner_id: uuid.UUID, filters: dict, position, limit: int, deps: Deps):
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         rows = await uow.bookings.page(partner_id, filters, position, limit)
     return page_of(rows, limit, lambda b: [b.created_at.isoformat(), str(b.booking_id)])
 

@@ -101,7 +101,7 @@ def partner_booking_saga(p: PipelinePorts, on_response) -> SagaType:
 async def _tier_rate(p: PipelinePorts, s: dict) -> Decimal:
     """The tier the partner's month reaches with this booking included."""
     plan = CommissionPlan.from_json(s["plan"])
-    async with p.uow() as uow:
+    async with p.uow(read_only=True) as uow:
         count, gross = await uow.bookings.month_volume(uuid.UUID(s["partner_id"]), *_month(datetime.fromisoformat(s["created_at"])))
     volume = Decimal(count + 1) if plan.basis is Basis.BOOKING_COUNT else gross + Decimal(s["gross"])
     return plan.rate_for(volume)

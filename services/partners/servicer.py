@@ -22,15 +22,6 @@ from services.partners.reconcile import reconcile
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WEBHOOK = re.compile(r"^(https://[^\s]+|http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/[^\s]*)?)$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-# C0 controls but tab and line breaks, and DEL: PostgreSQL cannot store NUL (it was a 500), and none
-# of them belongs in a name, an address, a reference or a reason.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def _text(value: str, field: str, v: Violations, max_len: int, required: bool = True) -> str:
-    value = text(value, field, v, max_len, required)
-    v.check(not CONTROL.search(value), field, "must not contain control characters")
-    return value
 
 
 def _idempotency_key(metadata, v: Violations) -> str:
@@ -49,9 +40,9 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
     async def RegisterPartner(self, request, context):
         (await self._caller(context)).require_admin()
         v, p = Violations(), request.partner
-        name, email = _text(p.name, "partner.name", v, 200), _text(p.contact_email, "partner.contact_email", v, 254)
+        name, email = text(p.name, "partner.name", v, 200), text(p.contact_email, "partner.contact_email", v, 254)
         v.check(not email or bool(EMAIL.match(email)), "partner.contact_email", "is not an email address")
-        webhook = _text(p.webhook_url, "partner.webhook_url", v, 2000, required=False)
+        webhook = text(p.webhook_url, "partner.webhook_url", v, 2000, required=False)
         v.check(not webhook or bool(WEBHOOK.match(webhook)), "partner.webhook_url", "must be an https URL (http only on loopback)")
         v.raise_if_any()
         tiers = [(t.threshold, t.rate) for t in p.commission_plan.tiers]
@@ -71,10 +62,10 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         cmd = handlers.NewBooking(
             idempotency_key=_idempotency_key(context.invocation_metadata(), v),
             request_hash=hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest(),
-            guest_id=parse_uuid(request.guest_id, "guest_id", v), first_name=_text(request.guest_first_name, "guest_first_name", v, 100, False),
-            last_name=_text(request.guest_last_name, "guest_last_name", v, 100, False), email=_text(request.guest_email, "guest_email", v, 254, False),
+            guest_id=parse_uuid(request.guest_id, "guest_id", v), first_name=text(request.guest_first_name, "guest_first_name", v, 100, False),
+            last_name=text(request.guest_last_name, "guest_last_name", v, 100, False), email=text(request.guest_email, "guest_email", v, 254, False),
             trip_id=parse_uuid(request.trip_id, "trip_id", v), trip_date=date_from_proto(request.trip_date, "trip_date", v),
-            party_size=request.party_size, partner_reference=_text(request.partner_reference, "partner_reference", v, 100, False),
+            party_size=request.party_size, partner_reference=text(request.partner_reference, "partner_reference", v, 100, False),
         )
         v.check(1 <= request.party_size <= 50, "party_size", "must be between 1 and 50")
         v.check(cmd.trip_date is None or cmd.trip_date >= datetime.now(UTC).date(), "trip_date", "must not be in the past")
@@ -107,7 +98,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
     async def CancelPartnerBooking(self, request, context):
         partner_id, v = (await self._caller(context)).require_partner(), Violations()
         booking_id = parse_uuid(request.booking_id, "booking_id", v)
-        reason = _text(request.reason, "reason", v, 500, required=False)
+        reason = text(request.reason, "reason", v, 500, required=False)
         v.raise_if_any()
         booking = await handlers.cancel_booking(partner_id, booking_id, reason, self.deps)
         return pb.CancelPartnerBookingResponse(booking=booking_to_pb(booking))

@@ -58,7 +58,7 @@ async def create_reservation(cmd: CreateReservation, deps: Deps) -> Reservation:
 
 
 async def _replay(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation | None:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         fingerprint = await uow.reservations.fingerprint(reservation_id)
         earlier = await uow.reservations.get(reservation_id) if fingerprint else None
     if fingerprint and fingerprint != cmd.fingerprint():
@@ -86,7 +86,7 @@ async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold,
 async def _settle_twin(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation:
     """A concurrent request with the same id committed first. Its hold shares our id, so put it
     back to what the twin booked before answering."""
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         twin = await uow.reservations.get(reservation_id)
     try:
         return await _replay(reservation_id, cmd, deps)
@@ -99,7 +99,7 @@ async def _settle_twin(reservation_id: uuid.UUID, cmd: CreateReservation, deps: 
 
 
 async def get_reservation(reservation_id: uuid.UUID | None, code: str, deps: Deps) -> Reservation:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         found = await (uow.reservations.get(reservation_id) if reservation_id else uow.reservations.by_code(code))
     if found is None:
         raise _not_found(reservation_id or code)
@@ -107,7 +107,7 @@ async def get_reservation(reservation_id: uuid.UUID | None, code: str, deps: Dep
 
 
 async def search_reservations(q: SearchReservations, deps: Deps) -> tuple[list[Reservation], list | None]:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         rows = await uow.reservations.search(q.filters, q.position, q.limit)
     return page_of(rows, q.limit, lambda r: [r.created_at.isoformat(), str(r.reservation_id)])
 
@@ -180,7 +180,7 @@ async def add_participant(cmd: AddParticipant, deps: Deps) -> Participant:
 
 
 async def list_participants(reservation_id: uuid.UUID, deps: Deps) -> list[Participant]:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         if await uow.reservations.get(reservation_id) is None:
             raise _not_found(reservation_id)
         return await uow.reservations.participants(reservation_id)

@@ -90,3 +90,14 @@ async def test_recovery_compensates_a_saga_left_running_by_a_crash(saga_db):
     async with engine.connect() as conn:
         assert (await conn.execute(sa.select(table.c.status).where(table.c.saga_id == saga_id))).scalar_one() == "compensated"
     assert await runner.recover_once() == 0
+
+
+async def test_a_saga_that_cannot_be_recorded_says_it_never_started(saga_db):
+    from services.chassis.saga import SagaNotStarted
+
+    engine, table = saga_db
+    log = []
+    runner = SagaRunner(engine, table, {"demo": recording_saga(log)})
+    with pytest.raises(SagaNotStarted):
+        await runner.run("demo", {"not": {"json", "serializable"}})
+    assert log == []

@@ -24,7 +24,7 @@ class FakeCatalog:
         self.hold_rows: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
         self.trips = self.departures = self.holds = self
 
-    def __call__(self):
+    def __call__(self, read_only: bool = False):
         return self
 
     async def __aenter__(self):
