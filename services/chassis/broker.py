@@ -23,8 +23,8 @@ class BrokerUnavailable(Exception):
 
 
 class Broker:
-    def __init__(self, url: str, name: str, publish_timeout_s: float = 3.0) -> None:
-        self.url, self.name, self.publish_timeout_s = url, name, publish_timeout_s
+    def __init__(self, url: str, name: str, publish_timeout_s: float = 3.0, stream_replicas: int = 1) -> None:
+        self.url, self.name, self.publish_timeout_s, self.stream_replicas = url, name, publish_timeout_s, stream_replicas
         self.nc: nats.NATS | None = None
         self._streams_ready = False
 
@@ -56,7 +56,8 @@ class Broker:
         stream whose config drifted."""
         js = self.nc.jetstream()
         for name, subjects in {**stream_subjects(), DLQ_STREAM: [f"{DLQ_PREFIX}.>"]}.items():
-            config = StreamConfig(name=name, subjects=subjects, duplicate_window=DUPLICATE_WINDOW_S, max_age=STREAM_MAX_AGE_S)
+            config = StreamConfig(name=name, subjects=subjects, duplicate_window=DUPLICATE_WINDOW_S, max_age=STREAM_MAX_AGE_S,
+                                  num_replicas=self.stream_replicas)
             try:
                 await js.add_stream(config)
             except BadRequestError:

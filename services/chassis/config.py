@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
     max_concurrent_rpcs: int = 1000
     max_message_bytes: int = 4 * 1024 * 1024
     shutdown_grace_s: float = 10.0
+    max_connection_age_s: int = 300
+    # JetStream replicas of the streams this service declares (3 on a 3-node NATS cluster).
+    stream_replicas: int = 1
     health_interval_s: float = 2.0
     outbound_timeout_s: float = 3.0
     # Signs page tokens so a token that was not ours is refused.

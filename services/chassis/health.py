@@ -10,6 +10,9 @@ from grpc_health.v1 import health, health_pb2
 
 log = logging.getLogger("novatrek.health")
 Check = Callable[[], Awaitable[bool]]
+# Answers SERVING while the process runs, whatever its dependencies: what a liveness probe asks, so
+# a database outage makes pods unready (no traffic) without restarting them.
+LIVENESS = "novatrek.liveness"
 
 
 class HealthMonitor:
@@ -41,6 +44,9 @@ class HealthMonitor:
         while True:
             await self.probe()
             await asyncio.sleep(self.interval_s)
+
+    async def alive(self) -> None:
+        await self.servicer.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
 
     async def shutting_down(self) -> None:
         for name in self.service_names:

