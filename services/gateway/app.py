@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from services.chassis import errors as domain
 from services.chassis.context import REQUEST_ID_HEADER, request_id_var
+from services.chassis.telemetry import SpanKind, context_from, inject, mark_error, tracer
 from services.gateway import headers
 from services.gateway.bindings import Binding
 from services.gateway.config import GatewaySettings
@@ -25,6 +26,8 @@ from services.gateway.transcode import from_http, to_json
 from services.gateway.upstreams import Upstreams
 
 log = logging.getLogger("novatrek.gateway")
+_TRACER = tracer("gateway")
+TRACE_HEADERS = {"traceparent", "tracestate"}
 
 
 @dataclass
@@ -96,13 +99,18 @@ class Dispatcher:
     async def _transcode(self, request: Request, binding: Binding, values: dict[str, str], rid: str) -> Response:
         s = self.settings
         timeout = headers.deadline_s(request.headers, s.default_timeout_s, s.max_timeout_s)
-        metadata = headers.outbound_metadata(request.headers, rid, s.forwarded_headers)
         body = await read_body(request, s.max_body_bytes) if binding.body else b""
         message = from_http(binding, values, request.query_params.multi_items(), body)
-        try:
-            answer = await self.upstreams.call(binding)(message, timeout=timeout, metadata=metadata)
-        except grpc.aio.AioRpcError as err:
-            return self._error(from_rpc_error(err))
+        with _TRACER.start_as_current_span(f"{binding.http_method} {binding.template.source}", context=context_from(request.headers.items()), kind=SpanKind.SERVER,
+                                           attributes={"http.request.method": binding.http_method, "rpc.method": binding.method.full_name}) as span:
+            # the caller's trace continues through our span: its traceparent is replaced by ours
+            forwarded = headers.outbound_metadata(request.headers, rid, s.forwarded_headers)
+            metadata = (*((k, v) for k, v in forwarded if k not in TRACE_HEADERS), *inject().items())
+            try:
+                answer = await self.upstreams.call(binding)(message, timeout=timeout, metadata=metadata)
+            except grpc.aio.AioRpcError as err:
+                mark_error(span, err.code().name)
+                return self._error(from_rpc_error(err))
         return Response(to_json(binding, answer), media_type="application/json")
 
     @staticmethod

@@ -16,6 +16,7 @@ from services.cli.embedded import free_port
 from services.reservations.config import ReservationSettings
 from services.reservations.main import build as build_reservations
 from tests.helpers import eventually
+from tests.integration.gateway_fixtures import live_gateway, partner_gateway_settings
 from tests.integration.booking import new_departure, new_guest
 from tests.integration.conftest import fresh_database, serve
 from tests.integration.partner_fixtures import as_key, booking_request, register
@@ -74,3 +75,17 @@ async def test_metrics_are_served(make_database, guests_service, catalog_service
         assert 'novatrek_consumer_pending_messages{durable="reservations-payment-processed",service="reservations"}' in body
     finally:
         await running.stop()
+
+
+async def test_a_rest_booking_through_the_gateway_joins_the_callers_trace(exported_spans, partners_stub, partners_service, guests_stub, catalog_stub):
+    _, key = await register(partners_stub)
+    guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub)
+    async with live_gateway(partner_gateway_settings(partners_service.address)) as live:
+        with trace.get_tracer("test").start_as_current_span("partner app") as root:
+            body = {"guestId": guest_id, "tripId": trip_id, "tripDate": {"year": day.year, "month": day.month, "day": day.day}, "partySize": 1}
+            answer = await live.public.post("/v1/bookings", json=body, headers={"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex, **inject()})
+        assert answer.status_code == 200, answer.text
+    spans = [s for s in exported_spans.get_finished_spans() if s.context.trace_id == root.get_span_context().trace_id]
+    gateway = next(s for s in spans if s.instrumentation_scope.name == "novatrek.gateway")
+    partner = next(s for s in spans if s.name == "novatrek.partners.v1.PartnerService/CreatePartnerBooking")
+    assert gateway.parent.span_id == root.get_span_context().span_id and partner.parent.span_id == gateway.context.span_id
