@@ -31,7 +31,7 @@ from services.cli.children import port_free
 from services.cli.databases import with_database
 from services.cli.embedded import free_port, wait_for_port
 from services.cli.registry import REGISTRY, get
-from services.cli.up import Mesh, UpOptions
+from services.cli.mesh import Mesh, UpOptions
 
 SERVICES = ["guest-profiles", "trip-catalog", "reservations", "payments", "partner-integrations"]
 

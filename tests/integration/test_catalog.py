@@ -1,6 +1,6 @@
 import asyncio
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import sqlalchemy as sa

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from novatrek.reservations.v1 import events_pb2
-from novatrek.reservations.v1 import reservations_pb2 as pb
 from novatrek.reservations.v1 import reservations_pb2_grpc
 from services.chassis.health import LIVENESS
 from services.cli.embedded import EmbeddedNats, free_port

@@ -16,7 +16,7 @@ from services.cli.children import child_env, connect_host, plan_ports
 from services.cli.databases import SERVICES
 from services.cli.demo import GUESTS, DemoData, banner, try_commands
 from services.cli.registry import REGISTRY, ServiceNotAvailable
-from services.cli.up import Mesh, UpOptions
+from services.cli.mesh import Mesh, UpOptions
 
 
 def parse(*argv: str):
