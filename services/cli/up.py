@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 
 from services.cli import demo
+from services.cli.banner import banner, try_commands
 from services.cli.children import StartupFailed
 from services.cli.mesh import Mesh, UpOptions, say
 from services.cli.registry import get
@@ -61,7 +62,7 @@ def _serve(mesh: Mesh) -> int:
         mesh.sink.trust(data.webhook_secret)
     services = [(c.spec.name, c.address, c.spec.grpc_service or "REST/JSON for partners, docs at /docs") for c in mesh.children]
     infra = [*mesh.infra, ("data dir", f"{o.data_dir} (service logs in {o.data_dir / 'logs'})")]
-    say(demo.banner(services, infra, data, demo.try_commands(addresses, data)))
+    say(banner(services, infra, data, try_commands(addresses, data)))
     crashed = mesh.watch()
     print(f"\n{crashed.spec.name} exited unexpectedly (code {crashed.process.returncode}); last log lines:\n"
           f"{crashed.tail()}\nstopping the mesh", file=sys.stderr, flush=True)

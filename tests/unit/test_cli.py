@@ -14,7 +14,8 @@ from services.cli import main as cli
 from services.cli import registry
 from services.cli.children import child_env, connect_host, plan_ports
 from services.cli.databases import SERVICES
-from services.cli.demo import GUESTS, DemoData, banner, try_commands
+from services.cli.banner import banner, try_commands
+from services.cli.demo import GUESTS, DemoData
 from services.cli.registry import REGISTRY, ServiceNotAvailable
 from services.cli.mesh import Mesh, UpOptions
 
