@@ -148,6 +148,9 @@ class ReservationRepository:
         stmt = pg_insert(seat_releases).values(row).on_conflict_do_nothing()
         await self.conn.execute(stmt)
 
+    async def withdraw_releases(self, reservation_id: uuid.UUID) -> None:
+        await self.conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id))
+
 
 class ReservationUnitOfWork(UnitOfWork):
     reservations: ReservationRepository

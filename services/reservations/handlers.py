@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from services.chassis.db import page_of
-from services.chassis.errors import FailedPrecondition, InvalidArgument, NotFound
+from services.chassis.errors import DeadlineExceeded, DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.chassis.protoconv import utcnow
 from services.reservations import events
 from services.reservations.commands import AddParticipant, CreateReservation, SearchReservations, TransitionStatus, UpdateReservation
@@ -47,20 +47,36 @@ async def create_reservation(cmd: CreateReservation, deps: Deps) -> Reservation:
     if (earlier := await _replay(reservation_id, cmd, deps)) is not None:
         return earlier
     await deps.guests.ensure_eligible(cmd.guest_id)
-    hold = await deps.seats.hold(cmd.trip_id, cmd.trip_date, reservation_id, cmd.party_size)
+    release = lambda: deps.releaser.release_later(cmd.trip_id, cmd.trip_date, reservation_id)  # noqa: E731
+    try:
+        hold = await deps.seats.hold(cmd.trip_id, cmd.trip_date, reservation_id, cmd.party_size)
+    except BaseException as exc:
+        if _ambiguous(exc):  # trip-catalog may have taken the hold and its answer been lost
+            await _compensate(release, "release seats")
+        raise
     try:
         return await _insert(reservation_id, cmd, hold, deps)
     except DuplicateRequest:
         return await _settle_twin(reservation_id, cmd, deps)
     except BaseException:
-        await _compensate(lambda: deps.seats.release(cmd.trip_id, cmd.trip_date, reservation_id), "release seats")
+        await _compensate(release, "release seats")
         raise
 
 
+def _ambiguous(exc: BaseException) -> bool:
+    """A failure that does not prove the remote call had no effect (down, cut, timed out, cancelled)."""
+    return not isinstance(exc, DomainError) or isinstance(exc, (Unavailable, DeadlineExceeded))
+
+
 async def _replay(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation | None:
+    """The reservation an earlier request with this id made. When there is none, a release that an
+    earlier failed attempt queued is withdrawn first (waiting for one in progress), so that it
+    cannot take back the hold this attempt is about to make."""
     async with deps.uow(read_only=True) as uow:
         fingerprint = await uow.reservations.fingerprint(reservation_id)
         earlier = await uow.reservations.get(reservation_id) if fingerprint else None
+        if not fingerprint:
+            await uow.reservations.withdraw_releases(reservation_id)  # one autocommit statement
     if fingerprint and fingerprint != cmd.fingerprint():
         raise InvalidArgument("request_id was already used for a different reservation", reason="IDEMPOTENCY_KEY_REUSED")
     return earlier

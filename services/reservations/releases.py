@@ -1,16 +1,20 @@
 """Gives seats back to trip-catalog. A release is queued in the same transaction as the cancel
-(or re-date), so a trip-catalog outage delays it but never loses it."""
+(or re-date), or after a create that may have left a hold behind, so a trip-catalog outage delays
+it but never loses it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
+from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.reservations.db import seat_releases
+from services.chassis.protoconv import utcnow
+from services.reservations.db import reservations, seat_releases
 from services.reservations.ports import SeatInventory
 
 log = logging.getLogger("novatrek.reservations.releases")
@@ -27,6 +31,17 @@ class SeatReleaser:
         except Exception as exc:
             log.warning("seat release deferred", extra={"reservation_id": str(reservation_id), "error": repr(exc)})
 
+    async def release_later(self, trip_id: uuid.UUID, day: date, reservation_id: uuid.UUID) -> None:
+        """A hold that may exist without its reservation (a create failed after, or while, holding):
+        released at once if trip-catalog answers, else queued for `run`, so it is never left behind."""
+        try:
+            await self.seats.release(trip_id, day, reservation_id)
+        except Exception as exc:
+            log.warning("seat release queued", extra={"reservation_id": str(reservation_id), "error": repr(exc)})
+            row = {"reservation_id": reservation_id, "trip_date": day, "trip_id": trip_id, "created_at": utcnow(), "attempts": 0}
+            async with self.engine.begin() as conn:
+                await conn.execute(pg_insert(seat_releases).values(row).on_conflict_do_nothing())
+
     async def _drain(self, where=sa.true()) -> int:
         t = seat_releases
         async with self.engine.begin() as conn:
@@ -35,7 +50,8 @@ class SeatReleaser:
             for row in rows:
                 key = sa.and_(t.c.reservation_id == row.reservation_id, t.c.trip_date == row.trip_date)
                 try:
-                    await self.seats.release(row.trip_id, row.trip_date, row.reservation_id)
+                    if not await _holds_seats(conn, row.reservation_id, row.trip_date):
+                        await self.seats.release(row.trip_id, row.trip_date, row.reservation_id)
                 except Exception:
                     await conn.execute(sa.update(t).where(key).values(attempts=t.c.attempts + 1))
                     raise
@@ -52,6 +68,14 @@ class SeatReleaser:
                 log.warning("seat releases pending", extra={"error": repr(exc)})
                 backoff = min(backoff * 2, 30.0)
             await asyncio.sleep(backoff)
+
+
+async def _holds_seats(conn, reservation_id: uuid.UUID, day: date) -> bool:
+    """A live reservation on that day needs its hold: a queued release of it is out of date (the
+    reservation was re-dated back, or made after all by a retry of its request)."""
+    r = reservations
+    query = sa.select(r.c.reservation_id).where(r.c.reservation_id == reservation_id, r.c.trip_date == day, r.c.status != "cancelled")
+    return (await conn.execute(query)).first() is not None
 
 
 class PartitionMaintainer:

@@ -56,6 +56,9 @@ class FakeRepo:
     async def queue_release(self, r, day, now):
         self.s.releases.append((r.reservation_id, day))
 
+    async def withdraw_releases(self, reservation_id):
+        self.s.releases = [x for x in self.s.releases if x[0] != reservation_id]
+
 
 class FakeUow:
     """Applies changes on a copy and publishes it on commit, so a failure leaves nothing behind."""
@@ -94,6 +97,7 @@ class FakeGuests:
 class FakeSeats:
     def __init__(self, capacity: int = 10) -> None:
         self.capacity, self.holds, self.down = capacity, {}, False
+        self.crash_after_hold = False  # takes the hold, then goes down before answering
 
     async def hold(self, trip_id, day, reservation_id, seats):
         if self.down:
@@ -102,6 +106,9 @@ class FakeSeats:
         if others + seats > self.capacity:
             raise FailedPrecondition("sold out", reason="SOLD_OUT")
         self.holds[(trip_id, day, reservation_id)] = seats
+        if self.crash_after_hold:
+            self.down = True
+            raise Unavailable("trip-catalog is unavailable (connection reset)")
         return Hold(Decimal("99.95"), "USD")
 
     async def release(self, trip_id, day, reservation_id):
@@ -115,12 +122,20 @@ class FakeSeats:
 
 class FakeReleaser:
     def __init__(self, store: Store, seats: FakeSeats) -> None:
-        self.store, self.seats = store, seats
+        self.store, self.seats, self.trips = store, seats, {}
+
+    async def release_later(self, trip_id, day, reservation_id) -> None:
+        try:
+            await self.seats.release(trip_id, day, reservation_id)
+        except Unavailable:
+            self.store.releases.append((reservation_id, day))
+            self.trips[reservation_id] = trip_id
 
     async def release_now(self, reservation_id: uuid.UUID) -> None:
         for rid, day in [x for x in self.store.releases if x[0] == reservation_id]:
             try:
-                await self.seats.release(self.store.reservations[rid].trip_id, day, rid)
+                r = self.store.reservations.get(rid)
+                await self.seats.release(r.trip_id if r else self.trips[rid], day, rid)
             except Unavailable:
                 continue
             self.store.releases.remove((rid, day))

@@ -80,6 +80,30 @@ async def test_dependency_down_or_ineligible_guest_writes_nothing(world):
     assert not store.reservations and seats.holds == {}
 
 
+async def test_a_hold_whose_answer_was_lost_is_released_once_the_catalog_is_back(world):
+    store, seats, deps = world
+    seats.crash_after_hold = True
+    cmd = create_cmd()
+    with pytest.raises(Unavailable):
+        await handlers.create_reservation(cmd, deps)
+    rid = handlers.reservation_id_for(cmd.request_id)
+    assert seats.held(TRIP, DAY) == 3 and store.releases == [(rid, DAY)] and not store.reservations  # queued, not lost
+    seats.down = seats.crash_after_hold = False
+    await deps.releaser.release_now(rid)
+    assert seats.held(TRIP, DAY) == 0 and not store.releases
+
+
+async def test_a_retry_withdraws_the_release_an_earlier_attempt_queued(world):
+    store, seats, deps = world
+    seats.crash_after_hold = True
+    cmd = create_cmd()
+    with pytest.raises(Unavailable):
+        await handlers.create_reservation(cmd, deps)
+    seats.down = seats.crash_after_hold = False
+    r = await handlers.create_reservation(cmd, deps)
+    assert not store.releases and seats.held(TRIP, DAY) == 3 and r.reservation_id in store.reservations
+
+
 async def test_sold_out_is_a_failed_precondition(world):
     _, _, deps = world
     await handlers.create_reservation(create_cmd(party_size=8), deps)
