@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import asyncpg
 import sqlalchemy as sa
 from google.protobuf.message import Message
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from services.chassis import errors
 from services.chassis.config import ServiceSettings
 from services.chassis.outbox import outbox_row
 
@@ -65,6 +68,27 @@ class UnitOfWork:
             await self.conn.close()
         if exc_type is None and self._events and self.relay is not None:
             self.relay.kick()
+
+
+# The server went away or cannot take connections yet (restart, failover, cut network): class 08,
+# admin/crash shutdown and "cannot connect now" (57P01-03); a cancelled statement (57014) is not one.
+_LOST = (OSError, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError,
+         asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CrashShutdownError)
+
+
+def database_unavailable(exc: BaseException) -> errors.Unavailable | None:
+    """The UNAVAILABLE (retry later) that a lost or refused database connection is for a caller,
+    instead of INTERNAL: a database restart is an outage, not a bug. None for any other error."""
+    seen, pending = set(), [exc]
+    while pending:  # SQLAlchemy wraps the driver's error: look along the whole chain
+        e = pending.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, _LOST) or (isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated):
+            return errors.Unavailable("the database is unavailable; retry later", reason="DATABASE_UNAVAILABLE")
+        pending += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return None
 
 
 async def database_reachable(engine: AsyncEngine) -> bool:

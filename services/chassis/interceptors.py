@@ -10,6 +10,7 @@ import grpc
 
 from services.chassis import errors
 from services.chassis.context import REQUEST_ID_HEADER, deadline_var, new_request_id, request_id_var
+from services.chassis.db import database_unavailable
 from services.chassis.metrics import RPC_REQUESTS, RPC_SECONDS
 from services.chassis.status import STATUS_DETAILS_KEY, to_status
 from services.chassis.telemetry import SpanKind, context_from, mark_error, tracer
@@ -44,17 +45,19 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                                                    attributes={"rpc.system": "grpc", "rpc.method": method}) as span:
                 try:
                     return await behaviour(request, context)
-                except errors.DomainError as exc:
-                    code, status = to_status(exc)
-                    await context.abort(code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),))
                 except grpc.aio.AbortError:
                     code = context.code() or grpc.StatusCode.UNKNOWN
                     raise
-                except Exception:
-                    code = grpc.StatusCode.INTERNAL
-                    log.exception("unhandled error", extra={"method": method})
-                    # Never leak a stack trace or internal message to the caller.
-                    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+                except Exception as exc:
+                    # A lost database connection is an outage (UNAVAILABLE, retry later), not a bug.
+                    error = exc if isinstance(exc, errors.DomainError) else database_unavailable(exc)
+                    if error is None:
+                        code = grpc.StatusCode.INTERNAL
+                        log.exception("unhandled error", extra={"method": method})
+                        # Never leak a stack trace or internal message to the caller.
+                        await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+                    code, status = to_status(error)
+                    await context.abort(code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),))
                 finally:
                     self._record(span, method, code, time.perf_counter() - started)
 

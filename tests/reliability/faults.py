@@ -151,3 +151,18 @@ def summary(outcomes: list[Outcome]) -> dict:
         codes[o.code.name] = codes.get(o.code.name, 0) + 1
     failed = [o.seconds for o in outcomes if o.code is not grpc.StatusCode.OK]
     return {"calls": len(outcomes), "codes": codes, "max_failed_s": round(max(failed, default=0.0), 3)}
+
+
+async def health(address: str) -> int:
+    """grpc.health.v1 status of the server at `address` (overall), UNKNOWN when it does not answer."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            return (await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)).status
+        except grpc.aio.AioRpcError:
+            return health_pb2.HealthCheckResponse.UNKNOWN
+
+
+async def all_report(addresses: list[str], status: int) -> bool:
+    return all([await health(a) == status for a in addresses])
