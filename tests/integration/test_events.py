@@ -2,6 +2,7 @@
 redrive, a NATS restart with events in flight (dedicated NATS), and payment -> confirmation."""
 
 import asyncio
+import json
 import subprocess
 import sys
 import uuid
@@ -157,3 +158,24 @@ async def test_a_processed_payment_confirms_the_pending_reservation(guests_stub,
                                  {"id": r.reservation_id})).scalars().all()
     assert by == ["payments"]
     assert money_to_proto  # the amount came from the reservation itself
+
+
+async def test_tail_prints_live_events_decoded_from_the_contract(harness):
+    tail = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli.main", "events", "--nats-url", harness.nats_server.url, "tail", "novatrek.support.>",
+        "--count", "1", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        line = b""
+        for _ in range(50):  # the tail subscribes after it starts; publish until it has seen one
+            await harness.publish("p-tail")
+            try:
+                line = await asyncio.wait_for(tail.stdout.readline(), 0.5)
+                break
+            except TimeoutError:
+                continue
+        shown = json.loads(line)
+        assert (shown["subject"], shown["data"]["paymentId"]) == (SUBJECT, "p-tail") and shown["id"]
+        assert await asyncio.wait_for(tail.wait(), 10) == 0
+    finally:
+        if tail.returncode is None:
+            tail.kill()
