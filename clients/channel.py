@@ -27,6 +27,10 @@ def open_channel(target: str, idempotent: dict[str, list[str]]) -> grpc.aio.Chan
         ("grpc.service_config", json.dumps(config)),
         ("grpc.keepalive_time_ms", 30_000),
         ("grpc.lb_policy_name", "round_robin"),
+        # Reconnect to a peer that was down within a second or two of its return: gRPC's default
+        # backoff grows to 120 s, which kept callers failing long after a short outage (issue 8).
+        ("grpc.initial_reconnect_backoff_ms", 250),
+        ("grpc.max_reconnect_backoff_ms", 2_000),
     ])
 
 

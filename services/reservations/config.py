@@ -9,3 +9,5 @@ class ReservationSettings(ServiceSettings):
     guests_addr: str = "127.0.0.1:50051"
     catalog_addr: str = "127.0.0.1:50052"
     partitions_months_ahead: int = 3
+    # A hold whose create has not written its reservation after this long is given back.
+    hold_grace_s: float = 60.0

@@ -47,12 +47,17 @@ async def create_reservation(cmd: CreateReservation, deps: Deps) -> Reservation:
     if (earlier := await _replay(reservation_id, cmd, deps)) is not None:
         return earlier
     await deps.guests.ensure_eligible(cmd.guest_id)
-    release = lambda: deps.releaser.release_later(cmd.trip_id, cmd.trip_date, reservation_id)  # noqa: E731
+    # Written down before the hold is taken (and withdrawn by the insert): if the answer of the hold,
+    # or this process, or the write after it is lost, the releaser still gives the seats back.
+    await deps.releaser.announce(cmd.trip_id, cmd.trip_date, reservation_id)
+    release = lambda: deps.releaser.release_announced(cmd.trip_id, cmd.trip_date, reservation_id)  # noqa: E731
     try:
         hold = await deps.seats.hold(cmd.trip_id, cmd.trip_date, reservation_id, cmd.party_size)
     except BaseException as exc:
         if _ambiguous(exc):  # trip-catalog may have taken the hold and its answer been lost
             await _compensate(release, "release seats")
+        else:  # a business answer (SOLD_OUT, …): nothing was held
+            await _compensate(lambda: deps.releaser.withdraw(reservation_id), "withdraw announced hold")
         raise
     try:
         return await _insert(reservation_id, cmd, hold, deps)
@@ -69,14 +74,9 @@ def _ambiguous(exc: BaseException) -> bool:
 
 
 async def _replay(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation | None:
-    """The reservation an earlier request with this id made. When there is none, a release that an
-    earlier failed attempt queued is withdrawn first (waiting for one in progress), so that it
-    cannot take back the hold this attempt is about to make."""
     async with deps.uow(read_only=True) as uow:
         fingerprint = await uow.reservations.fingerprint(reservation_id)
         earlier = await uow.reservations.get(reservation_id) if fingerprint else None
-        if not fingerprint:
-            await uow.reservations.withdraw_releases(reservation_id)  # one autocommit statement
     if fingerprint and fingerprint != cmd.fingerprint():
         raise InvalidArgument("request_id was already used for a different reservation", reason="IDEMPOTENCY_KEY_REUSED")
     return earlier
@@ -90,6 +90,7 @@ async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold,
         try:
             async with deps.uow() as uow:
                 await uow.reservations.add(r, cmd.fingerprint())
+                await uow.reservations.withdraw_releases(reservation_id)  # the announced hold is the reservation's now
                 await uow.reservations.add_participant(Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now))
                 await uow.reservations.record(StatusChange(r, None, cmd.requested_by, "created"))
                 uow.publish(events.created(r), now)

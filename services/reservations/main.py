@@ -24,7 +24,7 @@ def build(settings: ReservationSettings | None = None) -> ServiceRuntime:
     guests = GuestsClient(settings.guests_addr, settings.outbound_timeout_s)
     catalog = CatalogClient(settings.catalog_addr, settings.outbound_timeout_s)
     seats = SeatInventoryOverGrpc(catalog)
-    releaser = SeatReleaser(wiring.engine, seats)
+    releaser = SeatReleaser(wiring.engine, seats, grace_s=settings.hold_grace_s)
     wiring.background += [releaser.run, PartitionMaintainer(wiring.engine, settings.partitions_months_ahead).run]
     wiring.consume(SUBSCRIPTIONS)
     deps = Deps(uow=wiring.uow, guests=GuestDirectoryOverGrpc(guests), seats=seats, releaser=releaser)

@@ -1,13 +1,13 @@
 """Gives seats back to trip-catalog. A release is queued in the same transaction as the cancel
-(or re-date), or after a create that may have left a hold behind, so a trip-catalog outage delays
-it but never loses it."""
+(or re-date), and before a create takes its hold (withdrawn when the reservation is written), so
+an outage of trip-catalog, of the database or of this process delays a release but never loses it."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,8 +21,11 @@ log = logging.getLogger("novatrek.reservations.releases")
 
 
 class SeatReleaser:
-    def __init__(self, engine: AsyncEngine, seats: SeatInventory, interval_s: float = 2.0, batch: int = 50) -> None:
-        self.engine, self.seats, self.interval_s, self.batch = engine, seats, interval_s, batch
+    """`grace_s`: how long an announced hold waits for its reservation before it counts as left
+    behind (longer than a create can take: its calls are bounded by the outbound timeout)."""
+
+    def __init__(self, engine: AsyncEngine, seats: SeatInventory, interval_s: float = 2.0, batch: int = 50, grace_s: float = 60.0) -> None:
+        self.engine, self.seats, self.interval_s, self.batch, self.grace_s = engine, seats, interval_s, batch, grace_s
 
     async def release_now(self, reservation_id: uuid.UUID) -> None:
         """Best effort, right after the commit; what fails stays queued for `run`."""
@@ -31,21 +34,39 @@ class SeatReleaser:
         except Exception as exc:
             log.warning("seat release deferred", extra={"reservation_id": str(reservation_id), "error": repr(exc)})
 
-    async def release_later(self, trip_id: uuid.UUID, day: date, reservation_id: uuid.UUID) -> None:
-        """A hold that may exist without its reservation (a create failed after, or while, holding):
-        released at once if trip-catalog answers, else queued for `run`, so it is never left behind."""
+    async def announce(self, trip_id: uuid.UUID, day: date, reservation_id: uuid.UUID) -> None:
+        """Queues the release of a hold about to be taken, due after the grace period unless the
+        reservation's insert withdraws it. Replaces what an earlier attempt with this id left, and
+        waits for a release of it in progress, so no release can undo the coming hold."""
+        row = {"reservation_id": reservation_id, "trip_date": day, "trip_id": trip_id,
+               "created_at": utcnow() + timedelta(seconds=self.grace_s), "attempts": 0}
+        stmt = pg_insert(seat_releases).values(row)
+        async with self.engine.begin() as conn:
+            await conn.execute(stmt.on_conflict_do_update(index_elements=["reservation_id", "trip_date"],
+                                                          set_={"trip_id": stmt.excluded.trip_id, "created_at": stmt.excluded.created_at}))
+
+    async def release_announced(self, trip_id: uuid.UUID, day: date, reservation_id: uuid.UUID) -> None:
+        """A create failed after announcing its hold: released at once if trip-catalog answers;
+        else the announcement is made due now, and `run` releases it when it can."""
+        key = sa.and_(seat_releases.c.reservation_id == reservation_id, seat_releases.c.trip_date == day)
         try:
             await self.seats.release(trip_id, day, reservation_id)
+            change = sa.delete(seat_releases).where(key)
         except Exception as exc:
             log.warning("seat release queued", extra={"reservation_id": str(reservation_id), "error": repr(exc)})
-            row = {"reservation_id": reservation_id, "trip_date": day, "trip_id": trip_id, "created_at": utcnow(), "attempts": 0}
-            async with self.engine.begin() as conn:
-                await conn.execute(pg_insert(seat_releases).values(row).on_conflict_do_nothing())
+            change = sa.update(seat_releases).where(key).values(created_at=utcnow())
+        async with self.engine.begin() as conn:
+            await conn.execute(change)
+
+    async def withdraw(self, reservation_id: uuid.UUID) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id))
 
     async def _drain(self, where=sa.true()) -> int:
         t = seat_releases
         async with self.engine.begin() as conn:
-            query = sa.select(t).where(where).order_by(t.c.created_at).limit(self.batch).with_for_update(skip_locked=True)
+            due = sa.and_(where, t.c.created_at <= utcnow())  # an announced hold is due after its grace period
+            query = sa.select(t).where(due).order_by(t.c.created_at).limit(self.batch).with_for_update(skip_locked=True)
             rows = (await conn.execute(query)).all()
             for row in rows:
                 key = sa.and_(t.c.reservation_id == row.reservation_id, t.c.trip_date == row.trip_date)

@@ -8,12 +8,15 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
 
 from services.cli.embedded import free_port
 from tests.integration.partner_fixtures import as_key, booking_request
+
+Call = Callable[[float], Awaitable[str]]  # one request under this deadline (s); answers the id it made
 
 
 class FaultProxy:
@@ -76,29 +79,35 @@ class Outcome:
     started: float  # monotonic
     seconds: float
     code: grpc.StatusCode
-    booking_id: str = ""
+    made: str = ""  # the id of what the call created
 
     @property
     def ended(self) -> float:
         return self.started + self.seconds
 
 
-@dataclass
-class BookingLoad:
-    """`workers` partner bookings in a loop (one new Idempotency-Key each), until stopped or
-    `max_calls` were made: bounded in time and in count."""
+def partner_booking(stub, api_key: str, guest_id: str, trip_id: str, day) -> Call:
+    """One partner booking of one seat under a new Idempotency-Key; answers the booking id."""
+    request = booking_request(guest_id, trip_id, day, 1)
 
-    stub: object
-    api_key: str
-    guest_id: str
-    trip_id: str
-    day: object
+    async def book(timeout_s: float) -> str:
+        answer = await stub.CreatePartnerBooking(request, metadata=as_key(api_key, uuid.uuid4().hex), timeout=timeout_s)
+        return answer.booking.booking_id
+    return book
+
+
+@dataclass
+class Load:
+    """`workers` callers making `call` in a loop until stopped or `max_calls` were made: bounded in
+    time and in count. Every outcome is kept with its start time and latency."""
+
+    call: Call
     workers: int = 8
     deadline_s: float = 5.0
     max_calls: int = 2000
     outcomes: list[Outcome] = field(default_factory=list)
 
-    async def __aenter__(self) -> BookingLoad:
+    async def __aenter__(self) -> Load:
         self._stop = asyncio.Event()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
         return self
@@ -108,12 +117,11 @@ class BookingLoad:
         await asyncio.gather(*self._tasks)
 
     async def _worker(self) -> None:
-        request = booking_request(self.guest_id, self.trip_id, self.day, 1)
         while not self._stop.is_set() and len(self.outcomes) < self.max_calls:
             started = time.monotonic()
             try:
-                answer = await self.stub.CreatePartnerBooking(request, metadata=as_key(self.api_key, uuid.uuid4().hex), timeout=self.deadline_s)
-                self.outcomes.append(Outcome(started, time.monotonic() - started, grpc.StatusCode.OK, answer.booking.booking_id))
+                made = await self.call(self.deadline_s)
+                self.outcomes.append(Outcome(started, time.monotonic() - started, grpc.StatusCode.OK, made))
             except grpc.aio.AioRpcError as err:
                 self.outcomes.append(Outcome(started, time.monotonic() - started, err.code()))
                 await asyncio.sleep(0.05)  # a failing caller backs off a little, as a client would
@@ -126,7 +134,7 @@ class BookingLoad:
         return [o for o in self.outcomes if start <= o.started < end]
 
     def confirmed(self) -> list[str]:
-        return [o.booking_id for o in self.outcomes if o.code is grpc.StatusCode.OK]
+        return [o.made for o in self.outcomes if o.code is grpc.StatusCode.OK]
 
     async def successes(self, n: int, timeout_s: float) -> None:
         give_up = time.monotonic() + timeout_s

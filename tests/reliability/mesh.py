@@ -29,6 +29,8 @@ from tests.reliability.ledger import Databases
 # Compensations left to recovery are finished within a second or two.
 Route = Callable[[str, str], Awaitable[str]]
 FAST_SAGAS = {"saga_lease_s": 1.0, "saga_recovery_interval_s": 0.3, "outbound_timeout_s": 1.0}
+# A hold whose create failed without trace is given back within seconds, not a minute.
+FAST_RELEASES = {"hold_grace_s": 2.0}
 
 
 @dataclass
@@ -70,7 +72,7 @@ async def booking_path(make_database, guests: Running, catalog: Running, payment
     via = {"guests": await route("guests", guests.address), "catalog": await route("catalog", catalog.address),
            "payments": await route("payments", payments.address)}
     reservations = await serve(build_reservations, ReservationSettings, await database(make_database, "reservations"), nats_url=nats_url,
-                               guests_addr=via["guests"], catalog_addr=via["catalog"], **overrides)
+                               guests_addr=via["guests"], catalog_addr=via["catalog"], **{**FAST_RELEASES, **overrides})
     via["reservations"] = await route("reservations", reservations.address)
     partners = await serve(build_partners, PartnerSettings, await database(make_database, "partner-integrations"), nats_url=nats_url,
                            admin_token=ADMIN_TOKEN, **{**FAST_SAGAS, **overrides}, **{f"{name}_addr": address for name, address in via.items()})
@@ -100,3 +102,15 @@ async def new_partner(stub) -> tuple[str, str]:
                          commission_plan=count_plan(("0", "0.10")))
     answer = await stub.RegisterPartner(pb.RegisterPartnerRequest(partner=partner), metadata=ADMIN)
     return answer.partner.partner_id, answer.api_key
+
+
+async def add_notifications(mesh: Mesh, make_database, nats_url: str) -> Running:
+    """notifications (consumers of partner confirmations and status changes) for this mesh."""
+    from services.notifications.config import NotificationSettings
+    from services.notifications.main import build as build_notifications
+    from tests.integration.notification_fixtures import FAST_DELIVERY
+
+    running = await serve(build_notifications, NotificationSettings, await database(make_database, "notifications"), nats_url=nats_url,
+                          partners_addr=mesh.partners.address, partners_token=ADMIN_TOKEN, **FAST_DELIVERY)
+    mesh.owned.append(running)
+    return running

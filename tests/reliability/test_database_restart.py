@@ -21,7 +21,7 @@ from services.cli.databases import create_database, with_database
 from services.cli.embedded import EmbeddedPostgres
 from tests.helpers import eventually
 from tests.integration.booking import new_departure, new_guest
-from tests.reliability.faults import BookingLoad, all_report, summary
+from tests.reliability.faults import Load, all_report, partner_booking, summary
 from tests.reliability.ledger import booking_problems, bookings_recorded, no_problems, open_sagas
 from tests.reliability.mesh import new_partner, whole_mesh
 
@@ -63,7 +63,7 @@ async def test_a_database_restart_under_load_loses_no_booking(restartable, nats_
     try:
         partner_id, key = await new_partner(mesh.partners_stub)
         guest_id, (trip_id, day) = await new_guest(mesh.guests_stub), await new_departure(mesh.catalog_stub, capacity=5000)
-        async with BookingLoad(mesh.partners_stub, key, guest_id, trip_id, day, deadline_s=DEADLINE_S) as load:
+        async with Load(partner_booking(mesh.partners_stub, key, guest_id, trip_id, day), deadline_s=DEADLINE_S) as load:
             await load.successes(load.workers, timeout_s=30)
             down_at = time.monotonic()
             await restartable.stop()

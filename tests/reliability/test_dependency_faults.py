@@ -18,7 +18,7 @@ import pytest
 
 from tests.helpers import eventually
 from tests.integration.booking import new_departure, new_guest
-from tests.reliability.faults import BookingLoad, FaultProxy, summary
+from tests.reliability.faults import FaultProxy, Load, partner_booking, summary
 from tests.reliability.ledger import booking_problems, bookings_recorded, no_problems, open_sagas
 from tests.reliability.mesh import booking_path, new_partner
 
@@ -47,7 +47,7 @@ async def test_a_dependency_down_under_load_fails_fast_and_leaves_nothing_behind
     mesh, proxies = proxied
     partner_id, key = await new_partner(mesh.partners_stub)
     guest_id, (trip_id, day) = await new_guest(mesh.guests_stub), await new_departure(mesh.catalog_stub, capacity=5000)
-    async with BookingLoad(mesh.partners_stub, key, guest_id, trip_id, day, deadline_s=DEADLINE_S) as load:
+    async with Load(partner_booking(mesh.partners_stub, key, guest_id, trip_id, day), deadline_s=DEADLINE_S) as load:
         await load.successes(load.workers, timeout_s=20)  # healthy first
         down_at = time.monotonic()
         await proxies[dependency].down()

@@ -124,12 +124,17 @@ class FakeReleaser:
     def __init__(self, store: Store, seats: FakeSeats) -> None:
         self.store, self.seats, self.trips = store, seats, {}
 
-    async def release_later(self, trip_id, day, reservation_id) -> None:
-        try:
-            await self.seats.release(trip_id, day, reservation_id)
-        except Unavailable:
-            self.store.releases.append((reservation_id, day))
-            self.trips[reservation_id] = trip_id
+    async def announce(self, trip_id, day, reservation_id) -> None:
+        await self.withdraw(reservation_id)
+        self.store.releases.append((reservation_id, day))
+        self.trips[reservation_id] = trip_id
+
+    async def release_announced(self, trip_id, day, reservation_id) -> None:
+        await self.seats.release(trip_id, day, reservation_id)  # when it fails, the announcement stays
+        await self.withdraw(reservation_id)
+
+    async def withdraw(self, reservation_id) -> None:
+        self.store.releases = [x for x in self.store.releases if x[0] != reservation_id]
 
     async def release_now(self, reservation_id: uuid.UUID) -> None:
         for rid, day in [x for x in self.store.releases if x[0] == reservation_id]:

@@ -35,6 +35,7 @@ async def test_create_prices_holds_and_announces(world):
     assert len(r.confirmation_code) == 12 and seats.held(TRIP, DAY) == 3
     assert [type(e).__name__ for e in store.events] == ["ReservationCreated"]
     assert store.history[0].old_status is None and store.participants[0].role == "lead"
+    assert not store.releases  # the hold announced before it was taken is the reservation's
 
 
 async def test_retry_with_same_request_id_creates_nothing_twice(world):
@@ -93,7 +94,7 @@ async def test_a_hold_whose_answer_was_lost_is_released_once_the_catalog_is_back
     assert seats.held(TRIP, DAY) == 0 and not store.releases
 
 
-async def test_a_retry_withdraws_the_release_an_earlier_attempt_queued(world):
+async def test_a_retry_takes_over_the_release_an_earlier_attempt_left(world):
     store, seats, deps = world
     seats.crash_after_hold = True
     cmd = create_cmd()
@@ -105,11 +106,11 @@ async def test_a_retry_withdraws_the_release_an_earlier_attempt_queued(world):
 
 
 async def test_sold_out_is_a_failed_precondition(world):
-    _, _, deps = world
+    store, _, deps = world
     await handlers.create_reservation(create_cmd(party_size=8), deps)
     with pytest.raises(FailedPrecondition) as err:
         await handlers.create_reservation(create_cmd(party_size=3), deps)
-    assert err.value.reason == "SOLD_OUT"
+    assert err.value.reason == "SOLD_OUT" and not store.releases  # nothing was held, nothing to give back
 
 
 async def test_state_machine_and_history(world):
