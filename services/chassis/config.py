@@ -39,6 +39,9 @@ class ServiceSettings(BaseSettings):
     # isolated copy (tests sharing one NATS); an inactivity threshold lets the server drop it.
     consumer_durable_prefix: str = ""
     consumer_inactive_threshold_s: float | None = None
+    # A new durable replays every retained event (7 days), so a fresh deployment misses none. A copy
+    # that only needs what happens from its start on (tests sharing one NATS) sets a look-back (s).
+    consumer_start_lookback_s: float | None = None
     # Observability: /metrics on this port (0: off); spans exported by OTLP/gRPC when set.
     metrics_port: int = 0
     metrics_interval_s: float = 5.0

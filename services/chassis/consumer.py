@@ -9,6 +9,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import nats.errors
 import sqlalchemy as sa
@@ -56,11 +57,13 @@ def dead_letter_subject(service: str, subject: str) -> str:
 class Consumer:
     def __init__(self, service: str, broker, uow_factory, inbox: sa.Table, subscriptions: list[Subscription],
                  ack_wait_s: float = 30.0, max_deliver: int = 5, batch: int = 20, retry_base_s: float = 0.5,
-                 durable_prefix: str = "", inactive_threshold_s: float | None = None) -> None:
+                 durable_prefix: str = "", inactive_threshold_s: float | None = None, start_lookback_s: float | None = None) -> None:
         self.service, self.broker, self.uow_factory, self.inbox = service, broker, uow_factory, inbox
         self.subscriptions, self.ack_wait_s, self.max_deliver = subscriptions, ack_wait_s, max_deliver
         self.batch, self.retry_base_s = batch, retry_base_s
         self.durable_prefix, self.inactive_threshold_s = durable_prefix, inactive_threshold_s
+        # A new durable starts at the stream's first retained event, or this long before we started.
+        self.start = None if start_lookback_s is None else utcnow() - timedelta(seconds=start_lookback_s)
         self.tracer = tracer(service)
 
     async def run(self) -> None:
@@ -75,9 +78,10 @@ class Consumer:
                 # Unlimited server-side redelivery: we count deliveries and dead-letter ourselves,
                 # so a message is never silently dropped by the server.
                 durable = f"{self.durable_prefix}{sub.durable}"
+                start = {"deliver_policy": DeliverPolicy.ALL} if self.start is None else \
+                    {"deliver_policy": DeliverPolicy.BY_START_TIME, "opt_start_time": self.start}
                 config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s, max_deliver=-1,
-                                        deliver_policy=DeliverPolicy.ALL, filter_subject=sub.subject,
-                                        inactive_threshold=self.inactive_threshold_s)
+                                        filter_subject=sub.subject, inactive_threshold=self.inactive_threshold_s, **start)
                 pull = await js.pull_subscribe(sub.subject, durable=durable, config=config)
                 while True:
                     try:

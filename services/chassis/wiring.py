@@ -64,7 +64,8 @@ class Wiring:
         inbox = self.metadata.tables[f"{self.metadata.schema}.inbox"]
         consumer = Consumer(self.name, self.broker, self.uow, inbox, subscriptions, ack_wait_s=s.consumer_ack_wait_s,
                             max_deliver=s.consumer_max_deliver, retry_base_s=s.consumer_retry_base_s,
-                            durable_prefix=s.consumer_durable_prefix, inactive_threshold_s=s.consumer_inactive_threshold_s)
+                            durable_prefix=s.consumer_durable_prefix, inactive_threshold_s=s.consumer_inactive_threshold_s,
+                            start_lookback_s=s.consumer_start_lookback_s)
         self.background.append(consumer.run)
         self.consumers.append(consumer)
         return consumer

@@ -1,6 +1,6 @@
 """Fault injection and load for the reliability scenarios: a TCP proxy that can take a dependency
-down (refuse new connections, cut open ones) and bring it back on the same port, and a bounded
-partner-booking load that records the outcome and latency of every call."""
+down (refuse new connections, cut open ones) and bring it back on the same port, a bounded load
+that records the outcome and latency of every call, and health probes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.cli.embedded import free_port
 from tests.integration.partner_fixtures import as_key, booking_request
@@ -154,17 +156,13 @@ class Load:
 
 
 def summary(outcomes: list[Outcome]) -> dict:
-    codes: dict[str, int] = {}
-    for o in outcomes:
-        codes[o.code.name] = codes.get(o.code.name, 0) + 1
+    codes = dict(Counter(o.code.name for o in outcomes))
     failed = [o.seconds for o in outcomes if o.code is not grpc.StatusCode.OK]
     return {"calls": len(outcomes), "codes": codes, "max_failed_s": round(max(failed, default=0.0), 3)}
 
 
 async def health(address: str) -> int:
     """grpc.health.v1 status of the server at `address` (overall), UNKNOWN when it does not answer."""
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
     async with grpc.aio.insecure_channel(address) as channel:
         try:
             return (await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=1)).status

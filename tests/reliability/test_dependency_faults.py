@@ -16,6 +16,7 @@ import time
 import grpc
 import pytest
 
+from services.cli.embedded import EmbeddedNats
 from tests.helpers import eventually
 from tests.integration.booking import new_departure, new_guest
 from tests.reliability.faults import FaultProxy, Load, partner_booking, summary
@@ -26,19 +27,22 @@ DEADLINE_S, OUTAGE_S = 5.0, 4.0
 
 
 @pytest.fixture(scope="module")
-async def proxied(make_database, guests_service, catalog_service, payments_service, nats_url):
-    """The booking path with every dependency, reservations included, behind a fault proxy."""
+async def proxied(make_database, guests_service, catalog_service, payments_service, tmp_path_factory):
+    """The booking path with every dependency, reservations included, behind a fault proxy. Its
+    events go to a NATS of its own: hundreds of bookings would otherwise pile up in the shared one."""
     proxies: dict[str, FaultProxy] = {}
+    nats = EmbeddedNats(tmp_path_factory.mktemp("nats"))
 
     async def route(name: str, address: str) -> str:
         proxies[name] = await FaultProxy(address).up()
         return proxies[name].address
 
-    mesh = await booking_path(make_database, guests_service, catalog_service, payments_service, nats_url, route=route)
+    mesh = await booking_path(make_database, guests_service, catalog_service, payments_service, nats.url, route=route)
     yield mesh, proxies
     for proxy in proxies.values():
         await proxy.down()
     await mesh.stop()
+    nats.stop()
 
 
 @pytest.mark.timeout(90)

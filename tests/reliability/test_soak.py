@@ -25,6 +25,7 @@ from novatrek.partners.v1 import partners_pb2 as ppb
 from novatrek.partners.v1 import partners_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2 as rpb
 from novatrek.reservations.v1 import reservations_pb2_grpc
+from services.cli.embedded import EmbeddedNats
 from tests.helpers import eventually
 from tests.integration.booking import create_request, new_departure, new_guest
 from tests.integration.conftest import fresh_database
@@ -82,9 +83,10 @@ def trend(samples: list[dict], metric: str, service: str) -> tuple[float, float]
 
 @pytest.mark.soak
 @pytest.mark.timeout(SECONDS + 300)
-async def test_soak_mixed_load_has_no_growth_and_no_leaked_connections(make_database, pg_admin_url, nats_url, tmp_path):
+async def test_soak_mixed_load_has_no_growth_and_no_leaked_connections(make_database, pg_admin_url, tmp_path):
     urls = {name: await fresh_database(make_database, name, f"soak_{name.split('-')[0]}") for name in SERVICES}
-    mesh = await start_children(urls, nats_url, tmp_path / "logs")
+    nats = EmbeddedNats(tmp_path / "nats")  # of its own: thousands of events stay out of the shared NATS
+    mesh = await start_children(urls, nats.url, tmp_path / "logs")
     channels = {name: grpc.aio.insecure_channel(mesh.address(name)) for name in SERVICES}
     stubs = {"guests": guests_pb2_grpc.GuestServiceStub(channels["guest-profiles"]), "catalog": catalog_pb2_grpc.CatalogServiceStub(channels["trip-catalog"]),
              "reservations": reservations_pb2_grpc.ReservationServiceStub(channels["reservations"]),
@@ -103,6 +105,7 @@ async def test_soak_mixed_load_has_no_growth_and_no_leaked_connections(make_data
         for channel in channels.values():
             await channel.close()
         await asyncio.to_thread(mesh.stop)
+        nats.stop()
 
     steady = samples[max(1, len(samples) // 5):]  # the first fifth is warm-up (pools, caches, JIT of protobuf)
     figures = {"seconds": SECONDS, "load": summary(load.outcomes), "samples": len(samples),
