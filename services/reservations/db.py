@@ -145,8 +145,11 @@ class ReservationRepository:
 
     async def queue_release(self, r: Reservation, day: date, now: datetime) -> None:
         row = {"reservation_id": r.reservation_id, "trip_date": day, "trip_id": r.trip_id, "created_at": now, "attempts": 0}
-        stmt = pg_insert(seat_releases).values(row).on_conflict_do_nothing()
-        await self.conn.execute(stmt)
+        stmt = pg_insert(seat_releases).values(row)
+        # A hold announced by a create (due later, see SeatReleaser.announce) that is still there
+        # becomes due now: the seats are given back at once, not after the grace period.
+        due = sa.func.least(seat_releases.c.created_at, stmt.excluded.created_at)
+        await self.conn.execute(stmt.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due}))
 
     async def withdraw_releases(self, reservation_id: uuid.UUID) -> None:
         await self.conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id))
