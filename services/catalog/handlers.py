@@ -108,10 +108,21 @@ async def check_availability(slot: Slot, seats: int, uow_factory: UowFactory) ->
 
 
 async def hold_seats(slot: Slot, reservation_id: uuid.UUID, seats: int, uow_factory: UowFactory) -> Held:
-    """Sets the reservation's hold to `seats`; the departure row lock serialises concurrent holds."""
+    """Sets the reservation's hold to `seats`; the departure row lock serialises concurrent holds.
+
+    Everything that can be decided without the lock is decided first: on a departure in demand
+    every statement run under the lock is waited for by every other hold (a storm of 300 bookings
+    for 40 seats queued seconds behind it). A hold that visibly cannot fit is refused from committed
+    numbers, which a concurrent release can only make larger, so never at the cost of a seat. The
+    answer (seats available) is always read under the lock."""
     async with uow_factory() as uow:
+        trip = await _trip(uow, slot.trip_id)  # holds never change a trip
+        seen = await _departure(uow, slot)
+        held = await uow.holds.seats(seen.departure_id, reservation_id)
+        if held != seats:  # SOLD_OUT without queueing for the lock
+            bookable(trip)
+            seen.hold(held, seats)
         departure = await _departure(uow, slot, lock=True)
-        trip = await _trip(uow, slot.trip_id)
         already = await uow.holds.seats(departure.departure_id, reservation_id)
         if already != seats:
             bookable(trip)

@@ -22,6 +22,8 @@ class ServiceSettings(BaseSettings):
     db_pool_idle_timeout_s: int = 600
     db_pool_timeout_s: float = 5.0
     max_concurrent_rpcs: int = 1000
+    # Calls handled at once; the others (up to max_concurrent_rpcs) queue in arrival order. 0: no limit.
+    max_active_rpcs: int = 8
     max_message_bytes: int = 4 * 1024 * 1024
     shutdown_grace_s: float = 10.0
     max_connection_age_s: int = 300

@@ -11,6 +11,8 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 deadline_var: ContextVar[float | None] = ContextVar("deadline", default=None)
 
 REQUEST_ID_HEADER = "x-request-id"
+# Set on every call one service makes to another: part of work already admitted at the mesh's edge.
+MESH_CALL_HEADER = "x-novatrek-mesh-call"
 
 
 def new_request_id() -> str:
@@ -31,4 +33,4 @@ def outbound_timeout(default_s: float) -> float:
 
 def outbound_metadata() -> tuple[tuple[str, str], ...]:
     rid = request_id_var.get()
-    return ((REQUEST_ID_HEADER, rid),) if rid else ()
+    return ((MESH_CALL_HEADER, "1"), *(((REQUEST_ID_HEADER, rid),) if rid else ()))

@@ -45,7 +45,7 @@ class ServiceRuntime:
     def _build_server(self) -> grpc.aio.Server:
         s = self.settings
         server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(self.name, access_log=s.access_log)],
+            interceptors=[ServiceInterceptor(self.name, access_log=s.access_log, max_active=s.max_active_rpcs)],
             maximum_concurrent_rpcs=s.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", s.max_message_bytes),

@@ -66,10 +66,11 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
     async def SearchReservations(self, request, context):
         v = Violations()
         limit = page_size(request.page_size, v)
+        status = _status(request.status, "status", v) if request.status else None  # None too for an unknown number
         filters = {
             "guest_id": parse_uuid(request.guest_id, "guest_id", v, required=False),
             "trip_id": parse_uuid(request.trip_id, "trip_id", v, required=False),
-            "status": _status(request.status, "status", v).value if request.status else None,
+            "status": status.value if status else None,
             "date_from": date_from_proto(request.trip_date_from, "trip_date_from", v, required=False),
             "date_to": date_from_proto(request.trip_date_to, "trip_date_to", v, required=False),
         }

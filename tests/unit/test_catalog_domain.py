@@ -135,3 +135,22 @@ async def test_inactive_trip_refuses_new_seats_but_releases_held_ones():
     assert refused.value.reason == "TRIP_INACTIVE"
     assert not (await handlers.check_availability(slot, 1, db)).available
     assert (await handlers.release_seats(slot, reservation, db)).seats == 2
+
+
+async def test_a_hold_that_cannot_fit_is_refused_before_the_departure_lock():
+    """On a departure in demand every statement under its row lock is waited for by every other
+    hold; a hold refused from committed numbers never queues for it."""
+    db, locks = FakeCatalog(), []
+    find = db.find
+
+    async def recording_find(trip_id, on, for_update=False):
+        locks.append(for_update)
+        return await find(trip_id, on, for_update)
+
+    db.find = recording_find
+    slot = await _scheduled(db, capacity=2)
+    await handlers.hold_seats(slot, uuid.uuid4(), 2, db)
+    locks.clear()
+    with pytest.raises(FailedPrecondition) as refused:
+        await handlers.hold_seats(slot, uuid.uuid4(), 1, db)
+    assert refused.value.reason == "SOLD_OUT" and True not in locks

@@ -26,6 +26,7 @@ def test_environment_configures_upstreams_and_surfaces(monkeypatch):
 @pytest.mark.parametrize("overrides", [
     {"public_services": ["novatrek.acme.v1.AcmeService"]},  # exposed without an upstream address
     {"forwarded_headers": ["grpc-timeout"]}, {"forwarded_headers": ["cookie-bin"]}, {"forwarded_headers": ["bad header"]},
+    {"forwarded_headers": ["X-Novatrek-Mesh-Call"]},  # the mark of a call between services: never from outside
     {"rate_limit_per_s": 0}, {"default_timeout_s": 90, "max_timeout_s": 60},
 ])
 def test_inconsistent_settings_are_refused(overrides):

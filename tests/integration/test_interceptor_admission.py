@@ -1,0 +1,63 @@
+"""The chassis interceptor on a tiny grpc.aio server: bytes that are no request are INVALID_ARGUMENT
+(not grpc's UNKNOWN with the parser's text), and admission control runs at most `max_active` calls
+entering the mesh at once, queueing the rest, while calls between services and health checks pass."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from google.type import date_pb2
+
+from services.chassis.context import MESH_CALL_HEADER
+from services.chassis.interceptors import ServiceInterceptor
+from tests.helpers import fails
+
+
+class Slow:
+    """A handler that takes a while and remembers how many of its calls ran at once."""
+
+    def __init__(self) -> None:
+        self.running = self.most = 0
+
+    async def __call__(self, request: date_pb2.Date, context) -> date_pb2.Date:
+        self.running += 1
+        self.most = max(self.most, self.running)
+        await asyncio.sleep(0.1)
+        self.running -= 1
+        return request
+
+
+@pytest.fixture
+async def server():
+    slow = Slow()
+    handler = grpc.unary_unary_rpc_method_handler(slow, request_deserializer=date_pb2.Date.FromString,
+                                                  response_serializer=date_pb2.Date.SerializeToString)
+    generic = [grpc.method_handlers_generic_handler(name, {"Call": handler}) for name in ("test.Slow", "grpc.test.Slow")]
+    srv = grpc.aio.server(interceptors=[ServiceInterceptor("test", max_active=2)])
+    srv.add_generic_rpc_handlers(generic)
+    port = srv.add_insecure_port("127.0.0.1:0")
+    await srv.start()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield channel, slow
+    await srv.stop(None)
+
+
+async def test_bytes_that_are_no_request_are_invalid_argument(server):
+    channel, _ = server
+    failure = await fails(channel.unary_unary("/test.Slow/Call")(b"\xff\xff\xff", timeout=5))
+    assert (failure.code, failure.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_REQUEST")
+    assert "DecodeError" not in failure.message and "parsing" not in failure.message
+
+
+@pytest.mark.parametrize(("path", "metadata", "most"), [
+    ("/test.Slow/Call", (), 2),  # a burst entering the mesh: two at a time, the others wait their turn
+    ("/test.Slow/Call", ((MESH_CALL_HEADER, "1"),), 6),  # calls from other services were admitted upstream
+    ("/grpc.test.Slow/Call", (), 6),  # grpc.* (health) answers even behind a queue
+])
+async def test_admission_queues_only_calls_entering_the_mesh(server, path, metadata, most):
+    channel, slow = server
+    call = channel.unary_unary(path, request_serializer=date_pb2.Date.SerializeToString, response_deserializer=date_pb2.Date.FromString)
+    answers = await asyncio.gather(*(call(date_pb2.Date(year=2030, day=n), metadata=metadata, timeout=5) for n in range(6)))
+    assert [a.day for a in answers] == list(range(6)) and slow.most == most
