@@ -24,7 +24,9 @@ from services.reservations.main import build as build_reservations
 
 # Durable consumers of their own: other test sessions may share the same NATS (CI, developers).
 FAST = {"port": 0, "host": "127.0.0.1", "db_pool_min": 2, "db_pool_max": 10, "health_interval_s": 0.5,
-        "consumer_durable_prefix": f"test-{uuid.uuid4().hex[:8]}-", "consumer_inactive_threshold_s": 300.0}
+        "consumer_durable_prefix": f"test-{uuid.uuid4().hex[:8]}-", "consumer_inactive_threshold_s": 300.0,
+        # a new durable starts a little before now, not at days of other sessions' events
+        "consumer_start_lookback_s": 120.0}
 
 
 class Running:
