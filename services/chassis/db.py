@@ -17,14 +17,15 @@ from services.chassis.outbox import outbox_row
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
     # QueuePool keeps db_pool_min connections and grows to db_pool_max under load; connections
-    # are recycled after the idle timeout, and pre-ping hides a database restart from callers.
+    # are recycled after the idle timeout. No pre-ping by default (a round trip per checkout): after a
+    # database restart the first use of a stale connection fails UNAVAILABLE and the pool is renewed.
     return create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_min,
         max_overflow=max(0, settings.db_pool_max - settings.db_pool_min),
         pool_recycle=settings.db_pool_idle_timeout_s,
         pool_timeout=settings.db_pool_timeout_s,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db_pool_pre_ping,
         connect_args={"timeout": 5, "command_timeout": 30, "server_settings": {"timezone": "UTC"}},
     )
 
