@@ -7,7 +7,7 @@ from datetime import date
 from novatrek.catalog.v1 import catalog_pb2 as pb
 from novatrek.catalog.v1 import catalog_pb2_grpc
 
-from clients.channel import call, open_channel
+from clients.channel import TypedClient
 from services.chassis.protoconv import date_to_proto
 
 SERVICE = pb.DESCRIPTOR.services_by_name["CatalogService"].full_name
@@ -15,14 +15,10 @@ SERVICE = pb.DESCRIPTOR.services_by_name["CatalogService"].full_name
 IDEMPOTENT = ["GetTrip", "ListTrips", "ListDepartures", "CheckAvailability", "HoldSeats", "ReleaseSeats"]
 
 
-class CatalogClient:
-    def __init__(self, target: str, timeout_s: float = 2.0) -> None:
-        self.channel = open_channel(target, {SERVICE: IDEMPOTENT})
-        self.stub = catalog_pb2_grpc.CatalogServiceStub(self.channel)
-        self.timeout_s = timeout_s
+class CatalogClient(TypedClient):
+    dependency, service, stub_class = "trip-catalog", SERVICE, catalog_pb2_grpc.CatalogServiceStub
+    idempotent = tuple(IDEMPOTENT)
 
-    async def _call(self, method, request):
-        return await call(method, request, "trip-catalog", self.timeout_s)
 
     async def check_availability(self, trip_id: str, day: date, seats: int) -> pb.CheckAvailabilityResponse:
         request = pb.CheckAvailabilityRequest(trip_id=trip_id, departure_date=date_to_proto(day), seats=seats)
@@ -35,6 +31,3 @@ class CatalogClient:
     async def release_seats(self, trip_id: str, day: date, reservation_id: str) -> pb.ReleaseSeatsResponse:
         request = pb.ReleaseSeatsRequest(trip_id=trip_id, departure_date=date_to_proto(day), reservation_id=reservation_id)
         return await self._call(self.stub.ReleaseSeats, request)
-
-    async def close(self) -> None:
-        await self.channel.close()

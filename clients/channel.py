@@ -80,3 +80,24 @@ async def call(method, request, dependency: str, timeout_s: float, metadata: tup
         except grpc.aio.AioRpcError as err:
             mark_error(span, err.code().name)
             raise remote_error(err, dependency) from err
+
+
+class TypedClient:
+    """What every typed client shares: one channel with its retry policy, the generated stub, and
+    calls with deadlines. Subclasses name the dependency, the stub and the idempotent methods."""
+
+    dependency: str  # how errors and spans name it
+    service: str  # the full proto service name
+    stub_class: type
+    idempotent: tuple[str, ...] = ()  # methods the channel may retry on UNAVAILABLE
+
+    def __init__(self, target: str, timeout_s: float = 3.0, credentials: tuple = ()) -> None:
+        self.channel = open_channel(target, {self.service: list(self.idempotent)})
+        self.stub = self.stub_class(self.channel)
+        self.timeout_s, self.credentials = timeout_s, credentials
+
+    async def _call(self, method, request):
+        return await call(method, request, self.dependency, self.timeout_s, self.credentials)
+
+    async def close(self) -> None:
+        await self.channel.close()

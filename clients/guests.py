@@ -5,21 +5,19 @@ from __future__ import annotations
 from novatrek.guests.v1 import guests_pb2 as pb
 from novatrek.guests.v1 import guests_pb2_grpc
 
-from clients.channel import call, open_channel
+from clients.channel import TypedClient
 from services.chassis.errors import FailedPrecondition
 
 SERVICE = pb.DESCRIPTOR.services_by_name["GuestService"].full_name
 
 
-class GuestsClient:
-    def __init__(self, target: str, timeout_s: float = 2.0) -> None:
-        self.channel = open_channel(target, {SERVICE: ["GetGuest", "SearchGuests", "ValidateGuest"]})
-        self.stub = guests_pb2_grpc.GuestServiceStub(self.channel)
-        self.timeout_s = timeout_s
+class GuestsClient(TypedClient):
+    dependency, service, stub_class = "guest-profiles", SERVICE, guests_pb2_grpc.GuestServiceStub
+    idempotent = ("GetGuest", "SearchGuests", "ValidateGuest")
 
     async def validate(self, guest_id: str, first_name: str = "", last_name: str = "", email: str = "") -> pb.ValidateGuestResponse:
         request = pb.ValidateGuestRequest(guest_id=guest_id, first_name=first_name, last_name=last_name, email=email)
-        return await call(self.stub.ValidateGuest, request, "guest-profiles", self.timeout_s)
+        return await self._call(self.stub.ValidateGuest, request)
 
     async def ensure_eligible(self, guest_id: str, first_name: str = "", last_name: str = "", email: str = "") -> None:
         """Raises FailedPrecondition(GUEST_NOT_ELIGIBLE) naming every reason (metadata `reasons`)."""
@@ -29,7 +27,4 @@ class GuestsClient:
             raise FailedPrecondition(f"guest {guest_id} may not book: {reasons}", reason="GUEST_NOT_ELIGIBLE", metadata={"reasons": reasons})
 
     async def get(self, guest_id: str) -> pb.Guest:
-        return (await call(self.stub.GetGuest, pb.GetGuestRequest(guest_id=guest_id), "guest-profiles", self.timeout_s)).guest
-
-    async def close(self) -> None:
-        await self.channel.close()
+        return (await self._call(self.stub.GetGuest, pb.GetGuestRequest(guest_id=guest_id))).guest

@@ -7,7 +7,7 @@ from decimal import Decimal
 from novatrek.payments.v1 import payments_pb2 as pb
 from novatrek.payments.v1 import payments_pb2_grpc
 
-from clients.channel import call, open_channel
+from clients.channel import TypedClient
 from services.chassis.protoconv import money_to_proto
 
 SERVICE = pb.DESCRIPTOR.services_by_name["PaymentService"].full_name
@@ -15,14 +15,10 @@ SERVICE = pb.DESCRIPTOR.services_by_name["PaymentService"].full_name
 IDEMPOTENT = ["ProcessPayment", "GetPayment", "ProcessCommission", "ReverseCommission", "ListPayouts"]
 
 
-class PaymentsClient:
-    def __init__(self, target: str, timeout_s: float = 3.0) -> None:
-        self.channel = open_channel(target, {SERVICE: IDEMPOTENT})
-        self.stub = payments_pb2_grpc.PaymentServiceStub(self.channel)
-        self.timeout_s = timeout_s
+class PaymentsClient(TypedClient):
+    dependency, service, stub_class = "payments", SERVICE, payments_pb2_grpc.PaymentServiceStub
+    idempotent = tuple(IDEMPOTENT)
 
-    async def _call(self, method, request):
-        return await call(method, request, "payments", self.timeout_s)
 
     async def process_commission(self, record_id: str, partner_id: str, booking_id: str, reservation_id: str,
                                  amount: Decimal, currency: str) -> pb.CommissionPayout:
@@ -42,6 +38,3 @@ class PaymentsClient:
             found += page.payouts
             if not (token := page.next_page_token):
                 return found
-
-    async def close(self) -> None:
-        await self.channel.close()

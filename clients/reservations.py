@@ -7,7 +7,7 @@ from datetime import date
 from novatrek.reservations.v1 import reservations_pb2 as pb
 from novatrek.reservations.v1 import reservations_pb2_grpc
 
-from clients.channel import call, open_channel
+from clients.channel import TypedClient
 from services.chassis.protoconv import date_to_proto
 
 SERVICE = pb.DESCRIPTOR.services_by_name["ReservationService"].full_name
@@ -15,14 +15,10 @@ SERVICE = pb.DESCRIPTOR.services_by_name["ReservationService"].full_name
 IDEMPOTENT = ["GetReservation", "SearchReservations", "ListParticipants", "CreateReservation", "CancelReservation"]
 
 
-class ReservationsClient:
-    def __init__(self, target: str, timeout_s: float = 3.0) -> None:
-        self.channel = open_channel(target, {SERVICE: IDEMPOTENT})
-        self.stub = reservations_pb2_grpc.ReservationServiceStub(self.channel)
-        self.timeout_s = timeout_s
+class ReservationsClient(TypedClient):
+    dependency, service, stub_class = "reservations", SERVICE, reservations_pb2_grpc.ReservationServiceStub
+    idempotent = tuple(IDEMPOTENT)
 
-    async def _call(self, method, request):
-        return await call(method, request, "reservations", self.timeout_s)
 
     async def create(self, request_id: str, guest_id: str, trip_id: str, day: date, party_size: int, requested_by: str,
                      reservation_id: str = "") -> pb.Reservation:
@@ -40,6 +36,3 @@ class ReservationsClient:
     async def cancel(self, reservation_id: str, cancelled_by: str, reason: str) -> pb.Reservation:
         request = pb.CancelReservationRequest(reservation_id=reservation_id, cancelled_by=cancelled_by, reason=reason)
         return (await self._call(self.stub.CancelReservation, request)).reservation
-
-    async def close(self) -> None:
-        await self.channel.close()
