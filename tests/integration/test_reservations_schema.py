@@ -1,6 +1,15 @@
 """The seed's tables, columns and seven indexes, and the monthly partitions, in a migrated database."""
 
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
 import sqlalchemy as sa
+
+from services.reservations.db import ReservationRepository
+from services.reservations.domain import Reservation, Status
+from services.reservations.ports import CodeCollision, DuplicateRequest
 
 SEED_INDEXES = {
     "idx_res_guest_date", "idx_res_trip_date", "idx_res_confirmation", "idx_res_status",
@@ -39,3 +48,17 @@ async def test_reservations_is_partitioned_by_month_and_partitions_are_created_a
     assert created == len(after - before) == 3
     async with reservations_db.begin() as conn:
         assert (await conn.execute(sa.text("SELECT reservations.ensure_monthly_partitions(6)"))).scalar_one() == 0
+
+
+async def test_a_taken_id_is_a_duplicate_request_and_a_taken_code_a_collision(reservations_db):
+    now = datetime.now(UTC)
+    made = lambda rid, code: Reservation(rid, uuid.uuid4(), uuid.uuid4(), code, Status.PENDING, date(2031, 1, 1), 1,  # noqa: E731
+                                         Decimal("10.00"), "USD", 1, now, now)
+    first, code = uuid.uuid4(), uuid.uuid4().hex[:12].upper()
+    async with reservations_db.begin() as conn:
+        await ReservationRepository(conn).add(made(first, code), "f" * 64)
+    for reservation, expected in ((made(first, uuid.uuid4().hex[:12].upper()), DuplicateRequest), (made(uuid.uuid4(), code), CodeCollision)):
+        async with reservations_db.connect() as conn:
+            with pytest.raises(expected):
+                await ReservationRepository(conn).add(reservation, "f" * 64)
+            await conn.rollback()
