@@ -17,8 +17,9 @@ from services.chassis.outbox import outbox_row
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
     # QueuePool keeps db_pool_min connections and grows to db_pool_max under load; connections
-    # are recycled after the idle timeout. No pre-ping by default (a round trip per checkout): after a
-    # database restart the first use of a stale connection fails UNAVAILABLE and the pool is renewed.
+    # are recycled after the idle timeout. Pre-ping (a round trip per checkout) finds a connection a
+    # database restart left stale before a transaction starts on it: without it, the stale connection
+    # fails mid-transaction, which the restart scenario showed can leave a booking half-compensated.
     return create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_min,

@@ -55,6 +55,12 @@ class SagaType:
     steps: list[Step]
     # Called once compensation finished (the error is None when a recovery compensated).
     on_compensated: Callable[[State, BaseException | None], Awaitable[None]] | None = None
+    # The pivot: from this step on the saga only goes forward. A failure there is left for
+    # recovery, which retries the (idempotent) remaining steps; its effect may already be committed.
+    pivot: int | None = None
+
+    def forward_only(self, step_index: int) -> bool:
+        return self.pivot is not None and step_index >= self.pivot
 
 
 class SagaFailed(Exception):
@@ -98,6 +104,9 @@ class SagaRunner:
             try:
                 state = {**state, **(await step.action(state) or {})}
             except BaseException as exc:
+                if saga.forward_only(index):  # past the pivot: recovery finishes it, never undoes it
+                    log.warning("saga step failed past its pivot; left for recovery", extra={"saga": saga.name, "step": step.name})
+                    raise
                 log.warning("saga step failed; compensating", extra={"saga": saga.name, "step": step.name, "error": repr(exc)})
                 try:
                     await self._compensate(saga_id, saga, state, index + 1, exc)
@@ -143,18 +152,22 @@ class SagaRunner:
                 await conn.execute(sa.update(self.table).where(self.table.c.saga_id == saga_id).values(**values))
 
     async def recover_once(self) -> int:
-        """Claims sagas whose lease expired (their process died) and compensates them: the caller
-        that started one is gone, so undoing is the outcome it can still observe consistently."""
+        """Claims sagas whose lease expired (their process died, or a step past the pivot failed):
+        before the pivot they are compensated (the caller is gone; undoing is what it can observe
+        consistently), from the pivot on they are driven forward to completion."""
         t, now = self.table, utcnow()
         async with self.engine.begin() as conn:
             stale = sa.select(t.c.saga_id).where(t.c.status.in_(["running", "compensating"]), t.c.lease_until < now)
             rows = (await conn.execute(
                 sa.update(t).where(t.c.saga_id.in_(stale.limit(20).with_for_update(skip_locked=True).scalar_subquery()))
-                .values(lease_until=now + timedelta(seconds=self.lease_s)).returning(t.c.saga_id, t.c.saga_type, t.c.state, t.c.steps_done)
+                .values(lease_until=now + timedelta(seconds=self.lease_s)).returning(t.c.saga_id, t.c.saga_type, t.c.state, t.c.steps_done, t.c.status)
             )).all()
         for row in rows:
             try:
                 saga = self.types[row.saga_type]
+                if row.status == "running" and saga.forward_only(row.steps_done):
+                    await self._drive(row.saga_id, saga, row.state, row.steps_done)
+                    continue
                 await self._compensate(row.saga_id, saga, row.state, min(row.steps_done + 1, len(saga.steps)), None)
             except Exception as exc:
                 log.error("saga recovery failed; will retry", extra={"saga_id": str(row.saga_id), "error": repr(exc)})

@@ -95,7 +95,7 @@ def partner_booking_saga(p: PipelinePorts, on_response) -> SagaType:
         Step("confirm_reservation", confirm_reservation),
         Step("process_commission", process_commission, reverse_commission),
         Step("record_and_announce", record),
-    ], on_compensated=settle_key)
+    ], on_compensated=settle_key, pivot=5)  # the booking's own write: once tried, only forward
 
 
 async def _tier_rate(p: PipelinePorts, s: dict) -> Decimal:

@@ -101,3 +101,27 @@ async def test_a_saga_that_cannot_be_recorded_says_it_never_started(saga_db):
     with pytest.raises(SagaNotStarted):
         await runner.run("demo", {"not": {"json", "serializable"}})
     assert log == []
+
+
+async def test_past_its_pivot_a_saga_is_finished_by_recovery_never_undone(saga_db):
+    engine, table = saga_db
+    log, flaky = [], {"fails": 1}
+
+    async def record(state):  # the saga's own final write: it may have committed before it failed
+        if flaky["fails"]:
+            flaky["fails"] -= 1
+            raise ConnectionError("database restarted")
+        log.append("recorded")
+
+    base = recording_saga(log)
+    saga = SagaType("pivoted", [*base.steps, Step("record", record)], on_compensated=base.on_compensated, pivot=3)
+    runner = SagaRunner(engine, table, {"pivoted": saga}, lease_s=0.1)
+    with pytest.raises(ConnectionError):
+        await runner.run("pivoted", {"order": "o-pivot"})
+    assert log == ["a", "b", "c"]  # nothing undone
+    await asyncio.sleep(0.2)  # the lease runs out, as if the process had died
+    assert await runner.recover_once() >= 1
+    assert log == ["a", "b", "c", "recorded"]
+    async with engine.connect() as conn:
+        status = (await conn.execute(sa.select(table.c.status).where(table.c.state["order"].astext == "o-pivot"))).scalar_one()
+    assert status == "completed"

