@@ -47,7 +47,7 @@ def test_well_known_and_google_type_messages_are_mapped_as_their_json():
     assert participant["required"] == ["guestId"] and participant["properties"]["participantId"]["readOnly"] is True
     money = SCHEMAS["google.type.Money"]
     assert money["properties"]["units"]["type"] == "string" and money["properties"]["nanos"]["maximum"] == 999_999_999
-    assert "never a float" in money["description"]
+    assert "exact: decimal" in money["description"]
     assert SCHEMAS["google.type.Date"]["properties"]["month"] == {"type": "integer", "format": "int32", "minimum": 0, "maximum": 12}
     listed = SCHEMAS["novatrek.reservations.v1.SearchReservationsResponse"]["properties"]["reservations"]
     assert listed == {"type": "array", "items": {"$ref": "#/components/schemas/novatrek.reservations.v1.Reservation"}}
