@@ -40,7 +40,7 @@ WELL_KNOWN = {
 NOTES = {
     "google.type.Date": ("A calendar date; year 1-9999 for a full date.",
                          {"year": {"minimum": 0, "maximum": 9999}, "month": {"minimum": 0, "maximum": 12}, "day": {"minimum": 0, "maximum": 31}}),
-    "google.type.Money": ("An amount: units + nanos / 10^9 in currency_code (ISO 4217), exact: decimal, not binary floating point.",
+    "google.type.Money": ("An amount: units + nanos / 10^9 in currency_code (ISO 4217), exact: decimal units and nanos.",
                           {"nanos": {"minimum": -999_999_999, "maximum": 999_999_999}}),
 }
 REQUIRED, OUTPUT_ONLY = field_behavior_pb2.REQUIRED, field_behavior_pb2.OUTPUT_ONLY
