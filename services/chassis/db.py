@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import asyncpg
@@ -17,9 +19,9 @@ from services.chassis.outbox import outbox_row
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
     # QueuePool keeps db_pool_min connections and grows to db_pool_max under load; connections
-    # are recycled after the idle timeout. Pre-ping (a round trip per checkout) finds a connection a
-    # database restart left stale before a transaction starts on it: without it, the stale connection
-    # fails mid-transaction, which the restart scenario showed can leave a booking half-compensated.
+    # are recycled after the idle timeout. No pre-ping by default (a round trip per checkout): after
+    # a database restart the first statement on a stale connection fails as UNAVAILABLE, and that
+    # error makes SQLAlchemy renew every connection older than it (see docs/reliability.md).
     return create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_min,
@@ -33,43 +35,66 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
 
 class UnitOfWork:
     """One transaction. Events published through it are outbox rows in the same transaction; the
-    relay is woken only after the commit. Subclasses bind their repositories in `bind`."""
+    relay is woken only after the commit. Subclasses bind their repositories in `bind`.
 
-    def __init__(self, engine: AsyncEngine, outbox: sa.Table | None, source: str, relay=None, read_only: bool = False) -> None:
-        self.engine, self.outbox, self.source, self.relay, self.read_only = engine, outbox, source, relay, read_only
+    `autocommit` (and `read_only`) units run each statement on its own, with no BEGIN/COMMIT round
+    trips: for reads, and for a write that is one statement (atomic by itself), which then writes
+    its events itself with rows from `event_row`."""
+
+    def __init__(self, engine: AsyncEngine, outbox: sa.Table | None, source: str, relay=None,
+                 read_only: bool = False, autocommit: bool = False) -> None:
+        self.engine, self.outbox, self.source, self.relay = engine, outbox, source, relay
+        self.autocommit = read_only or autocommit
         self._events: list[dict] = []
+        self._wrote_events = False
         self.conn: AsyncConnection
 
     def bind(self, conn: AsyncConnection) -> None:
         """Create the context's repositories on `conn`."""
 
     def publish(self, event: Message, occurred: datetime) -> None:
+        if self.autocommit:
+            raise RuntimeError("an autocommit unit of work has no commit to add events to: write event_row() in the statement")
         self._events.append(outbox_row(event, self.source, occurred))
+
+    def event_row(self, event: Message, occurred: datetime) -> dict:
+        """The outbox row of an event that the caller's own statement inserts (autocommit units)."""
+        self._wrote_events = True
+        return outbox_row(event, self.source, occurred)
 
     async def __aenter__(self):
         self.conn = await self.engine.connect()
-        if self.read_only:  # one statement per read: no BEGIN/COMMIT round trips
+        if self.autocommit:
             await self.conn.execution_options(isolation_level="AUTOCOMMIT")
         else:
             await self.conn.begin()
-        self._events = []
+        self._events, self._wrote_events = [], False
         self.bind(self.conn)
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
         try:
-            if self.read_only:
-                pass  # autocommit: nothing to end
+            if self.autocommit:
+                pass  # every statement committed itself
             elif exc_type is None:
                 if self._events:
                     await self.conn.execute(sa.insert(self.outbox), self._events)
+                    self._wrote_events = True
                 await self.conn.commit()
             else:
                 await self.conn.rollback()
         finally:
             await self.conn.close()
-        if exc_type is None and self._events and self.relay is not None:
+        if exc_type is None and self._wrote_events and self.relay is not None:
             self.relay.kick()
+
+
+@asynccontextmanager
+async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection on which each statement commits by itself: one round trip for a one-statement
+    write, instead of three with BEGIN and COMMIT."""
+    async with engine.connect() as conn:
+        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 # The server went away or cannot take connections yet (restart, failover, cut network): class 08,

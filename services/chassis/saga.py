@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.chassis.context import deadline_var
+from services.chassis.db import autocommit
 from services.chassis.protoconv import utcnow
 
 log = logging.getLogger("novatrek.saga")
@@ -113,8 +114,8 @@ class SagaRunner:
                 except Exception as stuck:  # the lease expires and recovery finishes the job
                     log.error("saga left compensating", extra={"saga_id": str(saga_id), "error": repr(stuck)})
                 raise SagaFailed(exc) from exc
-            await self._write(saga_id, {"steps_done": index + 1, "state": state})
-        await self._write(saga_id, {"status": "completed"})
+            progress = {"steps_done": index + 1, "state": state}
+            await self._write(saga_id, progress if index + 1 < len(saga.steps) else {**progress, "status": "completed"})
         return state
 
     async def _compensate(self, saga_id, saga: SagaType, state: State, upto: int, error: BaseException | None) -> None:
@@ -145,7 +146,7 @@ class SagaRunner:
     async def _write(self, saga_id, values: dict, insert: bool = False) -> None:
         now = utcnow()
         values = {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
-        async with self.engine.begin() as conn:
+        async with autocommit(self.engine) as conn:  # one statement: no BEGIN/COMMIT round trips
             if insert:
                 await conn.execute(sa.insert(self.table).values(saga_id=saga_id, **values))
             else:

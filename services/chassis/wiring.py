@@ -70,9 +70,10 @@ class Wiring:
         self.consumers.append(consumer)
         return consumer
 
-    def uow(self, read_only: bool = False) -> UnitOfWork:
-        """A unit of work; `read_only` ones run each statement on its own (autocommit) and publish nothing."""
-        return self.uow_cls(self.engine, self.outbox, source=f"//novatrek.io/{self.name}", relay=self.relay, read_only=read_only)
+    def uow(self, read_only: bool = False, autocommit: bool = False) -> UnitOfWork:
+        """A unit of work; `read_only` and `autocommit` ones run each statement on its own (see UnitOfWork)."""
+        return self.uow_cls(self.engine, self.outbox, source=f"//novatrek.io/{self.name}", relay=self.relay,
+                            read_only=read_only, autocommit=autocommit)
 
     def runtime(self, service: ServiceDescriptor, register: Callable[[grpc.aio.Server], None]) -> ServiceRuntime:
         return ServiceRuntime(

@@ -75,6 +75,45 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 
+def _history_row(change: StatusChange) -> dict:
+    r = change.reservation
+    return {"history_id": uuid.uuid4(), "reservation_id": r.reservation_id, "old_status": change.old_status and change.old_status.value,
+            "new_status": r.status.value, "changed_by": change.changed_by, "reason": change.reason or None, "changed_at": r.updated_at}
+
+
+def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str]) -> sa.Insert:
+    """INSERT of one row, from parameters named `<table>_<column>`, that happens only if `gate`
+    returned a row."""
+    columns = [table.c[name] for name in names]
+    values = sa.select(*(sa.bindparam(f"{table.name}_{c.key}", type_=c.type) for c in columns)).select_from(gate)
+    return sa.insert(table).from_select(columns, values)
+
+
+def _create_statement() -> sa.Select:
+    """Built once (statement construction and its cache key cost more CPU than running it)."""
+    key = pg_insert(keys).values({c.key: sa.bindparam(f"{keys.name}_{c.key}", type_=c.type) for c in keys.c})
+    key = key.on_conflict_do_nothing().returning(keys.c.reservation_id).cte("new_key")
+    writes = [
+        _insert_after(key, reservations, [c.key for c in reservations.c]),
+        _insert_after(key, participants, [c.key for c in participants.c]),
+        _insert_after(key, status_history, [c.key for c in status_history.c]),
+        _insert_after(key, outbox, ["id", "subject", "payload", "headers"]),
+        sa.delete(seat_releases).where(seat_releases.c.reservation_id == sa.select(key.c.reservation_id).scalar_subquery()),
+    ]
+    return sa.select(key.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+
+
+_CREATE = _create_statement()
+# The hottest reads, built once too.
+_GET = sa.select(reservations).where(reservations.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
+
+
+def _params(table: sa.Table, row: dict) -> dict:
+    return {f"{table.name}_{name}": value for name, value in row.items()}
+
+
 def _reservation(row) -> Reservation:
     values = {col.key: row._mapping[col] for col in reservations.c}
     return Reservation(**{**values, "status": Status(values["status"])})
@@ -84,19 +123,21 @@ class ReservationRepository:
     def __init__(self, conn) -> None:
         self.conn = conn
 
-    async def add(self, r: Reservation, fingerprint: str) -> None:
-        key = {"reservation_id": r.reservation_id, "confirmation_code": r.confirmation_code, "created_at": r.created_at, "request_fingerprint": fingerprint}
-        # ON CONFLICT instead of a savepoint around a failing insert: one round trip, not three. A
-        # concurrent twin's insert is waited for; the id then exists (duplicate) or the code was taken.
-        inserted = await self.conn.execute(pg_insert(keys).values(key).on_conflict_do_nothing().returning(keys.c.reservation_id))
-        if inserted.first() is None:
+    async def create(self, r: Reservation, fingerprint: str, lead: Participant, first: StatusChange, event: dict) -> None:
+        """The reservation with its key, lead participant, first status, event, and the withdrawal of
+        its announced seat release, as one statement: atomic by itself, so one round trip and no
+        BEGIN/COMMIT. Every write after the key's is made from the key's RETURNING row, so a key that
+        exists already (ON CONFLICT DO NOTHING: a concurrent twin is waited for) writes nothing."""
+        key = {"reservation_id": r.reservation_id, "confirmation_code": r.confirmation_code, "created_at": r.created_at,
+               "request_fingerprint": fingerprint}
+        params = {**_params(keys, key), **_params(reservations, {**r.__dict__, "status": r.status.value}),
+                  **_params(participants, lead.__dict__), **_params(status_history, _history_row(first)), **_params(outbox, event)}
+        if (await self.conn.execute(_CREATE, params)).first() is None:
             twin = await self.conn.scalar(sa.select(keys.c.reservation_id).where(keys.c.reservation_id == r.reservation_id))
             raise DuplicateRequest() if twin else CodeCollision()
-        await self.conn.execute(sa.insert(reservations).values({**r.__dict__, "status": r.status.value}))
 
     async def get(self, reservation_id: uuid.UUID, for_update: bool = False) -> Reservation | None:
-        query = sa.select(reservations).where(reservations.c.reservation_id == reservation_id)
-        row = (await self.conn.execute(query.with_for_update() if for_update else query)).first()
+        row = (await self.conn.execute(_GET_FOR_UPDATE if for_update else _GET, {"wanted": reservation_id})).first()
         return _reservation(row) if row else None
 
     async def by_code(self, code: str) -> Reservation | None:
@@ -106,7 +147,7 @@ class ReservationRepository:
         return _reservation(row) if row else None
 
     async def fingerprint(self, reservation_id: uuid.UUID) -> str | None:
-        return (await self.conn.execute(sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == reservation_id))).scalar()
+        return (await self.conn.execute(_FINGERPRINT, {"wanted": reservation_id})).scalar()
 
     async def save(self, r: Reservation) -> None:
         values = {"status": r.status.value, "trip_date": r.trip_date, "party_size": r.party_size, "total_amount": r.total_amount, "rev": r.rev, "updated_at": r.updated_at}
@@ -114,11 +155,7 @@ class ReservationRepository:
         await self.conn.execute(sa.update(reservations).where(where).values(values))
 
     async def record(self, change: StatusChange) -> None:
-        r = change.reservation
-        await self.conn.execute(sa.insert(status_history).values(
-            history_id=uuid.uuid4(), reservation_id=r.reservation_id, old_status=change.old_status and change.old_status.value,
-            new_status=r.status.value, changed_by=change.changed_by, reason=change.reason or None, changed_at=r.updated_at,
-        ))
+        await self.conn.execute(sa.insert(status_history).values(_history_row(change)))
 
     async def history(self, reservation_id: uuid.UUID) -> list:
         query = sa.select(status_history).where(status_history.c.reservation_id == reservation_id)
@@ -150,9 +187,6 @@ class ReservationRepository:
         # becomes due now: the seats are given back at once, not after the grace period.
         due = sa.func.least(seat_releases.c.created_at, stmt.excluded.created_at)
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due}))
-
-    async def withdraw_releases(self, reservation_id: uuid.UUID) -> None:
-        await self.conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id))
 
 
 class ReservationUnitOfWork(UnitOfWork):

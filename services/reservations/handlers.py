@@ -87,13 +87,11 @@ async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold,
     for _ in range(5):  # a confirmation-code collision is astronomically rare; draw again
         r = Reservation(reservation_id, cmd.guest_id, cmd.trip_id, new_confirmation_code(), Status.PENDING,
                         cmd.trip_date, cmd.party_size, total, hold.currency, 1, now, now)
-        try:
-            async with deps.uow() as uow:
-                await uow.reservations.add(r, cmd.fingerprint())
-                await uow.reservations.withdraw_releases(reservation_id)  # the announced hold is the reservation's now
-                await uow.reservations.add_participant(Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now))
-                await uow.reservations.record(StatusChange(r, None, cmd.requested_by, "created"))
-                uow.publish(events.created(r), now)
+        lead = Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now)
+        try:  # the announced hold becomes the reservation's: its release is withdrawn by the same statement
+            async with deps.uow(autocommit=True) as uow:
+                await uow.reservations.create(r, cmd.fingerprint(), lead, StatusChange(r, None, cmd.requested_by, "created"),
+                                              uow.event_row(events.created(r), now))
             return r
         except CodeCollision:
             continue

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.chassis.db import autocommit
 from services.chassis.protoconv import utcnow
 from services.reservations.db import reservations, seat_releases
 from services.reservations.ports import SeatInventory
@@ -41,7 +42,7 @@ class SeatReleaser:
         row = {"reservation_id": reservation_id, "trip_date": day, "trip_id": trip_id,
                "created_at": utcnow() + timedelta(seconds=self.grace_s), "attempts": 0}
         stmt = pg_insert(seat_releases).values(row)
-        async with self.engine.begin() as conn:
+        async with autocommit(self.engine) as conn:
             await conn.execute(stmt.on_conflict_do_update(index_elements=["reservation_id", "trip_date"],
                                                           set_={"trip_id": stmt.excluded.trip_id, "created_at": stmt.excluded.created_at}))
 
@@ -55,11 +56,11 @@ class SeatReleaser:
         except Exception as exc:
             log.warning("seat release queued", extra={"reservation_id": str(reservation_id), "error": repr(exc)})
             change = sa.update(seat_releases).where(key).values(created_at=utcnow())
-        async with self.engine.begin() as conn:
+        async with autocommit(self.engine) as conn:
             await conn.execute(change)
 
     async def withdraw(self, reservation_id: uuid.UUID) -> None:
-        async with self.engine.begin() as conn:
+        async with autocommit(self.engine) as conn:
             await conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id))
 
     async def _drain(self, where=sa.true()) -> int:

@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from services.chassis.db import autocommit
+from services.chassis.outbox import outbox_row
+from services.reservations import events as reservation_events
 from services.reservations.db import ReservationRepository
-from services.reservations.domain import Reservation, Status
+from services.reservations.domain import Participant, Reservation, Status, StatusChange
 from services.reservations.ports import CodeCollision, DuplicateRequest
 
 SEED_INDEXES = {
@@ -50,15 +53,29 @@ async def test_reservations_is_partitioned_by_month_and_partitions_are_created_a
         assert (await conn.execute(sa.text("SELECT reservations.ensure_monthly_partitions(6)"))).scalar_one() == 0
 
 
-async def test_a_taken_id_is_a_duplicate_request_and_a_taken_code_a_collision(reservations_db):
+async def test_a_taken_id_is_a_duplicate_request_and_a_taken_code_a_collision_and_neither_writes_anything(reservations_db):
     now = datetime.now(UTC)
     made = lambda rid, code: Reservation(rid, uuid.uuid4(), uuid.uuid4(), code, Status.PENDING, date(2031, 1, 1), 1,  # noqa: E731
                                          Decimal("10.00"), "USD", 1, now, now)
+
+    async def create(r: Reservation) -> None:
+        lead = Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now)
+        event = outbox_row(reservation_events.created(r), "//test", now)
+        async with autocommit(reservations_db) as conn:
+            await ReservationRepository(conn).create(r, "f" * 64, lead, StatusChange(r, None, "test", "created"), event)
+
     first, code = uuid.uuid4(), uuid.uuid4().hex[:12].upper()
-    async with reservations_db.begin() as conn:
-        await ReservationRepository(conn).add(made(first, code), "f" * 64)
-    for reservation, expected in ((made(first, uuid.uuid4().hex[:12].upper()), DuplicateRequest), (made(uuid.uuid4(), code), CodeCollision)):
-        async with reservations_db.connect() as conn:
-            with pytest.raises(expected):
-                await ReservationRepository(conn).add(reservation, "f" * 64)
-            await conn.rollback()
+    original = made(first, code)
+    await create(original)
+    twin, collision = made(first, uuid.uuid4().hex[:12].upper()), made(uuid.uuid4(), code)
+    for reservation, expected in ((twin, DuplicateRequest), (collision, CodeCollision)):
+        with pytest.raises(expected):
+            await create(reservation)
+    rows = lambda table, rid: _all(reservations_db, f"SELECT 1 FROM reservations.{table} WHERE reservation_id = :r", r=rid)  # noqa: E731
+    for table in ("reservations", "participants", "status_history"):
+        assert len(await rows(table, first)) == 1
+        assert await rows(table, collision.reservation_id) == []
+    assert (await _all(reservations_db, "SELECT confirmation_code FROM reservations.reservations WHERE reservation_id = :r", r=first))[0][0] == code
+    written = lambda r: _all(reservations_db, "SELECT 1 FROM reservations.outbox WHERE payload = :p", p=reservation_events.created(r).SerializeToString())  # noqa: E731
+    assert len(await written(original)) == 1
+    assert await written(twin) == [] and await written(collision) == []

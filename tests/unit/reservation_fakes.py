@@ -26,11 +26,15 @@ class FakeRepo:
     def __init__(self, store: Store) -> None:
         self.s = store
 
-    async def add(self, r, fingerprint):
+    async def create(self, r, fingerprint, lead, first, event):
         if r.reservation_id in self.s.fingerprints:
             raise DuplicateRequest()
         self.s.fingerprints[r.reservation_id] = fingerprint
         self.s.reservations[r.reservation_id] = r
+        self.s.participants.append(lead)
+        self.s.history.append(first)
+        self.s.events.append(event)
+        self.s.releases = [x for x in self.s.releases if x[0] != r.reservation_id]
 
     async def get(self, reservation_id, for_update=False):
         return self.s.reservations.get(reservation_id)
@@ -56,9 +60,6 @@ class FakeRepo:
     async def queue_release(self, r, day, now):
         self.s.releases.append((r.reservation_id, day))
 
-    async def withdraw_releases(self, reservation_id):
-        self.s.releases = [x for x in self.s.releases if x[0] != reservation_id]
-
 
 class FakeUow:
     """Applies changes on a copy and publishes it on commit, so a failure leaves nothing behind."""
@@ -74,6 +75,9 @@ class FakeUow:
 
     def publish(self, event, occurred):
         self.pending.append(event)
+
+    def event_row(self, event, occurred):
+        return event  # the fake repository keeps the event itself
 
     async def __aexit__(self, exc_type, exc, tb):
         if exc_type is None:

@@ -19,7 +19,7 @@ TRIP = uuid.uuid4()
 @pytest.fixture
 def world():
     store, seats = Store(), FakeSeats(capacity=10)
-    deps = handlers.Deps(uow=lambda read_only=False: FakeUow(store), guests=FakeGuests(), seats=seats, releaser=FakeReleaser(store, seats))
+    deps = handlers.Deps(uow=lambda **_: FakeUow(store), guests=FakeGuests(), seats=seats, releaser=FakeReleaser(store, seats))
     return store, seats, deps
 
 
