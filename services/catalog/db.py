@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -53,8 +54,32 @@ seat_holds = sa.Table(
 )
 
 
+def _hold_first_statement() -> sa.Select:
+    """Built once, run with parameters (see DepartureRepository.hold_first), whose names are no
+    column's: an UPDATE would take a parameter named like a column as a value to SET."""
+    d, h, t = departures, seat_holds, trips
+    reservation_id, seats = sa.bindparam("hold_reservation", type_=h.c.reservation_id.type), sa.bindparam("hold_seats", type_=sa.Integer)
+    now = sa.bindparam("hold_now", type_=h.c.created_at.type)
+    already = sa.exists().where(h.c.departure_id == d.c.departure_id, h.c.reservation_id == reservation_id)
+    offered = sa.exists().where(t.c.trip_id == d.c.trip_id, t.c.active)
+    fits = sa.and_(d.c.trip_id == sa.bindparam("hold_trip", type_=d.c.trip_id.type), d.c.departure_date == sa.bindparam("hold_date", type_=sa.Date),
+                   d.c.seats_held + seats <= d.c.capacity, offered, ~already)
+    taken = sa.update(d).where(fits).values(seats_held=d.c.seats_held + seats).returning(*d.c).cte("taken")
+    hold = sa.insert(h).from_select([h.c.departure_id, h.c.reservation_id, h.c.seats, h.c.created_at, h.c.updated_at],
+                                    sa.select(taken.c.departure_id, reservation_id, seats, now, now))
+    trip_columns = [c.label(f"trip_{c.name}") for c in t.c if c.name != "trip_id"]
+    return sa.select(*taken.c, *trip_columns).join_from(taken, t, t.c.trip_id == taken.c.trip_id).add_cte(hold.cte("hold"))
+
+
+_HOLD_FIRST = _hold_first_statement()
+
+
 def _trip(row) -> Trip:
-    return Trip(**{**row._mapping, "price_per_person": quantize(row.price_per_person, row.currency)})
+    return _trip_values(Trip(**row._mapping))
+
+
+def _trip_values(trip: Trip) -> Trip:
+    return replace(trip, price_per_person=quantize(trip.price_per_person, trip.currency))
 
 
 def _departure(row) -> Departure:
@@ -102,6 +127,22 @@ class DepartureRepository:
             query = query.where(departures.c.departure_date <= end)
         rows = (await self.conn.execute(query.order_by(departures.c.departure_date))).all()
         return [_departure(r) for r in rows]
+
+    async def hold_first(self, trip_id: uuid.UUID, on: date, reservation_id: uuid.UUID, seats: int, now: datetime) -> tuple[Trip, Departure] | None:
+        """The common hold — a reservation's first on a departure of an offered trip, that fits — as
+        one conditional UPDATE that writes the hold row too: one round trip, and the row lock lasts
+        one statement. None when any condition fails, or when a concurrent first hold of the same
+        reservation won (its hold row's key is taken): the caller's locked path then decides."""
+        params = {"hold_trip": trip_id, "hold_date": on, "hold_reservation": reservation_id, "hold_seats": seats, "hold_now": now}
+        try:
+            row = (await self.conn.execute(_HOLD_FIRST, params)).first()
+        except IntegrityError:
+            return None
+        if row is None:
+            return None
+        m = row._mapping
+        trip = Trip(**{c.name: m[f"trip_{c.name}"] for c in trips.c if c.name != "trip_id"}, trip_id=m["trip_id"])
+        return _trip_values(trip), Departure(**{c.name: m[c.name] for c in departures.c})
 
     async def set_seats_held(self, departure: Departure) -> None:
         query = sa.update(departures).where(departures.c.departure_id == departure.departure_id)

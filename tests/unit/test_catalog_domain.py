@@ -24,7 +24,7 @@ class FakeCatalog:
         self.hold_rows: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
         self.trips = self.departures = self.holds = self
 
-    def __call__(self, read_only: bool = False):
+    def __call__(self, read_only: bool = False, autocommit: bool = False):
         return self
 
     async def __aenter__(self):
@@ -46,6 +46,14 @@ class FakeCatalog:
 
     async def find(self, trip_id, on, for_update=False):
         return next((d for d in self.departure_rows.values() if (d.trip_id, d.departure_date) == (trip_id, on)), None)
+
+    async def hold_first(self, trip_id, on, reservation_id, seats, now):
+        departure, trip = await self.find(trip_id, on), self.trip_rows.get(trip_id)
+        if not (departure and trip and trip.active and departure.can_hold(seats)) or (departure.departure_id, reservation_id) in self.hold_rows:
+            return None
+        await self.set_seats_held(departure.hold(0, seats))
+        await self.put(departure.departure_id, reservation_id, seats, now)
+        return trip, self.departure_rows[departure.departure_id]
 
     async def set_seats_held(self, departure: Departure) -> None:
         self.departure_rows[departure.departure_id] = departure
