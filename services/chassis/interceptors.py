@@ -78,6 +78,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 try:
                     if request is UNDECODABLE:
                         raise errors.InvalidArgument("the request is not a valid message of this method's type", reason="MALFORMED_REQUEST")
+                    if left is not None and left <= 0:  # nobody waits for the answer: do no work for it
+                        raise errors.DeadlineExceeded("the call's deadline passed before it started", reason="DEADLINE_EXCEEDED")
                     if self.slots is None or unqueued:
                         return await behaviour(request, context)
                     async with self.slots:
