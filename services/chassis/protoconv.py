@@ -57,10 +57,14 @@ def date_from_proto(value: date_pb2.Date, field: str, violations: Violations, re
         return None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(value.astimezone(UTC))
-    return ts
+    """From an aware datetime (a naive one raises TypeError); arithmetic, not FromDatetime, which
+    showed in the profile of every read."""
+    since = value - _EPOCH
+    return timestamp_pb2.Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def utcnow() -> datetime:
