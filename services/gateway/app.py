@@ -98,9 +98,11 @@ class Dispatcher:
 
     async def _transcode(self, request: Request, binding: Binding, values: dict[str, str], rid: str) -> Response:
         s = self.settings
-        timeout = headers.deadline_s(request.headers, s.default_timeout_s, s.max_timeout_s)
+        deadline = time.monotonic() + headers.deadline_s(request.headers, s.default_timeout_s, s.max_timeout_s)
         body = await read_body(request, s.max_body_bytes) if binding.body else b""
         message = from_http(binding, values, request.query_params.multi_items(), body)
+        if (timeout := deadline - time.monotonic()) <= 0:  # the caller's deadline counts from its request's arrival
+            raise gateway_error(domain.DeadlineExceeded("the deadline passed before the call could be made", reason="DEADLINE_EXCEEDED"))
         with _TRACER.start_as_current_span(f"{binding.http_method} {binding.template.source}", context=context_from(request.headers.items()), kind=SpanKind.SERVER,
                                            attributes={"http.request.method": binding.http_method, "rpc.method": binding.method.full_name}) as span:
             # the caller's trace continues through our span: its traceparent is replaced by ours
