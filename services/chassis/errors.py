@@ -1,4 +1,4 @@
-"""Typed domain errors. Pure Python: the chassis interceptor maps them to gRPC status + details."""
+"""Typed domain errors. Pure Python: the chassis call wrapper (interceptors.py) maps them to gRPC status + details."""
 
 from __future__ import annotations
 

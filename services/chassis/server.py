@@ -1,4 +1,4 @@
-"""grpc.aio server bootstrap: interceptors, health, reflection, background tasks, graceful stop."""
+"""grpc.aio server bootstrap: call handling, health, reflection, background tasks, graceful stop."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from services.chassis.broker import Broker
 from services.chassis.config import ServiceSettings
 from services.chassis.db import database_reachable
 from services.chassis.health import HealthMonitor
-from services.chassis.interceptors import ServiceInterceptor
+from services.chassis.interceptors import ServerCalls
 from services.chassis.metrics import serve_metrics
 
 log = logging.getLogger("novatrek.server")
@@ -45,8 +45,6 @@ class ServiceRuntime:
     def _build_server(self) -> grpc.aio.Server:
         s = self.settings
         server = grpc.aio.server(
-            interceptors=[ServiceInterceptor(self.name, access_log=s.access_log, max_active=s.max_active_rpcs)],
-            maximum_concurrent_rpcs=s.max_concurrent_rpcs,
             options=[
                 ("grpc.max_receive_message_length", s.max_message_bytes),
                 ("grpc.max_send_message_length", s.max_message_bytes),
@@ -58,15 +56,18 @@ class ServiceRuntime:
                 ("grpc.max_connection_age_grace_ms", int(s.shutdown_grace_s * 1000)),
             ],
         )
-        self.register(server)
+        # Every handler is wrapped as it registers (interceptors.py says why not an interceptor).
+        calls = ServerCalls(self.name, access_log=s.access_log, max_active=s.max_active_rpcs, max_calls=s.max_concurrent_rpcs)
+        registrar = calls.registrar(server)
+        self.register(registrar)
         health_servicer = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
         checks = {"database": lambda: database_reachable(self.engine)}
         if self.broker is not None:
             checks["broker"] = self._broker_connected
         self.health = HealthMonitor(health_servicer, self.service_names, checks, interval_s=s.health_interval_s)
         names = [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
-        reflection.enable_server_reflection(names, server)
+        reflection.enable_server_reflection(names, registrar)
         return server
 
     async def _broker_connected(self) -> bool:

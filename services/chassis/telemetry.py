@@ -12,6 +12,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 log = logging.getLogger("novatrek.telemetry")
 _configured = False
+TRACE_HEADER = "traceparent"  # W3C trace context
 
 
 def configure_tracing(service: str, otlp_endpoint: str) -> None:
@@ -36,6 +37,12 @@ def tracer(service: str) -> trace.Tracer:
     return trace.get_tracer(f"novatrek.{service}")
 
 
+def tracing_enabled() -> bool:
+    """Whether a tracer provider records spans (OTLP, or a test's in-memory exporter). Without one a
+    call that carries no trace context needs no span: there is nothing to continue or export."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
 def context_from(pairs: Iterable[tuple[str, str]]):
     """The remote parent carried by gRPC metadata or message headers (`traceparent`, `tracestate`)."""
     return propagate.extract({k.lower(): v for k, v in pairs if isinstance(v, str)})
@@ -52,4 +59,4 @@ def mark_error(span: trace.Span, description: str) -> None:
     span.set_status(Status(StatusCode.ERROR, description))
 
 
-__all__ = ["SpanKind", "configure_tracing", "context_from", "inject", "mark_error", "tracer"]
+__all__ = ["TRACE_HEADER", "SpanKind", "configure_tracing", "context_from", "inject", "mark_error", "tracer", "tracing_enabled"]

@@ -1,6 +1,7 @@
-"""The chassis interceptor on a tiny grpc.aio server: bytes that are no request are INVALID_ARGUMENT
-(not grpc's UNKNOWN with the parser's text), and admission control runs at most `max_active` calls
-entering the mesh at once, queueing the rest, while calls between services and health checks pass."""
+"""The chassis call handling on a tiny grpc.aio server: bytes that are no request are
+INVALID_ARGUMENT (not grpc's UNKNOWN with the parser's text), admission control runs at most
+`max_active` calls entering the mesh at once, queueing the rest, while calls between services and
+health checks pass, and calls beyond `max_calls` in progress are RESOURCE_EXHAUSTED."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from google.type import date_pb2
 
 from services.chassis.context import MESH_CALL_HEADER
-from services.chassis.interceptors import ServiceInterceptor
+from services.chassis.interceptors import ServerCalls
 from tests.helpers import fails
 
 
@@ -34,9 +35,10 @@ async def server():
     slow = Slow()
     handler = grpc.unary_unary_rpc_method_handler(slow, request_deserializer=date_pb2.Date.FromString,
                                                   response_serializer=date_pb2.Date.SerializeToString)
-    generic = [grpc.method_handlers_generic_handler(name, {"Call": handler}) for name in ("test.Slow", "grpc.test.Slow")]
-    srv = grpc.aio.server(interceptors=[ServiceInterceptor("test", max_active=2)])
-    srv.add_generic_rpc_handlers(generic)
+    srv = grpc.aio.server()
+    registrar = ServerCalls("test", max_active=2, max_calls=8).registrar(srv)
+    registrar.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Slow", {"Call": handler})])
+    registrar.add_registered_method_handlers("grpc.test.Slow", {"Call": handler})  # both ways of registering are wrapped
     port = srv.add_insecure_port("127.0.0.1:0")
     await srv.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -61,3 +63,18 @@ async def test_admission_queues_only_calls_entering_the_mesh(server, path, metad
     call = channel.unary_unary(path, request_serializer=date_pb2.Date.SerializeToString, response_deserializer=date_pb2.Date.FromString)
     answers = await asyncio.gather(*(call(date_pb2.Date(year=2030, day=n), metadata=metadata, timeout=5) for n in range(6)))
     assert [a.day for a in answers] == list(range(6)) and slow.most == most
+
+
+async def test_calls_beyond_the_limit_in_progress_are_resource_exhausted(server):
+    channel, slow = server
+    call = channel.unary_unary("/test.Slow/Call", request_serializer=date_pb2.Date.SerializeToString, response_deserializer=date_pb2.Date.FromString)
+    answers = await asyncio.gather(*(call(date_pb2.Date(year=2030, day=1), timeout=5) for _ in range(12)), return_exceptions=True)
+    refused = [a for a in answers if isinstance(a, grpc.aio.AioRpcError)]
+    assert len(refused) == 4 and {a.code() for a in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+    assert slow.most == 2  # the eight taken ran two at a time
+
+
+async def test_unknown_methods_stay_unimplemented(server):
+    channel, _ = server
+    failure = await fails(channel.unary_unary("/test.Slow/Nope")(b"", timeout=5))
+    assert failure.code == grpc.StatusCode.UNIMPLEMENTED
