@@ -8,7 +8,7 @@ import grpc
 
 from services.chassis import errors
 from services.chassis.context import outbound_metadata, outbound_timeout
-from services.chassis.telemetry import SpanKind, inject, mark_error, tracer
+from services.chassis.telemetry import SpanKind, in_trace, inject, mark_error, tracer, tracing_enabled
 
 _TRACER = tracer("clients")
 # Retried by the channel only for methods that are idempotent (reads, and writes keyed by an id).
@@ -73,6 +73,11 @@ async def call(method, request, dependency: str, timeout_s: float, metadata: tup
     timeout = outbound_timeout(timeout_s)
     if timeout <= 0:
         raise errors.DeadlineExceeded(f"no time left to call {dependency}", reason="DEADLINE_EXHAUSTED")
+    if not tracing_enabled() and not in_trace():  # no span to record or continue: skip the tracing API
+        try:
+            return await method(request, timeout=timeout, metadata=(*outbound_metadata(), *metadata))
+        except grpc.aio.AioRpcError as err:
+            raise remote_error(err, dependency) from err
     name = getattr(method, "_method", b"").decode().lstrip("/") or dependency
     with _TRACER.start_as_current_span(name, kind=SpanKind.CLIENT, attributes={"rpc.system": "grpc", "peer.service": dependency}) as span:
         try:

@@ -43,6 +43,11 @@ def tracing_enabled() -> bool:
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
+def in_trace() -> bool:
+    """Whether the current call continues a trace (a caller's context, even unrecorded here)."""
+    return trace.get_current_span().get_span_context().is_valid
+
+
 def context_from(pairs: Iterable[tuple[str, str]]):
     """The remote parent carried by gRPC metadata or message headers (`traceparent`, `tracestate`)."""
     return propagate.extract({k.lower(): v for k, v in pairs if isinstance(v, str)})
@@ -59,4 +64,4 @@ def mark_error(span: trace.Span, description: str) -> None:
     span.set_status(Status(StatusCode.ERROR, description))
 
 
-__all__ = ["TRACE_HEADER", "SpanKind", "configure_tracing", "context_from", "inject", "mark_error", "tracer", "tracing_enabled"]
+__all__ = ["TRACE_HEADER", "SpanKind", "configure_tracing", "context_from", "in_trace", "inject", "mark_error", "tracer", "tracing_enabled"]
