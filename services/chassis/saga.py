@@ -84,6 +84,7 @@ class SagaRunner:
     lease_s: float = 30.0
     recovery_interval_s: float = 10.0
     _running: set = field(default_factory=set)
+    _statements: dict = field(default_factory=dict)
 
     async def run(self, saga_type: str, state: State) -> State:
         """Runs a new saga to its end in a task of its own, so a caller that goes away (cancelled
@@ -146,11 +147,20 @@ class SagaRunner:
     async def _write(self, saga_id, values: dict, insert: bool = False) -> None:
         now = utcnow()
         values = {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
+        statement = self._statement(tuple(sorted(values)), insert)
         async with autocommit(self.engine) as conn:  # one statement: no BEGIN/COMMIT round trips
-            if insert:
-                await conn.execute(sa.insert(self.table).values(saga_id=saga_id, **values))
-            else:
-                await conn.execute(sa.update(self.table).where(self.table.c.saga_id == saga_id).values(**values))
+            await conn.execute(statement, {"the_saga": saga_id, **{f"new_{k}": v for k, v in values.items()}})
+
+    def _statement(self, names: tuple[str, ...], insert: bool) -> sa.Insert | sa.Update:
+        """Built once per set of columns written (a few), then run with parameters. Parameter names
+        are no column's: an UPDATE would take one named like a column as a value to SET."""
+        if (statement := self._statements.get((names, insert))) is None:
+            t = self.table
+            values = {n: sa.bindparam(f"new_{n}", type_=t.c[n].type) for n in names}
+            saga_id = sa.bindparam("the_saga", type_=t.c.saga_id.type)
+            statement = sa.insert(t).values(saga_id=saga_id, **values) if insert else sa.update(t).where(t.c.saga_id == saga_id).values(**values)
+            self._statements[(names, insert)] = statement
+        return statement
 
     async def recover_once(self) -> int:
         """Claims sagas whose lease expired (their process died, or a step past the pivot failed):
