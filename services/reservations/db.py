@@ -189,6 +189,10 @@ class ReservationRepository:
         await self.conn.execute(stmt.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due}))
 
 
+    async def withdraw_release(self, reservation_id: uuid.UUID, day: date) -> None:
+        await self.conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id, seat_releases.c.trip_date == day))
+
+
 class ReservationUnitOfWork(UnitOfWork):
     reservations: ReservationRepository
 

@@ -134,22 +134,33 @@ async def update_reservation(cmd: UpdateReservation, deps: Deps) -> Reservation:
     day, size = cmd.trip_date or current.trip_date, cmd.party_size or current.party_size
     if (day, size) == (current.trip_date, current.party_size):
         return current
-    hold = await deps.seats.hold(current.trip_id, day, current.reservation_id, size)
+    rid, moving = current.reservation_id, day != current.trip_date
+    if moving:  # as for a create: the new day's hold is announced before it is taken (see create_reservation)
+        await deps.releaser.announce(current.trip_id, day, rid)
+    try:
+        hold = await deps.seats.hold(current.trip_id, day, rid, size)
+    except BaseException as exc:
+        if moving and _ambiguous(exc):
+            await _compensate(lambda: deps.releaser.release_announced(current.trip_id, day, rid), "release new date")
+        elif moving:
+            await _compensate(lambda: deps.releaser.withdraw(rid, day), "withdraw announced hold")
+        raise
     try:
         async with deps.uow() as uow:
-            locked = await uow.reservations.get(current.reservation_id, for_update=True)
+            locked = await uow.reservations.get(rid, for_update=True)
             locked.check_revision(current.rev)  # changed since we read it: the caller re-reads
-            if size < len(await uow.reservations.participants(locked.reservation_id)):
+            if size < len(await uow.reservations.participants(rid)):
                 raise FailedPrecondition(f"{size} is fewer than the participants already added", reason="PARTY_TOO_SMALL")
             updated = locked.rebooked(day, size, hold.unit_price, deps.clock())
             await uow.reservations.save(updated)
-            if day != current.trip_date:
+            if moving:
+                await uow.reservations.withdraw_release(rid, day)  # the new day's hold is the reservation's now
                 await uow.reservations.queue_release(current, current.trip_date, updated.updated_at)
     except BaseException:
-        if day != current.trip_date:
-            await _compensate(lambda: deps.seats.release(current.trip_id, day, current.reservation_id), "release new date")
+        if moving:
+            await _compensate(lambda: deps.releaser.release_announced(current.trip_id, day, rid), "release new date")
         else:
-            await _compensate(lambda: deps.seats.hold(current.trip_id, day, current.reservation_id, current.party_size), "restore hold")
+            await _compensate(lambda: deps.seats.hold(current.trip_id, day, rid, current.party_size), "restore hold")
         raise
     await deps.releaser.release_now(updated.reservation_id)
     return updated

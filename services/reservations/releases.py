@@ -59,9 +59,11 @@ class SeatReleaser:
         async with autocommit(self.engine) as conn:
             await conn.execute(change)
 
-    async def withdraw(self, reservation_id: uuid.UUID) -> None:
+    async def withdraw(self, reservation_id: uuid.UUID, day: date | None = None) -> None:
+        """Drops the announcement of a hold that was refused (on `day`, or any day)."""
+        key = seat_releases.c.reservation_id == reservation_id
         async with autocommit(self.engine) as conn:
-            await conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id))
+            await conn.execute(sa.delete(seat_releases).where(key if day is None else sa.and_(key, seat_releases.c.trip_date == day)))
 
     async def _drain(self, where=sa.true()) -> int:
         t = seat_releases

@@ -57,6 +57,9 @@ class FakeRepo:
     async def add_participant(self, p):
         self.s.participants.append(p)
 
+    async def withdraw_release(self, reservation_id, day):
+        self.s.releases = [x for x in self.s.releases if x != (reservation_id, day)]
+
     async def queue_release(self, r, day, now):
         self.s.releases.append((r.reservation_id, day))
 
@@ -129,16 +132,16 @@ class FakeReleaser:
         self.store, self.seats, self.trips = store, seats, {}
 
     async def announce(self, trip_id, day, reservation_id) -> None:
-        await self.withdraw(reservation_id)
+        await self.withdraw(reservation_id, day)
         self.store.releases.append((reservation_id, day))
         self.trips[reservation_id] = trip_id
 
     async def release_announced(self, trip_id, day, reservation_id) -> None:
         await self.seats.release(trip_id, day, reservation_id)  # when it fails, the announcement stays
-        await self.withdraw(reservation_id)
+        await self.withdraw(reservation_id, day)
 
-    async def withdraw(self, reservation_id) -> None:
-        self.store.releases = [x for x in self.store.releases if x[0] != reservation_id]
+    async def withdraw(self, reservation_id, day=None) -> None:
+        self.store.releases = [x for x in self.store.releases if x[0] != reservation_id or day not in (None, x[1])]
 
     async def release_now(self, reservation_id: uuid.UUID) -> None:
         for rid, day in [x for x in self.store.releases if x[0] == reservation_id]:

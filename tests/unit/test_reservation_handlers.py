@@ -170,6 +170,42 @@ async def test_update_trip_date_moves_the_hold(world):
     assert (seats.held(TRIP, DAY), seats.held(TRIP, DAY + timedelta(days=1))) == (0, 3)
 
 
+async def test_a_date_change_whose_hold_answer_was_lost_leaves_its_release_queued(world):
+    store, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    later = DAY + timedelta(days=1)
+    seats.crash_after_hold = True
+    with pytest.raises(Unavailable):
+        await handlers.update_reservation(UpdateReservation(r.reservation_id, later, None), deps)
+    assert seats.held(TRIP, later) == 3 and store.releases == [(r.reservation_id, later)]  # queued, not lost
+    assert store.reservations[r.reservation_id].trip_date == DAY and seats.held(TRIP, DAY) == 3  # still on its day
+    seats.down = seats.crash_after_hold = False
+    await deps.releaser.release_now(r.reservation_id)
+    assert (seats.held(TRIP, DAY), seats.held(TRIP, later), store.releases) == (3, 0, [])
+
+
+async def test_a_date_change_whose_write_fails_gives_the_new_day_back(world):
+    store, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    later = DAY + timedelta(days=1)
+    store.fail_commit = True
+    with pytest.raises(ConnectionError):
+        await handlers.update_reservation(UpdateReservation(r.reservation_id, later, None), deps)
+    assert (seats.held(TRIP, DAY), seats.held(TRIP, later), store.releases) == (3, 0, [])
+
+
+async def test_a_refused_date_change_keeps_an_older_release_of_the_reservation(world):
+    store, seats, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    later, full = DAY + timedelta(days=1), DAY + timedelta(days=2)
+    seats.holds[(TRIP, full, uuid.uuid4())] = 10  # someone else's: that day is sold out
+    moved = await handlers.update_reservation(UpdateReservation(r.reservation_id, later, None), deps)
+    store.releases.append((r.reservation_id, DAY))  # as if the move's release of DAY were still pending
+    with pytest.raises(FailedPrecondition):
+        await handlers.update_reservation(UpdateReservation(moved.reservation_id, full, None), deps)
+    assert store.releases == [(r.reservation_id, DAY)]  # only the refused day's announcement went
+
+
 async def test_participants_respect_party_size(world):
     _, _, deps = world
     r = await handlers.create_reservation(create_cmd(party_size=2), deps)
