@@ -104,9 +104,11 @@ def _create_statement() -> sa.Select:
 
 
 _CREATE = _create_statement()
-# The hottest reads, built once too.
-_GET = sa.select(reservations).where(reservations.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
-_GET_FOR_UPDATE = _GET.with_for_update()
+# The hottest reads, built once too. A reservation is found through its key row, whose created_at
+# lets PostgreSQL scan one monthly partition instead of all of them (run-time pruning).
+_BY_KEY = sa.and_(keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at)
+_GET = sa.select(reservations).select_from(keys.join(reservations, _BY_KEY)).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
+_GET_FOR_UPDATE = _GET.with_for_update(of=reservations)
 _FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
 
 
@@ -141,8 +143,7 @@ class ReservationRepository:
         return _reservation(row) if row else None
 
     async def by_code(self, code: str) -> Reservation | None:
-        on = sa.and_(keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at)
-        query = sa.select(reservations).select_from(keys.join(reservations, on)).where(keys.c.confirmation_code == code)
+        query = sa.select(reservations).select_from(keys.join(reservations, _BY_KEY)).where(keys.c.confirmation_code == code)
         row = (await self.conn.execute(query)).first()
         return _reservation(row) if row else None
 
