@@ -9,6 +9,7 @@ import sys
 import time
 
 from bench import stack as stacks
+from bench.cpu import CpuMeter
 from bench.load import run_in_process
 
 CONCURRENCY = (1, 8, 32)
@@ -31,12 +32,16 @@ def plan(s: stacks.Stack) -> tuple[dict, dict]:
     return baselines, scenarios
 
 
-def measure(targets: dict, seconds: float, warmup_s: float) -> dict:
+def measure(targets: dict, seconds: float, warmup_s: float, meter: CpuMeter) -> dict:
     results = {}
     for name, (target, args) in targets.items():
         results[name] = {}
         for c in CONCURRENCY:
-            results[name][f"c{c}"] = run_in_process(target, args, c, seconds, warmup_s).summary()
+            before = meter.snapshot()
+            result = run_in_process(target, args, c, seconds, warmup_s)
+            cpu = meter.per_request_ms(before, meter.snapshot(), result.calls)
+            cpu["load"] = round(1000 * result.cpu_s / result.calls, 3) if result.calls else 0.0
+            results[name][f"c{c}"] = {**result.summary(), "cpu_ms_per_request": cpu}
             print(f"  {name:<28} c{c:<3} {results[name][f'c{c}']}", file=sys.stderr, flush=True)
     return results
 
@@ -48,6 +53,17 @@ def add_ratios(report: dict) -> None:
             row["ratio_to_echo"] = round(row["qps"] / echo[c]["qps"], 3) if echo[c]["qps"] else 0.0
             if name == "create_reservation":
                 row["ratio_to_pg_txn"] = round(row["qps"] / pg[c]["qps"], 3) if pg[c]["qps"] else 0.0
+
+
+def cpu_table(report: dict, c: str = "c32") -> str:
+    """Where a request's CPU goes at concurrency `c`: milliseconds per request, by process."""
+    rows = {**report["baselines"], **report["scenarios"]}
+    groups = sorted({g for by_c in rows.values() for g in by_c[c].get("cpu_ms_per_request", {})})
+    lines = [f"CPU ms per request at {c}: " + " ".join(f"{g[:12]:>12}" for g in groups) + f" {'total':>8}"]
+    for name, by_c in rows.items():
+        cpu = by_c[c].get("cpu_ms_per_request", {})
+        lines.append(f"{name:<28}" + " ".join(f"{cpu.get(g, 0):>12.3f}" for g in groups) + f" {sum(cpu.values()):>8.3f}")
+    return "\n".join(lines)
 
 
 def table(report: dict) -> str:
@@ -72,14 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     s = stacks.start()
     try:
         baselines, scenarios = plan(s)
+        meter = CpuMeter(s.pids())
         if args.only:
             scenarios = {k: v for k, v in scenarios.items() if k in args.only}
         report = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
-                  "baselines": measure(baselines, seconds, warmup_s), "scenarios": measure(scenarios, seconds, warmup_s)}
+                  "baselines": measure(baselines, seconds, warmup_s, meter), "scenarios": measure(scenarios, seconds, warmup_s, meter)}
     finally:
         s.stop()
     add_ratios(report)
     print(table(report))
+    print(cpu_table(report))
     print(f"(total {time.time() - started:.0f} s)", file=sys.stderr)
     if args.json_file:
         with open(args.json_file, "w") as f:

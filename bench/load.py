@@ -4,6 +4,7 @@ It runs in a process of its own, so the load does not share an interpreter with 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import multiprocessing
 import time
 from collections.abc import Awaitable, Callable
@@ -43,7 +44,7 @@ async def drive(make_call: Callable[[], Awaitable[tuple[Call, Callable[[], Await
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - began
     await close()
-    return Result(counters["requests"], counters["errors"], elapsed, latencies)
+    return Result(counters["requests"], counters["errors"], elapsed, latencies, calls=counters["seq"])
 
 
 def _child(target: str, args: dict, concurrency: int, seconds: float, warmup_s: float, out) -> None:
@@ -51,8 +52,9 @@ def _child(target: str, args: dict, concurrency: int, seconds: float, warmup_s: 
 
     module, _, name = target.partition(":")
     factory = getattr(importlib.import_module(module), name)
+    started = time.process_time()
     result = asyncio.run(drive(lambda: factory(**args), concurrency, seconds, warmup_s))
-    out.send(result)
+    out.send(dataclasses.replace(result, cpu_s=time.process_time() - started))
 
 
 def run_in_process(target: str, args: dict, concurrency: int, seconds: float, warmup_s: float = 1.0) -> Result:

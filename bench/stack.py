@@ -46,6 +46,11 @@ class Stack:
     processes: list[subprocess.Popen] = field(default_factory=list)
     data: dict = field(default_factory=dict)
 
+    def pids(self) -> dict[str, int]:
+        """Our own processes by name: the services, the gateway and the echo server."""
+        gateway, echo = self.processes
+        return {**{c.spec.name: c.process.pid for c in self.mesh.children}, "gateway": gateway.pid, "echo": echo.pid}
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()

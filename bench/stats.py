@@ -11,6 +11,8 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]  # successful requests only
+    calls: int = 0  # every call made, warm-up included: what the CPU measured around a run paid for
+    cpu_s: float = 0.0  # the load process's own CPU time over the whole run (warm-up included)
 
     @property
     def qps(self) -> float:
