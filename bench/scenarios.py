@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import grpc
 
@@ -94,28 +95,46 @@ async def partner_create_booking_rest(base_url: str, api_key: str, guest_ids: li
     return call, client.aclose
 
 
+def _positional(statement) -> tuple[str, list[str]]:
+    """A SQLAlchemy statement as asyncpg runs it: SQL with $n and the parameter names in order."""
+    from sqlalchemy.dialects.postgresql.asyncpg import dialect
+
+    compiled = statement.compile(dialect=dialect())
+    return str(compiled), list(compiled.positiontup)
+
+
 async def pg_txn(dsn: str, guest_ids: list[str], departures: list[tuple[str, str]]):
-    """The `pg_txn` baseline: the SQL of CreateReservation's transactions (the replay check, then
-    key, reservation, lead participant, status history and outbox rows), straight on asyncpg."""
+    """The `pg_txn` baseline: the statements CreateReservation runs — the replay check, the seat
+    release announced before the hold, and the one-statement insert (key, reservation, lead
+    participant, status history, outbox row) — compiled from the service's own SQLAlchemy
+    statements and run straight on asyncpg, each on its own (autocommit) as the service does."""
+    import json
+
     import asyncpg
 
+    from services.chassis.outbox import outbox_row
+    from services.reservations import events
+    from services.reservations.db import CREATE, FINGERPRINT, create_params
+    from services.reservations.domain import Participant, Reservation, Status, StatusChange, new_confirmation_code
+    from services.reservations.releases import ANNOUNCE, announce_params
+
     pool = await asyncpg.create_pool(dsn, min_size=4, max_size=32)
+    statements = {name: _positional(statement) for name, statement in (("replay", FINGERPRINT), ("announce", ANNOUNCE), ("create", CREATE))}
+
+    async def run(conn, name: str, params: dict) -> None:
+        sql, order = statements[name]
+        await conn.execute(sql, *(json.dumps(params[p]) if isinstance(params[p], dict) else params[p] for p in order))
 
     async def call(seq: int) -> None:
         guest_id, trip_id, day = _booking_target(seq, guest_ids, departures)
         rid, now = uuid.uuid4(), datetime.now(UTC)
+        r = Reservation(rid, uuid.UUID(guest_id), uuid.UUID(trip_id), new_confirmation_code(), Status.PENDING, day, 1,
+                        Decimal("99.50"), "USD", 1, now, now)
+        lead = Participant(uuid.uuid4(), rid, r.guest_id, "lead", False, now)
         async with pool.acquire() as conn:
-            async with conn.transaction():
-                await conn.fetchval("SELECT request_fingerprint FROM reservations.reservation_keys WHERE reservation_id = $1", rid)
-            async with conn.transaction():
-                code = uuid.uuid4().hex[:12].upper()
-                await conn.execute("INSERT INTO reservations.reservation_keys VALUES ($1, $2, $3, $4)", rid, code, now, "f" * 64)
-                await conn.execute(
-                    "INSERT INTO reservations.reservations (reservation_id, guest_id, trip_id, confirmation_code, status, trip_date,"
-                    " party_size, total_amount, currency, _rev, created_at, updated_at) VALUES ($1,$2,$3,$4,'pending',$5,1,100.00,'USD',1,$6,$6)",
-                    rid, uuid.UUID(guest_id), uuid.UUID(trip_id), code, day, now)
-                await conn.execute("INSERT INTO reservations.participants VALUES ($1, $2, $3, 'lead', false, $4)", uuid.uuid4(), rid, uuid.UUID(guest_id), now)
-                await conn.execute("INSERT INTO reservations.status_history VALUES ($1, $2, NULL, 'pending', 'bench', 'created', $3)", uuid.uuid4(), rid, now)
-                await conn.execute("INSERT INTO reservations.outbox (id, subject, payload, headers) VALUES ($1, 'novatrek.booking.reservation.created', $2, '{}')", uuid.uuid4(), b"x" * 200)
+            await run(conn, "replay", {"wanted": rid})
+            await run(conn, "announce", announce_params(rid, day, r.trip_id, now))
+            await run(conn, "create", create_params(r, "f" * 64, lead, StatusChange(r, None, "bench", "created"),
+                                                    outbox_row(events.created(r), "//novatrek.io/bench", now)))
 
     return call, pool.close

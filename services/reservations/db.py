@@ -103,17 +103,24 @@ def _create_statement() -> sa.Select:
     return sa.select(key.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
 
 
-_CREATE = _create_statement()
+CREATE = _create_statement()
 # The hottest reads, built once too. A reservation is found through its key row, whose created_at
 # lets PostgreSQL scan one monthly partition instead of all of them (run-time pruning).
 _BY_KEY = sa.and_(keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at)
 _GET = sa.select(reservations).select_from(keys.join(reservations, _BY_KEY)).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
 _GET_FOR_UPDATE = _GET.with_for_update(of=reservations)
-_FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
+FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
 
 
 def _params(table: sa.Table, row: dict) -> dict:
     return {f"{table.name}_{name}": value for name, value in row.items()}
+
+
+def create_params(r: Reservation, fingerprint: str, lead: Participant, first: StatusChange, event: dict) -> dict:
+    """The parameters of CREATE (also run by the benchmark's pg_txn baseline)."""
+    key = {"reservation_id": r.reservation_id, "confirmation_code": r.confirmation_code, "created_at": r.created_at, "request_fingerprint": fingerprint}
+    return {**_params(keys, key), **_params(reservations, {**r.__dict__, "status": r.status.value}), **_params(participants, lead.__dict__),
+            **_params(status_history, _history_row(first)), **_params(outbox, event)}
 
 
 def _reservation(row) -> Reservation:
@@ -130,11 +137,7 @@ class ReservationRepository:
         its announced seat release, as one statement: atomic by itself, so one round trip and no
         BEGIN/COMMIT. Every write after the key's is made from the key's RETURNING row, so a key that
         exists already (ON CONFLICT DO NOTHING: a concurrent twin is waited for) writes nothing."""
-        key = {"reservation_id": r.reservation_id, "confirmation_code": r.confirmation_code, "created_at": r.created_at,
-               "request_fingerprint": fingerprint}
-        params = {**_params(keys, key), **_params(reservations, {**r.__dict__, "status": r.status.value}),
-                  **_params(participants, lead.__dict__), **_params(status_history, _history_row(first)), **_params(outbox, event)}
-        if (await self.conn.execute(_CREATE, params)).first() is None:
+        if (await self.conn.execute(CREATE, create_params(r, fingerprint, lead, first, event))).first() is None:
             twin = await self.conn.scalar(sa.select(keys.c.reservation_id).where(keys.c.reservation_id == r.reservation_id))
             raise DuplicateRequest() if twin else CodeCollision()
 
@@ -148,7 +151,7 @@ class ReservationRepository:
         return _reservation(row) if row else None
 
     async def fingerprint(self, reservation_id: uuid.UUID) -> str | None:
-        return (await self.conn.execute(_FINGERPRINT, {"wanted": reservation_id})).scalar()
+        return (await self.conn.execute(FINGERPRINT, {"wanted": reservation_id})).scalar()
 
     async def save(self, r: Reservation) -> None:
         values = {"status": r.status.value, "trip_date": r.trip_date, "party_size": r.party_size, "total_amount": r.total_amount, "rev": r.rev, "updated_at": r.updated_at}
