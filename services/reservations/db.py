@@ -81,12 +81,12 @@ def _history_row(change: StatusChange) -> dict:
             "new_status": r.status.value, "changed_by": change.changed_by, "reason": change.reason or None, "changed_at": r.updated_at}
 
 
-def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str]) -> sa.Insert:
+def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert=sa.insert) -> sa.Insert:
     """INSERT of one row, from parameters named `<table>_<column>`, that happens only if `gate`
     returned a row."""
     columns = [table.c[name] for name in names]
     values = sa.select(*(sa.bindparam(f"{table.name}_{c.key}", type_=c.type) for c in columns)).select_from(gate)
-    return sa.insert(table).from_select(columns, values)
+    return insert(table).from_select(columns, values)
 
 
 def _create_statement() -> sa.Select:
@@ -104,6 +104,25 @@ def _create_statement() -> sa.Select:
 
 
 CREATE = _create_statement()
+def _apply_statement(with_release: bool) -> sa.Select:
+    """A status change as one statement: the reservation's row changes only if it is still at the
+    revision it was read at; its history row, its event and (for a cancel) its queued seat release
+    are written from the UPDATE's RETURNING, so all or nothing is."""
+    r, bp = reservations, sa.bindparam  # parameter names are no column's: an UPDATE would SET them
+    changed = (sa.update(r).where(r.c.reservation_id == bp("apply_id", type_=_uuid), r.c.created_at == bp("apply_created", type_=_ts),
+                                  r.c.rev == bp("apply_read_rev", type_=sa.Integer))
+               .values(status=bp("apply_status", type_=sa.String), rev=bp("apply_rev", type_=sa.Integer), updated_at=bp("apply_updated", type_=_ts))
+               .returning(r.c.reservation_id).cte("changed"))
+    writes = [_insert_after(changed, status_history, [c.key for c in status_history.c]),
+              _insert_after(changed, outbox, ["id", "subject", "payload", "headers"])]
+    if with_release:  # a hold announced by a create and still there becomes due now (see queue_release)
+        release = _insert_after(changed, seat_releases, [c.key for c in seat_releases.c], insert=pg_insert)
+        due = sa.func.least(seat_releases.c.created_at, release.excluded.created_at)
+        writes.append(release.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due}))
+    return sa.select(changed.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+
+
+APPLY = {release: _apply_statement(release) for release in (False, True)}
 # The hottest reads, built once too. A reservation is found through its key row, whose created_at
 # lets PostgreSQL scan one monthly partition instead of all of them (run-time pruning).
 _BY_KEY = sa.and_(keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at)
@@ -158,8 +177,17 @@ class ReservationRepository:
         where = sa.and_(reservations.c.reservation_id == r.reservation_id, reservations.c.created_at == r.created_at)
         await self.conn.execute(sa.update(reservations).where(where).values(values))
 
-    async def record(self, change: StatusChange) -> None:
-        await self.conn.execute(sa.insert(status_history).values(_history_row(change)))
+    async def apply(self, change: StatusChange, event: dict, release_day: date | None) -> bool:
+        """Writes a status change read at revision `change.reservation.rev - 1` (one statement);
+        False when the reservation changed since (nothing is written). `release_day`: queue the
+        release of the seats held on that day (a cancel)."""
+        r = change.reservation
+        params = {"apply_id": r.reservation_id, "apply_created": r.created_at, "apply_read_rev": r.rev - 1, "apply_status": r.status.value,
+                  "apply_rev": r.rev, "apply_updated": r.updated_at, **_params(status_history, _history_row(change)), **_params(outbox, event)}
+        if release_day is not None:
+            release = {"reservation_id": r.reservation_id, "trip_date": release_day, "trip_id": r.trip_id, "created_at": r.updated_at, "attempts": 0}
+            params |= _params(seat_releases, release)
+        return (await self.conn.execute(APPLY[release_day is not None], params)).first() is not None
 
     async def history(self, reservation_id: uuid.UUID) -> list:
         query = sa.select(status_history).where(status_history.c.reservation_id == reservation_id)

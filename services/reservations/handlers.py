@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from services.chassis.db import page_of
-from services.chassis.errors import DeadlineExceeded, DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.chassis.errors import Aborted, DeadlineExceeded, DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.chassis.protoconv import utcnow
 from services.reservations import events
 from services.reservations.commands import AddParticipant, CreateReservation, SearchReservations, TransitionStatus, UpdateReservation
@@ -167,28 +167,50 @@ async def update_reservation(cmd: UpdateReservation, deps: Deps) -> Reservation:
 
 
 async def transition_status(cmd: TransitionStatus, deps: Deps) -> Reservation:
-    async with deps.uow() as uow:
-        changed = await transition_in(uow, cmd, deps.clock())
+    """Read, decide, then one conditional write: no row lock is held across round trips. A change
+    made in between makes the write miss; it is decided again on a fresh read."""
+    for _ in range(_TRANSITION_ATTEMPTS):
+        async with deps.uow(read_only=True) as uow:
+            current = await uow.reservations.get(cmd.reservation_id)
+        if (change := _decide(current, cmd, deps.clock())) is None:
+            return current
+        async with deps.uow(autocommit=True) as uow:
+            if await _write(uow, change):
+                break
+    else:
+        raise Aborted(f"reservation {cmd.reservation_id} keeps changing; re-read and retry", reason="CONCURRENT_CHANGE")
     if cmd.to is Status.CANCELLED:
         await deps.releaser.release_now(cmd.reservation_id)
-    return changed
+    return change.reservation
 
 
 async def transition_in(uow, cmd: TransitionStatus, now: datetime) -> Reservation:
-    """The status change inside the caller's unit of work (the RPC's, or an event consumer's)."""
+    """The status change inside the caller's transaction (an event consumer's), under a row lock."""
     current = await uow.reservations.get(cmd.reservation_id, for_update=True)
+    if (change := _decide(current, cmd, now)) is None:
+        return current
+    await _write(uow, change)  # the row is locked: the write cannot miss
+    return change.reservation
+
+
+_TRANSITION_ATTEMPTS = 3
+
+
+def _decide(current: Reservation | None, cmd: TransitionStatus, now: datetime) -> StatusChange | None:
+    """The change `cmd` makes to `current`; None when an idempotent command finds it done."""
     if current is None:
         raise _not_found(cmd.reservation_id)
     if cmd.idempotent and current.status is cmd.to:
-        return current
+        return None
     current.check_revision(cmd.expected_revision)
-    change = StatusChange(current.transition(cmd.to, now), current.status, cmd.changed_by, cmd.reason)
-    await uow.reservations.save(change.reservation)
-    await uow.reservations.record(change)
-    uow.publish(events.status_changed(change), change.reservation.updated_at)
-    if cmd.to is Status.CANCELLED:
-        await uow.reservations.queue_release(current, current.trip_date, change.reservation.updated_at)
-    return change.reservation
+    return StatusChange(current.transition(cmd.to, now), current.status, cmd.changed_by, cmd.reason)
+
+
+async def _write(uow, change: StatusChange) -> bool:
+    """The change with its history, its event and, for a cancel, the release of its seats."""
+    r = change.reservation
+    release_day = r.trip_date if r.status is Status.CANCELLED else None
+    return await uow.reservations.apply(change, uow.event_row(events.status_changed(change), r.updated_at), release_day)
 
 
 async def add_participant(cmd: AddParticipant, deps: Deps) -> Participant:

@@ -141,6 +141,25 @@ async def test_cancel_releases_seats_once(guests_stub, catalog_stub, reservation
     assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "RESERVATION_CLOSED")
 
 
+async def test_racing_status_changes_each_take_effect_once(guests_stub, catalog_stub, reservations_stub, reservations_db):
+    r, _ = await booked(guests_stub, catalog_stub, reservations_stub, party_size=4, capacity=10)
+    cancel = pb.CancelReservationRequest(reservation_id=r.reservation_id, reason="storm", cancelled_by="guest")
+    confirm = pb.TransitionReservationStatusRequest(reservation_id=r.reservation_id, status=pb.RESERVATION_STATUS_CONFIRMED, changed_by="desk")
+    answers = await asyncio.gather(*(reservations_stub.CancelReservation(cancel) for _ in range(8)),
+                                   *(reservations_stub.TransitionReservationStatus(confirm) for _ in range(4)), return_exceptions=True)
+    cancelled = [a.reservation for a in answers[:8] if not isinstance(a, Exception)]
+    assert len(cancelled) == 8 and {c.status for c in cancelled} == {pb.RESERVATION_STATUS_CANCELLED}  # idempotent, whoever came first
+    assert all(isinstance(a, grpc.aio.AioRpcError) or a.reservation.status == pb.RESERVATION_STATUS_CONFIRMED for a in answers[8:])
+    async with reservations_db.connect() as conn:
+        history = (await conn.execute(sa.text("SELECT old_status, new_status FROM reservations.status_history WHERE reservation_id = :id ORDER BY changed_at"),
+                                      {"id": r.reservation_id})).all()
+    steps = [tuple(h) for h in history]
+    assert steps[0] == (None, "pending") and steps[-1][1] == "cancelled" and len([s for s in steps if s[1] == "cancelled"]) == 1
+    assert all(previous[1] == following[0] for previous, following in zip(steps, steps[1:], strict=False))  # one chain: nothing applied twice
+    assert (await reservations_stub.GetReservation(pb.GetReservationRequest(reservation_id=r.reservation_id))).reservation.revision == len(steps)
+    assert await seats_available(catalog_stub, r.trip_id, future_day()) == 10
+
+
 async def test_update_party_size_and_date_rehold_seats(guests_stub, catalog_stub, reservations_stub):
     r, _ = await booked(guests_stub, catalog_stub, reservations_stub, party_size=2, capacity=5)
     day = future_day()

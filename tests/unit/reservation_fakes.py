@@ -48,8 +48,16 @@ class FakeRepo:
     async def save(self, r):
         self.s.reservations[r.reservation_id] = r
 
-    async def record(self, change):
+    async def apply(self, change, event, release_day):
+        r = change.reservation
+        if self.s.reservations[r.reservation_id].rev != r.rev - 1:  # changed since it was read
+            return False
+        self.s.reservations[r.reservation_id] = r
         self.s.history.append(change)
+        self.s.events.append(event)
+        if release_day is not None and (r.reservation_id, release_day) not in self.s.releases:
+            self.s.releases.append((r.reservation_id, release_day))
+        return True
 
     async def participants(self, reservation_id):
         return [p for p in self.s.participants if p.reservation_id == reservation_id]

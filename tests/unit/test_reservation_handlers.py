@@ -1,6 +1,7 @@
 """Reservation use cases against in-memory fakes of the ports."""
 
 import uuid
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -217,3 +218,26 @@ async def test_participants_respect_party_size(world):
         await handlers.add_participant(AddParticipant(r.reservation_id, uuid.uuid4()), deps)
     assert err.value.reason == "PARTY_FULL"
     assert len(await handlers.list_participants(r.reservation_id, deps)) == 2
+
+
+@pytest.mark.parametrize("expected_revision", [0, 1])
+async def test_a_status_change_that_races_another_is_decided_again_on_a_fresh_read(world, expected_revision):
+    store, _, deps = world
+    r = await handlers.create_reservation(create_cmd(), deps)
+    opened, raced = deps.uow, []
+
+    def uow(**kind):
+        if kind.get("autocommit") and not raced:  # another change commits between our read and our write
+            raced.append(True)
+            store.reservations[r.reservation_id] = replace(store.reservations[r.reservation_id], rev=2)
+        return opened(**kind)
+
+    deps.uow = uow
+    cmd = TransitionStatus(r.reservation_id, Status.CONFIRMED, expected_revision=expected_revision)
+    if expected_revision:  # the caller read revision 1: it must read again
+        with pytest.raises(Aborted) as err:
+            await handlers.transition_status(cmd, deps)
+        assert err.value.reason == "REVISION_MISMATCH" and store.reservations[r.reservation_id].status is Status.PENDING
+    else:
+        confirmed = await handlers.transition_status(cmd, deps)
+        assert (confirmed.status, confirmed.rev, len(store.history)) == (Status.CONFIRMED, 3, 2)
