@@ -8,13 +8,14 @@ from dataclasses import dataclass
 
 from services.chassis.errors import PermissionDenied, Unauthenticated
 from services.chassis.protoconv import utcnow
-from services.partners.domain import key_digest, split_key
+from services.partners.domain import Partner, key_digest, split_key
 
 
 @dataclass(frozen=True)
 class Caller:
     partner_id: uuid.UUID | None = None
     admin: bool = False
+    partner: Partner | None = None  # as read to check the key: its plan prices this call's booking
 
     def require_admin(self) -> None:
         if not self.admin:
@@ -49,4 +50,4 @@ class Authenticator:
         # One answer for unknown, wrong and expired keys: it tells an attacker nothing.
         if partner is None or not partner.accepts(key_id, key_digest(self.pepper, token), utcnow()):
             raise Unauthenticated("unknown, revoked or expired API key", reason="API_KEY_INVALID")
-        return Caller(partner_id=partner.partner_id)
+        return Caller(partner_id=partner.partner_id, partner=partner)

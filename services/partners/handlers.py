@@ -87,11 +87,11 @@ async def rotate_key(caller: Caller, partner_id: uuid.UUID, deps: Deps) -> tuple
     return key.plaintext, rotated.previous_key_expires_at
 
 
-async def create_booking(cmd: NewBooking, partner_id: uuid.UUID, deps: Deps) -> bytes:
-    """The stored response of this idempotency key, computed now by the saga if it is new."""
-    now = deps.clock()
-    async with deps.uow() as uow:
-        partner = await uow.partners.get(partner_id)
+async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> bytes:
+    """The stored response of this idempotency key, computed now by the saga if it is new.
+    `partner`: as the caller's credentials were checked against it, a moment ago."""
+    now, partner_id = deps.clock(), partner.partner_id
+    async with deps.uow(autocommit=True) as uow:
         earlier = await uow.idempotency.claim(partner_id, cmd.idempotency_key, cmd.request_hash, now, now + deps.idempotency_retention)
     if earlier is not None:
         return _replay(earlier, cmd)

@@ -111,13 +111,16 @@ class IdempotencyRepository:
         self.conn = conn
 
     async def claim(self, partner_id: uuid.UUID, key: str, request_hash: str, now: datetime, expires: datetime):
-        """Inserts an in-flight claim; returns None when claimed, else the existing row."""
+        """Claims the key for a request in flight; returns None when claimed, else the existing row.
+        One statement: a row whose retention expired is taken over by the ON CONFLICT branch."""
         t = idempotency_keys
-        await self.conn.execute(sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key, t.c.expires_at < now))
-        claimed = await self.conn.execute(pg_insert(t).values(
-            partner_id=partner_id, idempotency_key=key, request_hash=request_hash, state="in_flight", created_at=now, expires_at=expires,
-        ).on_conflict_do_nothing())
-        if claimed.rowcount:
+        row = {"partner_id": partner_id, "idempotency_key": key, "request_hash": request_hash, "state": "in_flight",
+               "response": None, "is_error": False, "created_at": now, "expires_at": expires}
+        statement = pg_insert(t).values(row)
+        taken_over = {name: statement.excluded[name] for name in ("request_hash", "state", "response", "is_error", "created_at", "expires_at")}
+        claimed = await self.conn.execute(statement.on_conflict_do_update(index_elements=["partner_id", "idempotency_key"], set_=taken_over,
+                                                                          where=t.c.expires_at < now).returning(t.c.partner_id))
+        if claimed.first() is not None:
             return None
         return (await self.conn.execute(sa.select(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))).first()
 

@@ -58,7 +58,8 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         return pb.RotatePartnerApiKeyResponse(api_key=api_key, previous_key_expire_time=timestamp(expires))
 
     async def CreatePartnerBooking(self, request, context):
-        partner_id, v = (await self._caller(context)).require_partner(), Violations()
+        caller, v = await self._caller(context), Violations()
+        caller.require_partner()
         cmd = handlers.NewBooking(
             idempotency_key=_idempotency_key(context.invocation_metadata(), v),
             request_hash=hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest(),
@@ -72,7 +73,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         v.raise_if_any()
         if deadline_var.get() is None:  # a caller without deadline still gets a bounded pipeline
             deadline_var.set(time.monotonic() + self.pipeline_timeout_s)
-        return pb.CreatePartnerBookingResponse.FromString(await handlers.create_booking(cmd, partner_id, self.deps))
+        return pb.CreatePartnerBookingResponse.FromString(await handlers.create_booking(cmd, caller.partner, self.deps))
 
     async def GetPartnerBooking(self, request, context):
         partner_id, v = (await self._caller(context)).require_partner(), Violations()

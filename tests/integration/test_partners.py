@@ -65,6 +65,18 @@ async def test_idempotency_key_replays_refuses_reuse_and_is_required(partners_st
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT and "idempotency-key" in failure.violations
 
 
+async def test_a_key_past_its_retention_is_taken_over_by_a_new_request(partners_stub, partner, partners_service, guests_stub, catalog_stub):
+    _, key = partner
+    guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub)
+    first = await partners_stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day), metadata=as_key(key, "aged"))
+    async with partners_service.runtime.engine.begin() as conn:  # a day has passed
+        await conn.execute(sa.text("UPDATE partners.idempotency_keys SET expires_at = now() - interval '1 second' WHERE idempotency_key = 'aged'"))
+    second = await partners_stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 3), metadata=as_key(key, "aged"))
+    assert second.booking.booking_id != first.booking.booking_id and second.booking.party_size == 3
+    again = await partners_stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 3), metadata=as_key(key, "aged"))
+    assert again.SerializeToString() == second.SerializeToString()  # the new claim replays as any other
+
+
 async def test_a_storm_on_one_key_books_once(partners_stub, partner, guests_stub, catalog_stub, payments_stub):
     partner_id, key = partner
     guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub, capacity=30)

@@ -23,20 +23,14 @@ class FakeKeys:
 
 
 class FakeUow:
-    def __init__(self, keys: FakeKeys, plan: CommissionPlan) -> None:
-        self.idempotency, self.plan = keys, plan
+    def __init__(self, keys: FakeKeys) -> None:
+        self.idempotency = keys
 
     async def __aenter__(self):
-        partner = type("P", (), {"plan": self.plan})()
-        self.partners = type("R", (), {"get": staticmethod(lambda _id: _async(partner))})()
         return self
 
     async def __aexit__(self, *exc):
         return None
-
-
-async def _async(value):
-    return value
 
 
 class NeverStarts:
@@ -45,11 +39,11 @@ class NeverStarts:
 
 
 async def test_a_pipeline_that_never_started_frees_its_idempotency_key():
-    keys, partner_id = FakeKeys(), uuid.uuid4()
-    plan = CommissionPlan.parse(Basis.BOOKING_COUNT, [("0", "0.1")])
-    deps = handlers.Deps(uow=lambda **_: FakeUow(keys, plan), sagas=NeverStarts(), reservations=None, ledger=None,
+    keys = FakeKeys()
+    partner = type("P", (), {"partner_id": uuid.uuid4(), "plan": CommissionPlan.parse(Basis.BOOKING_COUNT, [("0", "0.1")])})()
+    deps = handlers.Deps(uow=lambda **_: FakeUow(keys), sagas=NeverStarts(), reservations=None, ledger=None,
                          render=lambda b: b"", pepper=b"p")
     cmd = handlers.NewBooking("key-1", "h", uuid.uuid4(), "", "", "", uuid.uuid4(), date(2030, 1, 1), 1, "")
     with pytest.raises(Unavailable) as err:
-        await handlers.create_booking(cmd, partner_id, deps)
+        await handlers.create_booking(cmd, partner, deps)
     assert err.value.reason == "DATABASE_UNAVAILABLE" and keys.rows == {}
