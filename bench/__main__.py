@@ -7,10 +7,12 @@ import json
 import platform
 import sys
 import time
+from pathlib import Path
 
 from bench import stack as stacks
 from bench.cpu import CpuMeter
 from bench.load import run_in_process
+from bench.profile import Profiler
 
 CONCURRENCY = (1, 8, 32)
 
@@ -32,13 +34,15 @@ def plan(s: stacks.Stack) -> tuple[dict, dict]:
     return baselines, scenarios
 
 
-def measure(targets: dict, seconds: float, warmup_s: float, meter: CpuMeter) -> dict:
+def measure(targets: dict, seconds: float, warmup_s: float, meter: CpuMeter, profiler: Profiler | None = None) -> dict:
     results = {}
     for name, (target, args) in targets.items():
         results[name] = {}
         for c in CONCURRENCY:
+            recorders = profiler.start(f"{name}-c{c}", warmup_s + seconds + 2) if profiler and c == CONCURRENCY[-1] else []
             before = meter.snapshot()
             result = run_in_process(target, args, c, seconds, warmup_s)
+            Profiler.finish(recorders)
             cpu = meter.per_request_ms(before, meter.snapshot(), result.calls)
             cpu["load"] = round(1000 * result.cpu_s / result.calls, 3) if result.calls else 0.0
             results[name][f"c{c}"] = {**result.summary(), "cpu_ms_per_request": cpu}
@@ -81,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a run under a minute (shorter windows)")
     parser.add_argument("--json", dest="json_file", help="also write the figures to this file")
     parser.add_argument("--only", nargs="+", help="run only these scenarios (baselines always run)")
+    parser.add_argument("--profile", nargs="+", metavar="PROCESS", help="py-spy flame graphs of these processes (e.g. reservations) at c32")
+    parser.add_argument("--profile-dir", type=Path, default=Path("bench/profiles"), help="where --profile writes (default: %(default)s)")
     args = parser.parse_args(argv)
     seconds, warmup_s = (1.0, 0.3) if args.quick else (5.0, 1.0)
     started = time.time()
@@ -89,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         baselines, scenarios = plan(s)
         meter = CpuMeter(s.pids())
+        profiler = Profiler(s.pids(), args.profile, args.profile_dir) if args.profile else None
         if args.only:
             scenarios = {k: v for k, v in scenarios.items() if k in args.only}
         report = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
-                  "baselines": measure(baselines, seconds, warmup_s, meter), "scenarios": measure(scenarios, seconds, warmup_s, meter)}
+                  "baselines": measure(baselines, seconds, warmup_s, meter),
+                  "scenarios": measure(scenarios, seconds, warmup_s, meter, profiler)}
     finally:
         s.stop()
     add_ratios(report)
