@@ -71,6 +71,26 @@ reconciliation_log = sa.Table(
     sa.Column("logged_at", _ts, nullable=False),
     sa.Index("idx_recon_run", "reconciliation_id"),
 )
+# The partner's volume of a UTC month as commission tiers count it. One statement per booking moves
+# it, so bookings made at the same moment each get a place of their own (none misses another).
+commission_volumes = sa.Table(
+    "commission_volumes", metadata,
+    sa.Column("partner_id", _uuid, primary_key=True),
+    sa.Column("month", sa.Date, primary_key=True),  # the first day of the month
+    sa.Column("bookings", sa.Integer, nullable=False),
+    sa.Column("gross", sa.Numeric(14, 2), nullable=False),
+)
+# Each booking's place in that volume: taken once (a step run again reads it back), given back when
+# the booking is compensated or cancelled.
+volume_entries = sa.Table(
+    "commission_volume_entries", metadata,
+    sa.Column("booking_id", _uuid, primary_key=True),
+    sa.Column("partner_id", _uuid, nullable=False),
+    sa.Column("month", sa.Date, nullable=False),
+    sa.Column("gross", _money, nullable=False),
+    sa.Column("bookings_after", sa.Integer, nullable=False),
+    sa.Column("gross_after", sa.Numeric(14, 2), nullable=False),
+)
 idempotency_keys = sa.Table(
     "idempotency_keys", metadata,
     sa.Column("partner_id", _uuid, primary_key=True),

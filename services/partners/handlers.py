@@ -152,4 +152,5 @@ async def cancel_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, re
         current = await uow.bookings.get(partner_id, booking_id, for_update=True)
         if current.status is not BookingStatus.CANCELLED:
             await uow.bookings.cancel(current, deps.clock())
+            await uow.volumes.give_back(booking_id)  # later bookings of its month no longer count it
     return await get_booking(partner_id, booking_id, deps)

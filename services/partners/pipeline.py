@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from services.chassis.errors import DomainError, error_record
@@ -40,11 +40,6 @@ def booking_of(state: dict) -> PartnerBooking:
     )
 
 
-def _month(created: datetime) -> tuple[datetime, datetime]:
-    start = created.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return start, (start + timedelta(days=32)).replace(day=1)
-
-
 def partner_booking_saga(p: PipelinePorts, on_response) -> SagaType:
     async def validate_guest(s):
         await p.guests.ensure_eligible(s["guest_id"], s["first_name"], s["last_name"], s["email"])
@@ -71,6 +66,8 @@ def partner_booking_saga(p: PipelinePorts, on_response) -> SagaType:
         return {"commission": str(amount), "rate": str(rate)}
 
     async def reverse_commission(s):
+        async with p.uow(autocommit=True) as uow:  # its place in the month's volume, if it took one; first,
+            await uow.volumes.give_back(uuid.UUID(s["booking_id"]))  # so a payments outage cannot hold it
         await p.ledger.reverse(uuid.uuid5(uuid.UUID(s["booking_id"]), "commission"), "partner booking failed")
 
     async def record(s):
@@ -99,10 +96,10 @@ def partner_booking_saga(p: PipelinePorts, on_response) -> SagaType:
 
 
 async def _tier_rate(p: PipelinePorts, s: dict) -> Decimal:
-    """The tier the partner's month reaches with this booking included."""
-    plan = CommissionPlan.from_json(s["plan"])
-    async with p.uow(read_only=True) as uow:
-        count, gross = await uow.bookings.month_volume(uuid.UUID(s["partner_id"]), *_month(datetime.fromisoformat(s["created_at"])))
-    volume = Decimal(count + 1) if plan.basis is Basis.BOOKING_COUNT else gross + Decimal(s["gross"])
-    return plan.rate_for(volume)
-
+    """The tier the partner's month reaches with this booking: its place in the month's volume,
+    taken in one statement, so two bookings at a tier boundary cannot both count without the other."""
+    plan, created = CommissionPlan.from_json(s["plan"]), datetime.fromisoformat(s["created_at"])
+    async with p.uow(autocommit=True) as uow:
+        bookings, gross = await uow.volumes.take(uuid.UUID(s["booking_id"]), uuid.UUID(s["partner_id"]),
+                                                 created.astimezone(UTC).date().replace(day=1), Decimal(s["gross"]))
+    return plan.rate_for(Decimal(bookings) if plan.basis is Basis.BOOKING_COUNT else gross)

@@ -7,10 +7,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
 
 from services.chassis.db import UnitOfWork, newest_first
-from services.partners.db import commission_records, idempotency_keys, partner_bookings, partners, reconciliation_log
+from services.partners.db import commission_records, commission_volumes, idempotency_keys, partner_bookings, partners, reconciliation_log, volume_entries
 from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking
 
 
@@ -78,13 +80,6 @@ class BookingRepository:
             query = query.where(c.trip_date <= filters["date_to"])
         return [_booking(r) for r in await self.conn.execute(newest_first(query, c.created_at, c.booking_id, position, limit))]
 
-    async def month_volume(self, partner_id: uuid.UUID, month_start: datetime, month_end: datetime) -> tuple[int, Decimal]:
-        c = partner_bookings.c
-        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(c.gross_amount), 0)).where(
-            c.partner_id == partner_id, c.status == BookingStatus.CONFIRMED.value, c.created_at >= month_start, c.created_at < month_end)
-        count, gross = (await self.conn.execute(query)).one()
-        return count, Decimal(gross)
-
     async def cancel(self, b: PartnerBooking, now: datetime) -> None:
         await self.conn.execute(sa.update(partner_bookings).where(partner_bookings.c.booking_id == b.booking_id)
                                 .values(status=BookingStatus.CANCELLED.value, cancelled_at=now))
@@ -104,6 +99,49 @@ class BookingRepository:
 
     async def log(self, rows: list[dict]) -> None:
         await self.conn.execute(sa.insert(reconciliation_log), rows)
+
+
+def _take_statement() -> sa.Select:
+    v, e, bp = commission_volumes, volume_entries, sa.bindparam  # parameter names are no column's
+    booking, partner, month, gross = bp("take_booking", type_=UUID), bp("take_partner", type_=UUID), bp("take_month", type_=sa.Date), bp("take_gross", type_=e.c.gross.type)
+    bump = pg_insert(v).values(partner_id=partner, month=month, bookings=1, gross=gross)
+    bump = bump.on_conflict_do_update(index_elements=["partner_id", "month"], set_={"bookings": v.c.bookings + 1, "gross": v.c.gross + bump.excluded.gross})
+    bump = bump.returning(v.c.bookings, v.c.gross).cte("bump")
+    entry = sa.insert(e).from_select([e.c.booking_id, e.c.partner_id, e.c.month, e.c.gross, e.c.bookings_after, e.c.gross_after],
+                                     sa.select(booking, partner, month, gross, bump.c.bookings, bump.c.gross))
+    return sa.select(bump.c.bookings, bump.c.gross).add_cte(entry.cte("entry"))
+
+
+def _give_back_statement() -> sa.Update:
+    v, e = commission_volumes, volume_entries
+    gone = sa.delete(e).where(e.c.booking_id == sa.bindparam("give_back_booking", type_=UUID)).returning(e.c.partner_id, e.c.month, e.c.gross).cte("gone")
+    return sa.update(v).where(v.c.partner_id == gone.c.partner_id, v.c.month == gone.c.month).values(bookings=v.c.bookings - 1, gross=v.c.gross - gone.c.gross)
+
+
+_TAKE, _GIVE_BACK = _take_statement(), _give_back_statement()
+
+
+class VolumeRepository:
+    """Where each booking stands in its partner's month (commission tiers count from it)."""
+
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def take(self, booking_id: uuid.UUID, partner_id: uuid.UUID, month: date, gross: Decimal) -> tuple[int, Decimal]:
+        """The booking's place, this booking included: (bookings, gross) of the month. One statement,
+        so bookings at the same moment get consecutive places; taken again, the first place is read
+        back (the entry's key refuses a second). Needs an autocommit unit of work."""
+        params = {"take_booking": booking_id, "take_partner": partner_id, "take_month": month, "take_gross": gross}
+        try:
+            bookings, total = (await self.conn.execute(_TAKE, params)).one()
+        except IntegrityError:
+            e = volume_entries
+            bookings, total = (await self.conn.execute(sa.select(e.c.bookings_after, e.c.gross_after).where(e.c.booking_id == booking_id))).one()
+        return bookings, Decimal(total)
+
+    async def give_back(self, booking_id: uuid.UUID) -> None:
+        """The booking no longer counts (compensated or cancelled); once only."""
+        await self.conn.execute(_GIVE_BACK, {"give_back_booking": booking_id})
 
 
 class IdempotencyRepository:
@@ -143,3 +181,4 @@ class PartnersUnitOfWork(UnitOfWork):
         self.partners = PartnerRepository(conn)
         self.bookings = BookingRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
+        self.volumes = VolumeRepository(conn)

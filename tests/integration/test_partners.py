@@ -146,6 +146,17 @@ async def test_commission_tiers_follow_the_months_volume(partners_stub, guests_s
     assert rates == [("0.10", 10), ("0.20", 20), ("0.20", 20)]
 
 
+async def test_bookings_racing_at_a_tier_boundary_each_get_their_own_place(partners_stub, guests_stub, catalog_stub):
+    _, key = await register(partners_stub, count_plan(("0", "0.10"), ("3", "0.20")))
+    guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub, price=(100, 0))
+    book = lambda n: partners_stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, f"race-{n}"))  # noqa: E731
+    rates = sorted((await asyncio.gather(*(book(n) for n in range(6)))), key=lambda b: b.booking.commission_rate)
+    assert [b.booking.commission_rate for b in rates] == ["0.10"] * 2 + ["0.20"] * 4  # places 1-2, then 3-6
+    cancelled = rates[-1].booking.booking_id  # its place is given back: the month counts five
+    await partners_stub.CancelPartnerBooking(pb.CancelPartnerBookingRequest(booking_id=cancelled), metadata=as_key(key))
+    assert (await book(6)).booking.commission_rate == "0.20"  # place 6 again, not 7
+
+
 async def test_cancel_releases_everything_once(partners_stub, partner, guests_stub, catalog_stub, reservations_stub, payments_stub):
     partner_id, key = partner
     guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub, capacity=5)
@@ -207,6 +218,8 @@ async def test_a_dependency_down_is_unavailable_after_compensation(down, partner
     async with running.runtime.engine.connect() as conn:
         keys = (await conn.execute(sa.text("SELECT count(*) FROM partners.idempotency_keys"))).scalar_one()
         sagas = (await conn.execute(sa.text("SELECT status FROM partners.saga_instances"))).scalars().all()
+        volumes = (await conn.execute(sa.text("SELECT bookings FROM partners.commission_volumes"))).scalars().all()
+    assert volumes in ([], [0])  # a place taken in the partner's month was given back first thing
     if down in ("guests_addr", "catalog_addr"):  # nothing to undo: the key is released for a retry
         assert (keys, sagas) == (0, ["compensated"])
     else:  # an undo needs the dependency that is down: recovery finishes it, the key stays in flight

@@ -46,8 +46,11 @@ async def booking_problems(db: Databases, trip_id: str, day: date, partner_id: s
     confirmed_bookings = set(bookings.values())
     owed = [r[0] for r in await rows(db.payments, "SELECT partner_booking_id::text FROM payments.commission_payouts WHERE partner_id = :p AND status = 'owed'",
                                      p=partner_id)]
+    counted = sum(r[0] for r in await rows(db.partners, "SELECT bookings FROM partners.commission_volumes WHERE partner_id = :p", p=partner_id))
     capacity, seats_held = departure[0]
     return {
+        # the partner's month counts exactly its confirmed bookings (each took a place; failed ones gave it back)
+        "volume_mismatch": [] if counted == len(confirmed_bookings) else [(counted, len(confirmed_bookings))],
         "overbooked": [seats_held] if seats_held > capacity else [],
         "seats_held_mismatch": [] if seats_held == sum(live.values()) else [(seats_held, sum(live.values()))],
         "orphaned_holds": [r for r in holds if r not in live],
