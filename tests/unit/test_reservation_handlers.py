@@ -171,13 +171,18 @@ async def test_update_trip_date_moves_the_hold(world):
     assert (seats.held(TRIP, DAY), seats.held(TRIP, DAY + timedelta(days=1))) == (0, 3)
 
 
+async def _booked_then_moved(deps, breakdown, failure: type[Exception], later=DAY + timedelta(days=1)):
+    """A reservation on DAY, then `breakdown()`, then a move to `later` that fails with `failure`."""
+    r = await handlers.create_reservation(create_cmd(), deps)
+    breakdown()
+    with pytest.raises(failure):
+        await handlers.update_reservation(UpdateReservation(r.reservation_id, later, None), deps)
+    return r, later
+
+
 async def test_a_date_change_whose_hold_answer_was_lost_leaves_its_release_queued(world):
     store, seats, deps = world
-    r = await handlers.create_reservation(create_cmd(), deps)
-    later = DAY + timedelta(days=1)
-    seats.crash_after_hold = True
-    with pytest.raises(Unavailable):
-        await handlers.update_reservation(UpdateReservation(r.reservation_id, later, None), deps)
+    r, later = await _booked_then_moved(deps, lambda: setattr(seats, "crash_after_hold", True), Unavailable)
     assert seats.held(TRIP, later) == 3 and store.releases == [(r.reservation_id, later)]  # queued, not lost
     assert store.reservations[r.reservation_id].trip_date == DAY and seats.held(TRIP, DAY) == 3  # still on its day
     seats.down = seats.crash_after_hold = False
@@ -187,11 +192,7 @@ async def test_a_date_change_whose_hold_answer_was_lost_leaves_its_release_queue
 
 async def test_a_date_change_whose_write_fails_gives_the_new_day_back(world):
     store, seats, deps = world
-    r = await handlers.create_reservation(create_cmd(), deps)
-    later = DAY + timedelta(days=1)
-    store.fail_commit = True
-    with pytest.raises(ConnectionError):
-        await handlers.update_reservation(UpdateReservation(r.reservation_id, later, None), deps)
+    _, later = await _booked_then_moved(deps, lambda: setattr(store, "fail_commit", True), ConnectionError)
     assert (seats.held(TRIP, DAY), seats.held(TRIP, later), store.releases) == (3, 0, [])
 
 
