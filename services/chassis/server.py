@@ -21,6 +21,14 @@ from services.chassis.interceptors import ServerCalls
 from services.chassis.metrics import serve_metrics
 
 log = logging.getLogger("novatrek.server")
+_STEP_S = 5.0  # the longest any shutdown step may take (beyond the gRPC grace period)
+
+
+async def _bounded(step: str, awaitable, timeout_s: float = _STEP_S) -> None:
+    try:
+        await asyncio.wait_for(awaitable, timeout_s)
+    except TimeoutError:
+        log.error("shutdown step overran; going on", extra={"step": step, "timeout_s": timeout_s})
 
 
 @dataclass
@@ -97,21 +105,22 @@ class ServiceRuntime:
             log.warning("could not declare streams yet", extra={"error": repr(exc)})
 
     async def stop(self) -> None:
-        """Stop accepting, let in-flight calls finish within the grace period, then release."""
+        """Stop accepting, let in-flight calls finish within the grace period, then release. Every
+        step is bounded: a stop that cannot finish one (a stuck connection) logs it and goes on."""
         if self.health is not None:
             await self.health.shutting_down()
         if self.server is not None:
-            await self.server.stop(self.settings.shutdown_grace_s)
+            await _bounded("grpc server", self.server.stop(self.settings.shutdown_grace_s), self.settings.shutdown_grace_s + _STEP_S)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await _bounded("background tasks", asyncio.gather(*self._tasks, return_exceptions=True))
         for close in self.closers:
-            await close()
+            await _bounded(f"closer {getattr(close, '__qualname__', close)}", close())
         if self.metrics_server is not None:
             self.metrics_server.shutdown()
         if self.broker is not None:
-            await self.broker.close()
-        await self.engine.dispose()
+            await _bounded("broker", self.broker.close())
+        await _bounded("database pool", self.engine.dispose())
         log.info("stopped", extra={"service": self.name})
 
     async def run_until_signal(self) -> None:
