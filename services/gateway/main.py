@@ -27,6 +27,21 @@ NAME = "gateway"
 log = logging.getLogger("novatrek.gateway")
 
 
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """A taken port is an error (no SO_REUSEPORT). The protocol is named: asyncio turns Nagle off
+    (TCP_NODELAY) only on connections whose socket says IPPROTO_TCP, and `socket.create_server`'s
+    say 0 — every response on a kept-alive connection then waited ~40 ms for a delayed ACK."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as create_server: restart over TIME_WAIT
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self):
@@ -44,8 +59,7 @@ class Listener:
     task: asyncio.Task | None = None
 
     async def start(self) -> int:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.create_server((self.host, self.port), family=family)  # a taken port is an error
+        sock = _listening_socket(self.host, self.port)
         self.port = sock.getsockname()[1]
         s = self.settings
         config = uvicorn.Config(
