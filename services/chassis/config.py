@@ -22,6 +22,7 @@ class ServiceSettings(BaseSettings):
     db_pool_idle_timeout_s: int = 600
     db_pool_timeout_s: float = 5.0
     db_pool_pre_ping: bool = False
+    # Calls in progress (running or queued) beyond which new ones are RESOURCE_EXHAUSTED. 0: no limit.
     max_concurrent_rpcs: int = 1000
     # Calls handled at once; the others (up to max_concurrent_rpcs) queue in arrival order. 0: no limit.
     max_active_rpcs: int = 8
