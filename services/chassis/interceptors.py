@@ -69,6 +69,7 @@ class ServerCalls:
         if handler is None or handler.unary_unary is None:
             return handler
         behaviour, unlimited = handler.unary_unary, method.startswith(_UNLIMITED)
+        counted = not unlimited  # probes neither count against max_calls nor are refused by it
         succeeded, seconds = RPC_REQUESTS.labels(self.service, method, "OK"), RPC_SECONDS.labels(self.service, method)
 
         async def wrapped(request, context: grpc.aio.ServicerContext):
@@ -88,14 +89,14 @@ class ServerCalls:
             span_scope = self.tracer.start_as_current_span(
                 method.lstrip("/"), context=context_from(metadata), kind=SpanKind.SERVER,
                 attributes={"rpc.system": "grpc", "rpc.method": method}) if traced else _NO_SPAN
-            self.in_progress += 1
+            self.in_progress += counted
             with span_scope as span:
                 try:
                     if request is UNDECODABLE:
                         raise errors.InvalidArgument("the request is not a valid message of this method's type", reason="MALFORMED_REQUEST")
                     if left is not None and left <= 0:  # nobody waits for the answer: do no work for it
                         raise errors.DeadlineExceeded("the call's deadline passed before it started", reason="DEADLINE_EXCEEDED")
-                    if self.max_calls and self.in_progress > self.max_calls:
+                    if counted and self.max_calls and self.in_progress > self.max_calls:
                         raise errors.ResourceExhausted("too many calls in progress; retry later", reason="OVERLOADED")
                     if self.slots is None or unlimited or from_mesh:
                         return await behaviour(request, context)
@@ -115,7 +116,7 @@ class ServerCalls:
                     code, status = to_status(error)
                     await context.abort(code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),))
                 finally:
-                    self.in_progress -= 1
+                    self.in_progress -= counted
                     elapsed = time.perf_counter() - started
                     seconds.observe(elapsed)
                     if code is grpc.StatusCode.OK:
