@@ -66,7 +66,8 @@ async def test_metrics_are_served(make_database, guests_service, catalog_service
 
         async def scraped():
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-            return body if "novatrek_outbox_lag_seconds" in body else None
+            # consumer lag is sampled last, once the durable consumer exists: wait for it
+            return body if "novatrek_outbox_lag_seconds" in body and "novatrek_consumer_pending_messages{" in body else None
 
         body = await eventually(scraped)
         assert 'novatrek_rpc_server_requests_total{code="OK",method="/novatrek.reservations.v1.ReservationService/SearchReservations",service="reservations"}' in body
