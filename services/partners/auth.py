@@ -13,9 +13,12 @@ from services.partners.domain import Partner, key_digest, split_key
 
 @dataclass(frozen=True)
 class Caller:
-    partner_id: uuid.UUID | None = None
     admin: bool = False
     partner: Partner | None = None  # as read to check the key: its plan prices this call's booking
+
+    @property
+    def partner_id(self) -> uuid.UUID | None:
+        return None if self.partner is None else self.partner.partner_id
 
     def require_admin(self) -> None:
         if not self.admin:
@@ -50,4 +53,4 @@ class Authenticator:
         # One answer for unknown, wrong and expired keys: it tells an attacker nothing.
         if partner is None or not partner.accepts(key_id, key_digest(self.pepper, token), utcnow()):
             raise Unauthenticated("unknown, revoked or expired API key", reason="API_KEY_INVALID")
-        return Caller(partner_id=partner.partner_id, partner=partner)
+        return Caller(partner=partner)
