@@ -104,6 +104,14 @@ def _create_statement() -> sa.Select:
 
 
 CREATE = _create_statement()
+def _due_now(release: sa.Insert) -> sa.Insert:
+    """A queued seat release; one already there for that day — a hold announced by a create (due
+    later, see SeatReleaser.announce) — becomes due now: the seats go back at once, not after the
+    grace period."""
+    due = sa.func.least(seat_releases.c.created_at, release.excluded.created_at)
+    return release.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due})
+
+
 def _apply_statement(with_release: bool) -> sa.Select:
     """A status change as one statement: the reservation's row changes only if it is still at the
     revision it was read at; its history row, its event and (for a cancel) its queued seat release
@@ -115,10 +123,8 @@ def _apply_statement(with_release: bool) -> sa.Select:
                .returning(r.c.reservation_id).cte("changed"))
     writes = [_insert_after(changed, status_history, [c.key for c in status_history.c]),
               _insert_after(changed, outbox, ["id", "subject", "payload", "headers"])]
-    if with_release:  # a hold announced by a create and still there becomes due now (see queue_release)
-        release = _insert_after(changed, seat_releases, [c.key for c in seat_releases.c], insert=pg_insert)
-        due = sa.func.least(seat_releases.c.created_at, release.excluded.created_at)
-        writes.append(release.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due}))
+    if with_release:
+        writes.append(_due_now(_insert_after(changed, seat_releases, [c.key for c in seat_releases.c], insert=pg_insert)))
     return sa.select(changed.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
 
 
@@ -214,11 +220,7 @@ class ReservationRepository:
 
     async def queue_release(self, r: Reservation, day: date, now: datetime) -> None:
         row = {"reservation_id": r.reservation_id, "trip_date": day, "trip_id": r.trip_id, "created_at": now, "attempts": 0}
-        stmt = pg_insert(seat_releases).values(row)
-        # A hold announced by a create (due later, see SeatReleaser.announce) that is still there
-        # becomes due now: the seats are given back at once, not after the grace period.
-        due = sa.func.least(seat_releases.c.created_at, stmt.excluded.created_at)
-        await self.conn.execute(stmt.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due}))
+        await self.conn.execute(_due_now(pg_insert(seat_releases).values(row)))
 
 
     async def withdraw_release(self, reservation_id: uuid.UUID, day: date) -> None:
