@@ -25,11 +25,23 @@ def plan(s: stacks.Stack) -> tuple[dict, dict]:
         "pg_txn": ("bench.scenarios:pg_txn", {"dsn": s.reservations_dsn, **booking}),
     }
     scenarios = {
-        "get_reservation": ("bench.scenarios:get_reservation", {"address": a["reservations"], "reservation_ids": d["reservation_ids"]}),
-        "search_reservations": ("bench.scenarios:search_reservations", {"address": a["reservations"], "guest_ids": d["guest_ids"]}),
+        "get_reservation": (
+            "bench.scenarios:get_reservation",
+            {"address": a["reservations"], "reservation_ids": d["reservation_ids"]},
+        ),
+        "search_reservations": (
+            "bench.scenarios:search_reservations",
+            {"address": a["reservations"], "guest_ids": d["guest_ids"]},
+        ),
         "create_reservation": ("bench.scenarios:create_reservation", {"address": a["reservations"], **booking}),
-        "partner_create_booking": ("bench.scenarios:partner_create_booking", {"address": a["partner-integrations"], "api_key": d["api_key"], **booking}),
-        "partner_create_booking_rest": ("bench.scenarios:partner_create_booking_rest", {"base_url": s.gateway_url, "api_key": d["api_key"], **booking}),
+        "partner_create_booking": (
+            "bench.scenarios:partner_create_booking",
+            {"address": a["partner-integrations"], "api_key": d["api_key"], **booking},
+        ),
+        "partner_create_booking_rest": (
+            "bench.scenarios:partner_create_booking_rest",
+            {"base_url": s.gateway_url, "api_key": d["api_key"], **booking},
+        ),
     }
     return baselines, scenarios
 
@@ -39,7 +51,9 @@ def measure(targets: dict, seconds: float, warmup_s: float, meter: CpuMeter, pro
     for name, (target, args) in targets.items():
         results[name] = {}
         for c in CONCURRENCY:
-            recorders = profiler.start(f"{name}-c{c}", warmup_s + seconds + 2) if profiler and c == CONCURRENCY[-1] else []
+            recorders = (
+                profiler.start(f"{name}-c{c}", warmup_s + seconds + 2) if profiler and c == CONCURRENCY[-1] else []
+            )
             before = meter.snapshot()
             result = run_in_process(target, args, c, seconds, warmup_s)
             Profiler.finish(recorders)
@@ -66,17 +80,25 @@ def cpu_table(report: dict, c: str = "c32") -> str:
     lines = [f"CPU ms per request at {c}: " + " ".join(f"{g[:12]:>12}" for g in groups) + f" {'total':>8}"]
     for name, by_c in rows.items():
         cpu = by_c[c].get("cpu_ms_per_request", {})
-        lines.append(f"{name:<28}" + " ".join(f"{cpu.get(g, 0):>12.3f}" for g in groups) + f" {sum(cpu.values()):>8.3f}")
+        lines.append(
+            f"{name:<28}" + " ".join(f"{cpu.get(g, 0):>12.3f}" for g in groups) + f" {sum(cpu.values()):>8.3f}"
+        )
     return "\n".join(lines)
 
 
 def table(report: dict) -> str:
-    lines = [f"{'name':<28} {'conc':>4} {'requests':>8} {'errors':>6} {'qps':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'÷echo':>6} {'÷pg':>6}"]
+    lines = [
+        f"{'name':<28} {'conc':>4} {'requests':>8} {'errors':>6} {'qps':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
+        f"{'÷echo':>6} {'÷pg':>6}"
+    ]
     for kind in ("baselines", "scenarios"):
         for name, by_c in report[kind].items():
             for c, r in by_c.items():
-                lines.append(f"{name:<28} {c:>4} {r['requests']:>8} {r['errors']:>6} {r['qps']:>8} {r['p50_ms']:>8} {r['p90_ms']:>8} "
-                             f"{r['p99_ms']:>8} {r.get('ratio_to_echo', ''):>6} {r.get('ratio_to_pg_txn', ''):>6}")
+                lines.append(
+                    f"{name:<28} {c:>4} {r['requests']:>8} {r['errors']:>6} {r['qps']:>8} {r['p50_ms']:>8} "
+                    f"{r['p90_ms']:>8} "
+                    f"{r['p99_ms']:>8} {r.get('ratio_to_echo', ''):>6} {r.get('ratio_to_pg_txn', ''):>6}"
+                )
     return "\n".join(lines)
 
 
@@ -85,8 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a run under a minute (shorter windows)")
     parser.add_argument("--json", dest="json_file", help="also write the figures to this file")
     parser.add_argument("--only", nargs="+", help="run only these scenarios (baselines always run)")
-    parser.add_argument("--profile", nargs="+", metavar="PROCESS", help="py-spy flame graphs of these processes (e.g. reservations) at c32")
-    parser.add_argument("--profile-dir", type=Path, default=Path("bench/profiles"), help="where --profile writes (default: %(default)s)")
+    parser.add_argument(
+        "--profile",
+        nargs="+",
+        metavar="PROCESS",
+        help="py-spy flame graphs of these processes (e.g. reservations) at c32",
+    )
+    parser.add_argument(
+        "--profile-dir", type=Path, default=Path("bench/profiles"), help="where --profile writes (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     seconds, warmup_s = (1.0, 0.3) if args.quick else (5.0, 1.0)
     started = time.time()
@@ -98,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         profiler = Profiler(s.pids(), args.profile, args.profile_dir) if args.profile else None
         if args.only:
             scenarios = {k: v for k, v in scenarios.items() if k in args.only}
-        report = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
-                  "baselines": measure(baselines, seconds, warmup_s, meter),
-                  "scenarios": measure(scenarios, seconds, warmup_s, meter, profiler)}
+        report = {
+            "machine": {"python": platform.python_version(), "platform": platform.platform()},
+            "baselines": measure(baselines, seconds, warmup_s, meter),
+            "scenarios": measure(scenarios, seconds, warmup_s, meter, profiler),
+        }
     finally:
         s.stop()
     add_ratios(report)

@@ -14,8 +14,12 @@ from bench.stats import Result
 Call = Callable[[int], Awaitable[None]]  # one request; the argument is a per-request sequence number
 
 
-async def drive(make_call: Callable[[], Awaitable[tuple[Call, Callable[[], Awaitable[None]]]]], concurrency: int,
-                seconds: float, warmup_s: float) -> Result:
+async def drive(
+    make_call: Callable[[], Awaitable[tuple[Call, Callable[[], Awaitable[None]]]]],
+    concurrency: int,
+    seconds: float,
+    warmup_s: float,
+) -> Result:
     call, close = await make_call()
     latencies: list[float] = []
     counters = {"requests": 0, "errors": 0, "seq": 0}
@@ -60,7 +64,9 @@ def _child(target: str, args: dict, concurrency: int, seconds: float, warmup_s: 
 def run_in_process(target: str, args: dict, concurrency: int, seconds: float, warmup_s: float = 1.0) -> Result:
     """Runs `target` ("module:factory", an async factory returning (call, close)) in a new process."""
     receiver, sender = multiprocessing.Pipe(duplex=False)
-    process = multiprocessing.get_context("spawn").Process(target=_child, args=(target, args, concurrency, seconds, warmup_s, sender))
+    process = multiprocessing.get_context("spawn").Process(
+        target=_child, args=(target, args, concurrency, seconds, warmup_s, sender)
+    )
     process.start()
     result = receiver.recv()
     process.join()

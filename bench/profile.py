@@ -14,7 +14,9 @@ class Profiler:
     def __init__(self, pids: dict[str, int], names: list[str], out_dir: Path) -> None:
         unknown = sorted(set(names) - set(pids))
         if unknown:
-            raise SystemExit(f"--profile: no process named {', '.join(unknown)} (choose from {', '.join(sorted(pids))})")
+            raise SystemExit(
+                f"--profile: no process named {', '.join(unknown)} (choose from {', '.join(sorted(pids))})"
+            )
         self.pids, self.names, self.out_dir = pids, names, out_dir
         self.exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -22,9 +24,26 @@ class Profiler:
     def start(self, label: str, seconds: float) -> list[subprocess.Popen]:
         """Samples for `seconds` without pausing the processes (py-spy skips idle threads, so time
         spent waiting for the load process to start does not show)."""
-        return [subprocess.Popen([self.exe, "record", "--nonblocking", "-r", "100", "-d", str(math.ceil(seconds)), "-p", str(self.pids[name]),
-                                  "-o", str(self.out_dir / f"{label}-{name}.svg")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                for name in self.names]
+        return [
+            subprocess.Popen(
+                [
+                    self.exe,
+                    "record",
+                    "--nonblocking",
+                    "-r",
+                    "100",
+                    "-d",
+                    str(math.ceil(seconds)),
+                    "-p",
+                    str(self.pids[name]),
+                    "-o",
+                    str(self.out_dir / f"{label}-{name}.svg"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            for name in self.names
+        ]
 
     @staticmethod
     def finish(recorders: list[subprocess.Popen]) -> None:

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import grpc
-
-from bench.echo_server import METHOD
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2 as res
 from novatrek.reservations.v1 import reservations_pb2_grpc
+
+from bench.echo_server import METHOD
 from services.chassis.protoconv import date_to_proto
 
 PAYLOAD = b"x" * 128
@@ -47,7 +47,9 @@ async def search_reservations(address: str, guest_ids: list[str]):
     channel, stub = _reservations(address)
 
     async def call(seq: int) -> None:
-        await stub.SearchReservations(res.SearchReservationsRequest(guest_id=random.choice(guest_ids), page_size=10), timeout=5)
+        await stub.SearchReservations(
+            res.SearchReservationsRequest(guest_id=random.choice(guest_ids), page_size=10), timeout=5
+        )
 
     return call, channel.close
 
@@ -62,8 +64,16 @@ async def create_reservation(address: str, guest_ids: list[str], departures: lis
 
     async def call(seq: int) -> None:
         guest_id, trip_id, day = _booking_target(seq, guest_ids, departures)
-        await stub.CreateReservation(res.CreateReservationRequest(
-            request_id=str(uuid.uuid4()), guest_id=guest_id, trip_id=trip_id, trip_date=date_to_proto(day), party_size=1), timeout=10)
+        await stub.CreateReservation(
+            res.CreateReservationRequest(
+                request_id=str(uuid.uuid4()),
+                guest_id=guest_id,
+                trip_id=trip_id,
+                trip_date=date_to_proto(day),
+                party_size=1,
+            ),
+            timeout=10,
+        )
 
     return call, channel.close
 
@@ -75,21 +85,36 @@ async def partner_create_booking(address: str, api_key: str, guest_ids: list[str
     async def call(seq: int) -> None:
         guest_id, trip_id, day = _booking_target(seq, guest_ids, departures)
         metadata = (("authorization", f"Bearer {api_key}"), ("idempotency-key", uuid.uuid4().hex))
-        request = partners_pb2.CreatePartnerBookingRequest(guest_id=guest_id, trip_id=trip_id, trip_date=date_to_proto(day), party_size=1)
+        request = partners_pb2.CreatePartnerBookingRequest(
+            guest_id=guest_id, trip_id=trip_id, trip_date=date_to_proto(day), party_size=1
+        )
         await stub.CreatePartnerBooking(request, timeout=15, metadata=metadata)
 
     return call, channel.close
 
 
-async def partner_create_booking_rest(base_url: str, api_key: str, guest_ids: list[str], departures: list[tuple[str, str]]):
+async def partner_create_booking_rest(
+    base_url: str, api_key: str, guest_ids: list[str], departures: list[tuple[str, str]]
+):
     import httpx
 
-    client = httpx.AsyncClient(base_url=base_url, timeout=15, limits=httpx.Limits(max_connections=64, max_keepalive_connections=64))
+    client = httpx.AsyncClient(
+        base_url=base_url, timeout=15, limits=httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    )
 
     async def call(seq: int) -> None:
         guest_id, trip_id, day = _booking_target(seq, guest_ids, departures)
-        body = {"guestId": guest_id, "tripId": trip_id, "tripDate": {"year": day.year, "month": day.month, "day": day.day}, "partySize": 1}
-        answer = await client.post("/v1/bookings", json=body, headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": uuid.uuid4().hex})
+        body = {
+            "guestId": guest_id,
+            "tripId": trip_id,
+            "tripDate": {"year": day.year, "month": day.month, "day": day.day},
+            "partySize": 1,
+        }
+        answer = await client.post(
+            "/v1/bookings",
+            json=body,
+            headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": uuid.uuid4().hex},
+        )
         answer.raise_for_status()
 
     return call, client.aclose
@@ -119,7 +144,10 @@ async def pg_txn(dsn: str, guest_ids: list[str], departures: list[tuple[str, str
     from services.reservations.releases import ANNOUNCE, announce_params
 
     pool = await asyncpg.create_pool(dsn, min_size=4, max_size=32)
-    statements = {name: _positional(statement) for name, statement in (("replay", FINGERPRINT), ("announce", ANNOUNCE), ("create", CREATE))}
+    statements = {
+        name: _positional(statement)
+        for name, statement in (("replay", FINGERPRINT), ("announce", ANNOUNCE), ("create", CREATE))
+    }
 
     async def run(conn, name: str, params: dict) -> None:
         sql, order = statements[name]
@@ -128,13 +156,34 @@ async def pg_txn(dsn: str, guest_ids: list[str], departures: list[tuple[str, str
     async def call(seq: int) -> None:
         guest_id, trip_id, day = _booking_target(seq, guest_ids, departures)
         rid, now = uuid.uuid4(), datetime.now(UTC)
-        r = Reservation(rid, uuid.UUID(guest_id), uuid.UUID(trip_id), new_confirmation_code(), Status.PENDING, day, 1,
-                        Decimal("99.50"), "USD", 1, now, now)
+        r = Reservation(
+            rid,
+            uuid.UUID(guest_id),
+            uuid.UUID(trip_id),
+            new_confirmation_code(),
+            Status.PENDING,
+            day,
+            1,
+            Decimal("99.50"),
+            "USD",
+            1,
+            now,
+            now,
+        )
         lead = Participant(uuid.uuid4(), rid, r.guest_id, "lead", False, now)
         async with pool.acquire() as conn:
             await run(conn, "replay", {"wanted": rid})
             await run(conn, "announce", announce_params(rid, day, r.trip_id, now))
-            await run(conn, "create", create_params(r, "f" * 64, lead, StatusChange(r, None, "bench", "created"),
-                                                    outbox_row(events.created(r), "//novatrek.io/bench", now)))
+            await run(
+                conn,
+                "create",
+                create_params(
+                    r,
+                    "f" * 64,
+                    lead,
+                    StatusChange(r, None, "bench", "created"),
+                    outbox_row(events.created(r), "//novatrek.io/bench", now),
+                ),
+            )
 
     return call, pool.close

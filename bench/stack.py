@@ -17,7 +17,6 @@ from pathlib import Path
 
 import grpc
 from google.type import money_pb2
-
 from novatrek.catalog.v1 import catalog_pb2 as cat
 from novatrek.catalog.v1 import catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2 as gst
@@ -26,12 +25,13 @@ from novatrek.partners.v1 import partners_pb2 as prt
 from novatrek.partners.v1 import partners_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2 as res
 from novatrek.reservations.v1 import reservations_pb2_grpc
+
 from services.chassis.protoconv import date_to_proto
 from services.cli.children import port_free
 from services.cli.databases import with_database
 from services.cli.embedded import free_port, wait_for_port
-from services.cli.registry import REGISTRY, get
 from services.cli.mesh import Mesh, UpOptions
+from services.cli.registry import REGISTRY, get
 
 SERVICES = ["guest-profiles", "trip-catalog", "reservations", "payments", "partner-integrations"]
 
@@ -69,7 +69,9 @@ def _external_databases(tag: str) -> None:
 
 
 def _spawn(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *argv], env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, *argv], env={**os.environ, **env}, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
 
 
 def start(work_dir: Path | None = None) -> Stack:
@@ -85,13 +87,27 @@ def start(work_dir: Path | None = None) -> Stack:
     gateway_port, echo_port = free_port(), free_port()
     upstreams = {REGISTRY[n].grpc_service: addresses[n] for n in SERVICES}
     logs = data_dir / "logs"
-    gateway = _spawn(["-m", "services.gateway.main"], {
-        "NOVATREK_GATEWAY_HOST": "127.0.0.1", "NOVATREK_GATEWAY_PORT": str(gateway_port), "NOVATREK_GATEWAY_INTERNAL_ENABLED": "false",
-        "NOVATREK_GATEWAY_UPSTREAMS": json.dumps(upstreams), "NOVATREK_GATEWAY_RATE_LIMIT_ENABLED": "false",
-        "NOVATREK_GATEWAY_ACCESS_LOG": "false"}, logs / "gateway.log")
+    gateway = _spawn(
+        ["-m", "services.gateway.main"],
+        {
+            "NOVATREK_GATEWAY_HOST": "127.0.0.1",
+            "NOVATREK_GATEWAY_PORT": str(gateway_port),
+            "NOVATREK_GATEWAY_INTERNAL_ENABLED": "false",
+            "NOVATREK_GATEWAY_UPSTREAMS": json.dumps(upstreams),
+            "NOVATREK_GATEWAY_RATE_LIMIT_ENABLED": "false",
+            "NOVATREK_GATEWAY_ACCESS_LOG": "false",
+        },
+        logs / "gateway.log",
+    )
     echo = _spawn(["-m", "bench.echo_server", str(echo_port)], {}, logs / "echo.log")
-    stack = Stack(mesh, addresses, f"http://127.0.0.1:{gateway_port}", f"127.0.0.1:{echo_port}", urls["reservations"].replace("+asyncpg", ""),
-                  [gateway, echo])
+    stack = Stack(
+        mesh,
+        addresses,
+        f"http://127.0.0.1:{gateway_port}",
+        f"127.0.0.1:{echo_port}",
+        urls["reservations"].replace("+asyncpg", ""),
+        [gateway, echo],
+    )
     wait_for_port("127.0.0.1", gateway_port, 30)
     wait_for_port("127.0.0.1", echo_port, 30)
     admin = mesh.secret_env["partner-integrations"][get("partner-integrations").env("admin_token")]
@@ -112,24 +128,54 @@ def make_data(addresses: dict[str, str], admin_token: str, guests: int = 40, tri
     day = datetime.now(UTC).date() + timedelta(days=60)
     with grpc.insecure_channel(addresses["guest-profiles"]) as ch:
         stub = guests_pb2_grpc.GuestServiceStub(ch)
-        guest_ids = [stub.CreateGuest(gst.CreateGuestRequest(guest=gst.Guest(first_name="Bench", last_name=f"G{i}",
-                                                                             email=f"bench-{uuid.uuid4().hex[:10]}@example.com"))).guest.guest_id for i in range(guests)]
+        guest_ids = [
+            stub.CreateGuest(
+                gst.CreateGuestRequest(
+                    guest=gst.Guest(
+                        first_name="Bench", last_name=f"G{i}", email=f"bench-{uuid.uuid4().hex[:10]}@example.com"
+                    )
+                )
+            ).guest.guest_id
+            for i in range(guests)
+        ]
     departures = []
     with grpc.insecure_channel(addresses["trip-catalog"]) as ch:
         stub = catalog_pb2_grpc.CatalogServiceStub(ch)
         for i in range(trips):
             price = money_pb2.Money(currency_code="USD", units=99, nanos=500_000_000)
-            trip_id = stub.CreateTrip(cat.CreateTripRequest(trip=cat.Trip(name=f"Bench trip {i}", price_per_person=price))).trip.trip_id
-            stub.CreateDeparture(cat.CreateDepartureRequest(departure=cat.Departure(trip_id=trip_id, departure_date=date_to_proto(day), capacity=10000)))
+            trip_id = stub.CreateTrip(
+                cat.CreateTripRequest(trip=cat.Trip(name=f"Bench trip {i}", price_per_person=price))
+            ).trip.trip_id
+            stub.CreateDeparture(
+                cat.CreateDepartureRequest(
+                    departure=cat.Departure(trip_id=trip_id, departure_date=date_to_proto(day), capacity=10000)
+                )
+            )
             departures.append((trip_id, day.isoformat()))
     with grpc.insecure_channel(addresses["partner-integrations"]) as ch:
-        plan = prt.CommissionPlan(basis=prt.TIER_BASIS_BOOKING_COUNT, tiers=[prt.CommissionTier(threshold="0", rate="0.10")])
+        plan = prt.CommissionPlan(
+            basis=prt.TIER_BASIS_BOOKING_COUNT, tiers=[prt.CommissionTier(threshold="0", rate="0.10")]
+        )
         partner = prt.Partner(name="Bench OTA", contact_email="bench@example.com", commission_plan=plan)
-        api_key = partners_pb2_grpc.PartnerServiceStub(ch).RegisterPartner(
-            prt.RegisterPartnerRequest(partner=partner), metadata=(("authorization", f"Bearer {admin_token}"),)).api_key
+        api_key = (
+            partners_pb2_grpc.PartnerServiceStub(ch)
+            .RegisterPartner(
+                prt.RegisterPartnerRequest(partner=partner), metadata=(("authorization", f"Bearer {admin_token}"),)
+            )
+            .api_key
+        )
     with grpc.insecure_channel(addresses["reservations"]) as ch:
         stub = reservations_pb2_grpc.ReservationServiceStub(ch)
-        made = [stub.CreateReservation(res.CreateReservationRequest(
-            request_id=str(uuid.uuid4()), guest_id=guest_ids[i % guests], trip_id=departures[i % trips][0], trip_date=date_to_proto(day),
-            party_size=1)).reservation.reservation_id for i in range(200)]
+        made = [
+            stub.CreateReservation(
+                res.CreateReservationRequest(
+                    request_id=str(uuid.uuid4()),
+                    guest_id=guest_ids[i % guests],
+                    trip_id=departures[i % trips][0],
+                    trip_date=date_to_proto(day),
+                    party_size=1,
+                )
+            ).reservation.reservation_id
+            for i in range(200)
+        ]
     return {"guest_ids": guest_ids, "departures": departures, "api_key": api_key, "reservation_ids": made}

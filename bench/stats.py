@@ -22,8 +22,14 @@ class Result:
         if not self.latencies_ms:
             return 0.0
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     def summary(self) -> dict:
-        return {"requests": self.requests, "errors": self.errors, "qps": round(self.qps, 1),
-                "p50_ms": round(self.percentile(50), 2), "p90_ms": round(self.percentile(90), 2), "p99_ms": round(self.percentile(99), 2)}
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "qps": round(self.qps, 1),
+            "p50_ms": round(self.percentile(50), 2),
+            "p90_ms": round(self.percentile(90), 2),
+            "p99_ms": round(self.percentile(99), 2),
+        }

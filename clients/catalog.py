@@ -19,15 +19,18 @@ class CatalogClient(TypedClient):
     dependency, service, stub_class = "trip-catalog", SERVICE, catalog_pb2_grpc.CatalogServiceStub
     idempotent = tuple(IDEMPOTENT)
 
-
     async def check_availability(self, trip_id: str, day: date, seats: int) -> pb.CheckAvailabilityResponse:
         request = pb.CheckAvailabilityRequest(trip_id=trip_id, departure_date=date_to_proto(day), seats=seats)
         return await self._call(self.stub.CheckAvailability, request)
 
     async def hold_seats(self, trip_id: str, day: date, reservation_id: str, seats: int) -> pb.HoldSeatsResponse:
-        request = pb.HoldSeatsRequest(trip_id=trip_id, departure_date=date_to_proto(day), reservation_id=reservation_id, seats=seats)
+        request = pb.HoldSeatsRequest(
+            trip_id=trip_id, departure_date=date_to_proto(day), reservation_id=reservation_id, seats=seats
+        )
         return await self._call(self.stub.HoldSeats, request)
 
     async def release_seats(self, trip_id: str, day: date, reservation_id: str) -> pb.ReleaseSeatsResponse:
-        request = pb.ReleaseSeatsRequest(trip_id=trip_id, departure_date=date_to_proto(day), reservation_id=reservation_id)
+        request = pb.ReleaseSeatsRequest(
+            trip_id=trip_id, departure_date=date_to_proto(day), reservation_id=reservation_id
+        )
         return await self._call(self.stub.ReleaseSeats, request)

@@ -13,8 +13,11 @@ from services.chassis.telemetry import SpanKind, in_trace, inject, mark_error, t
 _TRACER = tracer("clients")
 # Retried by the channel only for methods that are idempotent (reads, and writes keyed by an id).
 RETRY_POLICY = {
-    "maxAttempts": 3, "initialBackoff": "0.05s", "maxBackoff": "0.5s",
-    "backoffMultiplier": 2, "retryableStatusCodes": ["UNAVAILABLE"],
+    "maxAttempts": 3,
+    "initialBackoff": "0.05s",
+    "maxBackoff": "0.5s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
 }
 
 
@@ -22,16 +25,19 @@ def open_channel(target: str, idempotent: dict[str, list[str]]) -> grpc.aio.Chan
     """`idempotent`: full service name -> method names the channel may retry on UNAVAILABLE."""
     names = [{"service": service, "method": m} for service, methods in idempotent.items() for m in methods]
     config = {"methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}]} if names else {}
-    return grpc.aio.insecure_channel(target, options=[
-        ("grpc.enable_retries", 1),
-        ("grpc.service_config", json.dumps(config)),
-        ("grpc.keepalive_time_ms", 30_000),
-        ("grpc.lb_policy_name", "round_robin"),
-        # Reconnect to a peer that was down within a second or two of its return: gRPC's default
-        # backoff grows to 120 s, which kept callers failing long after a short outage (issue 8).
-        ("grpc.initial_reconnect_backoff_ms", 250),
-        ("grpc.max_reconnect_backoff_ms", 2_000),
-    ])
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.enable_retries", 1),
+            ("grpc.service_config", json.dumps(config)),
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.lb_policy_name", "round_robin"),
+            # Reconnect to a peer that was down within a second or two of its return: gRPC's default
+            # backoff grows to 120 s, which kept callers failing long after a short outage (issue 8).
+            ("grpc.initial_reconnect_backoff_ms", 250),
+            ("grpc.max_reconnect_backoff_ms", 2_000),
+        ],
+    )
 
 
 _PASSED_THROUGH = {
@@ -79,7 +85,9 @@ async def call(method, request, dependency: str, timeout_s: float, metadata: tup
         except grpc.aio.AioRpcError as err:
             raise remote_error(err, dependency) from err
     name = getattr(method, "_method", b"").decode().lstrip("/") or dependency
-    with _TRACER.start_as_current_span(name, kind=SpanKind.CLIENT, attributes={"rpc.system": "grpc", "peer.service": dependency}) as span:
+    with _TRACER.start_as_current_span(
+        name, kind=SpanKind.CLIENT, attributes={"rpc.system": "grpc", "peer.service": dependency}
+    ) as span:
         try:
             return await method(request, timeout=timeout, metadata=(*outbound_metadata(), *inject().items(), *metadata))
         except grpc.aio.AioRpcError as err:

@@ -19,22 +19,31 @@ class PaymentsClient(TypedClient):
     dependency, service, stub_class = "payments", SERVICE, payments_pb2_grpc.PaymentServiceStub
     idempotent = tuple(IDEMPOTENT)
 
-
-    async def process_commission(self, record_id: str, partner_id: str, booking_id: str, reservation_id: str,
-                                 amount: Decimal, currency: str) -> pb.CommissionPayout:
-        request = pb.ProcessCommissionRequest(commission_record_id=record_id, partner_id=partner_id, partner_booking_id=booking_id,
-                                              reservation_id=reservation_id, amount=money_to_proto(amount, currency))
+    async def process_commission(
+        self, record_id: str, partner_id: str, booking_id: str, reservation_id: str, amount: Decimal, currency: str
+    ) -> pb.CommissionPayout:
+        request = pb.ProcessCommissionRequest(
+            commission_record_id=record_id,
+            partner_id=partner_id,
+            partner_booking_id=booking_id,
+            reservation_id=reservation_id,
+            amount=money_to_proto(amount, currency),
+        )
         return (await self._call(self.stub.ProcessCommission, request)).payout
 
     async def reverse_commission(self, record_id: str, reason: str) -> pb.CommissionPayout | None:
-        answer = await self._call(self.stub.ReverseCommission, pb.ReverseCommissionRequest(commission_record_id=record_id, reason=reason))
+        answer = await self._call(
+            self.stub.ReverseCommission, pb.ReverseCommissionRequest(commission_record_id=record_id, reason=reason)
+        )
         return answer.payout if answer.HasField("payout") else None
 
     async def payouts(self, partner_id: str) -> list[pb.CommissionPayout]:
         """Every payout of a partner (pages followed)."""
         found, token = [], ""
         while True:
-            page = await self._call(self.stub.ListPayouts, pb.ListPayoutsRequest(partner_id=partner_id, page_size=100, page_token=token))
+            page = await self._call(
+                self.stub.ListPayouts, pb.ListPayoutsRequest(partner_id=partner_id, page_size=100, page_token=token)
+            )
             found += page.payouts
             if not (token := page.next_page_token):
                 return found

@@ -19,18 +19,36 @@ class ReservationsClient(TypedClient):
     dependency, service, stub_class = "reservations", SERVICE, reservations_pb2_grpc.ReservationServiceStub
     idempotent = tuple(IDEMPOTENT)
 
-
-    async def create(self, request_id: str, guest_id: str, trip_id: str, day: date, party_size: int, requested_by: str,
-                     reservation_id: str = "") -> pb.Reservation:
-        request = pb.CreateReservationRequest(request_id=request_id, guest_id=guest_id, trip_id=trip_id, trip_date=date_to_proto(day),
-                                              party_size=party_size, requested_by=requested_by, reservation_id=reservation_id)
+    async def create(
+        self,
+        request_id: str,
+        guest_id: str,
+        trip_id: str,
+        day: date,
+        party_size: int,
+        requested_by: str,
+        reservation_id: str = "",
+    ) -> pb.Reservation:
+        request = pb.CreateReservationRequest(
+            request_id=request_id,
+            guest_id=guest_id,
+            trip_id=trip_id,
+            trip_date=date_to_proto(day),
+            party_size=party_size,
+            requested_by=requested_by,
+            reservation_id=reservation_id,
+        )
         return (await self._call(self.stub.CreateReservation, request)).reservation
 
     async def get(self, reservation_id: str) -> pb.Reservation:
-        return (await self._call(self.stub.GetReservation, pb.GetReservationRequest(reservation_id=reservation_id))).reservation
+        return (
+            await self._call(self.stub.GetReservation, pb.GetReservationRequest(reservation_id=reservation_id))
+        ).reservation
 
     async def transition(self, reservation_id: str, status: int, changed_by: str, reason: str) -> pb.Reservation:
-        request = pb.TransitionReservationStatusRequest(reservation_id=reservation_id, status=status, changed_by=changed_by, reason=reason)
+        request = pb.TransitionReservationStatusRequest(
+            reservation_id=reservation_id, status=status, changed_by=changed_by, reason=reason
+        )
         return (await self._call(self.stub.TransitionReservationStatus, request)).reservation
 
     async def cancel(self, reservation_id: str, cancelled_by: str, reason: str) -> pb.Reservation:

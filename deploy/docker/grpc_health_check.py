@@ -18,7 +18,9 @@ def main(argv: list[str]) -> int:
     target, service = argv[0], (argv[1] if len(argv) == 2 else "")
     with grpc.insecure_channel(target) as channel:
         try:
-            answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
+            answer = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=2
+            )
         except grpc.RpcError as err:
             print(f"{target}: {err.code().name}", file=sys.stderr)
             return 1

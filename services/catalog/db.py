@@ -18,7 +18,8 @@ from services.chassis.protoconv import quantize
 metadata = sa.MetaData(schema="catalog")
 
 trips = sa.Table(
-    "trips", metadata,
+    "trips",
+    metadata,
     sa.Column("trip_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
@@ -31,7 +32,8 @@ trips = sa.Table(
 )
 
 departures = sa.Table(
-    "departures", metadata,
+    "departures",
+    metadata,
     sa.Column("departure_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("trip_id", UUID(as_uuid=True), sa.ForeignKey("catalog.trips.trip_id"), nullable=False),
     sa.Column("departure_date", sa.Date, nullable=False),
@@ -44,7 +46,8 @@ departures = sa.Table(
 )
 
 seat_holds = sa.Table(
-    "seat_holds", metadata,
+    "seat_holds",
+    metadata,
     sa.Column("departure_id", UUID(as_uuid=True), sa.ForeignKey("catalog.departures.departure_id"), primary_key=True),
     sa.Column("reservation_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("seats", sa.Integer, nullable=False),
@@ -58,17 +61,29 @@ def _hold_first_statement() -> sa.Select:
     """Built once, run with parameters (see DepartureRepository.hold_first), whose names are no
     column's: an UPDATE would take a parameter named like a column as a value to SET."""
     d, h, t = departures, seat_holds, trips
-    reservation_id, seats = sa.bindparam("hold_reservation", type_=h.c.reservation_id.type), sa.bindparam("hold_seats", type_=sa.Integer)
+    reservation_id, seats = (
+        sa.bindparam("hold_reservation", type_=h.c.reservation_id.type),
+        sa.bindparam("hold_seats", type_=sa.Integer),
+    )
     now = sa.bindparam("hold_now", type_=h.c.created_at.type)
     already = sa.exists().where(h.c.departure_id == d.c.departure_id, h.c.reservation_id == reservation_id)
     offered = sa.exists().where(t.c.trip_id == d.c.trip_id, t.c.active)
-    fits = sa.and_(d.c.trip_id == sa.bindparam("hold_trip", type_=d.c.trip_id.type), d.c.departure_date == sa.bindparam("hold_date", type_=sa.Date),
-                   d.c.seats_held + seats <= d.c.capacity, offered, ~already)
+    fits = sa.and_(
+        d.c.trip_id == sa.bindparam("hold_trip", type_=d.c.trip_id.type),
+        d.c.departure_date == sa.bindparam("hold_date", type_=sa.Date),
+        d.c.seats_held + seats <= d.c.capacity,
+        offered,
+        ~already,
+    )
     taken = sa.update(d).where(fits).values(seats_held=d.c.seats_held + seats).returning(*d.c).cte("taken")
-    hold = sa.insert(h).from_select([h.c.departure_id, h.c.reservation_id, h.c.seats, h.c.created_at, h.c.updated_at],
-                                    sa.select(taken.c.departure_id, reservation_id, seats, now, now))
+    hold = sa.insert(h).from_select(
+        [h.c.departure_id, h.c.reservation_id, h.c.seats, h.c.created_at, h.c.updated_at],
+        sa.select(taken.c.departure_id, reservation_id, seats, now, now),
+    )
     trip_columns = [c.label(f"trip_{c.name}") for c in t.c if c.name != "trip_id"]
-    return sa.select(*taken.c, *trip_columns).join_from(taken, t, t.c.trip_id == taken.c.trip_id).add_cte(hold.cte("hold"))
+    return (
+        sa.select(*taken.c, *trip_columns).join_from(taken, t, t.c.trip_id == taken.c.trip_id).add_cte(hold.cte("hold"))
+    )
 
 
 _HOLD_FIRST = _hold_first_statement()
@@ -111,7 +126,9 @@ class DepartureRepository:
             async with self.conn.begin_nested():
                 await self.conn.execute(sa.insert(departures).values(departure.__dict__))
         except IntegrityError as exc:
-            raise AlreadyExists(f"trip {departure.trip_id} already departs on {departure.departure_date}", reason="DEPARTURE_EXISTS") from exc
+            raise AlreadyExists(
+                f"trip {departure.trip_id} already departs on {departure.departure_date}", reason="DEPARTURE_EXISTS"
+            ) from exc
 
     async def find(self, trip_id: uuid.UUID, on: date, for_update: bool = False) -> Departure | None:
         """`for_update` locks the row: every hold on one departure runs one after the other."""
@@ -128,12 +145,20 @@ class DepartureRepository:
         rows = (await self.conn.execute(query.order_by(departures.c.departure_date))).all()
         return [_departure(r) for r in rows]
 
-    async def hold_first(self, trip_id: uuid.UUID, on: date, reservation_id: uuid.UUID, seats: int, now: datetime) -> tuple[Trip, Departure] | None:
+    async def hold_first(
+        self, trip_id: uuid.UUID, on: date, reservation_id: uuid.UUID, seats: int, now: datetime
+    ) -> tuple[Trip, Departure] | None:
         """The common hold — a reservation's first on a departure of an offered trip, that fits — as
         one conditional UPDATE that writes the hold row too: one round trip, and the row lock lasts
         one statement. None when any condition fails, or when a concurrent first hold of the same
         reservation won (its hold row's key is taken): the caller's locked path then decides."""
-        params = {"hold_trip": trip_id, "hold_date": on, "hold_reservation": reservation_id, "hold_seats": seats, "hold_now": now}
+        params = {
+            "hold_trip": trip_id,
+            "hold_date": on,
+            "hold_reservation": reservation_id,
+            "hold_seats": seats,
+            "hold_now": now,
+        }
         try:
             row = (await self.conn.execute(_HOLD_FIRST, params)).first()
         except IntegrityError:
@@ -162,9 +187,19 @@ class SeatHoldRepository:
         return (await self.conn.execute(query)).scalar() or 0
 
     async def put(self, departure_id: uuid.UUID, reservation_id: uuid.UUID, seats: int, now: datetime) -> None:
-        row = {"departure_id": departure_id, "reservation_id": reservation_id, "seats": seats, "created_at": now, "updated_at": now}
+        row = {
+            "departure_id": departure_id,
+            "reservation_id": reservation_id,
+            "seats": seats,
+            "created_at": now,
+            "updated_at": now,
+        }
         query = insert(seat_holds).values(row)
-        await self.conn.execute(query.on_conflict_do_update(index_elements=["departure_id", "reservation_id"], set_={"seats": seats, "updated_at": now}))
+        await self.conn.execute(
+            query.on_conflict_do_update(
+                index_elements=["departure_id", "reservation_id"], set_={"seats": seats, "updated_at": now}
+            )
+        )
 
     async def delete(self, departure_id: uuid.UUID, reservation_id: uuid.UUID) -> int:
         """Removes the hold; returns the seats it held (0 when there was none)."""

@@ -49,7 +49,8 @@ class Departure:
         if not self.can_hold(delta):
             raise FailedPrecondition(
                 f"only {self.seats_available} seats left on {self.departure_date}, {delta} more requested",
-                reason="SOLD_OUT", metadata={"seats_available": str(self.seats_available)},
+                reason="SOLD_OUT",
+                metadata={"seats_available": str(self.seats_available)},
             )
         return replace(self, seats_held=self.seats_held + delta)
 

@@ -93,7 +93,9 @@ async def create_departure(slot: Slot, capacity: int, uow_factory: UowFactory) -
     return departure
 
 
-async def list_departures(trip_id: uuid.UUID, start: date | None, end: date | None, uow_factory: UowFactory) -> list[Departure]:
+async def list_departures(
+    trip_id: uuid.UUID, start: date | None, end: date | None, uow_factory: UowFactory
+) -> list[Departure]:
     async with uow_factory(read_only=True) as uow:
         await _trip(uow, trip_id)
         return await uow.departures.of_trip(trip_id, start, end)
@@ -118,7 +120,9 @@ async def hold_seats(slot: Slot, reservation_id: uuid.UUID, seats: int, uow_fact
 
     The common case, a first hold that fits, is one statement and needs none of that."""
     async with uow_factory(autocommit=True) as uow:
-        if (taken := await uow.departures.hold_first(slot.trip_id, slot.departure_date, reservation_id, seats, utcnow())) is not None:
+        if (
+            taken := await uow.departures.hold_first(slot.trip_id, slot.departure_date, reservation_id, seats, utcnow())
+        ) is not None:
             return Held(*taken, seats)
     async with uow_factory() as uow:
         trip = await _trip(uow, slot.trip_id)  # holds never change a trip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
 from services.catalog.config import CatalogSettings
 from services.catalog.db import CatalogUnitOfWork, metadata
 from services.catalog.servicer import CatalogServicer

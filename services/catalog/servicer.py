@@ -6,27 +6,45 @@ from decimal import Decimal
 
 from novatrek.catalog.v1 import catalog_pb2 as pb
 from novatrek.catalog.v1 import catalog_pb2_grpc
+
 from services.catalog import handlers
 from services.catalog.domain import DESCRIPTION_MAX, MAX_CAPACITY, MAX_PRICE, NAME_MAX, Departure, Trip
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import (
-    CURRENCY_MINOR_UNITS, date_from_proto, date_to_proto, money_from_proto, money_to_proto, page_size, parse_uuid, quantize,
-    text, timestamp, utcnow,
+    CURRENCY_MINOR_UNITS,
+    date_from_proto,
+    date_to_proto,
+    money_from_proto,
+    money_to_proto,
+    page_size,
+    parse_uuid,
+    quantize,
+    text,
+    timestamp,
+    utcnow,
 )
 
 
 def trip_to_pb(t: Trip) -> pb.Trip:
     return pb.Trip(
-        trip_id=str(t.trip_id), name=t.name, description=t.description, price_per_person=money_to_proto(t.price_per_person, t.currency),
-        active=t.active, create_time=timestamp(t.created_at),
+        trip_id=str(t.trip_id),
+        name=t.name,
+        description=t.description,
+        price_per_person=money_to_proto(t.price_per_person, t.currency),
+        active=t.active,
+        create_time=timestamp(t.created_at),
     )
 
 
 def departure_to_pb(d: Departure) -> pb.Departure:
     return pb.Departure(
-        departure_id=str(d.departure_id), trip_id=str(d.trip_id), departure_date=date_to_proto(d.departure_date),
-        capacity=d.capacity, seats_held=d.seats_held, seats_available=d.seats_available,
+        departure_id=str(d.departure_id),
+        trip_id=str(d.trip_id),
+        departure_date=date_to_proto(d.departure_date),
+        capacity=d.capacity,
+        seats_held=d.seats_held,
+        seats_available=d.seats_available,
     )
 
 
@@ -39,7 +57,9 @@ def _price(trip: pb.Trip, v: Violations) -> tuple[Decimal, str] | None:
         return None
     amount, currency = price
     ok = v.check(Decimal(0) <= amount < MAX_PRICE, field, f"must be at least 0 and below {MAX_PRICE:f}")
-    ok &= v.check(quantize(amount, currency) == amount, field, f"{currency} allows {CURRENCY_MINOR_UNITS[currency]} decimals")
+    ok &= v.check(
+        quantize(amount, currency) == amount, field, f"{currency} allows {CURRENCY_MINOR_UNITS[currency]} decimals"
+    )
     return price if ok else None
 
 
@@ -85,7 +105,11 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def CreateDeparture(self, request, context):
         v, d = Violations(), request.departure
         slot = _slot(d, v, "departure.")
-        v.check(slot.departure_date is None or slot.departure_date >= utcnow().date(), "departure.departure_date", "must not be in the past")
+        v.check(
+            slot.departure_date is None or slot.departure_date >= utcnow().date(),
+            "departure.departure_date",
+            "must not be in the past",
+        )
         v.check(1 <= d.capacity <= MAX_CAPACITY, "departure.capacity", f"must be between 1 and {MAX_CAPACITY}")
         v.raise_if_any()
         departure = await handlers.create_departure(slot, d.capacity, self.uow_factory)
@@ -108,7 +132,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         answer = await handlers.check_availability(slot, seats, self.uow_factory)
         price = money_to_proto(answer.trip.price_per_person, answer.trip.currency)
         return pb.CheckAvailabilityResponse(
-            available=answer.available, seats_available=answer.departure.seats_available, price_per_person=price,
+            available=answer.available,
+            seats_available=answer.departure.seats_available,
+            price_per_person=price,
             departure_id=str(answer.departure.departure_id),
         )
 
@@ -119,8 +145,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         v.raise_if_any()
         held = await handlers.hold_seats(slot, reservation_id, seats, self.uow_factory)
         return pb.HoldSeatsResponse(
-            departure_id=str(held.departure.departure_id), seats_held_for_reservation=held.seats,
-            seats_available=held.departure.seats_available, price_per_person=money_to_proto(held.trip.price_per_person, held.trip.currency),
+            departure_id=str(held.departure.departure_id),
+            seats_held_for_reservation=held.seats,
+            seats_available=held.departure.seats_available,
+            price_per_person=money_to_proto(held.trip.price_per_person, held.trip.currency),
         )
 
     async def ReleaseSeats(self, request, context):
@@ -128,4 +156,6 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         slot, reservation_id = _slot(request, v), parse_uuid(request.reservation_id, "reservation_id", v)
         v.raise_if_any()
         released = await handlers.release_seats(slot, reservation_id, self.uow_factory)
-        return pb.ReleaseSeatsResponse(seats_released=released.seats, seats_available=released.departure.seats_available)
+        return pb.ReleaseSeatsResponse(
+            seats_released=released.seats, seats_available=released.departure.seats_available
+        )

@@ -24,7 +24,12 @@ class BrokerUnavailable(Exception):
 
 class Broker:
     def __init__(self, url: str, name: str, publish_timeout_s: float = 3.0, stream_replicas: int = 1) -> None:
-        self.url, self.name, self.publish_timeout_s, self.stream_replicas = url, name, publish_timeout_s, stream_replicas
+        self.url, self.name, self.publish_timeout_s, self.stream_replicas = (
+            url,
+            name,
+            publish_timeout_s,
+            stream_replicas,
+        )
         self.nc: nats.NATS | None = None
         self._streams_ready = False
 
@@ -37,10 +42,15 @@ class Broker:
         while self.nc is None:
             try:
                 self.nc = await nats.connect(
-                    self.url, name=self.name, allow_reconnect=True, max_reconnect_attempts=-1,
-                    reconnect_time_wait=0.5, connect_timeout=2, error_cb=self._on_error,
+                    self.url,
+                    name=self.name,
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    connect_timeout=2,
+                    error_cb=self._on_error,
                 )
-            except (OSError, nats.errors.Error, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, nats.errors.Error) as exc:
                 log.warning("nats connect failed; retrying", extra={"error": repr(exc)})
                 await asyncio.sleep(retry_s)
 
@@ -48,7 +58,7 @@ class Broker:
         log.warning("nats error", extra={"error": repr(exc)})
 
     async def wait_connected(self, poll_s: float = 0.2) -> None:
-        while not self.connected:
+        while not self.connected:  # noqa: ASYNC110 - nats-py offers no event to wait on
             await asyncio.sleep(poll_s)
 
     async def ensure_streams(self) -> None:
@@ -56,8 +66,13 @@ class Broker:
         stream whose config drifted."""
         js = self.nc.jetstream()
         for name, subjects in {**stream_subjects(), DLQ_STREAM: [f"{DLQ_PREFIX}.>"]}.items():
-            config = StreamConfig(name=name, subjects=subjects, duplicate_window=DUPLICATE_WINDOW_S, max_age=STREAM_MAX_AGE_S,
-                                  num_replicas=self.stream_replicas)
+            config = StreamConfig(
+                name=name,
+                subjects=subjects,
+                duplicate_window=DUPLICATE_WINDOW_S,
+                max_age=STREAM_MAX_AGE_S,
+                num_replicas=self.stream_replicas,
+            )
             try:
                 await js.add_stream(config)
             except BadRequestError:
@@ -81,6 +96,6 @@ class Broker:
         if self.nc is not None:
             try:
                 await self.nc.flush(timeout=flush_timeout_s)
-            except (nats.errors.Error, asyncio.TimeoutError, OSError):
+            except (TimeoutError, nats.errors.Error, OSError):
                 log.debug("flush before close failed; closing anyway")  # every publish was acked already
             await self.nc.close()

@@ -29,7 +29,8 @@ log = logging.getLogger("novatrek.consumer")
 
 def inbox_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
-        "inbox", metadata,
+        "inbox",
+        metadata,
         sa.Column("event_id", sa.String(64), primary_key=True),
         sa.Column("subject", sa.Text, nullable=False),
         sa.Column("consumer", sa.String(100), nullable=False),
@@ -55,9 +56,21 @@ def dead_letter_subject(service: str, subject: str) -> str:
 
 
 class Consumer:
-    def __init__(self, service: str, broker, uow_factory, inbox: sa.Table, subscriptions: list[Subscription],
-                 ack_wait_s: float = 30.0, max_deliver: int = 5, batch: int = 20, retry_base_s: float = 0.5,
-                 durable_prefix: str = "", inactive_threshold_s: float | None = None, start_lookback_s: float | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        broker,
+        uow_factory,
+        inbox: sa.Table,
+        subscriptions: list[Subscription],
+        ack_wait_s: float = 30.0,
+        max_deliver: int = 5,
+        batch: int = 20,
+        retry_base_s: float = 0.5,
+        durable_prefix: str = "",
+        inactive_threshold_s: float | None = None,
+        start_lookback_s: float | None = None,
+    ) -> None:
         self.service, self.broker, self.uow_factory, self.inbox = service, broker, uow_factory, inbox
         self.subscriptions, self.ack_wait_s, self.max_deliver = subscriptions, ack_wait_s, max_deliver
         self.batch, self.retry_base_s = batch, retry_base_s
@@ -78,10 +91,20 @@ class Consumer:
                 # Unlimited server-side redelivery: we count deliveries and dead-letter ourselves,
                 # so a message is never silently dropped by the server.
                 durable = f"{self.durable_prefix}{sub.durable}"
-                start = {"deliver_policy": DeliverPolicy.ALL} if self.start is None else \
-                    {"deliver_policy": DeliverPolicy.BY_START_TIME, "opt_start_time": self.start}
-                config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s, max_deliver=-1,
-                                        filter_subject=sub.subject, inactive_threshold=self.inactive_threshold_s, **start)
+                start = (
+                    {"deliver_policy": DeliverPolicy.ALL}
+                    if self.start is None
+                    else {"deliver_policy": DeliverPolicy.BY_START_TIME, "opt_start_time": self.start}
+                )
+                config = ConsumerConfig(
+                    durable_name=durable,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    ack_wait=self.ack_wait_s,
+                    max_deliver=-1,
+                    filter_subject=sub.subject,
+                    inactive_threshold=self.inactive_threshold_s,
+                    **start,
+                )
                 pull = await js.pull_subscribe(sub.subject, durable=durable, config=config)
                 while True:
                     try:
@@ -100,8 +123,12 @@ class Consumer:
         headers = dict(msg.headers or {})
         event_id = headers.get("ce-id") or f"seq:{msg.metadata.sequence.stream}"
         request_id_var.set(headers.get(REQUEST_ID_HEADER, ""))
-        with self.tracer.start_as_current_span(f"{msg.subject} process", context=context_from(headers.items()), kind=SpanKind.CONSUMER,
-                                               attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject}) as span:
+        with self.tracer.start_as_current_span(
+            f"{msg.subject} process",
+            context=context_from(headers.items()),
+            kind=SpanKind.CONSUMER,
+            attributes={"messaging.system": "nats", "messaging.destination.name": msg.subject},
+        ) as span:
             try:
                 event = sub.event.FromString(msg.data)
                 async with self.uow_factory() as uow:
@@ -131,12 +158,22 @@ class Consumer:
         deliveries = msg.metadata.num_delivered
         EVENTS_HANDLED.labels(self.service, sub.durable, "failed").inc()
         if deliveries < self.max_deliver:
-            log.warning("event handler failed; will redeliver", extra={"durable": sub.durable, "deliveries": deliveries, "error": repr(exc)})
+            log.warning(
+                "event handler failed; will redeliver",
+                extra={"durable": sub.durable, "deliveries": deliveries, "error": repr(exc)},
+            )
             await msg.nak(delay=self.retry_base_s * 2 ** (deliveries - 1))
             return
-        parked = {**headers, "Nats-Msg-Id": f"dlq:{self.durable_prefix}{sub.durable}:{headers.get('ce-id', msg.metadata.sequence.stream)}",
-                  "x-dlq-reason": repr(exc)[:500], "x-dlq-subject": msg.subject, "x-dlq-consumer": sub.durable,
-                  "x-dlq-deliveries": str(deliveries), "x-dlq-time": utcnow().isoformat()}
+        event_id = headers.get("ce-id", msg.metadata.sequence.stream)
+        parked = {
+            **headers,
+            "Nats-Msg-Id": f"dlq:{self.durable_prefix}{sub.durable}:{event_id}",
+            "x-dlq-reason": repr(exc)[:500],
+            "x-dlq-subject": msg.subject,
+            "x-dlq-consumer": sub.durable,
+            "x-dlq-deliveries": str(deliveries),
+            "x-dlq-time": utcnow().isoformat(),
+        }
         await self.broker.publish(dead_letter_subject(self.service, msg.subject), msg.data, parked)
         DEAD_LETTERS.labels(self.service, sub.durable).inc()
         log.error("event parked on the dead-letter subject", extra={"durable": sub.durable, "error": repr(exc)})

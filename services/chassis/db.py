@@ -41,8 +41,15 @@ class UnitOfWork:
     trips: for reads, and for a write that is one statement (atomic by itself), which then writes
     its events itself with rows from `event_row`."""
 
-    def __init__(self, engine: AsyncEngine, outbox: sa.Table | None, source: str, relay=None,
-                 read_only: bool = False, autocommit: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: sa.Table | None,
+        source: str,
+        relay=None,
+        read_only: bool = False,
+        autocommit: bool = False,
+    ) -> None:
         self.engine, self.outbox, self.source, self.relay = engine, outbox, source, relay
         self.autocommit = read_only or autocommit
         self._events: list[dict] = []
@@ -54,7 +61,9 @@ class UnitOfWork:
 
     def publish(self, event: Message, occurred: datetime) -> None:
         if self.autocommit:
-            raise RuntimeError("an autocommit unit of work has no commit to add events to: write event_row() in the statement")
+            raise RuntimeError(
+                "an autocommit unit of work has no commit to add events to: write event_row() in the statement"
+            )
         self._events.append(outbox_row(event, self.source, occurred))
 
     def event_row(self, event: Message, occurred: datetime) -> dict:
@@ -99,8 +108,13 @@ async def autocommit(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 # The server went away or cannot take connections yet (restart, failover, cut network): class 08,
 # admin/crash shutdown and "cannot connect now" (57P01-03); a cancelled statement (57014) is not one.
-_LOST = (OSError, asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.CannotConnectNowError,
-         asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.CrashShutdownError)
+_LOST = (
+    OSError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+)
 
 
 def database_unavailable(exc: BaseException) -> errors.Unavailable | None:
@@ -124,12 +138,16 @@ async def database_reachable(engine: AsyncEngine) -> bool:
     return True
 
 
-def newest_first(query: sa.Select, created: sa.Column, ident: sa.Column, position: list | None, limit: int) -> sa.Select:
+def newest_first(
+    query: sa.Select, created: sa.Column, ident: sa.Column, position: list | None, limit: int
+) -> sa.Select:
     """Keyset page ordered by (created, id) descending; `position` is the last row of the previous
     page as [created ISO string, id string]. Fetches limit + 1 rows to know whether more exist."""
     if position is not None:
         after_created, after_id = datetime.fromisoformat(position[0]), position[1]
-        query = query.where(sa.tuple_(created, ident) < sa.tuple_(sa.literal(after_created), sa.literal(after_id, ident.type)))
+        query = query.where(
+            sa.tuple_(created, ident) < sa.tuple_(sa.literal(after_created), sa.literal(after_id, ident.type))
+        )
     return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
 
 

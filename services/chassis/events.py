@@ -7,9 +7,8 @@ import pkgutil
 from dataclasses import dataclass
 from functools import cache
 
-from google.protobuf.message import Message
-
 import novatrek
+from google.protobuf.message import Message
 from novatrek.events.v1 import options_pb2
 
 

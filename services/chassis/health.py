@@ -16,8 +16,14 @@ LIVENESS = "novatrek.liveness"
 
 
 class HealthMonitor:
-    def __init__(self, servicer: health.aio.HealthServicer, service_names: list[str],
-                 checks: dict[str, Check], interval_s: float = 2.0, check_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        servicer: health.aio.HealthServicer,
+        service_names: list[str],
+        checks: dict[str, Check],
+        interval_s: float = 2.0,
+        check_timeout_s: float = 2.0,
+    ) -> None:
         self.servicer, self.service_names, self.checks = servicer, ["", *service_names], checks
         self.interval_s, self.check_timeout_s = interval_s, check_timeout_s
         self.serving: bool | None = None

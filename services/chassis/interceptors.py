@@ -46,6 +46,7 @@ def _tolerant(deserializer):
             return deserializer(raw)
         except Exception:  # DecodeError, or whatever else a parser makes of hostile bytes
             return UNDECODABLE
+
     return parse
 
 
@@ -79,23 +80,36 @@ class ServerCalls:
                 if key == REQUEST_ID_HEADER:
                     request_id = str(value)[:128]
                 elif key == MESH_CALL_HEADER:
-                    from_mesh = True  # part of work admitted upstream: waiting again would eat its short per-hop deadline
+                    from_mesh = (
+                        True  # part of work admitted upstream: waiting again would eat its short per-hop deadline
+                    )
                 elif key == TRACE_HEADER:
                     traced = True  # even when we export nothing, the caller's trace goes on through us
             request_id_var.set(request_id or new_request_id())
             left = context.time_remaining()
             deadline_var.set(None if left is None else time.monotonic() + left)
             started, code = time.perf_counter(), grpc.StatusCode.OK
-            span_scope = self.tracer.start_as_current_span(
-                method.lstrip("/"), context=context_from(metadata), kind=SpanKind.SERVER,
-                attributes={"rpc.system": "grpc", "rpc.method": method}) if traced else _NO_SPAN
+            span_scope = (
+                self.tracer.start_as_current_span(
+                    method.lstrip("/"),
+                    context=context_from(metadata),
+                    kind=SpanKind.SERVER,
+                    attributes={"rpc.system": "grpc", "rpc.method": method},
+                )
+                if traced
+                else _NO_SPAN
+            )
             self.in_progress += counted
             with span_scope as span:
                 try:
                     if request is UNDECODABLE:
-                        raise errors.InvalidArgument("the request is not a valid message of this method's type", reason="MALFORMED_REQUEST")
+                        raise errors.InvalidArgument(
+                            "the request is not a valid message of this method's type", reason="MALFORMED_REQUEST"
+                        )
                     if left is not None and left <= 0:  # nobody waits for the answer: do no work for it
-                        raise errors.DeadlineExceeded("the call's deadline passed before it started", reason="DEADLINE_EXCEEDED")
+                        raise errors.DeadlineExceeded(
+                            "the call's deadline passed before it started", reason="DEADLINE_EXCEEDED"
+                        )
                     if counted and self.max_calls and self.in_progress > self.max_calls:
                         raise errors.ResourceExhausted("too many calls in progress; retry later", reason="OVERLOADED")
                     if self.slots is None or unlimited or from_mesh:
@@ -114,7 +128,9 @@ class ServerCalls:
                         # Never leak a stack trace or internal message to the caller.
                         await context.abort(grpc.StatusCode.INTERNAL, "internal error")
                     code, status = to_status(error)
-                    await context.abort(code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),))
+                    await context.abort(
+                        code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),)
+                    )
                 finally:
                     self.in_progress -= counted
                     elapsed = time.perf_counter() - started
@@ -126,7 +142,9 @@ class ServerCalls:
                     self._record(span, method, code, elapsed)
 
         return grpc.unary_unary_rpc_method_handler(
-            wrapped, request_deserializer=_tolerant(handler.request_deserializer), response_serializer=handler.response_serializer
+            wrapped,
+            request_deserializer=_tolerant(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
         )
 
     def _record(self, span, method: str, code: grpc.StatusCode, seconds: float) -> None:
@@ -145,7 +163,9 @@ class _Registrar:
         self.server, self.calls = server, calls
 
     def add_registered_method_handlers(self, service: str, handlers: dict[str, grpc.RpcMethodHandler]) -> None:
-        self.server.add_registered_method_handlers(service, {name: self.calls.wrap(f"/{service}/{name}", h) for name, h in handlers.items()})
+        self.server.add_registered_method_handlers(
+            service, {name: self.calls.wrap(f"/{service}/{name}", h) for name, h in handlers.items()}
+        )
 
     def add_generic_rpc_handlers(self, handlers) -> None:
         self.server.add_generic_rpc_handlers(tuple(_WrappedGeneric(h, self.calls) for h in handlers))

@@ -20,7 +20,9 @@ def run_env(target_metadata: sa.MetaData) -> None:
     url = context.config.get_main_option("sqlalchemy.url")
 
     def migrate(connection) -> None:
-        context.configure(connection=connection, target_metadata=target_metadata, version_table_schema=schema, include_schemas=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, version_table_schema=schema, include_schemas=True
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from datetime import datetime
@@ -22,7 +23,8 @@ log = logging.getLogger("novatrek.outbox")
 
 def outbox_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
-        "outbox", metadata,
+        "outbox",
+        metadata,
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
         sa.Column("subject", sa.Text, nullable=False),
         sa.Column("payload", sa.LargeBinary, nullable=False),
@@ -38,22 +40,39 @@ def outbox_row(event: Message, source: str, occurred: datetime) -> dict:
     """The row for one event; its id is the CloudEvents id and the JetStream Nats-Msg-Id."""
     spec, event_id = spec_of(event), str(uuid.uuid4())
     headers = {
-        "ce-specversion": "1.0", "ce-id": event_id, "ce-type": spec.ce_type, "ce-source": source,
-        "ce-time": occurred.isoformat(), "content-type": "application/protobuf",
-        "ce-dataschema": f"proto:{spec.full_name}", "Nats-Msg-Id": event_id,
+        "ce-specversion": "1.0",
+        "ce-id": event_id,
+        "ce-type": spec.ce_type,
+        "ce-source": source,
+        "ce-time": occurred.isoformat(),
+        "content-type": "application/protobuf",
+        "ce-dataschema": f"proto:{spec.full_name}",
+        "Nats-Msg-Id": event_id,
     }
     if rid := request_id_var.get():
         headers[REQUEST_ID_HEADER] = rid
     headers.update(inject())  # the consumer's span continues this trace
-    return {"id": uuid.UUID(event_id), "subject": spec.subject, "payload": event.SerializeToString(), "headers": headers}
+    return {
+        "id": uuid.UUID(event_id),
+        "subject": spec.subject,
+        "payload": event.SerializeToString(),
+        "headers": headers,
+    }
 
 
 class OutboxRelay:
     """Publishes outbox rows in order, deletes them once JetStream acked; on failure backs off and
     retries forever (a row is never dropped). `FOR UPDATE SKIP LOCKED` lets replicas share the work."""
 
-    def __init__(self, engine: AsyncEngine, table: sa.Table, broker, batch_size: int = 100,
-                 poll_interval_s: float = 1.0, max_backoff_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        table: sa.Table,
+        broker,
+        batch_size: int = 100,
+        poll_interval_s: float = 1.0,
+        max_backoff_s: float = 5.0,
+    ) -> None:
         self.engine, self.table, self.broker = engine, table, broker
         self.batch_size, self.poll_interval_s, self.max_backoff_s = batch_size, poll_interval_s, max_backoff_s
         self._wake = asyncio.Event()
@@ -69,10 +88,8 @@ class OutboxRelay:
                 while await self.drain_batch():
                     pass
                 backoff = 0.1
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-                except TimeoutError:
-                    pass
                 self._wake.clear()
             except asyncio.CancelledError:
                 raise

@@ -14,7 +14,19 @@ from services.chassis.errors import Violations
 
 NANOS = Decimal(1_000_000_000)
 # ISO 4217 codes the platform sells in, with their minor units.
-CURRENCY_MINOR_UNITS = {"USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CHF": 2, "JPY": 0, "NOK": 2, "SEK": 2, "DKK": 2}
+CURRENCY_MINOR_UNITS = {
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "NZD": 2,
+    "CHF": 2,
+    "JPY": 0,
+    "NOK": 2,
+    "SEK": 2,
+    "DKK": 2,
+}
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
@@ -33,7 +45,11 @@ def decimal_of(money: money_pb2.Money) -> Decimal:
 
 
 def money_from_proto(money: money_pb2.Money, field: str, violations: Violations) -> tuple[Decimal, str] | None:
-    ok = violations.check(money.currency_code in CURRENCY_MINOR_UNITS, f"{field}.currency_code", "unknown or unsupported ISO 4217 currency")
+    ok = violations.check(
+        money.currency_code in CURRENCY_MINOR_UNITS,
+        f"{field}.currency_code",
+        "unknown or unsupported ISO 4217 currency",
+    )
     ok &= violations.check(abs(money.nanos) < 1_000_000_000, f"{field}.nanos", "must be within ±999,999,999")
     ok &= violations.check(money.units * money.nanos >= 0, f"{field}.nanos", "units and nanos must have the same sign")
     if not ok:

@@ -28,7 +28,8 @@ State = dict
 
 def saga_table(metadata: sa.MetaData) -> sa.Table:
     return sa.Table(
-        "saga_instances", metadata,
+        "saga_instances",
+        metadata,
         sa.Column("saga_id", UUID(as_uuid=True), primary_key=True),
         sa.Column("saga_type", sa.String(64), nullable=False),
         # running -> completed | compensating -> compensated
@@ -91,8 +92,17 @@ class SagaRunner:
         RPC) does not stop it half-way: it completes, or compensates."""
         saga_id = uuid.uuid4()
         try:
-            await self._write(saga_id, values={"saga_type": saga_type, "status": "running", "steps_done": 0, "state": state,
-                                               "created_at": utcnow()}, insert=True)
+            await self._write(
+                saga_id,
+                values={
+                    "saga_type": saga_type,
+                    "status": "running",
+                    "steps_done": 0,
+                    "state": state,
+                    "created_at": utcnow(),
+                },
+                insert=True,
+            )
         except Exception as exc:
             raise SagaNotStarted(exc) from exc
         task = asyncio.ensure_future(self._drive(saga_id, self.types[saga_type], state, 0))
@@ -107,9 +117,14 @@ class SagaRunner:
                 state = {**state, **(await step.action(state) or {})}
             except BaseException as exc:
                 if saga.forward_only(index):  # past the pivot: recovery finishes it, never undoes it
-                    log.warning("saga step failed past its pivot; left for recovery", extra={"saga": saga.name, "step": step.name})
+                    log.warning(
+                        "saga step failed past its pivot; left for recovery",
+                        extra={"saga": saga.name, "step": step.name},
+                    )
                     raise
-                log.warning("saga step failed; compensating", extra={"saga": saga.name, "step": step.name, "error": repr(exc)})
+                log.warning(
+                    "saga step failed; compensating", extra={"saga": saga.name, "step": step.name, "error": repr(exc)}
+                )
                 try:
                     await self._compensate(saga_id, saga, state, index + 1, exc)
                 except Exception as stuck:  # the lease expires and recovery finishes the job
@@ -140,7 +155,9 @@ class SagaRunner:
             try:
                 return await compensation(state)
             except Exception as exc:
-                log.warning("compensation failed; retrying", extra={"step": name, "attempt": attempt, "error": repr(exc)})
+                log.warning(
+                    "compensation failed; retrying", extra={"step": name, "attempt": attempt, "error": repr(exc)}
+                )
                 await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
         raise RuntimeError(f"compensation {name} failed {attempts} times")
 
@@ -158,7 +175,11 @@ class SagaRunner:
             t = self.table
             values = {n: sa.bindparam(f"new_{n}", type_=t.c[n].type) for n in names}
             saga_id = sa.bindparam("the_saga", type_=t.c.saga_id.type)
-            statement = sa.insert(t).values(saga_id=saga_id, **values) if insert else sa.update(t).where(t.c.saga_id == saga_id).values(**values)
+            statement = (
+                sa.insert(t).values(saga_id=saga_id, **values)
+                if insert
+                else sa.update(t).where(t.c.saga_id == saga_id).values(**values)
+            )
             self._statements[(names, insert)] = statement
         return statement
 
@@ -169,10 +190,14 @@ class SagaRunner:
         t, now = self.table, utcnow()
         async with self.engine.begin() as conn:
             stale = sa.select(t.c.saga_id).where(t.c.status.in_(["running", "compensating"]), t.c.lease_until < now)
-            rows = (await conn.execute(
-                sa.update(t).where(t.c.saga_id.in_(stale.limit(20).with_for_update(skip_locked=True).scalar_subquery()))
-                .values(lease_until=now + timedelta(seconds=self.lease_s)).returning(t.c.saga_id, t.c.saga_type, t.c.state, t.c.steps_done, t.c.status)
-            )).all()
+            rows = (
+                await conn.execute(
+                    sa.update(t)
+                    .where(t.c.saga_id.in_(stale.limit(20).with_for_update(skip_locked=True).scalar_subquery()))
+                    .values(lease_until=now + timedelta(seconds=self.lease_s))
+                    .returning(t.c.saga_id, t.c.saga_type, t.c.state, t.c.steps_done, t.c.status)
+                )
+            ).all()
         for row in rows:
             try:
                 saga = self.types[row.saga_type]

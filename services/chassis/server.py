@@ -65,7 +65,9 @@ class ServiceRuntime:
             ],
         )
         # Every handler is wrapped as it registers (interceptors.py says why not an interceptor).
-        calls = ServerCalls(self.name, access_log=s.access_log, max_active=s.max_active_rpcs, max_calls=s.max_concurrent_rpcs)
+        calls = ServerCalls(
+            self.name, access_log=s.access_log, max_active=s.max_active_rpcs, max_calls=s.max_concurrent_rpcs
+        )
         registrar = calls.registrar(server)
         self.register(registrar)
         health_servicer = health.aio.HealthServicer()
@@ -74,7 +76,11 @@ class ServiceRuntime:
         if self.broker is not None:
             checks["broker"] = self._broker_connected
         self.health = HealthMonitor(health_servicer, self.service_names, checks, interval_s=s.health_interval_s)
-        names = [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
+        names = [
+            *self.service_names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ]
         reflection.enable_server_reflection(names, registrar)
         return server
 
@@ -93,7 +99,9 @@ class ServiceRuntime:
         jobs = [self.health.run, *self.background]
         if self.broker is not None:
             jobs.insert(0, self._connect_broker)
-        self._tasks = [asyncio.create_task(job(), name=f"{self.name}:{getattr(job, '__qualname__', job)}") for job in jobs]
+        self._tasks = [
+            asyncio.create_task(job(), name=f"{self.name}:{getattr(job, '__qualname__', job)}") for job in jobs
+        ]
         log.info("serving", extra={"service": self.name, "port": self.port})
         return self.port
 
@@ -110,7 +118,11 @@ class ServiceRuntime:
         if self.health is not None:
             await self.health.shutting_down()
         if self.server is not None:
-            await _bounded("grpc server", self.server.stop(self.settings.shutdown_grace_s), self.settings.shutdown_grace_s + _STEP_S)
+            await _bounded(
+                "grpc server",
+                self.server.stop(self.settings.shutdown_grace_s),
+                self.settings.shutdown_grace_s + _STEP_S,
+            )
         for task in self._tasks:
             task.cancel()
         await _bounded("background tasks", asyncio.gather(*self._tasks, return_exceptions=True))

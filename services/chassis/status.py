@@ -43,7 +43,10 @@ def to_status(error: errors.DomainError) -> tuple[grpc.StatusCode, status_pb2.St
     details = [_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN, metadata=error.metadata))]
     if isinstance(error, errors.InvalidArgument) and error.violations:
         bad = error_details_pb2.BadRequest(
-            field_violations=[error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description) for v in error.violations]
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in error.violations
+            ]
         )
         details.append(_pack(bad))
     retry_after = getattr(error, "retry_after_s", None)

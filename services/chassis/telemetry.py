@@ -64,4 +64,14 @@ def mark_error(span: trace.Span, description: str) -> None:
     span.set_status(Status(StatusCode.ERROR, description))
 
 
-__all__ = ["TRACE_HEADER", "SpanKind", "configure_tracing", "context_from", "in_trace", "inject", "mark_error", "tracer", "tracing_enabled"]
+__all__ = [
+    "TRACE_HEADER",
+    "SpanKind",
+    "configure_tracing",
+    "context_from",
+    "in_trace",
+    "inject",
+    "mark_error",
+    "tracer",
+    "tracing_enabled",
+]

@@ -37,10 +37,16 @@ class Wiring:
         configure_tracing(self.name, self.settings.otlp_endpoint)
         self.engine = create_engine(self.settings)
         self.tokens = PageTokens(self.settings.page_token_secret.get_secret_value())
-        self.broker = Broker(self.settings.nats_url, self.name, stream_replicas=self.settings.stream_replicas) if self.publishes_events else None
+        self.broker = (
+            Broker(self.settings.nats_url, self.name, stream_replicas=self.settings.stream_replicas)
+            if self.publishes_events
+            else None
+        )
         self.outbox = self.metadata.tables.get(f"{self.metadata.schema}.outbox")
         # A consumer that publishes nothing has no outbox table, and so no relay.
-        self.relay = OutboxRelay(self.engine, self.outbox, self.broker) if self.broker and self.outbox is not None else None
+        self.relay = (
+            OutboxRelay(self.engine, self.outbox, self.broker) if self.broker and self.outbox is not None else None
+        )
         if self.relay:
             self.background.append(self.relay.run)
         self.consumers: list[Consumer] = []
@@ -62,23 +68,43 @@ class Wiring:
         """Runs durable consumers for these events in the background (needs the `inbox` table)."""
         s = self.settings
         inbox = self.metadata.tables[f"{self.metadata.schema}.inbox"]
-        consumer = Consumer(self.name, self.broker, self.uow, inbox, subscriptions, ack_wait_s=s.consumer_ack_wait_s,
-                            max_deliver=s.consumer_max_deliver, retry_base_s=s.consumer_retry_base_s,
-                            durable_prefix=s.consumer_durable_prefix, inactive_threshold_s=s.consumer_inactive_threshold_s,
-                            start_lookback_s=s.consumer_start_lookback_s)
+        consumer = Consumer(
+            self.name,
+            self.broker,
+            self.uow,
+            inbox,
+            subscriptions,
+            ack_wait_s=s.consumer_ack_wait_s,
+            max_deliver=s.consumer_max_deliver,
+            retry_base_s=s.consumer_retry_base_s,
+            durable_prefix=s.consumer_durable_prefix,
+            inactive_threshold_s=s.consumer_inactive_threshold_s,
+            start_lookback_s=s.consumer_start_lookback_s,
+        )
         self.background.append(consumer.run)
         self.consumers.append(consumer)
         return consumer
 
     def uow(self, read_only: bool = False, autocommit: bool = False) -> UnitOfWork:
         """A unit of work; `read_only` and `autocommit` ones run each statement on its own (see UnitOfWork)."""
-        return self.uow_cls(self.engine, self.outbox, source=f"//novatrek.io/{self.name}", relay=self.relay,
-                            read_only=read_only, autocommit=autocommit)
+        return self.uow_cls(
+            self.engine,
+            self.outbox,
+            source=f"//novatrek.io/{self.name}",
+            relay=self.relay,
+            read_only=read_only,
+            autocommit=autocommit,
+        )
 
     def runtime(self, service: ServiceDescriptor, register: Callable[[grpc.aio.Server], None]) -> ServiceRuntime:
         return ServiceRuntime(
-            name=self.name, settings=self.settings, service_names=[service.full_name], register=register,
-            engine=self.engine, broker=self.broker, background=self.background,
+            name=self.name,
+            settings=self.settings,
+            service_names=[service.full_name],
+            register=register,
+            engine=self.engine,
+            broker=self.broker,
+            background=self.background,
         )
 
 

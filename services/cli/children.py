@@ -37,12 +37,19 @@ def connect_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-def child_env(spec: ServiceSpec, host: str, ports: dict[str, int], database_url: str, nats_url: str, base: Mapping[str, str]) -> dict[str, str]:
+def child_env(
+    spec: ServiceSpec, host: str, ports: dict[str, int], database_url: str, nats_url: str, base: Mapping[str, str]
+) -> dict[str, str]:
     env = dict(base)
-    env.update({
-        spec.env("host"): host, spec.env("port"): str(ports[spec.name]), spec.env("database_url"): database_url,
-        NATS_URL_ENV: nats_url, "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            spec.env("host"): host,
+            spec.env("port"): str(ports[spec.name]),
+            spec.env("database_url"): database_url,
+            NATS_URL_ENV: nats_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     for setting, peer in spec.peers.items():
         env[spec.env(setting)] = f"{connect_host(host)}:{ports[peer]}"
     return env
@@ -111,7 +118,9 @@ def stop_children(children: list[Child], grace_s: float) -> None:
             child.process.wait()
 
 
-GATEWAY = ServiceSpec("gateway", "gateway", "services.gateway.config:GatewaySettings", "services.gateway.main:run", "", 8080, "")
+GATEWAY = ServiceSpec(
+    "gateway", "gateway", "services.gateway.config:GatewaySettings", "services.gateway.main:run", "", 8080, ""
+)
 
 
 class GatewayChild(Child):
@@ -134,5 +143,12 @@ class GatewayChild(Child):
 
 def gateway_env(host: str, port: int, upstreams: dict[str, str], base: Mapping[str, str]) -> dict[str, str]:
     """Public listener on `port` (partners), internal on `port + 1` (loopback; reservations, guests, catalog)."""
-    return {**base, "NOVATREK_GATEWAY_HOST": host, "NOVATREK_GATEWAY_PORT": str(port), "NOVATREK_GATEWAY_INTERNAL_HOST": "127.0.0.1",
-            "NOVATREK_GATEWAY_INTERNAL_PORT": str(port + 1), "NOVATREK_GATEWAY_UPSTREAMS": json.dumps(upstreams), "PYTHONUNBUFFERED": "1"}
+    return {
+        **base,
+        "NOVATREK_GATEWAY_HOST": host,
+        "NOVATREK_GATEWAY_PORT": str(port),
+        "NOVATREK_GATEWAY_INTERNAL_HOST": "127.0.0.1",
+        "NOVATREK_GATEWAY_INTERNAL_PORT": str(port + 1),
+        "NOVATREK_GATEWAY_UPSTREAMS": json.dumps(upstreams),
+        "PYTHONUNBUFFERED": "1",
+    }

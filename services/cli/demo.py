@@ -72,7 +72,13 @@ def load_guests(channel: grpc.Channel) -> dict[str, str]:
     for g in GUESTS:
         found = stub.SearchGuests(pb.SearchGuestsRequest(email=g.email, page_size=1), timeout=TIMEOUT_S).guests
         if not found:
-            guest = pb.Guest(first_name=g.first_name, last_name=g.last_name, email=g.email, phone=g.phone, date_of_birth=date_to_proto(g.born))
+            guest = pb.Guest(
+                first_name=g.first_name,
+                last_name=g.last_name,
+                email=g.email,
+                phone=g.phone,
+                date_of_birth=date_to_proto(g.born),
+            )
             try:
                 found = [stub.CreateGuest(pb.CreateGuestRequest(guest=guest), timeout=TIMEOUT_S).guest]
             except grpc.RpcError as err:  # created concurrently: read it back
@@ -105,15 +111,22 @@ def load_trips(channel: grpc.Channel, today: date | None = None) -> tuple[dict[s
     departures: dict[str, list[date]] = {}
     for t in TRIPS:
         if t.name not in existing:
-            trip = pb.Trip(name=t.name, description=t.description, price_per_person=money_to_proto(t.price, t.currency), active=True)
+            trip = pb.Trip(
+                name=t.name,
+                description=t.description,
+                price_per_person=money_to_proto(t.price, t.currency),
+                active=True,
+            )
             existing[t.name] = stub.CreateTrip(pb.CreateTripRequest(trip=trip), timeout=TIMEOUT_S).trip.trip_id
         trip_id = trips[t.name] = existing[t.name]
         start = date_to_proto(today)
-        listed = stub.ListDepartures(pb.ListDeparturesRequest(trip_id=trip_id, start_date=start), timeout=TIMEOUT_S).departures
+        listed = stub.ListDepartures(
+            pb.ListDeparturesRequest(trip_id=trip_id, start_date=start), timeout=TIMEOUT_S
+        ).departures
         dates = sorted(date(d.departure_date.year, d.departure_date.month, d.departure_date.day) for d in listed)
         future = [d for d in dates if d > today]
         if not future:  # a new trip, or one whose demo departures have all gone by
-            for offset, capacity in zip(DEPARTURE_OFFSETS_DAYS, CAPACITIES):
+            for offset, capacity in zip(DEPARTURE_OFFSETS_DAYS, CAPACITIES, strict=False):
                 day = today + timedelta(days=offset)
                 departure = pb.Departure(trip_id=trip_id, departure_date=date_to_proto(day), capacity=capacity)
                 stub.CreateDeparture(pb.CreateDepartureRequest(departure=departure), timeout=TIMEOUT_S)
@@ -133,23 +146,34 @@ def load_partner(channel: grpc.Channel, admin_token: str, saved: Path, webhook_u
     if saved.exists():
         known = json.loads(saved.read_text())
         try:
-            stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(page_size=1), timeout=TIMEOUT_S,
-                                     metadata=(("authorization", f"Bearer {known['api_key']}"),))
-            webhook = stub.GetPartnerWebhook(pb.GetPartnerWebhookRequest(partner_id=known["partner_id"]), timeout=TIMEOUT_S, metadata=admin)
+            stub.ListPartnerBookings(
+                pb.ListPartnerBookingsRequest(page_size=1),
+                timeout=TIMEOUT_S,
+                metadata=(("authorization", f"Bearer {known['api_key']}"),),
+            )
+            webhook = stub.GetPartnerWebhook(
+                pb.GetPartnerWebhookRequest(partner_id=known["partner_id"]), timeout=TIMEOUT_S, metadata=admin
+            )
             if webhook.webhook_url == webhook_url:
                 return known["partner_id"], known["api_key"], webhook.webhook_secret
         except grpc.RpcError as err:
             if err.code() != grpc.StatusCode.UNAUTHENTICATED:
                 raise
-    plan = pb.CommissionPlan(basis=pb.TIER_BASIS_BOOKING_COUNT, tiers=[pb.CommissionTier(threshold=t, rate=r) for t, r in DEMO_PLAN_TIERS])
-    partner = pb.Partner(name=DEMO_PARTNER, contact_email="partners@demo.novatrek.io", webhook_url=webhook_url, commission_plan=plan)
+    plan = pb.CommissionPlan(
+        basis=pb.TIER_BASIS_BOOKING_COUNT, tiers=[pb.CommissionTier(threshold=t, rate=r) for t, r in DEMO_PLAN_TIERS]
+    )
+    partner = pb.Partner(
+        name=DEMO_PARTNER, contact_email="partners@demo.novatrek.io", webhook_url=webhook_url, commission_plan=plan
+    )
     answer = stub.RegisterPartner(pb.RegisterPartnerRequest(partner=partner), timeout=TIMEOUT_S, metadata=admin)
     saved.touch(mode=0o600)
     saved.write_text(json.dumps({"partner_id": answer.partner.partner_id, "api_key": answer.api_key}))
     return answer.partner.partner_id, answer.api_key, answer.webhook_secret
 
 
-def load(addresses: dict[str, str], admin_token: str = "", saved_partner: Path | None = None, webhook_url: str = "") -> DemoData:
+def load(
+    addresses: dict[str, str], admin_token: str = "", saved_partner: Path | None = None, webhook_url: str = ""
+) -> DemoData:
     """Loads what the running services (name -> "host:port") can hold; the demo partner's booking
     confirmations go to `webhook_url`."""
     data = DemoData()
@@ -161,5 +185,7 @@ def load(addresses: dict[str, str], admin_token: str = "", saved_partner: Path |
             data.trips, data.departures = load_trips(channel)
     if (addr := addresses.get("partner-integrations")) and admin_token and saved_partner is not None:
         with grpc.insecure_channel(addr) as channel:
-            data.partner_id, data.partner_key, data.webhook_secret = load_partner(channel, admin_token, saved_partner, webhook_url)
+            data.partner_id, data.partner_key, data.webhook_secret = load_partner(
+                channel, admin_token, saved_partner, webhook_url
+            )
     return data

@@ -61,7 +61,8 @@ class EmbeddedNats:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
             [binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(data_dir)],
-            stdout=subprocess.DEVNULL, stderr=(data_dir / "nats.log").open("ab"),
+            stdout=subprocess.DEVNULL,
+            stderr=(data_dir / "nats.log").open("ab"),
         )
         wait_for_port("127.0.0.1", self.port)
 

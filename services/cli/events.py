@@ -42,8 +42,19 @@ async def parked(nc) -> list[Parked]:
         except NotFoundError:  # deleted after a redrive
             continue
         h = dict(msg.headers or {})
-        found.append(Parked(seq, h.get("x-dlq-subject", ""), h.get("x-dlq-consumer", ""), h.get("x-dlq-reason", ""),
-                            h.get("x-dlq-deliveries", ""), h.get("x-dlq-time", ""), h.get("ce-id", ""), h, msg.data))
+        found.append(
+            Parked(
+                seq,
+                h.get("x-dlq-subject", ""),
+                h.get("x-dlq-consumer", ""),
+                h.get("x-dlq-reason", ""),
+                h.get("x-dlq-deliveries", ""),
+                h.get("x-dlq-time", ""),
+                h.get("ce-id", ""),
+                h,
+                msg.data,
+            )
+        )
     return found
 
 
@@ -67,7 +78,13 @@ def decode(subject: str, data: bytes, headers: dict) -> dict:
     """An event as JSON: the contract's message when the subject is known, else the raw size."""
     known = all_event_specs().get(subject)
     body = json_format.MessageToDict(known[1].FromString(data)) if known else {"bytes": len(data)}
-    return {"subject": subject, "type": headers.get("ce-type", ""), "id": headers.get("ce-id", ""), "time": headers.get("ce-time", ""), "data": body}
+    return {
+        "subject": subject,
+        "type": headers.get("ce-type", ""),
+        "id": headers.get("ce-id", ""),
+        "time": headers.get("ce-time", ""),
+        "data": body,
+    }
 
 
 async def tail(nc, subject: str, count: int | None, out=print) -> None:
@@ -90,8 +107,19 @@ async def run(nats_url: str, action: str, **options) -> int:
         if action == "list":
             rows = await parked(nc)
             for p in rows:
-                print(json.dumps({"seq": p.seq, "subject": p.subject, "consumer": p.consumer, "deliveries": p.deliveries,
-                                  "parked_at": p.parked_at, "event_id": p.event_id, "reason": p.reason}))
+                print(
+                    json.dumps(
+                        {
+                            "seq": p.seq,
+                            "subject": p.subject,
+                            "consumer": p.consumer,
+                            "deliveries": p.deliveries,
+                            "parked_at": p.parked_at,
+                            "event_id": p.event_id,
+                            "reason": p.reason,
+                        }
+                    )
+                )
             print(f"{len(rows)} parked message(s)")
         elif action == "redrive":
             print(f"redriven {await redrive(nc, options.get('seqs'))} message(s)")

@@ -78,7 +78,11 @@ def generate(check: bool = False) -> int:
         _protoc(out)
         _copy_third_party(third)
         if check:
-            stale = [p.name for p, q in ((GENERATED, out), (THIRD_PARTY, third)) if not q.exists() or not p.exists() or not _same_tree(p, q)]
+            stale = [
+                p.name
+                for p, q in ((GENERATED, out), (THIRD_PARTY, third))
+                if not q.exists() or not p.exists() or not _same_tree(p, q)
+            ]
             if stale:
                 print(f"stale: {', '.join(stale)} — run `novatrek gen` and commit", file=sys.stderr)
                 return 1

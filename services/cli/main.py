@@ -46,17 +46,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up = sub.add_parser("up", help="run the whole mesh locally (embedded PostgreSQL and NATS unless configured)")
-    up.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NOVATREK_DATA_DIR") or DEFAULT_DATA_DIR),
-                    help="where embedded servers and logs live (env NOVATREK_DATA_DIR; default ./.novatrek)")
-    up.add_argument("--base-port", type=port_number, default=None,
-                    help="port of the first service; the others keep their default spacing (env NOVATREK_BASE_PORT; default 50051)")
+    up.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("NOVATREK_DATA_DIR") or DEFAULT_DATA_DIR),
+        help="where embedded servers and logs live (env NOVATREK_DATA_DIR; default ./.novatrek)",
+    )
+    up.add_argument(
+        "--base-port",
+        type=port_number,
+        default=None,
+        help="port of the first service; the others keep their default spacing (env NOVATREK_BASE_PORT; default 50051)",
+    )
     up.add_argument("--host", default="127.0.0.1", help="interface the services listen on (default 127.0.0.1)")
-    up.add_argument("--only", nargs="+", type=service_name, metavar="SERVICE",
-                    help="start only these services (default: all)")
+    up.add_argument(
+        "--only", nargs="+", type=service_name, metavar="SERVICE", help="start only these services (default: all)"
+    )
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
     up.add_argument("--startup-timeout", type=float, default=60.0, help="seconds each service has to become SERVING")
-    up.add_argument("--gateway-port", type=port_number, default=None,
-                    help="public REST port (internal one: +1); default 8080, or base port + 29 with --base-port")
+    up.add_argument(
+        "--gateway-port",
+        type=port_number,
+        default=None,
+        help="public REST port (internal one: +1); default 8080, or base port + 29 with --base-port",
+    )
 
     serve = sub.add_parser("serve", help="run one service in the foreground (configured from the environment)")
     serve.add_argument("service", type=service_name, help=f"one of: {', '.join(REGISTRY)}, gateway")
@@ -127,8 +140,12 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     base_port = args.base_port or _env_port("NOVATREK_BASE_PORT")
     options = UpOptions(
-        data_dir=args.data_dir.expanduser().resolve(), services=args.only or list(REGISTRY), host=args.host,
-        base_port=base_port, demo=not args.no_demo, startup_timeout_s=args.startup_timeout,
+        data_dir=args.data_dir.expanduser().resolve(),
+        services=args.only or list(REGISTRY),
+        host=args.host,
+        base_port=base_port,
+        demo=not args.no_demo,
+        startup_timeout_s=args.startup_timeout,
         gateway_port=args.gateway_port or _env_port("NOVATREK_GATEWAY_PORT"),
     )
     return run(options)

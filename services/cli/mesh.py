@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.cli.children import (
-    GATEWAY, Child, GatewayChild, StartupFailed, child_env, connect_host, die_with_parent, gateway_env, plan_ports, port_free,
+    GATEWAY,
+    Child,
+    GatewayChild,
+    StartupFailed,
+    child_env,
+    connect_host,
+    die_with_parent,
+    gateway_env,
+    plan_ports,
+    port_free,
     stop_children,
 )
 from services.cli.databases import create_database, database_of, prepare, redacted, with_database
@@ -134,8 +143,13 @@ class Mesh:
         log_path = logs / f"{spec.name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli.main", "serve", spec.name], env=env, stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent,
+                [sys.executable, "-m", "services.cli.main", "serve", spec.name],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
         child = child_cls(spec, address, log_path, process)
         self.children.append(child)
@@ -148,7 +162,9 @@ class Mesh:
         if taken:
             raise StartupFailed(f"port(s) in use: {', '.join(taken)} — another `novatrek up`? try --base-port")
         for spec in self.specs:
-            env = child_env(spec, o.host, ports, urls[spec.name], nats_url, {**os.environ, **self.secret_env.get(spec.name, {})})
+            env = child_env(
+                spec, o.host, ports, urls[spec.name], nats_url, {**os.environ, **self.secret_env.get(spec.name, {})}
+            )
             self._spawn(Child, spec, f"{connect_host(o.host)}:{ports[spec.name]}", env)
         for child in self.children:
             say(f"waiting for {child.spec.name} on {child.address} ...")
@@ -161,16 +177,33 @@ class Mesh:
         public = [s for s in (REGISTRY["partner-integrations"].grpc_service,) if s in running]
         if not public:
             return None
-        internal = [REGISTRY[n].grpc_service for n in ("reservations", "guest-profiles", "trip-catalog") if REGISTRY[n].grpc_service in running]
+        internal = [
+            REGISTRY[n].grpc_service
+            for n in ("reservations", "guest-profiles", "trip-catalog")
+            if REGISTRY[n].grpc_service in running
+        ]
         port = o.gateway_port or (o.base_port + 29 if o.base_port else GATEWAY.port)
         if not (port_free(o.host, port) and port_free("127.0.0.1", port + 1)):
             raise StartupFailed(f"gateway port {port} or {port + 1} is in use — try --gateway-port")
-        env = gateway_env(o.host, port, running, {**os.environ, "NOVATREK_GATEWAY_PUBLIC_SERVICES": json.dumps(public),
-                                                  "NOVATREK_GATEWAY_INTERNAL_SERVICES": json.dumps(internal)})
+        env = gateway_env(
+            o.host,
+            port,
+            running,
+            {
+                **os.environ,
+                "NOVATREK_GATEWAY_PUBLIC_SERVICES": json.dumps(public),
+                "NOVATREK_GATEWAY_INTERNAL_SERVICES": json.dumps(internal),
+            },
+        )
         child = self._spawn(GatewayChild, GATEWAY, f"{connect_host(o.host)}:{port}", env)
         say(f"waiting for the gateway on {child.address} ...")
         child.wait_serving(o.startup_timeout_s)
-        self.infra.append(("gateway (internal)", f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog; loopback only)"))
+        self.infra.append(
+            (
+                "gateway (internal)",
+                f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog; loopback only)",
+            )
+        )
         return child
 
     def watch(self) -> Child:
@@ -189,5 +222,3 @@ class Mesh:
             self.nats.stop()
         if self.pg is not None:
             self.pg.stop()
-
-

@@ -7,8 +7,9 @@ there yet fails with a clear message naming it instead of breaking the whole CLI
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 
 class ServiceNotAvailable(RuntimeError):
@@ -48,7 +49,9 @@ def _load(spec: ServiceSpec, path: str) -> Any:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
-            raise ServiceNotAvailable(f"{spec.name}: module {module_name} does not exist (is services/{spec.package}/ written yet?)") from exc
+            raise ServiceNotAvailable(
+                f"{spec.name}: module {module_name} does not exist (is services/{spec.package}/ written yet?)"
+            ) from exc
         raise
     try:
         return getattr(module, attr)
@@ -60,33 +63,66 @@ REGISTRY: dict[str, ServiceSpec] = {
     spec.name: spec
     for spec in (
         ServiceSpec(
-            "guest-profiles", "guests", "services.guests.config:GuestSettings", "services.guests.main:build",
-            "novatrek_guests", 50051, "novatrek.guests.v1.GuestService",
+            "guest-profiles",
+            "guests",
+            "services.guests.config:GuestSettings",
+            "services.guests.main:build",
+            "novatrek_guests",
+            50051,
+            "novatrek.guests.v1.GuestService",
         ),
         ServiceSpec(
-            "trip-catalog", "catalog", "services.catalog.config:CatalogSettings", "services.catalog.main:build",
-            "novatrek_catalog", 50052, "novatrek.catalog.v1.CatalogService",
+            "trip-catalog",
+            "catalog",
+            "services.catalog.config:CatalogSettings",
+            "services.catalog.main:build",
+            "novatrek_catalog",
+            50052,
+            "novatrek.catalog.v1.CatalogService",
         ),
         ServiceSpec(
-            "reservations", "reservations", "services.reservations.config:ReservationSettings",
-            "services.reservations.main:build", "novatrek_reservations", 50053,
+            "reservations",
+            "reservations",
+            "services.reservations.config:ReservationSettings",
+            "services.reservations.main:build",
+            "novatrek_reservations",
+            50053,
             "novatrek.reservations.v1.ReservationService",
             peers={"guests_addr": "guest-profiles", "catalog_addr": "trip-catalog"},
         ),
         ServiceSpec(
-            "payments", "payments", "services.payments.config:PaymentSettings", "services.payments.main:build",
-            "novatrek_payments", 50054, "novatrek.payments.v1.PaymentService",
+            "payments",
+            "payments",
+            "services.payments.config:PaymentSettings",
+            "services.payments.main:build",
+            "novatrek_payments",
+            50054,
+            "novatrek.payments.v1.PaymentService",
         ),
         ServiceSpec(
-            "notifications", "notifications", "services.notifications.config:NotificationSettings",
-            "services.notifications.main:build", "novatrek_notifications", 50055,
-            "novatrek.notifications.v1.NotificationService", peers={"partners_addr": "partner-integrations"},
+            "notifications",
+            "notifications",
+            "services.notifications.config:NotificationSettings",
+            "services.notifications.main:build",
+            "novatrek_notifications",
+            50055,
+            "novatrek.notifications.v1.NotificationService",
+            peers={"partners_addr": "partner-integrations"},
         ),
         ServiceSpec(
-            "partner-integrations", "partners", "services.partners.config:PartnerSettings", "services.partners.main:build",
-            "novatrek_partners", 50056, "novatrek.partners.v1.PartnerService",
-            peers={"guests_addr": "guest-profiles", "catalog_addr": "trip-catalog",
-                   "reservations_addr": "reservations", "payments_addr": "payments"},
+            "partner-integrations",
+            "partners",
+            "services.partners.config:PartnerSettings",
+            "services.partners.main:build",
+            "novatrek_partners",
+            50056,
+            "novatrek.partners.v1.PartnerService",
+            peers={
+                "guests_addr": "guest-profiles",
+                "catalog_addr": "trip-catalog",
+                "reservations_addr": "reservations",
+                "payments_addr": "payments",
+            },
         ),
     )
 }

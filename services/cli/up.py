@@ -52,20 +52,32 @@ def _serve(mesh: Mesh) -> int:
     mesh.start_services(urls, nats_url)
     mesh.start_gateway()
     addresses = {c.spec.name: c.address for c in mesh.children}
-    admin_token = mesh.secret_env.get("partner-integrations", {}).get(get("partner-integrations").env("admin_token"), "")
+    admin_token = mesh.secret_env.get("partner-integrations", {}).get(
+        get("partner-integrations").env("admin_token"), ""
+    )
     webhook_url = mesh.start_sink().url if o.demo and "partner-integrations" in addresses else ""
     try:
-        data = demo.load(addresses, admin_token, o.data_dir / "secrets" / "demo-partner.json", webhook_url) if o.demo else demo.DemoData()
+        data = (
+            demo.load(addresses, admin_token, o.data_dir / "secrets" / "demo-partner.json", webhook_url)
+            if o.demo
+            else demo.DemoData()
+        )
     except grpc.RpcError as err:
         raise StartupFailed(f"loading demo data failed: {err.code().name}: {err.details()}") from err
     if mesh.sink is not None and data.webhook_secret:
         mesh.sink.trust(data.webhook_secret)
-    services = [(c.spec.name, c.address, c.spec.grpc_service or "REST/JSON for partners, docs at /docs") for c in mesh.children]
+    services = [
+        (c.spec.name, c.address, c.spec.grpc_service or "REST/JSON for partners, docs at /docs") for c in mesh.children
+    ]
     infra = [*mesh.infra, ("data dir", f"{o.data_dir} (service logs in {o.data_dir / 'logs'})")]
     say(banner(services, infra, data, try_commands(addresses, data)))
     crashed = mesh.watch()
-    print(f"\n{crashed.spec.name} exited unexpectedly (code {crashed.process.returncode}); last log lines:\n"
-          f"{crashed.tail()}\nstopping the mesh", file=sys.stderr, flush=True)
+    print(
+        f"\n{crashed.spec.name} exited unexpectedly (code {crashed.process.returncode}); last log lines:\n"
+        f"{crashed.tail()}\nstopping the mesh",
+        file=sys.stderr,
+        flush=True,
+    )
     return 1
 
 

@@ -18,7 +18,14 @@ from services.chassis.telemetry import SpanKind, context_from, inject, mark_erro
 from services.gateway import headers
 from services.gateway.bindings import Binding
 from services.gateway.config import GatewaySettings
-from services.gateway.errors import ErrorReply, GatewayError, from_rpc_error, gateway_error, internal, method_not_allowed
+from services.gateway.errors import (
+    ErrorReply,
+    GatewayError,
+    from_rpc_error,
+    gateway_error,
+    internal,
+    method_not_allowed,
+)
 from services.gateway.openapi import docs_page, openapi_document
 from services.gateway.ratelimit import RateLimiter, client_key
 from services.gateway.routes import MethodNotAllowed, NoRoute, Router
@@ -42,8 +49,12 @@ class Surface:
 
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, refused with 413 as soon as it is known to exceed `limit` (header or stream)."""
-    too_large = gateway_error(domain.InvalidArgument(f"request body exceeds {limit} bytes", reason="REQUEST_TOO_LARGE",
-                                                     metadata={"limit_bytes": str(limit)}), http_status=413)
+    too_large = gateway_error(
+        domain.InvalidArgument(
+            f"request body exceeds {limit} bytes", reason="REQUEST_TOO_LARGE", metadata={"limit_bytes": str(limit)}
+        ),
+        http_status=413,
+    )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large
@@ -59,7 +70,9 @@ async def read_body(request: Request, limit: int) -> bytes:
 class Dispatcher:
     """An ASGI app (so Starlette passes every method through): HTTP request -> one unary RPC."""
 
-    def __init__(self, surface: Surface, settings: GatewaySettings, upstreams: Upstreams, limiter: RateLimiter | None) -> None:
+    def __init__(
+        self, surface: Surface, settings: GatewaySettings, upstreams: Upstreams, limiter: RateLimiter | None
+    ) -> None:
         self.surface, self.settings, self.upstreams, self.limiter = surface, settings, upstreams, limiter
         self.router = Router(surface.bindings)
 
@@ -80,14 +93,25 @@ class Dispatcher:
             response = self._error(internal())
         response.headers[REQUEST_ID_HEADER] = rid
         if self.settings.access_log:
-            log.info("http", extra={"surface": self.surface.name, "method": request.method, "route": route, "client": client,
-                                    "status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+            log.info(
+                "http",
+                extra={
+                    "surface": self.surface.name,
+                    "method": request.method,
+                    "route": route,
+                    "client": client,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
         request_id_var.reset(token)
         await response(scope, receive, send)
 
     def _route(self, request: Request, client: str) -> tuple[Binding, dict[str, str]]:
         if self.limiter is not None and (wait := self.limiter.take(client)):
-            raise gateway_error(domain.ResourceExhausted("rate limit exceeded", reason="RATE_LIMITED", retry_after_s=wait))
+            raise gateway_error(
+                domain.ResourceExhausted("rate limit exceeded", reason="RATE_LIMITED", retry_after_s=wait)
+            )
         raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
         try:
             return self.router.resolve(request.method, raw_path.decode("latin-1"))
@@ -102,9 +126,15 @@ class Dispatcher:
         body = await read_body(request, s.max_body_bytes) if binding.body else b""
         message = from_http(binding, values, request.query_params.multi_items(), body)
         if (timeout := deadline - time.monotonic()) <= 0:  # the caller's deadline counts from its request's arrival
-            raise gateway_error(domain.DeadlineExceeded("the deadline passed before the call could be made", reason="DEADLINE_EXCEEDED"))
-        with _TRACER.start_as_current_span(f"{binding.http_method} {binding.template.source}", context=context_from(request.headers.items()), kind=SpanKind.SERVER,
-                                           attributes={"http.request.method": binding.http_method, "rpc.method": binding.method.full_name}) as span:
+            raise gateway_error(
+                domain.DeadlineExceeded("the deadline passed before the call could be made", reason="DEADLINE_EXCEEDED")
+            )
+        with _TRACER.start_as_current_span(
+            f"{binding.http_method} {binding.template.source}",
+            context=context_from(request.headers.items()),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": binding.http_method, "rpc.method": binding.method.full_name},
+        ) as span:
             # the caller's trace continues through our span: its traceparent is replaced by ours
             forwarded = headers.outbound_metadata(request.headers, rid, s.forwarded_headers)
             metadata = (*((k, v) for k, v in forwarded if k not in TRACE_HEADERS), *inject().items())
@@ -117,10 +147,14 @@ class Dispatcher:
 
     @staticmethod
     def _error(reply: ErrorReply) -> Response:
-        return Response(reply.body(), status_code=reply.http_status, media_type="application/json", headers=reply.headers)
+        return Response(
+            reply.body(), status_code=reply.http_status, media_type="application/json", headers=reply.headers
+        )
 
 
-def build_app(surface: Surface, settings: GatewaySettings, upstreams: Upstreams, limiter: RateLimiter | None) -> Starlette:
+def build_app(
+    surface: Surface, settings: GatewaySettings, upstreams: Upstreams, limiter: RateLimiter | None
+) -> Starlette:
     spec = openapi_document(surface.bindings, surface.title, bearer_auth=surface.name == "public")
     page = docs_page(spec)
 
@@ -138,7 +172,9 @@ def build_app(surface: Surface, settings: GatewaySettings, upstreams: Upstreams,
         ready = all(state == "SERVING" for state in states.values())
         return JSONResponse({"ready": ready, "upstreams": states}, status_code=200 if ready else 503)
 
-    routes = [Route(path, handler, methods=["GET"]) for path, handler in
-              (("/openapi.json", openapi), ("/docs", docs), ("/healthz", healthz), ("/readyz", readyz))]
+    routes = [
+        Route(path, handler, methods=["GET"])
+        for path, handler in (("/openapi.json", openapi), ("/docs", docs), ("/healthz", healthz), ("/readyz", readyz))
+    ]
     routes.append(Route("/{path:path}", Dispatcher(surface, settings, upstreams, limiter)))
     return Starlette(routes=routes)

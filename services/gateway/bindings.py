@@ -11,8 +11,9 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
-from services.gateway.routes import PathTemplate, TemplateError, parse_template
 from services.gateway.fields import is_query_leaf, is_repeated, proto_path, resolve_field_path
+from services.gateway.routes import PathTemplate, TemplateError, parse_template
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -35,7 +36,9 @@ class Binding:
     @cached_property
     def template_fields(self) -> frozenset[str]:
         """Proto paths of the fields the path template sets."""
-        return frozenset(proto_path(resolve_field_path(self.method.input_type, v.field_path)) for v in self.template.variables)
+        return frozenset(
+            proto_path(resolve_field_path(self.method.input_type, v.field_path)) for v in self.template.variables
+        )
 
     @property
     def rpc_path(self) -> str:
@@ -89,8 +92,12 @@ def bindings_of(service: ServiceDescriptor) -> list[Binding]:
             kind = r.WhichOneof("pattern")
             if kind is None:
                 raise TemplateError(f"{method.full_name}: http rule without a pattern")
-            verb, path = (r.custom.kind.upper(), r.custom.path) if kind == "custom" else (kind.upper(), getattr(r, kind))
-            found.append(_check(Binding(service.full_name, method, verb, parse_template(path), r.body, r.response_body, index)))
+            verb, path = (
+                (r.custom.kind.upper(), r.custom.path) if kind == "custom" else (kind.upper(), getattr(r, kind))
+            )
+            found.append(
+                _check(Binding(service.full_name, method, verb, parse_template(path), r.body, r.response_body, index))
+            )
     return found
 
 

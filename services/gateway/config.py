@@ -16,13 +16,18 @@ PAYMENTS = "novatrek.payments.v1.PaymentService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
-    GUESTS: "127.0.0.1:50051", CATALOG: "127.0.0.1:50052", RESERVATIONS: "127.0.0.1:50053",
-    PAYMENTS: "127.0.0.1:50054", PARTNERS: "127.0.0.1:50056",
+    GUESTS: "127.0.0.1:50051",
+    CATALOG: "127.0.0.1:50052",
+    RESERVATIONS: "127.0.0.1:50053",
+    PAYMENTS: "127.0.0.1:50054",
+    PARTNERS: "127.0.0.1:50056",
 }
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
-_RESERVED_HEADER = re.compile(r"^(grpc-.*|.*-bin|:.*|content-type|content-length|te|host|connection|user-agent|authorization|idempotency-key|x-request-id"
-                              r"|x-novatrek-.*)$")
+_RESERVED_HEADER = re.compile(
+    r"^(grpc-.*|.*-bin|:.*|content-type|content-length|te|host|connection|user-agent|authorization|idempotency-key|x-request-id"
+    r"|x-novatrek-.*)$"
+)
 _TOKEN = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 
 

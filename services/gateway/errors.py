@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -106,10 +107,8 @@ def from_rpc_error(err: grpc.aio.AioRpcError) -> ErrorReply:
     status = status_pb2.Status(code=err.code().value[0], message=err.details() or "")
     for key, value in err.trailing_metadata() or ():
         if key == STATUS_DETAILS_KEY:
-            try:
+            with contextlib.suppress(DecodeError):
                 status.details.extend(status_pb2.Status.FromString(value).details)
-            except DecodeError:
-                pass
     if not status.details and err.code() in _LOCAL_FAILURES:
         log.warning("upstream call failed", extra={"code": err.code().name, "error": err.details()})
         status.message, reason = _LOCAL_FAILURES[err.code()]
@@ -132,7 +131,9 @@ def invalid(violations: list[tuple[str, str]], reason: str = "INVALID_ARGUMENT",
 
 
 def method_not_allowed(allowed: set[str]) -> GatewayError:
-    info = error_details_pb2.ErrorInfo(reason="METHOD_NOT_ALLOWED", domain=ERROR_DOMAIN, metadata={"allow": ", ".join(sorted(allowed))})
+    info = error_details_pb2.ErrorInfo(
+        reason="METHOD_NOT_ALLOWED", domain=ERROR_DOMAIN, metadata={"allow": ", ".join(sorted(allowed))}
+    )
     status = status_pb2.Status(code=code_pb2.UNIMPLEMENTED, message="method not allowed")
     status.details.add().Pack(info)
     return GatewayError(ErrorReply(405, status, {"allow": ", ".join(sorted(allowed))}))

@@ -7,8 +7,13 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 FIELD_MASK = "google.protobuf.FieldMask"
 # Well-known types whose JSON form is one string/number/bool, so a path or query value can carry them.
 SCALAR_WKT = {
-    "google.protobuf.Timestamp", "google.protobuf.Duration", FIELD_MASK,
-    *(f"google.protobuf.{t}Value" for t in ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes")),
+    "google.protobuf.Timestamp",
+    "google.protobuf.Duration",
+    FIELD_MASK,
+    *(
+        f"google.protobuf.{t}Value"
+        for t in ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes")
+    ),
 }
 
 
@@ -22,8 +27,11 @@ def is_map(field: FieldDescriptor) -> bool:
 
 def is_plain_message(field: FieldDescriptor) -> bool:
     """A singular message that JSON writes as an object of its fields (not a well-known type)."""
-    return (field.type == FieldDescriptor.TYPE_MESSAGE and not is_repeated(field)
-            and not field.message_type.full_name.startswith("google.protobuf."))
+    return (
+        field.type == FieldDescriptor.TYPE_MESSAGE
+        and not is_repeated(field)
+        and not field.message_type.full_name.startswith("google.protobuf.")
+    )
 
 
 def is_query_leaf(field: FieldDescriptor) -> bool:

@@ -63,9 +63,15 @@ class Listener:
         self.port = sock.getsockname()[1]
         s = self.settings
         config = uvicorn.Config(
-            self.app, log_config=None, access_log=False, lifespan="off", server_header=False,
-            proxy_headers=bool(s.trusted_proxies), forwarded_allow_ips=s.trusted_proxies or None,
-            limit_concurrency=s.max_concurrent_requests, timeout_graceful_shutdown=s.shutdown_grace_s,
+            self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            proxy_headers=bool(s.trusted_proxies),
+            forwarded_allow_ips=s.trusted_proxies or None,
+            limit_concurrency=s.max_concurrent_requests,
+            timeout_graceful_shutdown=s.shutdown_grace_s,
         )
         self.server = _Server(config)
         self.task = asyncio.create_task(self.server.serve(sockets=[sock]), name=f"{NAME}:{self.name}")
@@ -108,18 +114,41 @@ class Gateway:
 
 def build(settings: GatewaySettings | None = None) -> Gateway:
     settings = settings or GatewaySettings()
-    surfaces = [Surface("public", settings.public_services, bindings_for(settings.public_services), "NovaTrek partner API")]
+    surfaces = [
+        Surface("public", settings.public_services, bindings_for(settings.public_services), "NovaTrek partner API")
+    ]
     if settings.internal_enabled:
-        surfaces.append(Surface("internal", settings.internal_services, bindings_for(settings.internal_services), "NovaTrek internal REST API"))
+        surfaces.append(
+            Surface(
+                "internal",
+                settings.internal_services,
+                bindings_for(settings.internal_services),
+                "NovaTrek internal REST API",
+            )
+        )
     exposed = {name for surface in surfaces for name in surface.services}
     every_binding = [b for surface in surfaces for b in surface.bindings]
-    upstreams = Upstreams({name: settings.upstreams[name] for name in sorted(exposed)}, idempotent_methods(every_binding))
+    upstreams = Upstreams(
+        {name: settings.upstreams[name] for name in sorted(exposed)}, idempotent_methods(every_binding)
+    )
     gateway = Gateway(settings, upstreams)
     for surface in surfaces:
         # Each listener has its own buckets: internal traffic never eats a partner's allowance.
-        limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, max_clients=settings.rate_limit_max_clients) if settings.rate_limit_enabled else None
-        host, port = (settings.host, settings.port) if surface.name == "public" else (settings.internal_host, settings.internal_port)
-        gateway.listeners[surface.name] = Listener(surface.name, build_app(surface, settings, upstreams, limiter), host, port, settings)
+        limiter = (
+            RateLimiter(
+                settings.rate_limit_per_s, settings.rate_limit_burst, max_clients=settings.rate_limit_max_clients
+            )
+            if settings.rate_limit_enabled
+            else None
+        )
+        host, port = (
+            (settings.host, settings.port)
+            if surface.name == "public"
+            else (settings.internal_host, settings.internal_port)
+        )
+        gateway.listeners[surface.name] = Listener(
+            surface.name, build_app(surface, settings, upstreams, limiter), host, port, settings
+        )
     return gateway
 
 

@@ -8,8 +8,8 @@ from google.protobuf.descriptor import Descriptor
 from google.rpc import status_pb2
 
 from services.gateway.bindings import Binding
-from services.gateway.schemas import Schemas
 from services.gateway.fields import is_plain_message, is_query_leaf, is_repeated, resolve_field_path
+from services.gateway.schemas import Schemas
 
 _MAX_QUERY_DEPTH = 3
 
@@ -21,12 +21,16 @@ def path_parameter_names(b: Binding) -> dict[str, str]:
     leaves = {v.field_path: resolve_field_path(b.method.input_type, v.field_path) for v in b.template.variables}
     names = {path: fields[-1].json_name for path, fields in leaves.items()}
     if len(set(names.values())) < len(names):
-        names = {path: fields[0].json_name + "".join(f.json_name[:1].upper() + f.json_name[1:] for f in fields[1:])
-                 for path, fields in leaves.items()}
+        names = {
+            path: fields[0].json_name + "".join(f.json_name[:1].upper() + f.json_name[1:] for f in fields[1:])
+            for path, fields in leaves.items()
+        }
     return names
 
 
-def _query_parameters(schemas: Schemas, message: Descriptor, skip: set[str], prefix: str = "", json_prefix: str = "", depth: int = 0) -> list[dict]:
+def _query_parameters(
+    schemas: Schemas, message: Descriptor, skip: set[str], prefix: str = "", json_prefix: str = "", depth: int = 0
+) -> list[dict]:
     params = []
     for field in message.fields:
         path, name = prefix + field.name, json_prefix + field.json_name
@@ -49,24 +53,37 @@ def _field_schema(schemas: Schemas, message: Descriptor, path: str) -> dict:
 
 def _operation(schemas: Schemas, b: Binding) -> dict:
     request, names = b.method.input_type, path_parameter_names(b)
-    params = [{"name": names[v.field_path], "in": "path", "required": True, "schema": _field_schema(schemas, request, v.field_path)}
-              for v in b.template.variables]
+    params = [
+        {
+            "name": names[v.field_path],
+            "in": "path",
+            "required": True,
+            "schema": _field_schema(schemas, request, v.field_path),
+        }
+        for v in b.template.variables
+    ]
     if b.body != "*":
         params += _query_parameters(schemas, request, {*b.template_fields, b.body})
     op = {
-        "operationId": b.operation_id, "summary": b.method.name, "tags": [b.method.containing_service.name],
+        "operationId": b.operation_id,
+        "summary": b.method.name,
+        "tags": [b.method.containing_service.name],
         "parameters": [*params, {"$ref": "#/components/parameters/RequestId"}],
         "responses": {
             "200": {"description": "OK", "content": {"application/json": {"schema": _response_schema(schemas, b)}}},
-            "default": {"description": "Error: a google.rpc.Status with its details",
-                        "content": {"application/json": {"schema": schemas.message(status_pb2.Status.DESCRIPTOR)}}},
+            "default": {
+                "description": "Error: a google.rpc.Status with its details",
+                "content": {"application/json": {"schema": schemas.message(status_pb2.Status.DESCRIPTOR)}},
+            },
         },
     }
     if b.http_method != "GET":
         op["parameters"].append({"$ref": "#/components/parameters/IdempotencyKey"})
     if b.body:
         top = {f.split(".")[0] for f in b.template_fields}
-        schema = schemas.object(request, frozenset(top)) if b.body == "*" else schemas.field(request.fields_by_name[b.body])
+        schema = (
+            schemas.object(request, frozenset(top)) if b.body == "*" else schemas.field(request.fields_by_name[b.body])
+        )
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
     return op
 
@@ -78,8 +95,13 @@ def _response_schema(schemas: Schemas, b: Binding) -> dict:
 
 
 def _header(name: str, description: str) -> dict:
-    return {"name": name, "in": "header", "required": False, "description": description,
-            "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9._:-]+$"}}
+    return {
+        "name": name,
+        "in": "header",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9._:-]+$"},
+    }
 
 
 def openapi_document(bindings: list[Binding], title: str, bearer_auth: bool) -> dict:
@@ -91,13 +113,19 @@ def openapi_document(bindings: list[Binding], title: str, bearer_auth: bool) -> 
     components: dict = {
         "schemas": dict(sorted(schemas.components.items())),
         "parameters": {
-            "RequestId": _header("X-Request-Id", "Correlates logs across the mesh; generated when absent and always echoed."),
-            "IdempotencyKey": _header("Idempotency-Key", "Makes a retried write safe; forwarded as `idempotency-key` metadata."),
+            "RequestId": _header(
+                "X-Request-Id", "Correlates logs across the mesh; generated when absent and always echoed."
+            ),
+            "IdempotencyKey": _header(
+                "Idempotency-Key", "Makes a retried write safe; forwarded as `idempotency-key` metadata."
+            ),
         },
     }
     doc = {"openapi": "3.0.3", "info": {"title": title, "version": "v1"}, "paths": paths, "components": components}
     if bearer_auth:
-        components["securitySchemes"] = {"apiKey": {"type": "http", "scheme": "bearer", "description": "Partner API key"}}
+        components["securitySchemes"] = {
+            "apiKey": {"type": "http", "scheme": "bearer", "description": "Partner API key"}
+        }
         doc["security"] = [{"apiKey": []}]
     return doc
 
@@ -107,7 +135,8 @@ def docs_page(doc: dict) -> str:
     rows = "".join(
         f"<tr><td><code>{html.escape(method.upper())}</code></td><td><code>{html.escape(path)}</code></td>"
         f"<td>{html.escape(op['operationId'])}</td></tr>"
-        for path, methods in doc["paths"].items() for method, op in methods.items()
+        for path, methods in doc["paths"].items()
+        for method, op in methods.items()
     )
     title = html.escape(doc["info"]["title"])
     return (
@@ -117,4 +146,3 @@ def docs_page(doc: dict) -> str:
         "Errors are <code>google.rpc.Status</code> JSON; names are lowerCamelCase (snake_case accepted).</p>"
         f"<table><tr><th>Method</th><th>Path</th><th>Operation</th></tr>{rows}</table></body></html>"
     )
-

@@ -25,7 +25,9 @@ class TokenBucket:
 
 
 class RateLimiter:
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic, max_clients: int = 100_000) -> None:
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic, max_clients: int = 100_000
+    ) -> None:
         self.rate, self.burst, self.clock, self.max_clients = rate, burst, clock, max_clients
         # Least recently seen first, so the memory stays bounded by evicting the stalest client.
         self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()

@@ -63,7 +63,7 @@ class PathTemplate:
         tail = bool(self.segments) and self.segments[-1].kind == MANY
         if len(parts) < len(self.segments) - tail or (not tail and len(parts) != len(self.segments)):
             return None
-        for segment, part in zip(self.segments, parts):
+        for segment, part in zip(self.segments, parts, strict=False):
             if segment.kind == LITERAL and unquote(part) != segment.text:
                 return None
             if segment.kind == ONE and not part:
@@ -71,7 +71,7 @@ class PathTemplate:
         values = {}
         for var in self.variables:
             end = len(parts) if tail and var.end == len(self.segments) else var.end
-            values[var.field_path] = "/".join(unquote(p) for p in parts[var.start:end])
+            values[var.field_path] = "/".join(unquote(p) for p in parts[var.start : end])
         return values
 
     def render(self, name: Callable[[str], str] = lambda path: path) -> str:

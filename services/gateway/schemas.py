@@ -14,34 +14,71 @@ _UINT32 = {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**32 
 _INT64 = {"type": "string", "format": "int64", "pattern": "^-?[0-9]{1,19}$"}
 _UINT64 = {"type": "string", "format": "uint64", "pattern": "^[0-9]{1,20}$"}
 SCALARS = {
-    _T.TYPE_DOUBLE: {"type": "number", "format": "double"}, _T.TYPE_FLOAT: {"type": "number", "format": "float"},
-    _T.TYPE_INT32: _INT32, _T.TYPE_SINT32: _INT32, _T.TYPE_SFIXED32: _INT32,
-    _T.TYPE_UINT32: _UINT32, _T.TYPE_FIXED32: _UINT32,
-    _T.TYPE_INT64: _INT64, _T.TYPE_SINT64: _INT64, _T.TYPE_SFIXED64: _INT64,
-    _T.TYPE_UINT64: _UINT64, _T.TYPE_FIXED64: _UINT64,
-    _T.TYPE_BOOL: {"type": "boolean"}, _T.TYPE_STRING: {"type": "string"},
+    _T.TYPE_DOUBLE: {"type": "number", "format": "double"},
+    _T.TYPE_FLOAT: {"type": "number", "format": "float"},
+    _T.TYPE_INT32: _INT32,
+    _T.TYPE_SINT32: _INT32,
+    _T.TYPE_SFIXED32: _INT32,
+    _T.TYPE_UINT32: _UINT32,
+    _T.TYPE_FIXED32: _UINT32,
+    _T.TYPE_INT64: _INT64,
+    _T.TYPE_SINT64: _INT64,
+    _T.TYPE_SFIXED64: _INT64,
+    _T.TYPE_UINT64: _UINT64,
+    _T.TYPE_FIXED64: _UINT64,
+    _T.TYPE_BOOL: {"type": "boolean"},
+    _T.TYPE_STRING: {"type": "string"},
     _T.TYPE_BYTES: {"type": "string", "format": "byte"},
 }
-_WRAPPED = {"Double": "double", "Float": "float", "Int64": "int64", "UInt64": "uint64", "Int32": "int32",
-            "UInt32": "uint32", "Bool": "bool", "String": "string", "Bytes": "bytes"}
+_WRAPPED = {
+    "Double": "double",
+    "Float": "float",
+    "Int64": "int64",
+    "UInt64": "uint64",
+    "Int32": "int32",
+    "UInt32": "uint32",
+    "Bool": "bool",
+    "String": "string",
+    "Bytes": "bytes",
+}
 # Well-known types have their own JSON forms.
 WELL_KNOWN = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time", "description": "RFC 3339, UTC (Z)"},
-    "google.protobuf.Duration": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$", "description": "seconds with an s suffix, e.g. 1.5s"},
+    "google.protobuf.Duration": {
+        "type": "string",
+        "pattern": "^-?[0-9]+(\\.[0-9]{1,9})?s$",
+        "description": "seconds with an s suffix, e.g. 1.5s",
+    },
     "google.protobuf.FieldMask": {"type": "string", "description": "comma-separated field paths"},
     "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
     "google.protobuf.Value": {},
     "google.protobuf.ListValue": {"type": "array", "items": {}},
     "google.protobuf.Empty": {"type": "object"},
-    "google.protobuf.Any": {"type": "object", "properties": {"@type": {"type": "string"}}, "required": ["@type"], "additionalProperties": True},
-    **{f"google.protobuf.{name}Value": {**SCALARS[getattr(_T, f"TYPE_{kind.upper()}")], "nullable": True} for name, kind in _WRAPPED.items()},
+    "google.protobuf.Any": {
+        "type": "object",
+        "properties": {"@type": {"type": "string"}},
+        "required": ["@type"],
+        "additionalProperties": True,
+    },
+    **{
+        f"google.protobuf.{name}Value": {**SCALARS[getattr(_T, f"TYPE_{kind.upper()}")], "nullable": True}
+        for name, kind in _WRAPPED.items()
+    },
 }
 # google.type messages are ordinary messages; these say what their fields mean and bound them.
 NOTES = {
-    "google.type.Date": ("A calendar date; year 1-9999 for a full date.",
-                         {"year": {"minimum": 0, "maximum": 9999}, "month": {"minimum": 0, "maximum": 12}, "day": {"minimum": 0, "maximum": 31}}),
-    "google.type.Money": ("An amount: units + nanos / 10^9 in currency_code (ISO 4217), exact: decimal units and nanos.",
-                          {"nanos": {"minimum": -999_999_999, "maximum": 999_999_999}}),
+    "google.type.Date": (
+        "A calendar date; year 1-9999 for a full date.",
+        {
+            "year": {"minimum": 0, "maximum": 9999},
+            "month": {"minimum": 0, "maximum": 12},
+            "day": {"minimum": 0, "maximum": 31},
+        },
+    ),
+    "google.type.Money": (
+        "An amount: units + nanos / 10^9 in currency_code (ISO 4217), exact: decimal units and nanos.",
+        {"nanos": {"minimum": -999_999_999, "maximum": 999_999_999}},
+    ),
 }
 REQUIRED, OUTPUT_ONLY = field_behavior_pb2.REQUIRED, field_behavior_pb2.OUTPUT_ONLY
 

@@ -15,22 +15,36 @@ from google.protobuf.message import Message
 
 from services.gateway.errors import invalid
 from services.gateway.fields import (
-    FIELD_MASK, SCALAR_WKT, field_named, is_map, is_plain_message, is_query_leaf, is_repeated, proto_path, resolve_field_path,
+    FIELD_MASK,
+    SCALAR_WKT,
+    field_named,
+    is_map,
+    is_plain_message,
+    is_query_leaf,
+    is_repeated,
+    proto_path,
+    resolve_field_path,
 )
 
 MAX_DEPTH = 32
 _T = FieldDescriptor
 _KINDS = {
-    _T.TYPE_DOUBLE: "a number", _T.TYPE_FLOAT: "a number", _T.TYPE_BOOL: "true or false", _T.TYPE_STRING: "a string",
-    _T.TYPE_BYTES: "base64-encoded bytes", **dict.fromkeys((_T.TYPE_INT32, _T.TYPE_SINT32, _T.TYPE_SFIXED32), "a 32-bit integer"),
+    _T.TYPE_DOUBLE: "a number",
+    _T.TYPE_FLOAT: "a number",
+    _T.TYPE_BOOL: "true or false",
+    _T.TYPE_STRING: "a string",
+    _T.TYPE_BYTES: "base64-encoded bytes",
+    **dict.fromkeys((_T.TYPE_INT32, _T.TYPE_SINT32, _T.TYPE_SFIXED32), "a 32-bit integer"),
     **dict.fromkeys((_T.TYPE_UINT32, _T.TYPE_FIXED32), "a non-negative 32-bit integer"),
     **dict.fromkeys((_T.TYPE_INT64, _T.TYPE_SINT64, _T.TYPE_SFIXED64), "a 64-bit integer (number or string)"),
     **dict.fromkeys((_T.TYPE_UINT64, _T.TYPE_FIXED64), "a non-negative 64-bit integer (number or string)"),
 }
 _WKT_KINDS = {
     "google.protobuf.Timestamp": "an RFC 3339 timestamp, e.g. 2027-01-31T09:00:00Z",
-    "google.protobuf.Duration": "a duration in seconds, e.g. 1.5s", FIELD_MASK: "comma-separated field paths",
-    "google.protobuf.ListValue": "a JSON array", "google.protobuf.Any": "a JSON object with an @type",
+    "google.protobuf.Duration": "a duration in seconds, e.g. 1.5s",
+    FIELD_MASK: "comma-separated field paths",
+    "google.protobuf.ListValue": "a JSON array",
+    "google.protobuf.Any": "a JSON object with an @type",
 }
 
 
@@ -48,7 +62,9 @@ def expected(field: FieldDescriptor, one_value: bool = False) -> str:
     return f"must be a JSON array, each item {kind}" if is_repeated(field) and not one_value else f"must be {kind}"
 
 
-def _assign(container: Message, field: FieldDescriptor, value, path: str, violations: list, one_value: bool = False) -> None:
+def _assign(
+    container: Message, field: FieldDescriptor, value, path: str, violations: list, one_value: bool = False
+) -> None:
     """Sets one field from its JSON value, replacing what was there."""
     scratch = type(container)()
     try:
@@ -93,18 +109,24 @@ def load_json(body: bytes):
     try:
         return json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise invalid([("body", f"malformed JSON: {exc}")], reason="MALFORMED_JSON", message="request body is not valid JSON") from None
+        raise invalid(
+            [("body", f"malformed JSON: {exc}")], reason="MALFORMED_JSON", message="request body is not valid JSON"
+        ) from None
 
 
 def _string_value(field: FieldDescriptor, value: str):
     """A path/query string as the JSON value json_format expects for the field."""
-    is_bool = field.type == FieldDescriptor.TYPE_BOOL or (field.message_type and field.message_type.full_name == "google.protobuf.BoolValue")
+    is_bool = field.type == FieldDescriptor.TYPE_BOOL or (
+        field.message_type and field.message_type.full_name == "google.protobuf.BoolValue"
+    )
     if is_bool:
         return {"true": True, "false": False}.get(value.lower(), value)
     return value
 
 
-def _set_from_strings(message: Message, fields: list[FieldDescriptor], values: list[str], path: str, violations: list) -> None:
+def _set_from_strings(
+    message: Message, fields: list[FieldDescriptor], values: list[str], path: str, violations: list
+) -> None:
     leaf = fields[-1]
     container = message
     for f in fields[:-1]:
@@ -124,7 +146,9 @@ def _apply_query(message: Message, binding, query: list[tuple[str, str]], violat
     for key, value in query:
         grouped.setdefault(key, []).append(value)
     if binding.body == "*":
-        violations += [(key, "query parameters are not accepted: the body carries the whole request") for key in grouped]
+        violations += [
+            (key, "query parameters are not accepted: the body carries the whole request") for key in grouped
+        ]
         return set()
     bound = {*binding.template_fields, binding.body}
     set_paths = set()
@@ -150,9 +174,15 @@ def _apply_query(message: Message, binding, query: list[tuple[str, str]], violat
 def _mask_from_body(message: Message, binding, body_obj, query_paths: set[str]) -> None:
     """PATCH with a resource body and no update_mask: the mask names the fields the body sets."""
     mask_field = message.DESCRIPTOR.fields_by_name.get("update_mask")
-    if (binding.http_method != "PATCH" or binding.body in ("", "*") or mask_field is None
-            or mask_field.message_type is None or mask_field.message_type.full_name != FIELD_MASK
-            or "update_mask" in query_paths or not isinstance(body_obj, dict)):
+    if (
+        binding.http_method != "PATCH"
+        or binding.body in ("", "*")
+        or mask_field is None
+        or mask_field.message_type is None
+        or mask_field.message_type.full_name != FIELD_MASK
+        or "update_mask" in query_paths
+        or not isinstance(body_obj, dict)
+    ):
         return
     resource = message.DESCRIPTOR.fields_by_name[binding.body].message_type
     fields = [field_named(resource, key) for key in body_obj] if resource else []

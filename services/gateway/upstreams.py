@@ -22,7 +22,8 @@ class Upstreams:
         found = self._calls.get(binding.rpc_path)
         if found is None:
             found = self._calls[binding.rpc_path] = self.channels[binding.service].unary_unary(
-                binding.rpc_path, request_serializer=binding.request_cls.SerializeToString,
+                binding.rpc_path,
+                request_serializer=binding.request_cls.SerializeToString,
                 response_deserializer=binding.response_cls.FromString,
             )
         return found
@@ -38,7 +39,7 @@ class Upstreams:
     async def health(self, services: list[str], timeout_s: float) -> dict[str, str]:
         """Each service's grpc.health.v1 status (or the RPC error code when it cannot answer)."""
         states = await asyncio.gather(*(self._health(s, timeout_s) for s in services))
-        return dict(zip(services, states))
+        return dict(zip(services, states, strict=False))
 
     async def close(self) -> None:
         await asyncio.gather(*(channel.close() for channel in self.channels.values()))

@@ -15,7 +15,8 @@ from services.guests.domain import Guest, GuestStatus
 metadata = sa.MetaData(schema="guests")
 
 guests = sa.Table(
-    "guests", metadata,
+    "guests",
+    metadata,
     sa.Column("guest_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("first_name", sa.String(100), nullable=False),
     sa.Column("last_name", sa.String(100), nullable=False),
@@ -59,11 +60,15 @@ class GuestRepository:
     async def replace(self, guest: Guest) -> None:
         try:
             async with self.conn.begin_nested():
-                await self.conn.execute(sa.update(guests).where(guests.c.guest_id == guest.guest_id).values(_row(guest)))
+                await self.conn.execute(
+                    sa.update(guests).where(guests.c.guest_id == guest.guest_id).values(_row(guest))
+                )
         except IntegrityError as exc:
             raise AlreadyExists(f"a guest with email {guest.email} exists", reason="GUEST_EMAIL_TAKEN") from exc
 
-    async def search(self, email: str, last_name_prefix: str, status: GuestStatus | None, position, limit: int) -> list[Guest]:
+    async def search(
+        self, email: str, last_name_prefix: str, status: GuestStatus | None, position, limit: int
+    ) -> list[Guest]:
         query = sa.select(guests)
         if email:
             query = query.where(guests.c.email == email)
@@ -72,7 +77,9 @@ class GuestRepository:
             query = query.where(sa.func.lower(guests.c.last_name).like(f"{escaped}%"))
         if status is not None:
             query = query.where(guests.c.status == status.value)
-        rows = (await self.conn.execute(newest_first(query, guests.c.created_at, guests.c.guest_id, position, limit))).all()
+        rows = (
+            await self.conn.execute(newest_first(query, guests.c.created_at, guests.c.guest_id, position, limit))
+        ).all()
         return [_guest(r) for r in rows]
 
 

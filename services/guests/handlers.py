@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from services.chassis.db import page_of
 from services.chassis.errors import NotFound
@@ -36,7 +36,15 @@ class SearchGuests:
 
 async def create_guest(cmd: CreateGuest, uow_factory: UowFactory) -> Guest:
     now = utcnow()
-    guest = Guest(cmd.first_name.strip(), cmd.last_name.strip(), normalize_email(cmd.email), now, now, cmd.phone.strip(), cmd.date_of_birth)
+    guest = Guest(
+        cmd.first_name.strip(),
+        cmd.last_name.strip(),
+        normalize_email(cmd.email),
+        now,
+        now,
+        cmd.phone.strip(),
+        cmd.date_of_birth,
+    )
     async with uow_factory() as uow:
         await uow.guests.add(guest)
     return guest
@@ -62,7 +70,9 @@ async def update_guest(guest_id: uuid.UUID, changes: dict, uow_factory: UowFacto
 
 async def search_guests(q: SearchGuests, uow_factory: UowFactory) -> tuple[list[Guest], list | None]:
     async with uow_factory(read_only=True) as uow:
-        rows = await uow.guests.search(normalize_email(q.email), q.last_name_prefix.strip(), q.status, q.position, q.limit)
+        rows = await uow.guests.search(
+            normalize_email(q.email), q.last_name_prefix.strip(), q.status, q.position, q.limit
+        )
     return page_of(rows, q.limit, lambda g: [g.created_at.isoformat(), str(g.guest_id)])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
+
 from services.chassis.server import ServiceRuntime
 from services.chassis.wiring import Wiring
 from services.guests.config import GuestSettings

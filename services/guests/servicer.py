@@ -7,23 +7,42 @@ from datetime import date
 
 from novatrek.guests.v1 import guests_pb2 as pb
 from novatrek.guests.v1 import guests_pb2_grpc
+
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import date_from_proto, date_to_proto, mask_paths, page_size, parse_uuid, text, timestamp
+from services.chassis.protoconv import (
+    date_from_proto,
+    date_to_proto,
+    mask_paths,
+    page_size,
+    parse_uuid,
+    text,
+    timestamp,
+)
 from services.guests import handlers
 from services.guests.domain import Guest, GuestStatus, IdentityClaim
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-STATUS_TO_PB = {GuestStatus.ACTIVE: pb.GUEST_STATUS_ACTIVE, GuestStatus.INACTIVE: pb.GUEST_STATUS_INACTIVE, GuestStatus.SUSPENDED: pb.GUEST_STATUS_SUSPENDED}
+STATUS_TO_PB = {
+    GuestStatus.ACTIVE: pb.GUEST_STATUS_ACTIVE,
+    GuestStatus.INACTIVE: pb.GUEST_STATUS_INACTIVE,
+    GuestStatus.SUSPENDED: pb.GUEST_STATUS_SUSPENDED,
+}
 STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
 UPDATABLE = {"first_name", "last_name", "email", "phone", "date_of_birth", "status"}
 
 
 def guest_to_pb(g: Guest) -> pb.Guest:
     return pb.Guest(
-        guest_id=str(g.guest_id), first_name=g.first_name, last_name=g.last_name, email=g.email, phone=g.phone,
-        date_of_birth=date_to_proto(g.date_of_birth) if g.date_of_birth else None, status=STATUS_TO_PB[g.status],
-        create_time=timestamp(g.created_at), update_time=timestamp(g.updated_at),
+        guest_id=str(g.guest_id),
+        first_name=g.first_name,
+        last_name=g.last_name,
+        email=g.email,
+        phone=g.phone,
+        date_of_birth=date_to_proto(g.date_of_birth) if g.date_of_birth else None,
+        status=STATUS_TO_PB[g.status],
+        create_time=timestamp(g.created_at),
+        update_time=timestamp(g.updated_at),
     )
 
 
@@ -68,11 +87,17 @@ class GuestServicer(guests_pb2_grpc.GuestServiceServicer):
     async def SearchGuests(self, request, context):
         v = Violations()
         limit = page_size(request.page_size, v)
-        v.check(request.status in STATUS_FROM_PB or request.status == pb.GUEST_STATUS_UNSPECIFIED, "status", "unknown status")
+        v.check(
+            request.status in STATUS_FROM_PB or request.status == pb.GUEST_STATUS_UNSPECIFIED,
+            "status",
+            "unknown status",
+        )
         filters = {"email": request.email, "last": request.last_name_prefix, "status": request.status}
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
-        query = handlers.SearchGuests(request.email, request.last_name_prefix, STATUS_FROM_PB.get(request.status), position, limit)
+        query = handlers.SearchGuests(
+            request.email, request.last_name_prefix, STATUS_FROM_PB.get(request.status), position, limit
+        )
         found, next_position = await handlers.search_guests(query, self.uow_factory)
         token = self.tokens.encode(next_position, filters) if next_position else ""
         return pb.SearchGuestsResponse(guests=[guest_to_pb(g) for g in found], next_page_token=token)

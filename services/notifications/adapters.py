@@ -15,7 +15,9 @@ class PartnerWebhooks:
     """`webhook_of` -> Webhook, or None when the partner has no webhook URL or is unknown. Answers are
     cached `ttl_s` (a burst of bookings costs one lookup); failures are not cached, they raise."""
 
-    def __init__(self, client: PartnersClient, ttl_s: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, client: PartnersClient, ttl_s: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.client, self.ttl_s, self.clock = client, ttl_s, clock
         self._cache: dict[uuid.UUID, tuple[float, Webhook | None]] = {}
 

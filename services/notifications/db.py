@@ -19,7 +19,8 @@ _uuid = UUID(as_uuid=True)
 _ts = sa.DateTime(timezone=True)
 
 notifications = sa.Table(
-    "notifications", metadata,
+    "notifications",
+    metadata,
     sa.Column("notification_id", _uuid, primary_key=True),
     sa.Column("event_id", sa.String(64), nullable=False, unique=True),
     sa.Column("event_type", sa.String(200), nullable=False),
@@ -38,7 +39,8 @@ notifications = sa.Table(
     sa.Column("next_attempt_at", _ts),
 )
 attempts = sa.Table(
-    "delivery_attempts", metadata,
+    "delivery_attempts",
+    metadata,
     sa.Column("notification_id", _uuid, primary_key=True),
     sa.Column("attempt_number", sa.Integer, primary_key=True, key="number"),
     sa.Column("attempted_at", _ts, nullable=False),
@@ -76,7 +78,9 @@ class NotificationRepository:
         return _notification(row) if row else None
 
     async def save(self, n: Notification) -> None:
-        await self.conn.execute(sa.update(notifications).where(notifications.c.notification_id == n.notification_id).values(_row(n)))
+        await self.conn.execute(
+            sa.update(notifications).where(notifications.c.notification_id == n.notification_id).values(_row(n))
+        )
 
     async def add_attempt(self, a: Attempt) -> None:
         await self.conn.execute(sa.insert(attempts).values(a.__dict__))
@@ -97,15 +101,26 @@ class NotificationRepository:
         """Due PENDING notifications, leased to this worker: their next attempt moves `lease` ahead, so
         another replica skips them, and they come back by themselves if this process dies mid-way."""
         c = notifications.c
-        due = (sa.select(c.notification_id).where(c.status == Status.PENDING.value, c.next_attempt_at <= now)
-               .order_by(c.next_attempt_at).limit(limit).with_for_update(skip_locked=True))
-        stmt = (sa.update(notifications).where(c.notification_id.in_(due.scalar_subquery()))
-                .values(next_attempt_at=now + lease).returning(*notifications.c))
+        due = (
+            sa.select(c.notification_id)
+            .where(c.status == Status.PENDING.value, c.next_attempt_at <= now)
+            .order_by(c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        stmt = (
+            sa.update(notifications)
+            .where(c.notification_id.in_(due.scalar_subquery()))
+            .values(next_attempt_at=now + lease)
+            .returning(*notifications.c)
+        )
         return [_notification(r) for r in await self.conn.execute(stmt)]
 
     async def next_due(self) -> datetime | None:
         c = notifications.c
-        return (await self.conn.execute(sa.select(sa.func.min(c.next_attempt_at)).where(c.status == Status.PENDING.value))).scalar()
+        return (
+            await self.conn.execute(sa.select(sa.func.min(c.next_attempt_at)).where(c.status == Status.PENDING.value))
+        ).scalar()
 
 
 class NotificationUnitOfWork(UnitOfWork):

@@ -90,20 +90,56 @@ class Notification:
     next_attempt_at: datetime | None = None
 
     @classmethod
-    def to_partner(cls, event_id: str, event_type: str, body: str, now: datetime, partner_id: uuid.UUID,
-                   reservation_id: uuid.UUID, booking_id: uuid.UUID) -> Notification:
-        return cls(uuid.uuid4(), event_id, event_type, Kind.PARTNER_BOOKING_CONFIRMED, Status.PENDING, body, now,
-                   partner_id, reservation_id, booking_id, next_attempt_at=now)
+    def to_partner(
+        cls,
+        event_id: str,
+        event_type: str,
+        body: str,
+        now: datetime,
+        partner_id: uuid.UUID,
+        reservation_id: uuid.UUID,
+        booking_id: uuid.UUID,
+    ) -> Notification:
+        return cls(
+            uuid.uuid4(),
+            event_id,
+            event_type,
+            Kind.PARTNER_BOOKING_CONFIRMED,
+            Status.PENDING,
+            body,
+            now,
+            partner_id,
+            reservation_id,
+            booking_id,
+            next_attempt_at=now,
+        )
 
     @classmethod
-    def logged_for_guest(cls, event_id: str, event_type: str, body: str, now: datetime, reservation_id: uuid.UUID) -> Notification:
-        return cls(uuid.uuid4(), event_id, event_type, Kind.RESERVATION_STATUS_CHANGED, Status.DELIVERED, body, now,
-                   reservation_id=reservation_id, target=LOG_TARGET, attempts=1, delivered_at=now)
+    def logged_for_guest(
+        cls, event_id: str, event_type: str, body: str, now: datetime, reservation_id: uuid.UUID
+    ) -> Notification:
+        return cls(
+            uuid.uuid4(),
+            event_id,
+            event_type,
+            Kind.RESERVATION_STATUS_CHANGED,
+            Status.DELIVERED,
+            body,
+            now,
+            reservation_id=reservation_id,
+            target=LOG_TARGET,
+            attempts=1,
+            delivered_at=now,
+        )
 
-    def attempted(self, target: str, outcome: Outcome, now: datetime, policy: RetryPolicy, rand: float) -> tuple[Notification, Attempt]:
+    def attempted(
+        self, target: str, outcome: Outcome, now: datetime, policy: RetryPolicy, rand: float
+    ) -> tuple[Notification, Attempt]:
         """The notification after one more attempt, and the attempt's record."""
         number = self.attempts + 1
-        attempt = Attempt(self.notification_id, number, now, outcome.http_status, outcome.error[:ERROR_MAX], outcome.duration_ms)
+        attempt = Attempt(
+            self.notification_id, number, now, outcome.http_status, outcome.error[:ERROR_MAX], outcome.duration_ms
+        )
         done = replace(self, target=target, attempts=number, next_attempt_at=None)
         if outcome.ok:
             return replace(done, status=Status.DELIVERED, delivered_at=now, last_error=""), attempt
@@ -123,6 +159,9 @@ class Notification:
     def retried(self, now: datetime) -> Notification:
         """An operator's retry: a FAILED notification gets a new round of attempts, due now."""
         if self.status is not Status.FAILED:
-            raise FailedPrecondition(f"notification {self.notification_id} is {self.status.value}, only a failed one can be retried",
-                                     reason="NOTIFICATION_NOT_FAILED", metadata={"status": self.status.value.upper()})
+            raise FailedPrecondition(
+                f"notification {self.notification_id} is {self.status.value}, only a failed one can be retried",
+                reason="NOTIFICATION_NOT_FAILED",
+                metadata={"status": self.status.value.upper()},
+            )
         return replace(self, status=Status.PENDING, round_start=self.attempts, next_attempt_at=now)

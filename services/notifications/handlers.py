@@ -29,11 +29,16 @@ class ListNotifications:
 
 
 def _not_found(notification_id: uuid.UUID) -> NotFound:
-    return NotFound(f"notification {notification_id} not found", reason="NOTIFICATION_NOT_FOUND",
-                    metadata={"notification_id": str(notification_id)})
+    return NotFound(
+        f"notification {notification_id} not found",
+        reason="NOTIFICATION_NOT_FOUND",
+        metadata={"notification_id": str(notification_id)},
+    )
 
 
-async def record(uow, notification: Notification, wake: Callable[[], None], first_attempt: Attempt | None = None) -> bool:
+async def record(
+    uow, notification: Notification, wake: Callable[[], None], first_attempt: Attempt | None = None
+) -> bool:
     """Inside a consumer's unit of work (its inbox row commits with it). A pending notification wakes
     the worker once committed. False: this event's notification existed already."""
     added = await uow.notifications.add(notification, first_attempt)

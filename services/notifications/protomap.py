@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from novatrek.notifications.v1 import notifications_pb2 as pb
+
 from services.chassis.protoconv import timestamp
 from services.notifications.domain import Attempt, Kind, Notification, Status
 
@@ -22,13 +23,28 @@ def _time(value):
 
 def notification_to_pb(n: Notification) -> pb.Notification:
     return pb.Notification(
-        notification_id=str(n.notification_id), kind=KIND_TO_PB[n.kind], status=STATUS_TO_PB[n.status],
-        partner_id=_id(n.partner_id), reservation_id=_id(n.reservation_id), booking_id=_id(n.booking_id), target=n.target,
-        attempt_count=n.attempts, last_error=n.last_error, create_time=timestamp(n.created_at), deliver_time=_time(n.delivered_at),
-        next_attempt_time=_time(n.next_attempt_at), event_id=n.event_id, event_type=n.event_type,
+        notification_id=str(n.notification_id),
+        kind=KIND_TO_PB[n.kind],
+        status=STATUS_TO_PB[n.status],
+        partner_id=_id(n.partner_id),
+        reservation_id=_id(n.reservation_id),
+        booking_id=_id(n.booking_id),
+        target=n.target,
+        attempt_count=n.attempts,
+        last_error=n.last_error,
+        create_time=timestamp(n.created_at),
+        deliver_time=_time(n.delivered_at),
+        next_attempt_time=_time(n.next_attempt_at),
+        event_id=n.event_id,
+        event_type=n.event_type,
     )
 
 
 def attempt_to_pb(a: Attempt) -> pb.DeliveryAttempt:
-    return pb.DeliveryAttempt(attempt_number=a.number, attempt_time=timestamp(a.attempted_at), http_status=a.http_status,
-                              error=a.error, duration_ms=a.duration_ms)
+    return pb.DeliveryAttempt(
+        attempt_number=a.number,
+        attempt_time=timestamp(a.attempted_at),
+        http_status=a.http_status,
+        error=a.error,
+        duration_ms=a.duration_ms,
+    )

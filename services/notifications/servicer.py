@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from novatrek.notifications.v1 import notifications_pb2 as pb
 from novatrek.notifications.v1 import notifications_pb2_grpc
+
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import page_size, parse_uuid
@@ -34,7 +35,9 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
         }
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
-        found, after = await handlers.list_notifications(handlers.ListNotifications(filters, position, limit), self.deps)
+        found, after = await handlers.list_notifications(
+            handlers.ListNotifications(filters, position, limit), self.deps
+        )
         token = self.tokens.encode(after, filters) if after else ""
         return pb.ListNotificationsResponse(notifications=[notification_to_pb(n) for n in found], next_page_token=token)
 
@@ -43,10 +46,14 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
         notification_id = parse_uuid(request.notification_id, "notification_id", v)
         v.raise_if_any()
         found, attempts = await handlers.get_notification(notification_id, self.deps)
-        return pb.GetNotificationResponse(notification=notification_to_pb(found), attempts=[attempt_to_pb(a) for a in attempts])
+        return pb.GetNotificationResponse(
+            notification=notification_to_pb(found), attempts=[attempt_to_pb(a) for a in attempts]
+        )
 
     async def RetryNotification(self, request, context):
         v = Violations()
         notification_id = parse_uuid(request.notification_id, "notification_id", v)
         v.raise_if_any()
-        return pb.RetryNotificationResponse(notification=notification_to_pb(await handlers.retry_notification(notification_id, self.deps)))
+        return pb.RetryNotificationResponse(
+            notification=notification_to_pb(await handlers.retry_notification(notification_id, self.deps))
+        )

@@ -21,11 +21,17 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 def signed_headers(secret: str, event_id: str, body: bytes, now: float) -> dict[str, str]:
     timestamp = str(int(now))
-    return {"Content-Type": "application/json", EVENT_ID_HEADER: event_id, TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(secret, timestamp, body)}
+    return {
+        "Content-Type": "application/json",
+        EVENT_ID_HEADER: event_id,
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
+    }
 
 
-def verify(secret: str, timestamp: str, body: bytes, signature: str, now: float, tolerance_s: float = TOLERANCE_S) -> bool:
+def verify(
+    secret: str, timestamp: str, body: bytes, signature: str, now: float, tolerance_s: float = TOLERANCE_S
+) -> bool:
     """What a receiver does: a fresh timestamp and a matching signature (compared in constant time)."""
     try:
         fresh = abs(now - int(timestamp)) <= tolerance_s

@@ -78,8 +78,18 @@ class WebhookSink:
             self.received.append(received)
             if self.log_path is not None:
                 with self.log_path.open("a") as log:
-                    log.write(json.dumps({"time": time.time(), "event_id": event_id, "verified": verified, "answered": answer,
-                                          "body": _parsed(body)}) + "\n")
+                    log.write(
+                        json.dumps(
+                            {
+                                "time": time.time(),
+                                "event_id": event_id,
+                                "verified": verified,
+                                "answered": answer,
+                                "body": _parsed(body),
+                            }
+                        )
+                        + "\n"
+                    )
         return answer
 
 
@@ -94,14 +104,16 @@ def _handler(sink: WebhookSink) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
                 self.close_connection = True  # the body stays unread
                 return self._answer(413)
             body = self.rfile.read(length)
             h = self.headers
-            self._answer(sink.take(h.get(EVENT_ID_HEADER, ""), h.get(TIMESTAMP_HEADER, ""), h.get(SIGNATURE_HEADER, ""), body))
+            self._answer(
+                sink.take(h.get(EVENT_ID_HEADER, ""), h.get(TIMESTAMP_HEADER, ""), h.get(SIGNATURE_HEADER, ""), body)
+            )
 
         def _answer(self, status: int) -> None:
             self.send_response(status)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import date
 from decimal import Decimal
 
+from novatrek.payments.v1 import payments_pb2
+from novatrek.reservations.v1 import reservations_pb2
+
 from clients.catalog import CatalogClient
 from clients.payments import PaymentsClient
 from clients.reservations import ReservationsClient
-from novatrek.payments.v1 import payments_pb2
-from novatrek.reservations.v1 import reservations_pb2
 from services.chassis.errors import FailedPrecondition, NotFound
 from services.chassis.protoconv import decimal_of
 from services.partners.ports import PayoutInfo, ReservationInfo
@@ -20,7 +22,13 @@ ACTOR = "partner-integrations"
 
 def _info(r: reservations_pb2.Reservation) -> ReservationInfo:
     status = reservations_pb2.ReservationStatus.Name(r.status).removeprefix("RESERVATION_STATUS_").lower()
-    return ReservationInfo(uuid.UUID(r.reservation_id), r.confirmation_code, status, decimal_of(r.total_amount), r.total_amount.currency_code)
+    return ReservationInfo(
+        uuid.UUID(r.reservation_id),
+        r.confirmation_code,
+        status,
+        decimal_of(r.total_amount),
+        r.total_amount.currency_code,
+    )
 
 
 class AvailabilityOverGrpc:
@@ -33,8 +41,11 @@ class AvailabilityOverGrpc:
         except NotFound as exc:
             raise FailedPrecondition(exc.message, reason=exc.reason) from exc
         if not answer.available:
-            raise FailedPrecondition(f"only {answer.seats_available} seats left", reason="SOLD_OUT",
-                                     metadata={"seats_available": str(answer.seats_available)})
+            raise FailedPrecondition(
+                f"only {answer.seats_available} seats left",
+                reason="SOLD_OUT",
+                metadata={"seats_available": str(answer.seats_available)},
+            )
 
 
 class ReservationDeskOverGrpc:
@@ -43,21 +54,30 @@ class ReservationDeskOverGrpc:
 
     async def create(self, reservation_id, guest_id, trip_id, day, party_size) -> ReservationInfo:
         # The reservation id is ours (client-assigned), so the request id can be derived from it.
-        r = await self.client.create(str(uuid.uuid5(reservation_id, "request")), str(guest_id), str(trip_id), day, party_size,
-                                     ACTOR, reservation_id=str(reservation_id))
+        r = await self.client.create(
+            str(uuid.uuid5(reservation_id, "request")),
+            str(guest_id),
+            str(trip_id),
+            day,
+            party_size,
+            ACTOR,
+            reservation_id=str(reservation_id),
+        )
         return _info(r)
 
     async def confirm(self, reservation_id: uuid.UUID) -> ReservationInfo:
         current = await self.client.get(str(reservation_id))
         if current.status == reservations_pb2.RESERVATION_STATUS_CONFIRMED:  # a retried step
             return _info(current)
-        return _info(await self.client.transition(str(reservation_id), reservations_pb2.RESERVATION_STATUS_CONFIRMED, ACTOR, "partner booking"))
+        return _info(
+            await self.client.transition(
+                str(reservation_id), reservations_pb2.RESERVATION_STATUS_CONFIRMED, ACTOR, "partner booking"
+            )
+        )
 
     async def cancel(self, reservation_id: uuid.UUID, reason: str) -> None:
-        try:
+        with contextlib.suppress(NotFound):  # never created: nothing to undo
             await self.client.cancel(str(reservation_id), ACTOR, reason)
-        except NotFound:
-            pass  # never created: nothing to undo
 
     async def get(self, reservation_id: uuid.UUID) -> ReservationInfo | None:
         try:
@@ -71,14 +91,19 @@ class CommissionLedgerOverGrpc:
         self.client = client
 
     async def process(self, record_id, partner_id, booking_id, reservation_id, amount: Decimal, currency: str) -> None:
-        await self.client.process_commission(str(record_id), str(partner_id), str(booking_id), str(reservation_id), amount, currency)
+        await self.client.process_commission(
+            str(record_id), str(partner_id), str(booking_id), str(reservation_id), amount, currency
+        )
 
     async def reverse(self, record_id: uuid.UUID, reason: str) -> None:
         await self.client.reverse_commission(str(record_id), reason)
 
     async def payouts(self, partner_id: uuid.UUID) -> list[PayoutInfo]:
         return [
-            PayoutInfo(uuid.UUID(p.commission_record_id), decimal_of(p.amount),
-                       payments_pb2.PayoutStatus.Name(p.status).removeprefix("PAYOUT_STATUS_").lower())
+            PayoutInfo(
+                uuid.UUID(p.commission_record_id),
+                decimal_of(p.amount),
+                payments_pb2.PayoutStatus.Name(p.status).removeprefix("PAYOUT_STATUS_").lower(),
+            )
             for p in await self.client.payouts(str(partner_id))
         ]

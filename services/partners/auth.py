@@ -33,7 +33,7 @@ class Caller:
 def bearer_token(metadata) -> str:
     for key, value in metadata or ():
         if key == "authorization" and value.startswith("Bearer "):
-            return value[len("Bearer "):].strip()
+            return value[len("Bearer ") :].strip()
     raise Unauthenticated("missing `authorization: Bearer <key>`", reason="CREDENTIALS_MISSING")
 
 

@@ -12,7 +12,8 @@ metadata = sa.MetaData(schema="partners")
 _uuid, _ts, _money = UUID(as_uuid=True), sa.DateTime(timezone=True), sa.Numeric(12, 2)
 
 partners = sa.Table(
-    "partners", metadata,
+    "partners",
+    metadata,
     sa.Column("partner_id", _uuid, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("contact_email", sa.String(254), nullable=False),
@@ -27,7 +28,8 @@ partners = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
 )
 partner_bookings = sa.Table(
-    "partner_bookings", metadata,
+    "partner_bookings",
+    metadata,
     sa.Column("booking_id", _uuid, primary_key=True),
     sa.Column("partner_id", _uuid, sa.ForeignKey("partners.partners.partner_id"), nullable=False),
     sa.Column("reservation_id", _uuid, nullable=False, unique=True),
@@ -47,7 +49,8 @@ partner_bookings = sa.Table(
     sa.Index("idx_pb_partner_created", "partner_id", "created_at", "booking_id"),
 )
 commission_records = sa.Table(
-    "commission_records", metadata,
+    "commission_records",
+    metadata,
     sa.Column("commission_record_id", _uuid, primary_key=True),
     sa.Column("booking_id", _uuid, sa.ForeignKey("partners.partner_bookings.booking_id"), nullable=False, unique=True),
     sa.Column("partner_id", _uuid, nullable=False),
@@ -59,7 +62,8 @@ commission_records = sa.Table(
     sa.Column("reversed_at", _ts),
 )
 reconciliation_log = sa.Table(
-    "reconciliation_log", metadata,
+    "reconciliation_log",
+    metadata,
     sa.Column("log_id", _uuid, primary_key=True),
     sa.Column("reconciliation_id", _uuid, nullable=False),
     sa.Column("partner_id", _uuid),  # null: every partner (admin run)
@@ -74,7 +78,8 @@ reconciliation_log = sa.Table(
 # The partner's volume of a UTC month as commission tiers count it. One statement per booking moves
 # it, so bookings made at the same moment each get a place of their own (none misses another).
 commission_volumes = sa.Table(
-    "commission_volumes", metadata,
+    "commission_volumes",
+    metadata,
     sa.Column("partner_id", _uuid, primary_key=True),
     sa.Column("month", sa.Date, primary_key=True),  # the first day of the month
     sa.Column("bookings", sa.Integer, nullable=False),
@@ -83,7 +88,8 @@ commission_volumes = sa.Table(
 # Each booking's place in that volume: taken once (a step run again reads it back), given back when
 # the booking is compensated or cancelled.
 volume_entries = sa.Table(
-    "commission_volume_entries", metadata,
+    "commission_volume_entries",
+    metadata,
     sa.Column("booking_id", _uuid, primary_key=True),
     sa.Column("partner_id", _uuid, nullable=False),
     sa.Column("month", sa.Date, nullable=False),
@@ -92,7 +98,8 @@ volume_entries = sa.Table(
     sa.Column("gross_after", sa.Numeric(14, 2), nullable=False),
 )
 idempotency_keys = sa.Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     sa.Column("partner_id", _uuid, primary_key=True),
     sa.Column("idempotency_key", sa.String(255), primary_key=True),
     sa.Column("request_hash", sa.String(64), nullable=False),
@@ -105,4 +112,3 @@ idempotency_keys = sa.Table(
 )
 sagas = saga_table(metadata)
 outbox = outbox_table(metadata)
-

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import secrets
 import uuid
 from dataclasses import dataclass, replace
@@ -31,7 +32,9 @@ class CommissionPlan:
     tiers: tuple[tuple[Decimal, Decimal], ...]
 
     @classmethod
-    def parse(cls, basis: Basis | None, tiers: list[tuple[str, str]], field: str = "partner.commission_plan") -> CommissionPlan:
+    def parse(
+        cls, basis: Basis | None, tiers: list[tuple[str, str]], field: str = "partner.commission_plan"
+    ) -> CommissionPlan:
         problems, parsed = [], []
         if basis is None:
             problems.append(FieldViolation(f"{field}.basis", "must be BOOKING_COUNT or GROSS_VALUE"))
@@ -42,12 +45,14 @@ class CommissionPlan:
                 pair = None
             # NaN compares by raising (it was a 500), and an infinite threshold is no tier.
             if pair is None or not all(d.is_finite() for d in pair):
-                problems.append(FieldViolation(f"{field}.tiers[{i}]", "threshold and rate must be finite decimal strings"))
+                problems.append(
+                    FieldViolation(f"{field}.tiers[{i}]", "threshold and rate must be finite decimal strings")
+                )
             else:
                 parsed.append(pair)
         if not tiers or (parsed and parsed[0][0] != 0):
             problems.append(FieldViolation(f"{field}.tiers", "needs at least one tier, the first with threshold 0"))
-        if any(b[0] <= a[0] for a, b in zip(parsed, parsed[1:])):
+        if any(b[0] <= a[0] for a, b in itertools.pairwise(parsed)):
             problems.append(FieldViolation(f"{field}.tiers", "thresholds must ascend strictly"))
         if any(not (0 <= r <= 1) for _, r in parsed):
             problems.append(FieldViolation(f"{field}.tiers", "rates must be between 0 and 1"))
@@ -115,14 +120,24 @@ class Partner:
 
     def accepts(self, key_id: str, digest: str, now: datetime) -> bool:
         current = key_id == self.api_key_id and hmac.compare_digest(digest, self.api_key_hash)
-        previous = (key_id == self.previous_key_id and self.previous_key_hash is not None
-                    and self.previous_key_expires_at is not None and now < self.previous_key_expires_at
-                    and hmac.compare_digest(digest, self.previous_key_hash))
+        previous = (
+            key_id == self.previous_key_id
+            and self.previous_key_hash is not None
+            and self.previous_key_expires_at is not None
+            and now < self.previous_key_expires_at
+            and hmac.compare_digest(digest, self.previous_key_hash)
+        )
         return current or previous
 
     def rotated(self, key: IssuedKey, digest: str, now: datetime, grace: timedelta) -> Partner:
-        return replace(self, api_key_id=key.key_id, api_key_hash=digest, previous_key_id=self.api_key_id,
-                       previous_key_hash=self.api_key_hash, previous_key_expires_at=now + grace)
+        return replace(
+            self,
+            api_key_id=key.key_id,
+            api_key_hash=digest,
+            previous_key_id=self.api_key_id,
+            previous_key_hash=self.api_key_hash,
+            previous_key_expires_at=now + grace,
+        )
 
 
 class BookingStatus(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from novatrek.partners.v1 import events_pb2
+
 from services.chassis.protoconv import timestamp
 from services.partners.domain import PartnerBooking
 from services.partners.protomap import booking_to_pb

@@ -59,8 +59,17 @@ class NewBooking:
 
 async def register_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:
     key, now = issue_key(), deps.clock()
-    partner = Partner(uuid.uuid4(), cmd.name, cmd.contact_email, cmd.webhook_url, secrets.token_urlsafe(32), cmd.plan,
-                      key.key_id, key_digest(deps.pepper, key.plaintext), now)
+    partner = Partner(
+        uuid.uuid4(),
+        cmd.name,
+        cmd.contact_email,
+        cmd.webhook_url,
+        secrets.token_urlsafe(32),
+        cmd.plan,
+        key.key_id,
+        key_digest(deps.pepper, key.plaintext),
+        now,
+    )
     async with deps.uow() as uow:
         await uow.partners.add(partner)
     return partner, key.plaintext
@@ -92,20 +101,29 @@ async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> bytes
     `partner`: as the caller's credentials were checked against it, a moment ago."""
     now, partner_id = deps.clock(), partner.partner_id
     async with deps.uow(autocommit=True) as uow:
-        earlier = await uow.idempotency.claim(partner_id, cmd.idempotency_key, cmd.request_hash, now, now + deps.idempotency_retention)
+        earlier = await uow.idempotency.claim(
+            partner_id, cmd.idempotency_key, cmd.request_hash, now, now + deps.idempotency_retention
+        )
     if earlier is not None:
         return _replay(earlier, cmd)
     booking_id = uuid.uuid4()
-    state = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in cmd.__dict__.items()} | {"booking_id": str(booking_id), "partner_id": str(partner_id), "reservation_id": str(uuid.uuid5(booking_id, "reservation")),
-              "plan": partner.plan.to_json(), "created_at": now.isoformat(), "trip_date": cmd.trip_date.isoformat()}
+    state = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in cmd.__dict__.items()} | {
+        "booking_id": str(booking_id),
+        "partner_id": str(partner_id),
+        "reservation_id": str(uuid.uuid5(booking_id, "reservation")),
+        "plan": partner.plan.to_json(),
+        "created_at": now.isoformat(),
+        "trip_date": cmd.trip_date.isoformat(),
+    }
     try:
         final = await deps.sagas.run(SAGA, state)
     except SagaFailed as failed:  # the saga settled the key (stored answer or released)
         raise failed.cause from None
     except SagaNotStarted as never:  # nothing ran and nothing will settle the key: free it for a retry
         await _release_quietly(partner_id, cmd.idempotency_key, deps)
-        raise Unavailable("the booking could not be started; retry with the same Idempotency-Key",
-                          reason="DATABASE_UNAVAILABLE") from never
+        raise Unavailable(
+            "the booking could not be started; retry with the same Idempotency-Key", reason="DATABASE_UNAVAILABLE"
+        ) from never
     return deps.render(booking_of(final))
 
 
@@ -141,7 +159,9 @@ async def list_bookings(partner_id: uuid.UUID, filters: dict, position, limit: i
     return page_of(rows, limit, lambda b: [b.created_at.isoformat(), str(b.booking_id)])
 
 
-async def cancel_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, reason: str, deps: Deps) -> PartnerBooking:
+async def cancel_booking(
+    partner_id: uuid.UUID | None, booking_id: uuid.UUID, reason: str, deps: Deps
+) -> PartnerBooking:
     booking = await get_booking(partner_id, booking_id, deps)
     if booking.status is BookingStatus.CANCELLED:
         return booking

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
+
 from clients.catalog import CatalogClient
 from clients.guests import GuestsClient
 from clients.payments import PaymentsClient
 from clients.reservations import ReservationsClient
-from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 from services.chassis.periodic import periodically
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaRunner
@@ -30,24 +31,41 @@ NAME = "partner-integrations"
 def build(settings: PartnerSettings | None = None) -> ServiceRuntime:
     s = settings or PartnerSettings()
     wiring = Wiring(NAME, s, PartnersUnitOfWork, metadata, publishes_events=True)
-    clients = [GuestsClient(s.guests_addr, s.outbound_timeout_s), CatalogClient(s.catalog_addr, s.outbound_timeout_s),
-               ReservationsClient(s.reservations_addr, s.outbound_timeout_s), PaymentsClient(s.payments_addr, s.outbound_timeout_s)]
+    clients = [
+        GuestsClient(s.guests_addr, s.outbound_timeout_s),
+        CatalogClient(s.catalog_addr, s.outbound_timeout_s),
+        ReservationsClient(s.reservations_addr, s.outbound_timeout_s),
+        PaymentsClient(s.payments_addr, s.outbound_timeout_s),
+    ]
     guests, catalog, reservations, payments = clients
     desk, ledger = ReservationDeskOverGrpc(reservations), CommissionLedgerOverGrpc(payments)
     ports = PipelinePorts(wiring.uow, guests, AvailabilityOverGrpc(catalog), desk, ledger)
     saga = partner_booking_saga(ports, render_created)
-    runner = SagaRunner(wiring.engine, sagas, {saga.name: saga}, lease_s=s.saga_lease_s, recovery_interval_s=s.saga_recovery_interval_s)
-    deps = Deps(uow=wiring.uow, sagas=runner, reservations=desk, ledger=ledger, render=render_created,
-                pepper=s.api_key_pepper.get_secret_value().encode(), key_grace=timedelta(seconds=s.key_grace_period_s),
-                idempotency_retention=timedelta(seconds=s.idempotency_retention_s))
+    runner = SagaRunner(
+        wiring.engine, sagas, {saga.name: saga}, lease_s=s.saga_lease_s, recovery_interval_s=s.saga_recovery_interval_s
+    )
+    deps = Deps(
+        uow=wiring.uow,
+        sagas=runner,
+        reservations=desk,
+        ledger=ledger,
+        render=render_created,
+        pepper=s.api_key_pepper.get_secret_value().encode(),
+        key_grace=timedelta(seconds=s.key_grace_period_s),
+        idempotency_retention=timedelta(seconds=s.idempotency_retention_s),
+    )
     auth = Authenticator(wiring.uow, deps.pepper, s.admin_token.get_secret_value())
     servicer = PartnerServicer(deps, auth, wiring.tokens, s.pipeline_timeout_s)
-    wiring.background += [runner.run_recovery, periodically(lambda: _purge_idempotency_keys(wiring.uow), 3600, "purge idempotency keys")]
-    runtime = wiring.runtime(partners_pb2.DESCRIPTOR.services_by_name["PartnerService"],
-                             lambda server: partners_pb2_grpc.add_PartnerServiceServicer_to_server(servicer, server))
+    wiring.background += [
+        runner.run_recovery,
+        periodically(lambda: _purge_idempotency_keys(wiring.uow), 3600, "purge idempotency keys"),
+    ]
+    runtime = wiring.runtime(
+        partners_pb2.DESCRIPTOR.services_by_name["PartnerService"],
+        lambda server: partners_pb2_grpc.add_PartnerServiceServicer_to_server(servicer, server),
+    )
     runtime.closers += [c.close for c in clients]
     return runtime
-
 
 
 async def _purge_idempotency_keys(uow_factory) -> None:

@@ -35,16 +35,27 @@ class Availability(Protocol):
 
 
 class ReservationDesk(Protocol):
-    async def create(self, reservation_id: uuid.UUID, guest_id: uuid.UUID, trip_id: uuid.UUID, day: date, party_size: int) -> ReservationInfo: ...
+    async def create(
+        self, reservation_id: uuid.UUID, guest_id: uuid.UUID, trip_id: uuid.UUID, day: date, party_size: int
+    ) -> ReservationInfo: ...
     async def confirm(self, reservation_id: uuid.UUID) -> ReservationInfo: ...
     async def cancel(self, reservation_id: uuid.UUID, reason: str) -> None:
         """Idempotent; an unknown reservation is nothing to cancel."""
+
     async def get(self, reservation_id: uuid.UUID) -> ReservationInfo | None: ...
 
 
 class CommissionLedger(Protocol):
-    async def process(self, record_id: uuid.UUID, partner_id: uuid.UUID, booking_id: uuid.UUID, reservation_id: uuid.UUID,
-                      amount: Decimal, currency: str) -> None: ...
+    async def process(
+        self,
+        record_id: uuid.UUID,
+        partner_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        reservation_id: uuid.UUID,
+        amount: Decimal,
+        currency: str,
+    ) -> None: ...
     async def reverse(self, record_id: uuid.UUID, reason: str) -> None:
         """Idempotent; an unknown record is nothing to reverse."""
+
     async def payouts(self, partner_id: uuid.UUID) -> list[PayoutInfo]: ...

@@ -5,12 +5,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from novatrek.partners.v1 import partners_pb2 as pb
+
 from services.chassis.protoconv import date_to_proto, money_to_proto, timestamp
 from services.partners.domain import Basis, BookingStatus, CommissionPlan, Partner, PartnerBooking
 
 BASIS_FROM_PB = {pb.TIER_BASIS_BOOKING_COUNT: Basis.BOOKING_COUNT, pb.TIER_BASIS_GROSS_VALUE: Basis.GROSS_VALUE}
 BASIS_TO_PB = {v: k for k, v in BASIS_FROM_PB.items()}
-STATUS_TO_PB = {BookingStatus.CONFIRMED: pb.PARTNER_BOOKING_STATUS_CONFIRMED, BookingStatus.CANCELLED: pb.PARTNER_BOOKING_STATUS_CANCELLED}
+STATUS_TO_PB = {
+    BookingStatus.CONFIRMED: pb.PARTNER_BOOKING_STATUS_CONFIRMED,
+    BookingStatus.CANCELLED: pb.PARTNER_BOOKING_STATUS_CANCELLED,
+}
 STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
 
 
@@ -22,21 +26,39 @@ def rate_text(rate: Decimal) -> str:
 
 
 def plan_to_pb(plan: CommissionPlan) -> pb.CommissionPlan:
-    return pb.CommissionPlan(basis=BASIS_TO_PB[plan.basis], tiers=[pb.CommissionTier(threshold=str(t), rate=str(r)) for t, r in plan.tiers])
+    return pb.CommissionPlan(
+        basis=BASIS_TO_PB[plan.basis], tiers=[pb.CommissionTier(threshold=str(t), rate=str(r)) for t, r in plan.tiers]
+    )
 
 
 def partner_to_pb(p: Partner) -> pb.Partner:
-    return pb.Partner(partner_id=str(p.partner_id), name=p.name, contact_email=p.contact_email, webhook_url=p.webhook_url,
-                      commission_plan=plan_to_pb(p.plan), api_key_prefix=f"ntk_{p.api_key_id}", create_time=timestamp(p.created_at))
+    return pb.Partner(
+        partner_id=str(p.partner_id),
+        name=p.name,
+        contact_email=p.contact_email,
+        webhook_url=p.webhook_url,
+        commission_plan=plan_to_pb(p.plan),
+        api_key_prefix=f"ntk_{p.api_key_id}",
+        create_time=timestamp(p.created_at),
+    )
 
 
 def booking_to_pb(b: PartnerBooking) -> pb.PartnerBooking:
     message = pb.PartnerBooking(
-        booking_id=str(b.booking_id), partner_id=str(b.partner_id), reservation_id=str(b.reservation_id),
-        confirmation_code=b.confirmation_code, partner_reference=b.partner_reference, guest_id=str(b.guest_id),
-        trip_id=str(b.trip_id), trip_date=date_to_proto(b.trip_date), party_size=b.party_size, status=STATUS_TO_PB[b.status],
-        gross_amount=money_to_proto(b.gross_amount, b.currency), commission=money_to_proto(b.commission_amount, b.currency),
-        commission_rate=rate_text(b.commission_rate), create_time=timestamp(b.created_at),
+        booking_id=str(b.booking_id),
+        partner_id=str(b.partner_id),
+        reservation_id=str(b.reservation_id),
+        confirmation_code=b.confirmation_code,
+        partner_reference=b.partner_reference,
+        guest_id=str(b.guest_id),
+        trip_id=str(b.trip_id),
+        trip_date=date_to_proto(b.trip_date),
+        party_size=b.party_size,
+        status=STATUS_TO_PB[b.status],
+        gross_amount=money_to_proto(b.gross_amount, b.currency),
+        commission=money_to_proto(b.commission_amount, b.currency),
+        commission_rate=rate_text(b.commission_rate),
+        create_time=timestamp(b.created_at),
     )
     if b.cancelled_at:
         message.cancel_time.CopyFrom(timestamp(b.cancelled_at))

@@ -17,7 +17,9 @@ LIVE = {"pending", "confirmed", "checked_in", "completed", "no_show"}
 @dataclass(frozen=True)
 class Discrepancy:
     booking_id: uuid.UUID
-    kind: str  # RESERVATION_MISSING | STATUS_MISMATCH | AMOUNT_MISMATCH | PAYOUT_MISSING | PAYOUT_AMOUNT_MISMATCH | PAYOUT_NOT_REVERSED
+    # RESERVATION_MISSING | STATUS_MISMATCH | AMOUNT_MISMATCH | PAYOUT_MISSING | PAYOUT_AMOUNT_MISMATCH
+    # | PAYOUT_NOT_REVERSED
+    kind: str
     detail: str
 
 
@@ -41,7 +43,9 @@ def discrepancies_of(b: PartnerBooking, r: ReservationInfo | None, payout: Payou
     return found
 
 
-async def reconcile(partner_id: uuid.UUID | None, start: date, end: date, deps) -> tuple[uuid.UUID, int, list[Discrepancy]]:
+async def reconcile(
+    partner_id: uuid.UUID | None, start: date, end: date, deps
+) -> tuple[uuid.UUID, int, list[Discrepancy]]:
     async with deps.uow() as uow:
         rows = await uow.bookings.created_between(partner_id, start, end)
     bookings = [b for b, _ in rows]
@@ -54,11 +58,32 @@ async def reconcile(partner_id: uuid.UUID | None, start: date, end: date, deps) 
             return await deps.reservations.get(b.reservation_id)
 
     found = await asyncio.gather(*(reservation(b) for b in bookings))
-    issues = [d for b, r in zip(bookings, found) for d in discrepancies_of(b, r, payouts.get(b.commission_record_id))]
+    issues = [
+        d
+        for b, r in zip(bookings, found, strict=False)
+        for d in discrepancies_of(b, r, payouts.get(b.commission_record_id))
+    ]
     run_id, now = uuid.uuid4(), utcnow()
-    entry = {"reconciliation_id": run_id, "partner_id": partner_id, "start_date": start, "end_date": end, "logged_at": now}
-    log = [{**entry, "log_id": uuid.uuid4(), "booking_id": None, "kind": "SUMMARY", "detail": f"{len(bookings)} bookings, {len(issues)} discrepancies"}]
-    log += [{**entry, "log_id": uuid.uuid4(), "booking_id": d.booking_id, "kind": d.kind, "detail": d.detail} for d in issues]
+    entry = {
+        "reconciliation_id": run_id,
+        "partner_id": partner_id,
+        "start_date": start,
+        "end_date": end,
+        "logged_at": now,
+    }
+    log = [
+        {
+            **entry,
+            "log_id": uuid.uuid4(),
+            "booking_id": None,
+            "kind": "SUMMARY",
+            "detail": f"{len(bookings)} bookings, {len(issues)} discrepancies",
+        }
+    ]
+    log += [
+        {**entry, "log_id": uuid.uuid4(), "booking_id": d.booking_id, "kind": d.kind, "detail": d.detail}
+        for d in issues
+    ]
     async with deps.uow() as uow:
         await uow.bookings.log(log)
     return run_id, len(bookings), issues

@@ -12,7 +12,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis.db import UnitOfWork, newest_first
-from services.partners.db import commission_records, commission_volumes, idempotency_keys, partner_bookings, partners, reconciliation_log, volume_entries
+from services.partners.db import (
+    commission_records,
+    commission_volumes,
+    idempotency_keys,
+    partner_bookings,
+    partners,
+    reconciliation_log,
+    volume_entries,
+)
 from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking
 
 
@@ -46,7 +54,9 @@ class PartnerRepository:
 
     async def save_keys(self, p: Partner) -> None:
         keys = ("api_key_id", "api_key_hash", "previous_key_id", "previous_key_hash", "previous_key_expires_at")
-        await self.conn.execute(sa.update(partners).where(partners.c.partner_id == p.partner_id).values({k: getattr(p, k) for k in keys}))
+        await self.conn.execute(
+            sa.update(partners).where(partners.c.partner_id == p.partner_id).values({k: getattr(p, k) for k in keys})
+        )
 
 
 class BookingRepository:
@@ -55,14 +65,27 @@ class BookingRepository:
 
     async def add(self, b: PartnerBooking, now: datetime) -> bool:
         """Idempotent (a recovered pipeline may record twice): False when it existed."""
-        inserted = await self.conn.execute(pg_insert(partner_bookings).values(b.__dict__ | {"status": b.status.value}).on_conflict_do_nothing())
+        inserted = await self.conn.execute(
+            pg_insert(partner_bookings).values(b.__dict__ | {"status": b.status.value}).on_conflict_do_nothing()
+        )
         if inserted.rowcount:
-            await self.conn.execute(sa.insert(commission_records).values(
-                commission_record_id=b.commission_record_id, booking_id=b.booking_id, partner_id=b.partner_id,
-                amount=b.commission_amount, currency=b.currency, rate=b.commission_rate, status="recorded", created_at=now))
+            await self.conn.execute(
+                sa.insert(commission_records).values(
+                    commission_record_id=b.commission_record_id,
+                    booking_id=b.booking_id,
+                    partner_id=b.partner_id,
+                    amount=b.commission_amount,
+                    currency=b.currency,
+                    rate=b.commission_rate,
+                    status="recorded",
+                    created_at=now,
+                )
+            )
         return bool(inserted.rowcount)
 
-    async def get(self, partner_id: uuid.UUID | None, booking_id: uuid.UUID, for_update: bool = False) -> PartnerBooking | None:
+    async def get(
+        self, partner_id: uuid.UUID | None, booking_id: uuid.UUID, for_update: bool = False
+    ) -> PartnerBooking | None:
         query = sa.select(partner_bookings).where(partner_bookings.c.booking_id == booking_id)
         if partner_id is not None:  # a partner only ever sees its own bookings
             query = query.where(partner_bookings.c.partner_id == partner_id)
@@ -78,20 +101,34 @@ class BookingRepository:
             query = query.where(c.trip_date >= filters["date_from"])
         if filters.get("date_to"):
             query = query.where(c.trip_date <= filters["date_to"])
-        return [_booking(r) for r in await self.conn.execute(newest_first(query, c.created_at, c.booking_id, position, limit))]
+        return [
+            _booking(r)
+            for r in await self.conn.execute(newest_first(query, c.created_at, c.booking_id, position, limit))
+        ]
 
     async def cancel(self, b: PartnerBooking, now: datetime) -> None:
-        await self.conn.execute(sa.update(partner_bookings).where(partner_bookings.c.booking_id == b.booking_id)
-                                .values(status=BookingStatus.CANCELLED.value, cancelled_at=now))
-        await self.conn.execute(sa.update(commission_records).where(commission_records.c.booking_id == b.booking_id)
-                                .values(status="reversed", reversed_at=now))
+        await self.conn.execute(
+            sa.update(partner_bookings)
+            .where(partner_bookings.c.booking_id == b.booking_id)
+            .values(status=BookingStatus.CANCELLED.value, cancelled_at=now)
+        )
+        await self.conn.execute(
+            sa.update(commission_records)
+            .where(commission_records.c.booking_id == b.booking_id)
+            .values(status="reversed", reversed_at=now)
+        )
 
-    async def created_between(self, partner_id: uuid.UUID | None, start: date, end: date) -> list[tuple[PartnerBooking, str]]:
+    async def created_between(
+        self, partner_id: uuid.UUID | None, start: date, end: date
+    ) -> list[tuple[PartnerBooking, str]]:
         """Bookings created in [start, end] (UTC days) with their commission record status."""
         c = partner_bookings.c
-        query = (sa.select(partner_bookings, commission_records.c.status.label("record_status"))
-                 .join(commission_records, commission_records.c.booking_id == c.booking_id)
-                 .where(sa.func.date(sa.func.timezone("UTC", c.created_at)).between(start, end)).order_by(c.created_at))
+        query = (
+            sa.select(partner_bookings, commission_records.c.status.label("record_status"))
+            .join(commission_records, commission_records.c.booking_id == c.booking_id)
+            .where(sa.func.date(sa.func.timezone("UTC", c.created_at)).between(start, end))
+            .order_by(c.created_at)
+        )
         if partner_id is not None:
             query = query.where(c.partner_id == partner_id)
         rows = (await self.conn.execute(query)).all()
@@ -103,19 +140,38 @@ class BookingRepository:
 
 def _take_statement() -> sa.Select:
     v, e, bp = commission_volumes, volume_entries, sa.bindparam  # parameter names are no column's
-    booking, partner, month, gross = bp("take_booking", type_=UUID), bp("take_partner", type_=UUID), bp("take_month", type_=sa.Date), bp("take_gross", type_=e.c.gross.type)
+    booking, partner, month, gross = (
+        bp("take_booking", type_=UUID),
+        bp("take_partner", type_=UUID),
+        bp("take_month", type_=sa.Date),
+        bp("take_gross", type_=e.c.gross.type),
+    )
     bump = pg_insert(v).values(partner_id=partner, month=month, bookings=1, gross=gross)
-    bump = bump.on_conflict_do_update(index_elements=["partner_id", "month"], set_={"bookings": v.c.bookings + 1, "gross": v.c.gross + bump.excluded.gross})
+    bump = bump.on_conflict_do_update(
+        index_elements=["partner_id", "month"],
+        set_={"bookings": v.c.bookings + 1, "gross": v.c.gross + bump.excluded.gross},
+    )
     bump = bump.returning(v.c.bookings, v.c.gross).cte("bump")
-    entry = sa.insert(e).from_select([e.c.booking_id, e.c.partner_id, e.c.month, e.c.gross, e.c.bookings_after, e.c.gross_after],
-                                     sa.select(booking, partner, month, gross, bump.c.bookings, bump.c.gross))
+    entry = sa.insert(e).from_select(
+        [e.c.booking_id, e.c.partner_id, e.c.month, e.c.gross, e.c.bookings_after, e.c.gross_after],
+        sa.select(booking, partner, month, gross, bump.c.bookings, bump.c.gross),
+    )
     return sa.select(bump.c.bookings, bump.c.gross).add_cte(entry.cte("entry"))
 
 
 def _give_back_statement() -> sa.Update:
     v, e = commission_volumes, volume_entries
-    gone = sa.delete(e).where(e.c.booking_id == sa.bindparam("give_back_booking", type_=UUID)).returning(e.c.partner_id, e.c.month, e.c.gross).cte("gone")
-    return sa.update(v).where(v.c.partner_id == gone.c.partner_id, v.c.month == gone.c.month).values(bookings=v.c.bookings - 1, gross=v.c.gross - gone.c.gross)
+    gone = (
+        sa.delete(e)
+        .where(e.c.booking_id == sa.bindparam("give_back_booking", type_=UUID))
+        .returning(e.c.partner_id, e.c.month, e.c.gross)
+        .cte("gone")
+    )
+    return (
+        sa.update(v)
+        .where(v.c.partner_id == gone.c.partner_id, v.c.month == gone.c.month)
+        .values(bookings=v.c.bookings - 1, gross=v.c.gross - gone.c.gross)
+    )
 
 
 _TAKE, _GIVE_BACK = _take_statement(), _give_back_statement()
@@ -127,7 +183,9 @@ class VolumeRepository:
     def __init__(self, conn) -> None:
         self.conn = conn
 
-    async def take(self, booking_id: uuid.UUID, partner_id: uuid.UUID, month: date, gross: Decimal) -> tuple[int, Decimal]:
+    async def take(
+        self, booking_id: uuid.UUID, partner_id: uuid.UUID, month: date, gross: Decimal
+    ) -> tuple[int, Decimal]:
         """The booking's place, this booking included: (bookings, gross) of the month. One statement,
         so bookings at the same moment get consecutive places; taken again, the first place is read
         back (the entry's key refuses a second). Needs an autocommit unit of work."""
@@ -136,7 +194,11 @@ class VolumeRepository:
             bookings, total = (await self.conn.execute(_TAKE, params)).one()
         except IntegrityError:
             e = volume_entries
-            bookings, total = (await self.conn.execute(sa.select(e.c.bookings_after, e.c.gross_after).where(e.c.booking_id == booking_id))).one()
+            bookings, total = (
+                await self.conn.execute(
+                    sa.select(e.c.bookings_after, e.c.gross_after).where(e.c.booking_id == booking_id)
+                )
+            ).one()
         return bookings, Decimal(total)
 
     async def give_back(self, booking_id: uuid.UUID) -> None:
@@ -152,20 +214,39 @@ class IdempotencyRepository:
         """Claims the key for a request in flight; returns None when claimed, else the existing row.
         One statement: a row whose retention expired is taken over by the ON CONFLICT branch."""
         t = idempotency_keys
-        row = {"partner_id": partner_id, "idempotency_key": key, "request_hash": request_hash, "state": "in_flight",
-               "response": None, "is_error": False, "created_at": now, "expires_at": expires}
+        row = {
+            "partner_id": partner_id,
+            "idempotency_key": key,
+            "request_hash": request_hash,
+            "state": "in_flight",
+            "response": None,
+            "is_error": False,
+            "created_at": now,
+            "expires_at": expires,
+        }
         statement = pg_insert(t).values(row)
-        taken_over = {name: statement.excluded[name] for name in ("request_hash", "state", "response", "is_error", "created_at", "expires_at")}
-        claimed = await self.conn.execute(statement.on_conflict_do_update(index_elements=["partner_id", "idempotency_key"], set_=taken_over,
-                                                                          where=t.c.expires_at < now).returning(t.c.partner_id))
+        taken_over = {
+            name: statement.excluded[name]
+            for name in ("request_hash", "state", "response", "is_error", "created_at", "expires_at")
+        }
+        claimed = await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["partner_id", "idempotency_key"], set_=taken_over, where=t.c.expires_at < now
+            ).returning(t.c.partner_id)
+        )
         if claimed.first() is not None:
             return None
-        return (await self.conn.execute(sa.select(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))).first()
+        return (
+            await self.conn.execute(sa.select(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))
+        ).first()
 
     async def complete(self, partner_id: uuid.UUID, key: str, response: bytes, is_error: bool) -> None:
         t = idempotency_keys
-        await self.conn.execute(sa.update(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key)
-                                .values(state="completed", response=response, is_error=is_error))
+        await self.conn.execute(
+            sa.update(t)
+            .where(t.c.partner_id == partner_id, t.c.idempotency_key == key)
+            .values(state="completed", response=response, is_error=is_error)
+        )
 
     async def release(self, partner_id: uuid.UUID, key: str) -> None:
         """Forgets a claim whose request failed transiently, so the partner may retry with it."""
@@ -173,7 +254,9 @@ class IdempotencyRepository:
         await self.conn.execute(sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))
 
     async def purge_expired(self, now: datetime) -> int:
-        return (await self.conn.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.expires_at < now))).rowcount
+        return (
+            await self.conn.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.expires_at < now))
+        ).rowcount
 
 
 class PartnersUnitOfWork(UnitOfWork):

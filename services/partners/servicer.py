@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from novatrek.partners.v1 import partners_pb2 as pb
 from novatrek.partners.v1 import partners_pb2_grpc
+
 from services.chassis.context import deadline_var
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
@@ -26,12 +27,18 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 def _idempotency_key(metadata, v: Violations) -> str:
     key = next((value for name, value in metadata or () if name == "idempotency-key"), "")
-    v.check(bool(IDEMPOTENCY_KEY.match(key)), "idempotency-key", "metadata (HTTP header Idempotency-Key) of 1-255 visible ASCII characters is required")
+    v.check(
+        bool(IDEMPOTENCY_KEY.match(key)),
+        "idempotency-key",
+        "metadata (HTTP header Idempotency-Key) of 1-255 visible ASCII characters is required",
+    )
     return key
 
 
 class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
-    def __init__(self, deps: handlers.Deps, auth: Authenticator, page_tokens: PageTokens, pipeline_timeout_s: float) -> None:
+    def __init__(
+        self, deps: handlers.Deps, auth: Authenticator, page_tokens: PageTokens, pipeline_timeout_s: float
+    ) -> None:
         self.deps, self.auth, self.tokens, self.pipeline_timeout_s = deps, auth, page_tokens, pipeline_timeout_s
 
     async def _caller(self, context):
@@ -43,12 +50,18 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         name, email = text(p.name, "partner.name", v, 200), text(p.contact_email, "partner.contact_email", v, 254)
         v.check(not email or bool(EMAIL.match(email)), "partner.contact_email", "is not an email address")
         webhook = text(p.webhook_url, "partner.webhook_url", v, 2000, required=False)
-        v.check(not webhook or bool(WEBHOOK.match(webhook)), "partner.webhook_url", "must be an https URL (http only on loopback)")
+        v.check(
+            not webhook or bool(WEBHOOK.match(webhook)),
+            "partner.webhook_url",
+            "must be an https URL (http only on loopback)",
+        )
         v.raise_if_any()
         tiers = [(t.threshold, t.rate) for t in p.commission_plan.tiers]
         plan = CommissionPlan.parse(BASIS_FROM_PB.get(p.commission_plan.basis), tiers)
         partner, api_key = await handlers.register_partner(handlers.NewPartner(name, email, webhook, plan), self.deps)
-        return pb.RegisterPartnerResponse(partner=partner_to_pb(partner), api_key=api_key, webhook_secret=partner.webhook_secret)
+        return pb.RegisterPartnerResponse(
+            partner=partner_to_pb(partner), api_key=api_key, webhook_secret=partner.webhook_secret
+        )
 
     async def RotatePartnerApiKey(self, request, context):
         caller, v = await self._caller(context), Violations()
@@ -63,13 +76,19 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         cmd = handlers.NewBooking(
             idempotency_key=_idempotency_key(context.invocation_metadata(), v),
             request_hash=hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest(),
-            guest_id=parse_uuid(request.guest_id, "guest_id", v), first_name=text(request.guest_first_name, "guest_first_name", v, 100, False),
-            last_name=text(request.guest_last_name, "guest_last_name", v, 100, False), email=text(request.guest_email, "guest_email", v, 254, False),
-            trip_id=parse_uuid(request.trip_id, "trip_id", v), trip_date=date_from_proto(request.trip_date, "trip_date", v),
-            party_size=request.party_size, partner_reference=text(request.partner_reference, "partner_reference", v, 100, False),
+            guest_id=parse_uuid(request.guest_id, "guest_id", v),
+            first_name=text(request.guest_first_name, "guest_first_name", v, 100, False),
+            last_name=text(request.guest_last_name, "guest_last_name", v, 100, False),
+            email=text(request.guest_email, "guest_email", v, 254, False),
+            trip_id=parse_uuid(request.trip_id, "trip_id", v),
+            trip_date=date_from_proto(request.trip_date, "trip_date", v),
+            party_size=request.party_size,
+            partner_reference=text(request.partner_reference, "partner_reference", v, 100, False),
         )
         v.check(1 <= request.party_size <= 50, "party_size", "must be between 1 and 50")
-        v.check(cmd.trip_date is None or cmd.trip_date >= datetime.now(UTC).date(), "trip_date", "must not be in the past")
+        v.check(
+            cmd.trip_date is None or cmd.trip_date >= datetime.now(UTC).date(), "trip_date", "must not be in the past"
+        )
         v.raise_if_any()
         if deadline_var.get() is None:  # a caller without deadline still gets a bounded pipeline
             deadline_var.set(time.monotonic() + self.pipeline_timeout_s)
@@ -79,7 +98,9 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         partner_id, v = (await self._caller(context)).require_partner(), Violations()
         booking_id = parse_uuid(request.booking_id, "booking_id", v)
         v.raise_if_any()
-        return pb.GetPartnerBookingResponse(booking=booking_to_pb(await handlers.get_booking(partner_id, booking_id, self.deps)))
+        return pb.GetPartnerBookingResponse(
+            booking=booking_to_pb(await handlers.get_booking(partner_id, booking_id, self.deps))
+        )
 
     async def ListPartnerBookings(self, request, context):
         partner_id, v = (await self._caller(context)).require_partner(), Violations()
@@ -120,5 +141,14 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         v.check(not (start and end) or (end - start).days <= 366, "end_date", "a range spans at most 366 days")
         v.raise_if_any()
         run_id, checked, issues = await reconcile(None if caller.admin else caller.partner_id, start, end, self.deps)
-        discrepancies = [pb.Discrepancy(booking_id=str(d.booking_id), kind=pb.DiscrepancyKind.Value(f"DISCREPANCY_KIND_{d.kind}"), detail=d.detail) for d in issues]
-        return pb.ReconcilePartnerBookingsResponse(reconciliation_id=str(run_id), bookings_checked=checked, discrepancies=discrepancies)
+        discrepancies = [
+            pb.Discrepancy(
+                booking_id=str(d.booking_id),
+                kind=pb.DiscrepancyKind.Value(f"DISCREPANCY_KIND_{d.kind}"),
+                detail=d.detail,
+            )
+            for d in issues
+        ]
+        return pb.ReconcilePartnerBookingsResponse(
+            reconciliation_id=str(run_id), bookings_checked=checked, discrepancies=discrepancies
+        )

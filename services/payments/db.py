@@ -10,7 +10,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.chassis.db import UnitOfWork, newest_first
 from services.chassis.outbox import outbox_table
-from services.payments.domain import ChargeRequest, CommissionClaim, CommissionPayout, Payment, PaymentStatus, PayoutStatus
+from services.payments.domain import (
+    ChargeRequest,
+    CommissionClaim,
+    CommissionPayout,
+    Payment,
+    PaymentStatus,
+    PayoutStatus,
+)
 from services.payments.ports import DuplicatePayment
 
 metadata = sa.MetaData(schema="payments")
@@ -20,7 +27,8 @@ _ts = sa.DateTime(timezone=True)
 _money = sa.Numeric(12, 2)
 
 payments = sa.Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     sa.Column("payment_id", _uuid, primary_key=True),
     sa.Column("request_id", _uuid, nullable=False, unique=True),
     sa.Column("reservation_id", _uuid, nullable=False),
@@ -34,7 +42,8 @@ payments = sa.Table(
 )
 # A row without partner/booking/reservation/amount is a tombstone (domain.CommissionPayout.tombstone).
 payouts = sa.Table(
-    "commission_payouts", metadata,
+    "commission_payouts",
+    metadata,
     sa.Column("payout_id", _uuid, primary_key=True),
     sa.Column("commission_record_id", _uuid, nullable=False, unique=True),
     sa.Column("partner_id", _uuid),
@@ -53,27 +62,53 @@ _CLAIM = ("commission_record_id", "partner_id", "partner_booking_id", "reservati
 
 
 def _payment_row(p: Payment) -> dict:
-    return {**p.request.__dict__, "payment_id": p.payment_id, "status": p.status.value, "processor_reference": p.processor_reference,
-            "decline_reason": p.decline_reason, "created_at": p.created_at}
+    return {
+        **p.request.__dict__,
+        "payment_id": p.payment_id,
+        "status": p.status.value,
+        "processor_reference": p.processor_reference,
+        "decline_reason": p.decline_reason,
+        "created_at": p.created_at,
+    }
 
 
 def _payment(row) -> Payment:
     m = row._mapping
     request = ChargeRequest(m["request_id"], m["reservation_id"], m["amount"], m["currency"], m["method_reference"])
-    return Payment(m["payment_id"], request, PaymentStatus(m["status"]), m["processor_reference"], m["decline_reason"], m["created_at"])
+    return Payment(
+        m["payment_id"],
+        request,
+        PaymentStatus(m["status"]),
+        m["processor_reference"],
+        m["decline_reason"],
+        m["created_at"],
+    )
 
 
 def _payout_row(p: CommissionPayout) -> dict:
     claim = p.claim.__dict__ if p.claim else {"commission_record_id": p.commission_record_id}
-    return {**claim, "payout_id": p.payout_id, "status": p.status.value, "reversal_reason": p.reversal_reason,
-            "created_at": p.created_at, "reversed_at": p.reversed_at}
+    return {
+        **claim,
+        "payout_id": p.payout_id,
+        "status": p.status.value,
+        "reversal_reason": p.reversal_reason,
+        "created_at": p.created_at,
+        "reversed_at": p.reversed_at,
+    }
 
 
 def _payout(row) -> CommissionPayout:
     m = row._mapping
     claim = CommissionClaim(*(m[c] for c in _CLAIM)) if m["partner_id"] else None
-    return CommissionPayout(m["payout_id"], m["commission_record_id"], PayoutStatus(m["status"]), m["created_at"], claim,
-                            m["reversal_reason"], m["reversed_at"])
+    return CommissionPayout(
+        m["payout_id"],
+        m["commission_record_id"],
+        PayoutStatus(m["status"]),
+        m["created_at"],
+        claim,
+        m["reversal_reason"],
+        m["reversed_at"],
+    )
 
 
 class PaymentRepository:
@@ -110,7 +145,9 @@ class PayoutRepository:
     async def save(self, p: CommissionPayout) -> None:
         await self.conn.execute(sa.update(payouts).where(payouts.c.payout_id == p.payout_id).values(_payout_row(p)))
 
-    async def search(self, partner_id: uuid.UUID | None, status: PayoutStatus | None, position: list | None, limit: int) -> list[CommissionPayout]:
+    async def search(
+        self, partner_id: uuid.UUID | None, status: PayoutStatus | None, position: list | None, limit: int
+    ) -> list[CommissionPayout]:
         query = sa.select(payouts).where(payouts.c.partner_id.is_not(None))  # tombstones are no payouts
         if partner_id:
             query = query.where(payouts.c.partner_id == partner_id)

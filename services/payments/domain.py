@@ -27,7 +27,11 @@ class PayoutStatus(StrEnum):
 
 
 def _key_reused(key: str, value: uuid.UUID) -> InvalidArgument:
-    return InvalidArgument(f"{key} {value} was already used with different values", reason="IDEMPOTENCY_KEY_REUSED", metadata={key: str(value)})
+    return InvalidArgument(
+        f"{key} {value} was already used with different values",
+        reason="IDEMPOTENCY_KEY_REUSED",
+        metadata={key: str(value)},
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from novatrek.payments.v1 import payments_pb2, payments_pb2_grpc
+
 from services.chassis.server import ServiceRuntime
 from services.chassis.wiring import Wiring
 from services.payments.config import PaymentSettings

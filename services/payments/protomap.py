@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from novatrek.payments.v1 import payments_pb2 as pb
+
 from services.chassis.protoconv import money_to_proto, timestamp
 from services.payments.domain import CommissionPayout, Payment, PaymentStatus, PayoutStatus
 
@@ -14,17 +15,28 @@ PAYOUT_STATUS_FROM_PB = {v: k for k, v in PAYOUT_STATUS_TO_PB.items()}
 def payment_to_pb(p: Payment) -> pb.Payment:
     r = p.request
     return pb.Payment(
-        payment_id=str(p.payment_id), reservation_id=str(r.reservation_id), amount=money_to_proto(r.amount, r.currency),
-        method_reference=r.method_reference, status=PAYMENT_STATUS_TO_PB[p.status], processor_reference=p.processor_reference,
-        decline_reason=p.decline_reason, create_time=timestamp(p.created_at),
+        payment_id=str(p.payment_id),
+        reservation_id=str(r.reservation_id),
+        amount=money_to_proto(r.amount, r.currency),
+        method_reference=r.method_reference,
+        status=PAYMENT_STATUS_TO_PB[p.status],
+        processor_reference=p.processor_reference,
+        decline_reason=p.decline_reason,
+        create_time=timestamp(p.created_at),
     )
 
 
 def payout_to_pb(p: CommissionPayout) -> pb.CommissionPayout:
     c = p.claim
     return pb.CommissionPayout(
-        payout_id=str(p.payout_id), commission_record_id=str(p.commission_record_id), partner_id=str(c.partner_id),
-        partner_booking_id=str(c.partner_booking_id), reservation_id=str(c.reservation_id), amount=money_to_proto(c.amount, c.currency),
-        status=PAYOUT_STATUS_TO_PB[p.status], reversal_reason=p.reversal_reason, create_time=timestamp(p.created_at),
+        payout_id=str(p.payout_id),
+        commission_record_id=str(p.commission_record_id),
+        partner_id=str(c.partner_id),
+        partner_booking_id=str(c.partner_booking_id),
+        reservation_id=str(c.reservation_id),
+        amount=money_to_proto(c.amount, c.currency),
+        status=PAYOUT_STATUS_TO_PB[p.status],
+        reversal_reason=p.reversal_reason,
+        create_time=timestamp(p.created_at),
         reverse_time=timestamp(p.reversed_at) if p.reversed_at else None,
     )

@@ -7,11 +7,18 @@ from decimal import Decimal
 
 from novatrek.payments.v1 import payments_pb2 as pb
 from novatrek.payments.v1 import payments_pb2_grpc
+
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import CURRENCY_MINOR_UNITS, money_from_proto, page_size, parse_uuid, quantize, text
 from services.payments import handlers
-from services.payments.domain import MAX_AMOUNT, METHOD_REFERENCE_MAX, REVERSAL_REASON_MAX, ChargeRequest, CommissionClaim
+from services.payments.domain import (
+    MAX_AMOUNT,
+    METHOD_REFERENCE_MAX,
+    REVERSAL_REASON_MAX,
+    ChargeRequest,
+    CommissionClaim,
+)
 from services.payments.protomap import PAYOUT_STATUS_FROM_PB, payment_to_pb, payout_to_pb
 
 # A method reference is a processor token; something shaped like a card number is refused so that
@@ -29,7 +36,9 @@ def _amount(request, v: Violations, positive: bool) -> tuple[Decimal, str]:
     amount, currency = money
     decimals = CURRENCY_MINOR_UNITS[currency]
     v.check(quantize(amount, currency) == amount, "amount.nanos", f"{currency} allows {decimals} decimals")
-    v.check(amount > 0 if positive else amount >= 0, "amount", "must be positive" if positive else "must not be negative")
+    v.check(
+        amount > 0 if positive else amount >= 0, "amount", "must be positive" if positive else "must not be negative"
+    )
     v.check(amount < MAX_AMOUNT, "amount", f"must be below {MAX_AMOUNT:f}")
     return quantize(amount, currency), currency
 
@@ -46,9 +55,14 @@ class PaymentServicer(payments_pb2_grpc.PaymentServiceServicer):
 
     async def ProcessPayment(self, request, context):
         v = Violations()
-        request_id, reservation_id = parse_uuid(request.request_id, "request_id", v), parse_uuid(request.reservation_id, "reservation_id", v)
+        request_id, reservation_id = (
+            parse_uuid(request.request_id, "request_id", v),
+            parse_uuid(request.reservation_id, "reservation_id", v),
+        )
         amount, currency = _amount(request, v, positive=True)
-        charge = ChargeRequest(request_id, reservation_id, amount, currency, _method_reference(request.method_reference, v))
+        charge = ChargeRequest(
+            request_id, reservation_id, amount, currency, _method_reference(request.method_reference, v)
+        )
         v.raise_if_any()
         return pb.ProcessPaymentResponse(payment=payment_to_pb(await handlers.process_payment(charge, self.deps)))
 
@@ -60,7 +74,10 @@ class PaymentServicer(payments_pb2_grpc.PaymentServiceServicer):
 
     async def ProcessCommission(self, request, context):
         v = Violations()
-        ids = {name: parse_uuid(getattr(request, name), name, v) for name in ("commission_record_id", "partner_id", "partner_booking_id", "reservation_id")}
+        ids = {
+            name: parse_uuid(getattr(request, name), name, v)
+            for name in ("commission_record_id", "partner_id", "partner_booking_id", "reservation_id")
+        }
         amount, currency = _amount(request, v, positive=False)
         claim = CommissionClaim(**ids, amount=amount, currency=currency)
         v.raise_if_any()
@@ -77,8 +94,13 @@ class PaymentServicer(payments_pb2_grpc.PaymentServiceServicer):
     async def ListPayouts(self, request, context):
         v = Violations()
         limit = page_size(request.page_size, v)
-        v.check(request.status in PAYOUT_STATUS_FROM_PB or not request.status, "status", "must be a known payout status")
-        filters = {"partner_id": parse_uuid(request.partner_id, "partner_id", v, required=False), "status": request.status}
+        v.check(
+            request.status in PAYOUT_STATUS_FROM_PB or not request.status, "status", "must be a known payout status"
+        )
+        filters = {
+            "partner_id": parse_uuid(request.partner_id, "partner_id", v, required=False),
+            "status": request.status,
+        }
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
         query = handlers.ListPayouts(filters["partner_id"], PAYOUT_STATUS_FROM_PB.get(request.status), position, limit)

@@ -7,6 +7,7 @@ import uuid
 
 from novatrek.payments.v1 import events_pb2 as payment_events
 from novatrek.payments.v1 import payments_pb2
+
 from services.chassis.consumer import Subscription
 from services.chassis.protoconv import utcnow
 from services.reservations.commands import TransitionStatus
@@ -24,7 +25,9 @@ async def on_payment_processed(event: payment_events.PaymentProcessed, uow, head
     if reservation is None or reservation.status is not Status.PENDING:
         log.info("payment for a reservation that is not pending", extra={"reservation_id": event.reservation_id})
         return
-    cmd = TransitionStatus(reservation.reservation_id, Status.CONFIRMED, "payments", f"payment {event.payment_id} processed")
+    cmd = TransitionStatus(
+        reservation.reservation_id, Status.CONFIRMED, "payments", f"payment {event.payment_id} processed"
+    )
     await transition_in(uow, cmd, utcnow())
 
 

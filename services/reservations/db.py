@@ -22,14 +22,16 @@ _uuid = UUID(as_uuid=True)
 _ts = sa.DateTime(timezone=True)
 
 keys = sa.Table(
-    "reservation_keys", metadata,
+    "reservation_keys",
+    metadata,
     sa.Column("reservation_id", _uuid, primary_key=True),
     sa.Column("confirmation_code", sa.String(12), nullable=False, unique=True),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("request_fingerprint", sa.String(64), nullable=False),
 )
 reservations = sa.Table(
-    "reservations", metadata,
+    "reservations",
+    metadata,
     sa.Column("reservation_id", _uuid, primary_key=True),
     sa.Column("guest_id", _uuid, nullable=False),
     sa.Column("trip_id", _uuid, nullable=False),
@@ -44,7 +46,8 @@ reservations = sa.Table(
     sa.Column("updated_at", _ts, nullable=False),
 )
 participants = sa.Table(
-    "participants", metadata,
+    "participants",
+    metadata,
     sa.Column("participant_id", _uuid, primary_key=True),
     sa.Column("reservation_id", _uuid, nullable=False),
     sa.Column("guest_id", _uuid, nullable=False),
@@ -53,7 +56,8 @@ participants = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
 )
 status_history = sa.Table(
-    "status_history", metadata,
+    "status_history",
+    metadata,
     sa.Column("history_id", _uuid, primary_key=True),
     sa.Column("reservation_id", _uuid, nullable=False),
     sa.Column("old_status", sa.String(20)),
@@ -64,7 +68,8 @@ status_history = sa.Table(
 )
 # Seats to give back to trip-catalog; written with the cancel, drained by the SeatReleaser.
 seat_releases = sa.Table(
-    "seat_releases", metadata,
+    "seat_releases",
+    metadata,
     sa.Column("reservation_id", _uuid, primary_key=True),
     sa.Column("trip_date", sa.Date, primary_key=True),
     sa.Column("trip_id", _uuid, nullable=False),
@@ -77,8 +82,15 @@ inbox = inbox_table(metadata)
 
 def _history_row(change: StatusChange) -> dict:
     r = change.reservation
-    return {"history_id": uuid.uuid4(), "reservation_id": r.reservation_id, "old_status": change.old_status and change.old_status.value,
-            "new_status": r.status.value, "changed_by": change.changed_by, "reason": change.reason or None, "changed_at": r.updated_at}
+    return {
+        "history_id": uuid.uuid4(),
+        "reservation_id": r.reservation_id,
+        "old_status": change.old_status and change.old_status.value,
+        "new_status": r.status.value,
+        "changed_by": change.changed_by,
+        "reason": change.reason or None,
+        "changed_at": r.updated_at,
+    }
 
 
 def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert=sa.insert) -> sa.Insert:
@@ -98,12 +110,16 @@ def _create_statement() -> sa.Select:
         _insert_after(key, participants, [c.key for c in participants.c]),
         _insert_after(key, status_history, [c.key for c in status_history.c]),
         _insert_after(key, outbox, ["id", "subject", "payload", "headers"]),
-        sa.delete(seat_releases).where(seat_releases.c.reservation_id == sa.select(key.c.reservation_id).scalar_subquery()),
+        sa.delete(seat_releases).where(
+            seat_releases.c.reservation_id == sa.select(key.c.reservation_id).scalar_subquery()
+        ),
     ]
     return sa.select(key.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
 
 
 CREATE = _create_statement()
+
+
 def _due_now(release: sa.Insert) -> sa.Insert:
     """A queued seat release; one already there for that day — a hold announced by a create (due
     later, see SeatReleaser.announce) — becomes due now: the seats go back at once, not after the
@@ -117,22 +133,43 @@ def _apply_statement(with_release: bool) -> sa.Select:
     revision it was read at; its history row, its event and (for a cancel) its queued seat release
     are written from the UPDATE's RETURNING, so all or nothing is."""
     r, bp = reservations, sa.bindparam  # parameter names are no column's: an UPDATE would SET them
-    changed = (sa.update(r).where(r.c.reservation_id == bp("apply_id", type_=_uuid), r.c.created_at == bp("apply_created", type_=_ts),
-                                  r.c.rev == bp("apply_read_rev", type_=sa.Integer))
-               .values(status=bp("apply_status", type_=sa.String), rev=bp("apply_rev", type_=sa.Integer), updated_at=bp("apply_updated", type_=_ts))
-               .returning(r.c.reservation_id).cte("changed"))
-    writes = [_insert_after(changed, status_history, [c.key for c in status_history.c]),
-              _insert_after(changed, outbox, ["id", "subject", "payload", "headers"])]
+    changed = (
+        sa.update(r)
+        .where(
+            r.c.reservation_id == bp("apply_id", type_=_uuid),
+            r.c.created_at == bp("apply_created", type_=_ts),
+            r.c.rev == bp("apply_read_rev", type_=sa.Integer),
+        )
+        .values(
+            status=bp("apply_status", type_=sa.String),
+            rev=bp("apply_rev", type_=sa.Integer),
+            updated_at=bp("apply_updated", type_=_ts),
+        )
+        .returning(r.c.reservation_id)
+        .cte("changed")
+    )
+    writes = [
+        _insert_after(changed, status_history, [c.key for c in status_history.c]),
+        _insert_after(changed, outbox, ["id", "subject", "payload", "headers"]),
+    ]
     if with_release:
-        writes.append(_due_now(_insert_after(changed, seat_releases, [c.key for c in seat_releases.c], insert=pg_insert)))
+        writes.append(
+            _due_now(_insert_after(changed, seat_releases, [c.key for c in seat_releases.c], insert=pg_insert))
+        )
     return sa.select(changed.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
 
 
 APPLY = {release: _apply_statement(release) for release in (False, True)}
 # The hottest reads, built once too. A reservation is found through its key row, whose created_at
 # lets PostgreSQL scan one monthly partition instead of all of them (run-time pruning).
-_BY_KEY = sa.and_(keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at)
-_GET = sa.select(reservations).select_from(keys.join(reservations, _BY_KEY)).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
+_BY_KEY = sa.and_(
+    keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at
+)
+_GET = (
+    sa.select(reservations)
+    .select_from(keys.join(reservations, _BY_KEY))
+    .where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
+)
 _GET_FOR_UPDATE = _GET.with_for_update(of=reservations)
 FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
 
@@ -143,9 +180,19 @@ def _params(table: sa.Table, row: dict) -> dict:
 
 def create_params(r: Reservation, fingerprint: str, lead: Participant, first: StatusChange, event: dict) -> dict:
     """The parameters of CREATE (also run by the benchmark's pg_txn baseline)."""
-    key = {"reservation_id": r.reservation_id, "confirmation_code": r.confirmation_code, "created_at": r.created_at, "request_fingerprint": fingerprint}
-    return {**_params(keys, key), **_params(reservations, {**r.__dict__, "status": r.status.value}), **_params(participants, lead.__dict__),
-            **_params(status_history, _history_row(first)), **_params(outbox, event)}
+    key = {
+        "reservation_id": r.reservation_id,
+        "confirmation_code": r.confirmation_code,
+        "created_at": r.created_at,
+        "request_fingerprint": fingerprint,
+    }
+    return {
+        **_params(keys, key),
+        **_params(reservations, {**r.__dict__, "status": r.status.value}),
+        **_params(participants, lead.__dict__),
+        **_params(status_history, _history_row(first)),
+        **_params(outbox, event),
+    }
 
 
 def _reservation(row) -> Reservation:
@@ -157,13 +204,17 @@ class ReservationRepository:
     def __init__(self, conn) -> None:
         self.conn = conn
 
-    async def create(self, r: Reservation, fingerprint: str, lead: Participant, first: StatusChange, event: dict) -> None:
+    async def create(
+        self, r: Reservation, fingerprint: str, lead: Participant, first: StatusChange, event: dict
+    ) -> None:
         """The reservation with its key, lead participant, first status, event, and the withdrawal of
         its announced seat release, as one statement: atomic by itself, so one round trip and no
         BEGIN/COMMIT. Every write after the key's is made from the key's RETURNING row, so a key that
         exists already (ON CONFLICT DO NOTHING: a concurrent twin is waited for) writes nothing."""
         if (await self.conn.execute(CREATE, create_params(r, fingerprint, lead, first, event))).first() is None:
-            twin = await self.conn.scalar(sa.select(keys.c.reservation_id).where(keys.c.reservation_id == r.reservation_id))
+            twin = await self.conn.scalar(
+                sa.select(keys.c.reservation_id).where(keys.c.reservation_id == r.reservation_id)
+            )
             raise DuplicateRequest() if twin else CodeCollision()
 
     async def get(self, reservation_id: uuid.UUID, for_update: bool = False) -> Reservation | None:
@@ -171,7 +222,11 @@ class ReservationRepository:
         return _reservation(row) if row else None
 
     async def by_code(self, code: str) -> Reservation | None:
-        query = sa.select(reservations).select_from(keys.join(reservations, _BY_KEY)).where(keys.c.confirmation_code == code)
+        query = (
+            sa.select(reservations)
+            .select_from(keys.join(reservations, _BY_KEY))
+            .where(keys.c.confirmation_code == code)
+        )
         row = (await self.conn.execute(query)).first()
         return _reservation(row) if row else None
 
@@ -179,7 +234,14 @@ class ReservationRepository:
         return (await self.conn.execute(FINGERPRINT, {"wanted": reservation_id})).scalar()
 
     async def save(self, r: Reservation) -> None:
-        values = {"status": r.status.value, "trip_date": r.trip_date, "party_size": r.party_size, "total_amount": r.total_amount, "rev": r.rev, "updated_at": r.updated_at}
+        values = {
+            "status": r.status.value,
+            "trip_date": r.trip_date,
+            "party_size": r.party_size,
+            "total_amount": r.total_amount,
+            "rev": r.rev,
+            "updated_at": r.updated_at,
+        }
         where = sa.and_(reservations.c.reservation_id == r.reservation_id, reservations.c.created_at == r.created_at)
         await self.conn.execute(sa.update(reservations).where(where).values(values))
 
@@ -188,10 +250,24 @@ class ReservationRepository:
         False when the reservation changed since (nothing is written). `release_day`: queue the
         release of the seats held on that day (a cancel)."""
         r = change.reservation
-        params = {"apply_id": r.reservation_id, "apply_created": r.created_at, "apply_read_rev": r.rev - 1, "apply_status": r.status.value,
-                  "apply_rev": r.rev, "apply_updated": r.updated_at, **_params(status_history, _history_row(change)), **_params(outbox, event)}
+        params = {
+            "apply_id": r.reservation_id,
+            "apply_created": r.created_at,
+            "apply_read_rev": r.rev - 1,
+            "apply_status": r.status.value,
+            "apply_rev": r.rev,
+            "apply_updated": r.updated_at,
+            **_params(status_history, _history_row(change)),
+            **_params(outbox, event),
+        }
         if release_day is not None:
-            release = {"reservation_id": r.reservation_id, "trip_date": release_day, "trip_id": r.trip_id, "created_at": r.updated_at, "attempts": 0}
+            release = {
+                "reservation_id": r.reservation_id,
+                "trip_date": release_day,
+                "trip_id": r.trip_id,
+                "created_at": r.updated_at,
+                "attempts": 0,
+            }
             params |= _params(seat_releases, release)
         return (await self.conn.execute(APPLY[release_day is not None], params)).first() is not None
 
@@ -200,7 +276,11 @@ class ReservationRepository:
         return (await self.conn.execute(query.order_by(status_history.c.changed_at))).all()
 
     async def participants(self, reservation_id: uuid.UUID) -> list[Participant]:
-        query = sa.select(participants).where(participants.c.reservation_id == reservation_id).order_by(participants.c.created_at)
+        query = (
+            sa.select(participants)
+            .where(participants.c.reservation_id == reservation_id)
+            .order_by(participants.c.created_at)
+        )
         return [Participant(**row._mapping) for row in await self.conn.execute(query)]
 
     async def add_participant(self, p: Participant) -> None:
@@ -219,12 +299,21 @@ class ReservationRepository:
         return [_reservation(r) for r in rows]
 
     async def queue_release(self, r: Reservation, day: date, now: datetime) -> None:
-        row = {"reservation_id": r.reservation_id, "trip_date": day, "trip_id": r.trip_id, "created_at": now, "attempts": 0}
+        row = {
+            "reservation_id": r.reservation_id,
+            "trip_date": day,
+            "trip_id": r.trip_id,
+            "created_at": now,
+            "attempts": 0,
+        }
         await self.conn.execute(_due_now(pg_insert(seat_releases).values(row)))
 
-
     async def withdraw_release(self, reservation_id: uuid.UUID, day: date) -> None:
-        await self.conn.execute(sa.delete(seat_releases).where(seat_releases.c.reservation_id == reservation_id, seat_releases.c.trip_date == day))
+        await self.conn.execute(
+            sa.delete(seat_releases).where(
+                seat_releases.c.reservation_id == reservation_id, seat_releases.c.trip_date == day
+            )
+        )
 
 
 class ReservationUnitOfWork(UnitOfWork):

@@ -73,7 +73,8 @@ class Reservation:
         if expected and expected != self.rev:
             raise Aborted(
                 f"reservation {self.reservation_id} is at revision {self.rev}, not {expected}; re-read and retry",
-                reason="REVISION_MISMATCH", metadata={"current_revision": str(self.rev)},
+                reason="REVISION_MISMATCH",
+                metadata={"current_revision": str(self.rev)},
             )
 
     def transition(self, to: Status, now: datetime) -> Reservation:
@@ -81,18 +82,25 @@ class Reservation:
             allowed = ", ".join(sorted(TRANSITIONS[self.status])) or "none"
             raise FailedPrecondition(
                 f"cannot move a {self.status} reservation to {to} (allowed: {allowed})",
-                reason="ILLEGAL_STATUS_TRANSITION", metadata={"from": self.status, "to": to},
+                reason="ILLEGAL_STATUS_TRANSITION",
+                metadata={"from": self.status, "to": to},
             )
         return replace(self, status=to, rev=self.rev + 1, updated_at=now)
 
     def require_open(self) -> None:
         if not self.is_open:
-            raise FailedPrecondition(f"reservation {self.reservation_id} is {self.status}", reason="RESERVATION_CLOSED", metadata={"status": self.status})
+            raise FailedPrecondition(
+                f"reservation {self.reservation_id} is {self.status}",
+                reason="RESERVATION_CLOSED",
+                metadata={"status": self.status},
+            )
 
     def rebooked(self, trip_date: date, party_size: int, unit_price: Decimal, now: datetime) -> Reservation:
         self.require_open()
         total = quantize(unit_price * party_size, self.currency)
-        return replace(self, trip_date=trip_date, party_size=party_size, total_amount=total, rev=self.rev + 1, updated_at=now)
+        return replace(
+            self, trip_date=trip_date, party_size=party_size, total_amount=total, rev=self.rev + 1, updated_at=now
+        )
 
     def touched(self, now: datetime) -> Reservation:
         return replace(self, rev=self.rev + 1, updated_at=now)
@@ -100,7 +108,11 @@ class Reservation:
 
 def price(unit_price: Decimal, currency: str, party_size: int, requested_currency: str) -> Decimal:
     if requested_currency and requested_currency != currency:
-        raise FailedPrecondition(f"the trip is sold in {currency}, not {requested_currency}", reason="CURRENCY_MISMATCH", metadata={"trip_currency": currency})
+        raise FailedPrecondition(
+            f"the trip is sold in {currency}, not {requested_currency}",
+            reason="CURRENCY_MISMATCH",
+            metadata={"trip_currency": currency},
+        )
     return quantize(unit_price * party_size, currency)
 
 
@@ -120,7 +132,8 @@ def check_can_join(reservation: Reservation, participants: list[Participant], gu
         raise AlreadyExists(f"guest {guest_id} already takes part", reason="PARTICIPANT_EXISTS")
     if len(participants) >= reservation.party_size:
         raise FailedPrecondition(
-            f"the party of {reservation.party_size} is full", reason="PARTY_FULL",
+            f"the party of {reservation.party_size} is full",
+            reason="PARTY_FULL",
             metadata={"party_size": str(reservation.party_size)},
         )
 

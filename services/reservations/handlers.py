@@ -11,11 +11,34 @@ from datetime import datetime
 from typing import Any
 
 from services.chassis.db import page_of
-from services.chassis.errors import Aborted, DeadlineExceeded, DomainError, FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.chassis.errors import (
+    Aborted,
+    DeadlineExceeded,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Unavailable,
+)
 from services.chassis.protoconv import utcnow
 from services.reservations import events
-from services.reservations.commands import AddParticipant, CreateReservation, SearchReservations, TransitionStatus, UpdateReservation
-from services.reservations.domain import Participant, Reservation, Status, StatusChange, check_can_join, new_confirmation_code, price, reservation_id_for
+from services.reservations.commands import (
+    AddParticipant,
+    CreateReservation,
+    SearchReservations,
+    TransitionStatus,
+    UpdateReservation,
+)
+from services.reservations.domain import (
+    Participant,
+    Reservation,
+    Status,
+    StatusChange,
+    check_can_join,
+    new_confirmation_code,
+    price,
+    reservation_id_for,
+)
 from services.reservations.ports import CodeCollision, DuplicateRequest, GuestDirectory, Hold, SeatInventory
 
 log = logging.getLogger("novatrek.reservations")
@@ -78,20 +101,39 @@ async def _replay(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps)
         fingerprint = await uow.reservations.fingerprint(reservation_id)
         earlier = await uow.reservations.get(reservation_id) if fingerprint else None
     if fingerprint and fingerprint != cmd.fingerprint():
-        raise InvalidArgument("request_id was already used for a different reservation", reason="IDEMPOTENCY_KEY_REUSED")
+        raise InvalidArgument(
+            "request_id was already used for a different reservation", reason="IDEMPOTENCY_KEY_REUSED"
+        )
     return earlier
 
 
 async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold, deps: Deps) -> Reservation:
     now, total = deps.clock(), price(hold.unit_price, hold.currency, cmd.party_size, cmd.currency)
     for _ in range(5):  # a confirmation-code collision is astronomically rare; draw again
-        r = Reservation(reservation_id, cmd.guest_id, cmd.trip_id, new_confirmation_code(), Status.PENDING,
-                        cmd.trip_date, cmd.party_size, total, hold.currency, 1, now, now)
+        r = Reservation(
+            reservation_id,
+            cmd.guest_id,
+            cmd.trip_id,
+            new_confirmation_code(),
+            Status.PENDING,
+            cmd.trip_date,
+            cmd.party_size,
+            total,
+            hold.currency,
+            1,
+            now,
+            now,
+        )
         lead = Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now)
         try:  # the announced hold becomes the reservation's: its release is withdrawn by the same statement
             async with deps.uow(autocommit=True) as uow:
-                await uow.reservations.create(r, cmd.fingerprint(), lead, StatusChange(r, None, cmd.requested_by, "created"),
-                                              uow.event_row(events.created(r), now))
+                await uow.reservations.create(
+                    r,
+                    cmd.fingerprint(),
+                    lead,
+                    StatusChange(r, None, cmd.requested_by, "created"),
+                    uow.event_row(events.created(r), now),
+                )
             return r
         except CodeCollision:
             continue
@@ -107,7 +149,10 @@ async def _settle_twin(reservation_id: uuid.UUID, cmd: CreateReservation, deps: 
         return await _replay(reservation_id, cmd, deps)
     except InvalidArgument:
         if (twin.trip_id, twin.trip_date) == (cmd.trip_id, cmd.trip_date):
-            await _compensate(lambda: deps.seats.hold(twin.trip_id, twin.trip_date, reservation_id, twin.party_size), "restore twin hold")
+            await _compensate(
+                lambda: deps.seats.hold(twin.trip_id, twin.trip_date, reservation_id, twin.party_size),
+                "restore twin hold",
+            )
         else:
             await _compensate(lambda: deps.seats.release(cmd.trip_id, cmd.trip_date, reservation_id), "release seats")
         raise
@@ -150,7 +195,9 @@ async def update_reservation(cmd: UpdateReservation, deps: Deps) -> Reservation:
             locked = await uow.reservations.get(rid, for_update=True)
             locked.check_revision(current.rev)  # changed since we read it: the caller re-reads
             if size < len(await uow.reservations.participants(rid)):
-                raise FailedPrecondition(f"{size} is fewer than the participants already added", reason="PARTY_TOO_SMALL")
+                raise FailedPrecondition(
+                    f"{size} is fewer than the participants already added", reason="PARTY_TOO_SMALL"
+                )
             updated = locked.rebooked(day, size, hold.unit_price, deps.clock())
             await uow.reservations.save(updated)
             if moving:

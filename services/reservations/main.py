@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
+
 from clients.catalog import CatalogClient
 from clients.guests import GuestsClient
-from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
 from services.chassis.server import ServiceRuntime
 from services.chassis.wiring import Wiring
 from services.reservations.adapters import GuestDirectoryOverGrpc, SeatInventoryOverGrpc

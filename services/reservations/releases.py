@@ -24,8 +24,10 @@ log = logging.getLogger("novatrek.reservations.releases")
 def _announce_statement() -> sa.Insert:
     row = {c.key: sa.bindparam(f"announce_{c.key}", type_=c.type) for c in seat_releases.c}
     statement = pg_insert(seat_releases).values(row)
-    return statement.on_conflict_do_update(index_elements=["reservation_id", "trip_date"],
-                                           set_={"trip_id": statement.excluded.trip_id, "created_at": statement.excluded.created_at})
+    return statement.on_conflict_do_update(
+        index_elements=["reservation_id", "trip_date"],
+        set_={"trip_id": statement.excluded.trip_id, "created_at": statement.excluded.created_at},
+    )
 
 
 ANNOUNCE = _announce_statement()  # built once, run with announce_params (also by the benchmark's pg_txn)
@@ -36,11 +38,16 @@ def announce_params(reservation_id: uuid.UUID, day: date, trip_id: uuid.UUID, du
     return {f"announce_{k}": v for k, v in row.items()}
 
 
+_EVERY_ROW = sa.true()
+
+
 class SeatReleaser:
     """`grace_s`: how long an announced hold waits for its reservation before it counts as left
     behind (longer than a create can take: its calls are bounded by the outbound timeout)."""
 
-    def __init__(self, engine: AsyncEngine, seats: SeatInventory, interval_s: float = 2.0, batch: int = 50, grace_s: float = 60.0) -> None:
+    def __init__(
+        self, engine: AsyncEngine, seats: SeatInventory, interval_s: float = 2.0, batch: int = 50, grace_s: float = 60.0
+    ) -> None:
         self.engine, self.seats, self.interval_s, self.batch, self.grace_s = engine, seats, interval_s, batch, grace_s
 
     async def release_now(self, reservation_id: uuid.UUID) -> None:
@@ -55,7 +62,9 @@ class SeatReleaser:
         reservation's insert withdraws it. Replaces what an earlier attempt with this id left, and
         waits for a release of it in progress, so no release can undo the coming hold."""
         async with autocommit(self.engine) as conn:
-            await conn.execute(ANNOUNCE, announce_params(reservation_id, day, trip_id, utcnow() + timedelta(seconds=self.grace_s)))
+            await conn.execute(
+                ANNOUNCE, announce_params(reservation_id, day, trip_id, utcnow() + timedelta(seconds=self.grace_s))
+            )
 
     async def release_announced(self, trip_id: uuid.UUID, day: date, reservation_id: uuid.UUID) -> None:
         """A create failed after announcing its hold: released at once if trip-catalog answers;
@@ -74,9 +83,11 @@ class SeatReleaser:
         """Drops the announcement of a hold that was refused (on `day`, or any day)."""
         key = seat_releases.c.reservation_id == reservation_id
         async with autocommit(self.engine) as conn:
-            await conn.execute(sa.delete(seat_releases).where(key if day is None else sa.and_(key, seat_releases.c.trip_date == day)))
+            await conn.execute(
+                sa.delete(seat_releases).where(key if day is None else sa.and_(key, seat_releases.c.trip_date == day))
+            )
 
-    async def _drain(self, where=sa.true()) -> int:
+    async def _drain(self, where: sa.ColumnElement[bool] = _EVERY_ROW) -> int:
         t = seat_releases
         async with self.engine.begin() as conn:
             due = sa.and_(where, t.c.created_at <= utcnow())  # an announced hold is due after its grace period
@@ -109,7 +120,9 @@ async def _holds_seats(conn, reservation_id: uuid.UUID, day: date) -> bool:
     """A live reservation on that day needs its hold: a queued release of it is out of date (the
     reservation was re-dated back, or made after all by a retry of its request)."""
     r = reservations
-    query = sa.select(r.c.reservation_id).where(r.c.reservation_id == reservation_id, r.c.trip_date == day, r.c.status != "cancelled")
+    query = sa.select(r.c.reservation_id).where(
+        r.c.reservation_id == reservation_id, r.c.trip_date == day, r.c.status != "cancelled"
+    )
     return (await conn.execute(query)).first() is not None
 
 
@@ -121,7 +134,11 @@ class PartitionMaintainer:
 
     async def ensure(self) -> int:
         async with self.engine.begin() as conn:
-            return (await conn.execute(sa.text("SELECT reservations.ensure_monthly_partitions(:n)"), {"n": self.months_ahead})).scalar_one()
+            return (
+                await conn.execute(
+                    sa.text("SELECT reservations.ensure_monthly_partitions(:n)"), {"n": self.months_ahead}
+                )
+            ).scalar_one()
 
     async def run(self) -> None:
         while True:

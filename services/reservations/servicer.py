@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from novatrek.reservations.v1 import reservations_pb2 as pb
 from novatrek.reservations.v1 import reservations_pb2_grpc
+
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import CURRENCY_MINOR_UNITS, date_from_proto, mask_paths, page_size, parse_uuid, text
@@ -44,24 +45,43 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
     async def CreateReservation(self, request, context):
         v = Violations()
         cmd = commands.CreateReservation(
-            request_id=parse_uuid(request.request_id, "request_id", v), guest_id=parse_uuid(request.guest_id, "guest_id", v),
-            trip_id=parse_uuid(request.trip_id, "trip_id", v), trip_date=_trip_date(request.trip_date, "trip_date", v),
-            party_size=_party_size(request.party_size, "party_size", v), currency=request.currency_code,
+            request_id=parse_uuid(request.request_id, "request_id", v),
+            guest_id=parse_uuid(request.guest_id, "guest_id", v),
+            trip_id=parse_uuid(request.trip_id, "trip_id", v),
+            trip_date=_trip_date(request.trip_date, "trip_date", v),
+            party_size=_party_size(request.party_size, "party_size", v),
+            currency=request.currency_code,
             requested_by=text(request.requested_by, "requested_by", v, 100, required=False) or "system",
             reservation_id=parse_uuid(request.reservation_id, "reservation_id", v, required=False),
         )
-        v.check(not cmd.currency or cmd.currency in CURRENCY_MINOR_UNITS, "currency_code", "unknown or unsupported ISO 4217 currency")
+        v.check(
+            not cmd.currency or cmd.currency in CURRENCY_MINOR_UNITS,
+            "currency_code",
+            "unknown or unsupported ISO 4217 currency",
+        )
         v.raise_if_any()
-        return pb.CreateReservationResponse(reservation=reservation_to_pb(await handlers.create_reservation(cmd, self.deps)))
+        return pb.CreateReservationResponse(
+            reservation=reservation_to_pb(await handlers.create_reservation(cmd, self.deps))
+        )
 
     async def GetReservation(self, request, context):
         v = Violations()
         code = request.confirmation_code.strip().upper()
-        v.check(bool(request.reservation_id) != bool(code), "reservation_id", "give exactly one of reservation_id and confirmation_code")
+        v.check(
+            bool(request.reservation_id) != bool(code),
+            "reservation_id",
+            "give exactly one of reservation_id and confirmation_code",
+        )
         reservation_id = parse_uuid(request.reservation_id, "reservation_id", v, required=False)
-        v.check(not code or (len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)), "confirmation_code", f"must be {CODE_LENGTH} characters of {CODE_ALPHABET}")
+        v.check(
+            not code or (len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)),
+            "confirmation_code",
+            f"must be {CODE_LENGTH} characters of {CODE_ALPHABET}",
+        )
         v.raise_if_any()
-        return pb.GetReservationResponse(reservation=reservation_to_pb(await handlers.get_reservation(reservation_id, code, self.deps)))
+        return pb.GetReservationResponse(
+            reservation=reservation_to_pb(await handlers.get_reservation(reservation_id, code, self.deps))
+        )
 
     async def SearchReservations(self, request, context):
         v = Violations()
@@ -78,7 +98,9 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
             v.check(filters["date_from"] <= filters["date_to"], "trip_date_to", "must not be before trip_date_from")
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
-        found, after = await handlers.search_reservations(commands.SearchReservations(filters, position, limit), self.deps)
+        found, after = await handlers.search_reservations(
+            commands.SearchReservations(filters, position, limit), self.deps
+        )
         token = self.tokens.encode(after, filters) if after else ""
         return pb.SearchReservationsResponse(reservations=[reservation_to_pb(r) for r in found], next_page_token=token)
 
@@ -92,28 +114,38 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
             expected_revision=_revision(request.expected_revision, v),
         )
         v.raise_if_any()
-        return pb.UpdateReservationResponse(reservation=reservation_to_pb(await handlers.update_reservation(cmd, self.deps)))
+        return pb.UpdateReservationResponse(
+            reservation=reservation_to_pb(await handlers.update_reservation(cmd, self.deps))
+        )
 
     async def CancelReservation(self, request, context):
         v = Violations()
         cmd = commands.TransitionStatus(
-            reservation_id=parse_uuid(request.reservation_id, "reservation_id", v), to=Status.CANCELLED,
+            reservation_id=parse_uuid(request.reservation_id, "reservation_id", v),
+            to=Status.CANCELLED,
             changed_by=text(request.cancelled_by, "cancelled_by", v, 100, required=False) or "system",
-            reason=text(request.reason, "reason", v, 2000, required=False), expected_revision=_revision(request.expected_revision, v),
+            reason=text(request.reason, "reason", v, 2000, required=False),
+            expected_revision=_revision(request.expected_revision, v),
             idempotent=True,
         )
         v.raise_if_any()
-        return pb.CancelReservationResponse(reservation=reservation_to_pb(await handlers.transition_status(cmd, self.deps)))
+        return pb.CancelReservationResponse(
+            reservation=reservation_to_pb(await handlers.transition_status(cmd, self.deps))
+        )
 
     async def TransitionReservationStatus(self, request, context):
         v = Violations()
         cmd = commands.TransitionStatus(
-            reservation_id=parse_uuid(request.reservation_id, "reservation_id", v), to=_status(request.status, "status", v),
+            reservation_id=parse_uuid(request.reservation_id, "reservation_id", v),
+            to=_status(request.status, "status", v),
             changed_by=text(request.changed_by, "changed_by", v, 100, required=False) or "system",
-            reason=text(request.reason, "reason", v, 2000, required=False), expected_revision=_revision(request.expected_revision, v),
+            reason=text(request.reason, "reason", v, 2000, required=False),
+            expected_revision=_revision(request.expected_revision, v),
         )
         v.raise_if_any()
-        return pb.TransitionReservationStatusResponse(reservation=reservation_to_pb(await handlers.transition_status(cmd, self.deps)))
+        return pb.TransitionReservationStatusResponse(
+            reservation=reservation_to_pb(await handlers.transition_status(cmd, self.deps))
+        )
 
     async def ListParticipants(self, request, context):
         v = Violations()
@@ -128,7 +160,9 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
         v.check(role in ADDABLE_ROLES, "participant.role", f"must be one of {', '.join(sorted(ADDABLE_ROLES))}")
         cmd = commands.AddParticipant(
             reservation_id=parse_uuid(request.reservation_id, "reservation_id", v),
-            guest_id=parse_uuid(p.guest_id, "participant.guest_id", v), role=role, waiver_signed=p.waiver_signed,
+            guest_id=parse_uuid(p.guest_id, "participant.guest_id", v),
+            role=role,
+            waiver_signed=p.waiver_signed,
         )
         v.raise_if_any()
         return pb.AddParticipantResponse(participant=participant_to_pb(await handlers.add_participant(cmd, self.deps)))

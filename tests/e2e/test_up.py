@@ -8,6 +8,7 @@ them, `up` embeds its own, as on a bare machine.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -27,8 +28,8 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+
 from services.cli.children import port_free
 from services.cli.databases import create_database, drop_database, with_database
 from services.cli.demo import TRIPS
@@ -65,8 +66,22 @@ class Up:
         self.lines: list[str] = []
         self.banner_seen = threading.Event()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli.main", "up", "--data-dir", str(data_dir), "--base-port", str(base_port)],
-            env=env, cwd=data_dir.parent, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "services.cli.main",
+                "up",
+                "--data-dir",
+                str(data_dir),
+                "--base-port",
+                str(base_port),
+            ],
+            env=env,
+            cwd=data_dir.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -102,7 +117,9 @@ class Up:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise AssertionError(f"`novatrek up` did not stop within {timeout_s}s after SIGINT:\n{self.output}") from None
+            raise AssertionError(
+                f"`novatrek up` did not stop within {timeout_s}s after SIGINT:\n{self.output}"
+            ) from None
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -153,7 +170,7 @@ def run_curl(line: str) -> tuple[int, dict]:
     """Sends what a printed `curl -X POST URL -H … -d BODY` line says, with urllib (no curl needed)."""
     argv, headers = shlex.split(line), {}
     url = next(a for a in argv if a.startswith("http"))
-    for flag, value in zip(argv, argv[1:]):
+    for flag, value in itertools.pairwise(argv):
         if flag == "-H":
             name, _, text = value.partition(": ")
             headers[name] = text
@@ -224,7 +241,9 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert "webhook receiver" in up.output
         booking = json.loads(booked)["booking"]
         delivered = wait_webhook(data_dir / "webhooks.log", booking.get("bookingId") or booking["booking_id"])
-        assert delivered["verified"] and delivered["answered"] == 200, delivered  # signed with the demo partner's secret
+        assert delivered["verified"] and delivered["answered"] == 200, (
+            delivered
+        )  # signed with the demo partner's secret
         for _ in range(20):  # the receiver logs before it answers; DELIVERED is recorded just after
             if "NOTIFICATION_STATUS_DELIVERED" in (listed := run_grpcurl(up.grpcurl_line("/ListNotifications"))):
                 break
@@ -235,7 +254,10 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert status == 200 and rest["booking"]["status"] == "PARTNER_BOOKING_STATUS_CONFIRMED", rest
         internal = f"http://127.0.0.1:{base + GATEWAY_OFFSET + 1}"
         assert http_status(f"{internal}/reservations?pageSize=1") == 200  # the seed's REST surface, internal only
-        assert http_status(f"http://{gateway}/reservations") == 404 and http_status(f"http://{gateway}/openapi.json") == 200
+        assert (
+            http_status(f"http://{gateway}/reservations") == 404
+            and http_status(f"http://{gateway}/openapi.json") == 200
+        )
 
         assert up.interrupt() == 0, up.output
         assert "stopped." in up.output
@@ -251,9 +273,9 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         check_serving(expected)
         names = [t.name for t in list_trips(expected["trip-catalog"][0])]
         assert sorted(names) == sorted(trips), "the second `up` created demo trips again"
-        guest_lines = lambda u: sorted(ln for ln in u.lines if ln.strip().startswith("guest "))  # noqa: E731
+        guest_lines = lambda u: sorted(ln for ln in u.lines if ln.strip().startswith("guest "))
         assert guest_lines(again) == guest_lines(up) and len(guest_lines(up)) == 3
-        key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))  # noqa: E731
+        key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))
         assert key_line(again) == key_line(up), "the demo partner's key must survive a restart"
         assert again.interrupt() == 0, again.output
     finally:

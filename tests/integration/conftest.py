@@ -6,12 +6,12 @@ import uuid
 
 import grpc
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from novatrek.catalog.v1 import catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2_grpc
 from novatrek.payments.v1 import payments_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2_grpc
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from services.catalog.config import CatalogSettings
 from services.catalog.main import build as build_catalog
 from services.cli.databases import prepare
@@ -23,10 +23,17 @@ from services.reservations.config import ReservationSettings
 from services.reservations.main import build as build_reservations
 
 # Durable consumers of their own: other test sessions may share the same NATS (CI, developers).
-FAST = {"port": 0, "host": "127.0.0.1", "db_pool_min": 2, "db_pool_max": 10, "health_interval_s": 0.5,
-        "consumer_durable_prefix": f"test-{uuid.uuid4().hex[:8]}-", "consumer_inactive_threshold_s": 300.0,
-        # a new durable starts a little before now, not at days of other sessions' events
-        "consumer_start_lookback_s": 120.0}
+FAST = {
+    "port": 0,
+    "host": "127.0.0.1",
+    "db_pool_min": 2,
+    "db_pool_max": 10,
+    "health_interval_s": 0.5,
+    "consumer_durable_prefix": f"test-{uuid.uuid4().hex[:8]}-",
+    "consumer_inactive_threshold_s": 300.0,
+    # a new durable starts a little before now, not at days of other sessions' events
+    "consumer_start_lookback_s": 120.0,
+}
 
 
 class Running:
@@ -62,14 +69,18 @@ async def guests_service(make_database):
 
 @pytest.fixture(scope="session")
 async def catalog_service(make_database):
-    running = await serve(build_catalog, CatalogSettings, await fresh_database(make_database, "trip-catalog", "catalog"))
+    running = await serve(
+        build_catalog, CatalogSettings, await fresh_database(make_database, "trip-catalog", "catalog")
+    )
     yield running
     await running.stop()
 
 
 @pytest.fixture(scope="session")
 async def payments_service(make_database, nats_url):
-    running = await serve(build_payments, PaymentSettings, await fresh_database(make_database, "payments", "payments"), nats_url=nats_url)
+    running = await serve(
+        build_payments, PaymentSettings, await fresh_database(make_database, "payments", "payments"), nats_url=nats_url
+    )
     yield running
     await running.stop()
 
@@ -81,8 +92,14 @@ async def reservations_database(make_database):
 
 @pytest.fixture(scope="session")
 async def reservations_service(reservations_database, guests_service, catalog_service, nats_url):
-    running = await serve(build_reservations, ReservationSettings, reservations_database, nats_url=nats_url,
-                          guests_addr=guests_service.address, catalog_addr=catalog_service.address)
+    running = await serve(
+        build_reservations,
+        ReservationSettings,
+        reservations_database,
+        nats_url=nats_url,
+        guests_addr=guests_service.address,
+        catalog_addr=catalog_service.address,
+    )
     yield running
     await running.stop()
 
@@ -116,15 +133,25 @@ def payments_stub(payments_service):
 
 
 @pytest.fixture(scope="session")
-async def partners_service(make_database, guests_service, catalog_service, reservations_service, payments_service, nats_url):
+async def partners_service(
+    make_database, guests_service, catalog_service, reservations_service, payments_service, nats_url
+):
     from services.partners.config import PartnerSettings
     from services.partners.main import build as build_partners
     from tests.integration.partner_fixtures import ADMIN_TOKEN
 
     database = await fresh_database(make_database, "partner-integrations", "partners")
-    running = await serve(build_partners, PartnerSettings, database, nats_url=nats_url, admin_token=ADMIN_TOKEN,
-                          guests_addr=guests_service.address, catalog_addr=catalog_service.address,
-                          reservations_addr=reservations_service.address, payments_addr=payments_service.address)
+    running = await serve(
+        build_partners,
+        PartnerSettings,
+        database,
+        nats_url=nats_url,
+        admin_token=ADMIN_TOKEN,
+        guests_addr=guests_service.address,
+        catalog_addr=catalog_service.address,
+        reservations_addr=reservations_service.address,
+        payments_addr=payments_service.address,
+    )
     yield running
     await running.stop()
 
@@ -144,8 +171,15 @@ async def notifications_service(make_database, partners_service, nats_url):
     from tests.integration.partner_fixtures import ADMIN_TOKEN
 
     database = await fresh_database(make_database, "notifications", "notifications")
-    running = await serve(build_notifications, NotificationSettings, database, nats_url=nats_url,
-                          partners_addr=partners_service.address, partners_token=ADMIN_TOKEN, **FAST_DELIVERY)
+    running = await serve(
+        build_notifications,
+        NotificationSettings,
+        database,
+        nats_url=nats_url,
+        partners_addr=partners_service.address,
+        partners_token=ADMIN_TOKEN,
+        **FAST_DELIVERY,
+    )
     yield running
     await running.stop()
 

@@ -28,8 +28,15 @@ class Live:
 
 def gateway_settings(upstreams: dict[str, str], **overrides) -> GatewaySettings:
     # Limits high enough that only the rate-limit tests ever meet them.
-    base = dict(host="127.0.0.1", port=0, internal_host="127.0.0.1", internal_port=0, rate_limit_per_s=10_000.0,
-                rate_limit_burst=10_000, access_log=False)
+    base = {
+        "host": "127.0.0.1",
+        "port": 0,
+        "internal_host": "127.0.0.1",
+        "internal_port": 0,
+        "rate_limit_per_s": 10_000.0,
+        "rate_limit_burst": 10_000,
+        "access_log": False,
+    }
     return GatewaySettings(upstreams={**GatewaySettings().upstreams, **upstreams}, **{**base, **overrides})
 
 
@@ -90,8 +97,14 @@ def fuzz(base_url: str, spec: dict, checks: list, prepare: Callable[[Case, bool]
             continue
         operation = result.ok()
 
-        @settings(max_examples=EXAMPLES_PER_OPERATION, derandomize=True, deadline=None, database=None,
-                  phases=[Phase.explicit, Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy(), known=st.booleans())
         def check(case: Case, known: bool) -> None:
             if prepare is not None:

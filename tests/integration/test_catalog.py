@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import sqlalchemy as sa
 from google.type import date_pb2, money_pb2
-
 from novatrek.catalog.v1 import catalog_pb2 as pb
+
 from tests.helpers import fails, parse_failure
 
 SOLD_OUT = (grpc.StatusCode.FAILED_PRECONDITION, "SOLD_OUT")
@@ -33,7 +33,12 @@ async def new_departure(stub, capacity: int = 10, offset: int = 30) -> pb.Depart
 
 
 def hold(d: pb.Departure, seats: int, reservation_id: str | None = None) -> pb.HoldSeatsRequest:
-    return pb.HoldSeatsRequest(trip_id=d.trip_id, departure_date=d.departure_date, reservation_id=reservation_id or str(uuid.uuid4()), seats=seats)
+    return pb.HoldSeatsRequest(
+        trip_id=d.trip_id,
+        departure_date=d.departure_date,
+        reservation_id=reservation_id or str(uuid.uuid4()),
+        seats=seats,
+    )
 
 
 def release(d: pb.Departure, reservation_id: str) -> pb.ReleaseSeatsRequest:
@@ -81,7 +86,9 @@ async def test_trip_bad_input_names_the_violated_fields(catalog_stub):
     assert await create_fails(name="a", price_per_person=usd(100, 500_000_000, "JPY")) == {"trip.price_per_person"}
     assert await create_fails(name="a", price_per_person=usd(-1)) == {"trip.price_per_person"}
     assert await create_fails(name="a", price_per_person=usd(100_000_000)) == {"trip.price_per_person"}
-    assert await create_fails(name="a", price_per_person=usd(10, currency="XXX")) == {"trip.price_per_person.currency_code"}
+    assert await create_fails(name="a", price_per_person=usd(10, currency="XXX")) == {
+        "trip.price_per_person.currency_code"
+    }
 
     for call, field in [
         (catalog_stub.GetTrip(pb.GetTripRequest(trip_id="nope")), "trip_id"),
@@ -95,16 +102,32 @@ async def test_trip_bad_input_names_the_violated_fields(catalog_stub):
 async def test_departures_are_unique_per_date_and_listed_by_date(catalog_stub):
     trip = await new_trip(catalog_stub)
     for offset in (20, 0, 10):  # today is allowed
-        created = await catalog_stub.CreateDeparture(pb.CreateDepartureRequest(departure=pb.Departure(trip_id=trip.trip_id, departure_date=day(offset), capacity=8)))
+        created = await catalog_stub.CreateDeparture(
+            pb.CreateDepartureRequest(
+                departure=pb.Departure(trip_id=trip.trip_id, departure_date=day(offset), capacity=8)
+            )
+        )
         assert (created.departure.seats_held, created.departure.seats_available) == (0, 8)
-    failure = await fails(catalog_stub.CreateDeparture(pb.CreateDepartureRequest(departure=pb.Departure(trip_id=trip.trip_id, departure_date=day(10), capacity=3))))
+    failure = await fails(
+        catalog_stub.CreateDeparture(
+            pb.CreateDepartureRequest(departure=pb.Departure(trip_id=trip.trip_id, departure_date=day(10), capacity=3))
+        )
+    )
     assert (failure.code, failure.reason) == (grpc.StatusCode.ALREADY_EXISTS, "DEPARTURE_EXISTS")
 
     listed = (await catalog_stub.ListDepartures(pb.ListDeparturesRequest(trip_id=trip.trip_id))).departures
     assert [d.departure_date for d in listed] == [day(0), day(10), day(20)]
-    bounded = (await catalog_stub.ListDepartures(pb.ListDeparturesRequest(trip_id=trip.trip_id, start_date=day(10), end_date=day(20)))).departures
+    bounded = (
+        await catalog_stub.ListDepartures(
+            pb.ListDeparturesRequest(trip_id=trip.trip_id, start_date=day(10), end_date=day(20))
+        )
+    ).departures
     assert [d.departure_date for d in bounded] == [day(10), day(20)]
-    failure = await fails(catalog_stub.ListDepartures(pb.ListDeparturesRequest(trip_id=trip.trip_id, start_date=day(20), end_date=day(10))))
+    failure = await fails(
+        catalog_stub.ListDepartures(
+            pb.ListDeparturesRequest(trip_id=trip.trip_id, start_date=day(20), end_date=day(10))
+        )
+    )
     assert (failure.code, set(failure.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, {"start_date"})
 
 
@@ -113,14 +136,21 @@ async def test_departure_bad_input_names_the_violated_fields(catalog_stub):
     cases = [
         (pb.Departure(), {"departure.trip_id", "departure.departure_date", "departure.capacity"}),
         (pb.Departure(trip_id=trip.trip_id, departure_date=day(-1), capacity=5), {"departure.departure_date"}),
-        (pb.Departure(trip_id=trip.trip_id, departure_date=date_pb2.Date(year=2031, month=2, day=30), capacity=5), {"departure.departure_date"}),
+        (
+            pb.Departure(trip_id=trip.trip_id, departure_date=date_pb2.Date(year=2031, month=2, day=30), capacity=5),
+            {"departure.departure_date"},
+        ),
         (pb.Departure(trip_id=trip.trip_id, departure_date=day(5), capacity=10_001), {"departure.capacity"}),
         (pb.Departure(trip_id="x", departure_date=day(5), capacity=0), {"departure.trip_id", "departure.capacity"}),
     ]
     for departure, fields in cases:
         failure = await fails(catalog_stub.CreateDeparture(pb.CreateDepartureRequest(departure=departure)))
         assert (failure.code, set(failure.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, fields)
-    failure = await fails(catalog_stub.ListDepartures(pb.ListDeparturesRequest(trip_id=trip.trip_id, end_date=date_pb2.Date(year=2030, month=13, day=1))))
+    failure = await fails(
+        catalog_stub.ListDepartures(
+            pb.ListDeparturesRequest(trip_id=trip.trip_id, end_date=date_pb2.Date(year=2030, month=13, day=1))
+        )
+    )
     assert set(failure.violations) == {"end_date"}
 
 
@@ -128,7 +158,9 @@ async def test_unknown_trips_and_departures_are_not_found(catalog_stub):
     unknown = str(uuid.uuid4())
     trip_calls = [
         catalog_stub.GetTrip(pb.GetTripRequest(trip_id=unknown)),
-        catalog_stub.CreateDeparture(pb.CreateDepartureRequest(departure=pb.Departure(trip_id=unknown, departure_date=day(3), capacity=5))),
+        catalog_stub.CreateDeparture(
+            pb.CreateDepartureRequest(departure=pb.Departure(trip_id=unknown, departure_date=day(3), capacity=5))
+        ),
         catalog_stub.ListDepartures(pb.ListDeparturesRequest(trip_id=unknown)),
     ]
     for call in trip_calls:
@@ -154,7 +186,10 @@ async def test_check_availability(catalog_stub):
     answer = await catalog_stub.CheckAvailability(check(d, 6))
     assert (answer.available, answer.seats_available) == (False, 5)
     failure = await fails(catalog_stub.CheckAvailability(pb.CheckAvailabilityRequest(trip_id="x", seats=0)))
-    assert (failure.code, set(failure.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, {"trip_id", "departure_date", "seats"})
+    assert (failure.code, set(failure.violations)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        {"trip_id", "departure_date", "seats"},
+    )
 
 
 async def test_hold_sets_the_reservations_seats_idempotently(catalog_stub):
@@ -184,7 +219,10 @@ async def test_hold_beyond_capacity_is_sold_out_and_writes_nothing(catalog_stub)
 async def test_hold_and_release_bad_input(catalog_stub):
     d = await new_departure(catalog_stub)
     failure = await fails(catalog_stub.HoldSeats(pb.HoldSeatsRequest()))
-    assert (failure.code, set(failure.violations)) == (grpc.StatusCode.INVALID_ARGUMENT, {"trip_id", "departure_date", "reservation_id", "seats"})
+    assert (failure.code, set(failure.violations)) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        {"trip_id", "departure_date", "reservation_id", "seats"},
+    )
     failure = await fails(catalog_stub.HoldSeats(hold(d, 0)))
     assert set(failure.violations) == {"seats"}
     failure = await fails(catalog_stub.HoldSeats(hold(d, 1, "not-a-uuid")))

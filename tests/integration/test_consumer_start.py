@@ -32,8 +32,17 @@ async def _started_with(tmp_path, make_database, lookback_s: float | None) -> tu
         await h.publish(before)
         await asyncio.sleep(1.5)  # the look-back below (0.5 s) ends after it
         old = h.consumer
-        h.consumer = Consumer("evtest", h.broker, old.uow_factory, inbox, old.subscriptions, ack_wait_s=2, max_deliver=3,
-                              retry_base_s=0.05, start_lookback_s=lookback_s)
+        h.consumer = Consumer(
+            "evtest",
+            h.broker,
+            old.uow_factory,
+            inbox,
+            old.subscriptions,
+            ack_wait_s=2,
+            max_deliver=3,
+            retry_base_s=0.05,
+            start_lookback_s=lookback_s,
+        )
         async with h:
             after = f"after-{uuid.uuid4().hex[:6]}"
             await h.publish(after)

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from google.api import annotations_pb2
-
 from novatrek.reservations.v1 import reservations_pb2
+
 from services.chassis.events import all_event_specs, stream_subjects
 from services.cli.gen import ROOT, generate
 

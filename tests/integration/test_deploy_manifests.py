@@ -52,10 +52,16 @@ ADDR = re.compile(r"^dns:///(?P<host>[a-z0-9-]+):(?P<port>\d+)$")
 
 # --- rendering and lookups ------------------------------------------------------------------------
 
+
 @cache
 def render(target: str) -> tuple[dict, ...]:
-    done = subprocess.run([str(kubectl_path()), "kustomize", str(TARGETS[target])],
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [str(kubectl_path()), "kustomize", str(TARGETS[target])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, f"kustomize {target} failed:\n{done.stderr}"
     objects = tuple(o for o in yaml.safe_load_all(done.stdout) if o)
     assert objects, f"kustomize {target} rendered nothing"
@@ -139,6 +145,7 @@ def crd_schema(api_version: str, kind: str) -> dict:
 
 # --- every object is valid ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_object_validates_against_its_schema(target):
     errors = []
@@ -178,6 +185,7 @@ def test_overlays_put_everything_in_a_restricted_namespace(target):
 
 
 # --- one set of objects per registry service ------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("name", REGISTRY)
@@ -235,7 +243,11 @@ def test_probes_are_grpc_health_on_the_service_port(target, name):
     assert container["livenessProbe"]["grpc"]["service"] == LIVENESS
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
     metrics_port = env_of(target, container)[spec.env("metrics_port")]
-    assert ports["metrics"] == int(metrics_port) == int(pod_annotations(one(target, "Deployment", name))["prometheus.io/port"])
+    assert (
+        ports["metrics"]
+        == int(metrics_port)
+        == int(pod_annotations(one(target, "Deployment", name))["prometheus.io/port"])
+    )
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -250,12 +262,18 @@ def test_gateway_probes_and_listeners(target):
     assert env["NOVATREK_GATEWAY_PORT"] == str(GATEWAY.port)
     assert env["NOVATREK_GATEWAY_INTERNAL_PORT"] == str(GATEWAY.internal_port)
     # the same validation the gateway runs at start-up
-    settings = GatewaySettings(**{k.removeprefix("NOVATREK_GATEWAY_").lower(): json.loads(v) if v[:1] in "[{" else v
-                                  for k, v in env.items() if isinstance(v, str) and k.startswith("NOVATREK_GATEWAY_")})
+    settings = GatewaySettings(
+        **{
+            k.removeprefix("NOVATREK_GATEWAY_").lower(): json.loads(v) if v[:1] in "[{" else v
+            for k, v in env.items()
+            if isinstance(v, str) and k.startswith("NOVATREK_GATEWAY_")
+        }
+    )
     assert settings.public_services == GATEWAY.public_services
 
 
 # --- addresses, databases, secrets -------------------------------------------------------------------
+
 
 def assert_address_of(target: str, address: str, peer: ServiceSpec) -> None:
     match = ADDR.match(address)
@@ -263,8 +281,9 @@ def assert_address_of(target: str, address: str, peer: ServiceSpec) -> None:
     service = one(target, "Service", match["host"])
     assert service["spec"]["clusterIP"] == "None", f"{address}: not a headless Service"
     assert int(match["port"]) == peer.port and peer.port in [p["port"] for p in service["spec"]["ports"]]
-    assert selects(service["spec"]["selector"], pod_labels(one(target, "Deployment", peer.name))), \
+    assert selects(service["spec"]["selector"], pod_labels(one(target, "Deployment", peer.name))), (
         f"{address} does not reach {peer.name}"
+    )
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -344,14 +363,17 @@ def test_every_reference_resolves(target):
         for volume in spec.get("volumes", []):
             if "configMap" in volume and volume["configMap"]["name"] not in kinds["ConfigMap"]:
                 missing.append(f"{obj['metadata']['name']}: ConfigMap {volume['configMap']['name']}")
-            if "persistentVolumeClaim" in volume and volume["persistentVolumeClaim"]["claimName"] not in kinds["PersistentVolumeClaim"]:
+            if (
+                "persistentVolumeClaim" in volume
+                and volume["persistentVolumeClaim"]["claimName"] not in kinds["PersistentVolumeClaim"]
+            ):
                 missing.append(f"{obj['metadata']['name']}: PVC {volume['persistentVolumeClaim']['claimName']}")
     for cluster in by_kind(target, "Cluster").values():
         for ref in cluster["spec"].get("backup", {}).get("barmanObjectStore", {}).get("s3Credentials", {}).values():
             if ref["name"] not in secrets:
                 missing.append(f"{cluster['metadata']['name']}: Secret {ref['name']}")
     # every Service selects some pods, and its named target ports exist on them
-    pods = [o for o in workloads(target)]
+    pods = list(workloads(target))
     for service in kinds["Service"].values():
         selected = [o for o in pods if selects(service["spec"]["selector"], pod_labels(o))]
         if not selected:
@@ -362,11 +384,14 @@ def test_every_reference_resolves(target):
                 missing.append(f"Service {service['metadata']['name']}: no container port {port['targetPort']}")
     for backup in by_kind(target, "ScheduledBackup").values():
         if backup["spec"]["cluster"]["name"] not in by_kind(target, "Cluster"):
-            missing.append(f"ScheduledBackup {backup['metadata']['name']}: no Cluster {backup['spec']['cluster']['name']}")
+            missing.append(
+                f"ScheduledBackup {backup['metadata']['name']}: no Cluster {backup['spec']['cluster']['name']}"
+            )
     assert not missing, "\n".join(missing)
 
 
 # --- security ---------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_pod_is_locked_down(target):
@@ -390,7 +415,10 @@ def test_every_pod_is_locked_down(target):
             for part in ("requests", "limits"):
                 if set(resources.get(part, {})) != {"cpu", "memory"}:
                     problems.append(f"{what}/{container['name']}: {part} for cpu and memory")
-            if container["image"].split(":")[0].endswith(("novatrek", "novatrek/mesh")) and pod.get("runAsUser") != APP_UID:
+            if (
+                container["image"].split(":")[0].endswith(("novatrek", "novatrek/mesh"))
+                and pod.get("runAsUser") != APP_UID
+            ):
                 problems.append(f"{what}: the novatrek image runs as uid {APP_UID}")
     assert not problems, "\n".join(problems)
 
@@ -403,18 +431,24 @@ def test_ingress_exposes_the_public_listener_only(target):
         for path in rule["http"]["paths"]:
             backend = path["backend"]["service"]
             assert backend["name"] == "gateway"
-            (port,) = [p for p in services["gateway"]["spec"]["ports"]
-                       if p.get("name") == backend["port"].get("name") or p["port"] == backend["port"].get("number")]
+            (port,) = [
+                p
+                for p in services["gateway"]["spec"]["ports"]
+                if p.get("name") == backend["port"].get("name") or p["port"] == backend["port"].get("number")
+            ]
             assert port["port"] == GATEWAY.port
     assert [p["port"] for p in services["gateway"]["spec"]["ports"]] == [GATEWAY.port]
     # the internal listener: a Service of its own, reachable only from this namespace
     assert [p["port"] for p in services["gateway-internal"]["spec"]["ports"]] == [GATEWAY.internal_port]
     policy = one(target, "NetworkPolicy", "gateway")
-    (internal,) = [r for r in policy["spec"]["ingress"] if {"port": GATEWAY.internal_port, "protocol": "TCP"} in r["ports"]]
+    (internal,) = [
+        r for r in policy["spec"]["ingress"] if {"port": GATEWAY.internal_port, "protocol": "TCP"} in r["ports"]
+    ]
     assert internal["from"] == [{"podSelector": {}}]
 
 
 # --- NATS -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_nats_jetstream(target):
@@ -436,6 +470,7 @@ def test_nats_jetstream(target):
 
 # --- databases and backups ----------------------------------------------------------------------------
 
+
 def daily_at(schedule: str) -> bool:
     """CloudNativePG's six-field cron (seconds first), once a day."""
     fields = schedule.split()
@@ -451,7 +486,9 @@ def test_backups_follow_the_seed_policies(target):
         # continuous WAL archiving + daily base backup, 30-day point-in-time recovery
         assert backup["retentionPolicy"] == "30d"
         store = backup["barmanObjectStore"]
-        assert store["destinationPath"].startswith("s3://") and store["destinationPath"].endswith(f"/{cluster_of(spec)}")
+        assert store["destinationPath"].startswith("s3://") and store["destinationPath"].endswith(
+            f"/{cluster_of(spec)}"
+        )
         assert "wal" in store
         scheduled = backups[cluster_of(spec)]
         assert daily_at(scheduled["spec"]["schedule"]) and scheduled["spec"]["method"] == "barmanObjectStore"
@@ -479,6 +516,7 @@ def test_database_connections_fit(target):
 
 
 # --- environments ------------------------------------------------------------------------------------
+
 
 def test_dev_is_one_of_everything_without_backups():
     for deployment in by_kind("dev", "Deployment").values():
@@ -523,6 +561,7 @@ def test_prod_takes_secrets_from_the_secret_manager_only():
 
 
 # --- compose ------------------------------------------------------------------------------------------
+
 
 @cache
 def compose() -> dict:
@@ -570,9 +609,14 @@ def test_compose_gateway():
 
 # --- image --------------------------------------------------------------------------------------------
 
+
 def dockerfile_stages() -> list[list[str]]:
     text = (DEPLOY / "docker" / "Dockerfile").read_text()
-    lines = [line.strip() for line in text.replace("\\\n", " ").splitlines() if line.strip() and not line.strip().startswith("#")]
+    lines = [
+        line.strip()
+        for line in text.replace("\\\n", " ").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
     stages: list[list[str]] = []
     for line in lines:
         if line.upper().startswith("FROM "):
@@ -591,14 +635,19 @@ def test_dockerfile_is_multi_stage_slim_and_non_root():
     runtime = stages[-1]
     assert runtime[0] == "FROM ${PYTHON_IMAGE} AS runtime"
     assert any(line.startswith("COPY --from=builder /opt/venv") for line in runtime)
-    assert not any(re.search(r"apt-get install|gcc|build-essential", line) for line in runtime), "no build tools at run time"
+    assert not any(re.search(r"apt-get install|gcc|build-essential", line) for line in runtime), (
+        "no build tools at run time"
+    )
     (user,) = [line.split()[1] for line in runtime if line.startswith("USER ")]
     assert user == f"{APP_UID}:{APP_UID}"
     assert 'ENTRYPOINT ["novatrek"]' in runtime
     assert not any(line.startswith("HEALTHCHECK") for line in runtime)
     # what the builder copies is in the build context
-    ignored = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-               if line.strip() and not line.startswith("#")]
+    ignored = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     for needed in ("pyproject.toml", "README.md", "protos", "generated", "clients", "services"):
         assert needed not in ignored and (ROOT / needed).exists()
     assert {".git", "tests", ".venv"} <= set(ignored)

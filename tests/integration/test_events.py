@@ -10,10 +10,10 @@ import uuid
 import nats
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from novatrek.payments.v1 import events_pb2, payments_pb2
 from novatrek.reservations.v1 import reservations_pb2 as res
+from sqlalchemy.ext.asyncio import create_async_engine
+
 from services.chassis.broker import Broker
 from services.chassis.consumer import Consumer, Subscription, inbox_table
 from services.chassis.db import UnitOfWork
@@ -35,9 +35,11 @@ class Harness:
     def __init__(self, engine, nats_server: EmbeddedNats) -> None:
         self.engine, self.nats_server, self.broken, self.crash_once = engine, nats_server, False, set()
         self.broker = Broker(nats_server.url, "evtest")
-        uow = lambda: UnitOfWork(engine, None, "//test")  # noqa: E731
+        uow = lambda: UnitOfWork(engine, None, "//test")
         sub = Subscription(events_pb2.PaymentProcessed, f"evtest-{uuid.uuid4().hex[:6]}", self.handle)
-        self.consumer = Consumer("evtest", self.broker, uow, inbox, [sub], ack_wait_s=2, max_deliver=3, retry_base_s=0.05)
+        self.consumer = Consumer(
+            "evtest", self.broker, uow, inbox, [sub], ack_wait_s=2, max_deliver=3, retry_base_s=0.05
+        )
 
     async def handle(self, event, uow, headers) -> None:
         await uow.conn.execute(sa.insert(effects).values(event_id=headers["ce-id"], payment_id=event.payment_id))
@@ -60,15 +62,23 @@ class Harness:
         event_id = event_id or str(uuid.uuid4())
         nc = await nats.connect(self.nats_server.url)
         try:
-            await nc.jetstream().publish(SUBJECT, events_pb2.PaymentProcessed(payment_id=payment_id).SerializeToString(),
-                                         headers={"ce-id": event_id, "Nats-Msg-Id": msg_id or event_id}, timeout=5)
+            await nc.jetstream().publish(
+                SUBJECT,
+                events_pb2.PaymentProcessed(payment_id=payment_id).SerializeToString(),
+                headers={"ce-id": event_id, "Nats-Msg-Id": msg_id or event_id},
+                timeout=5,
+            )
         finally:
             await nc.close()
         return event_id
 
     async def effects_of(self, payment_id: str) -> int:
         async with self.engine.connect() as conn:
-            return (await conn.execute(sa.select(sa.func.count()).select_from(effects).where(effects.c.payment_id == payment_id))).scalar_one()
+            return (
+                await conn.execute(
+                    sa.select(sa.func.count()).select_from(effects).where(effects.c.payment_id == payment_id)
+                )
+            ).scalar_one()
 
 
 @pytest.fixture
@@ -137,33 +147,69 @@ async def test_nats_restarted_with_events_in_flight_loses_none(harness):
 
 
 async def test_dlq_commands_answer_from_the_cli(harness):
-    out = subprocess.run([sys.executable, "-m", "services.cli.main", "events", "--nats-url", harness.nats_server.url, "dlq", "list"],
-                         capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "events", "--nats-url", harness.nats_server.url, "dlq", "list"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.returncode == 0 and "parked message(s)" in out.stdout
 
 
-async def test_a_processed_payment_confirms_the_pending_reservation(guests_stub, catalog_stub, reservations_stub, payments_stub, reservations_db):
+async def test_a_processed_payment_confirms_the_pending_reservation(
+    guests_stub, catalog_stub, reservations_stub, payments_stub, reservations_db
+):
     guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub)
     r = (await reservations_stub.CreateReservation(create_request(guest_id, trip_id, day))).reservation
-    await payments_stub.ProcessPayment(payments_pb2.ProcessPaymentRequest(
-        request_id=str(uuid.uuid4()), reservation_id=r.reservation_id, amount=r.total_amount, method_reference="tok_visa"))
+    await payments_stub.ProcessPayment(
+        payments_pb2.ProcessPaymentRequest(
+            request_id=str(uuid.uuid4()),
+            reservation_id=r.reservation_id,
+            amount=r.total_amount,
+            method_reference="tok_visa",
+        )
+    )
 
     async def confirmed():
-        got = (await reservations_stub.GetReservation(res.GetReservationRequest(reservation_id=r.reservation_id))).reservation
+        got = (
+            await reservations_stub.GetReservation(res.GetReservationRequest(reservation_id=r.reservation_id))
+        ).reservation
         return got.status == res.RESERVATION_STATUS_CONFIRMED
 
     await eventually(confirmed)
     async with reservations_db.connect() as conn:
-        by = (await conn.execute(sa.text("SELECT changed_by FROM reservations.status_history WHERE reservation_id = :id AND new_status = 'confirmed'"),
-                                 {"id": r.reservation_id})).scalars().all()
+        by = (
+            (
+                await conn.execute(
+                    sa.text(
+                        "SELECT changed_by FROM reservations.status_history WHERE reservation_id = :id AND "
+                        "new_status = 'confirmed'"
+                    ),
+                    {"id": r.reservation_id},
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert by == ["payments"]
     assert money_to_proto  # the amount came from the reservation itself
 
 
 async def test_tail_prints_live_events_decoded_from_the_contract(harness):
     tail = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services.cli.main", "events", "--nats-url", harness.nats_server.url, "tail", "novatrek.support.>",
-        "--count", "1", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "services.cli.main",
+        "events",
+        "--nats-url",
+        harness.nats_server.url,
+        "tail",
+        "novatrek.support.>",
+        "--count",
+        "1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         line = b""
         for _ in range(50):  # the tail subscribes after it starts; publish until it has seen one

@@ -66,13 +66,26 @@ async def test_every_partner_endpoint(api, guests_stub, catalog_stub):
     assert me["commissionPlan"] == PLAN and RFC3339.match(me["createTime"])
 
     body = await booking_body(guests_stub, catalog_stub)
-    made = [ok(await send(api, "POST", "/v1/bookings", bearer(key, f"ep-{n}"), json={**body, "partnerReference": f"OTA-{n}"}))["booking"]
-            for n in range(3)]
+    made = [
+        ok(
+            await send(
+                api, "POST", "/v1/bookings", bearer(key, f"ep-{n}"), json={**body, "partnerReference": f"OTA-{n}"}
+            )
+        )["booking"]
+        for n in range(3)
+    ]
     first = made[0]
     assert (first["status"], first["partnerId"], first["partnerReference"], first["tripDate"]) == (
-        "PARTNER_BOOKING_STATUS_CONFIRMED", me["partnerId"], "OTA-0", body["tripDate"])
+        "PARTNER_BOOKING_STATUS_CONFIRMED",
+        me["partnerId"],
+        "OTA-0",
+        body["tripDate"],
+    )
     assert first["grossAmount"] == {"currencyCode": "USD", "units": "299", "nanos": 980_000_000}
-    assert (first["commission"], first["commissionRate"]) == ({"currencyCode": "USD", "units": "30", "nanos": 0}, "0.10")
+    assert (first["commission"], first["commissionRate"]) == (
+        {"currencyCode": "USD", "units": "30", "nanos": 0},
+        "0.10",
+    )
     assert RFC3339.match(first["createTime"]) and "cancelTime" not in first
     assert ok(await send(api, "GET", f"/v1/bookings/{first['bookingId']}", bearer(key)))["booking"] == first
 
@@ -84,16 +97,26 @@ async def test_every_partner_endpoint(api, guests_stub, catalog_stub):
             break
     assert pages == [[made[2]["bookingId"], made[1]["bookingId"]], [first["bookingId"]]]
 
-    cancelled = ok(await send(api, "POST", f"/v1/bookings/{first['bookingId']}:cancel", bearer(key), json={"reason": "plans changed"}))["booking"]
+    cancelled = ok(
+        await send(
+            api, "POST", f"/v1/bookings/{first['bookingId']}:cancel", bearer(key), json={"reason": "plans changed"}
+        )
+    )["booking"]
     assert cancelled["status"] == "PARTNER_BOOKING_STATUS_CANCELLED" and RFC3339.match(cancelled["cancelTime"])
     for status, expected in (("CANCELLED", [first]), ("CONFIRMED", [made[2], made[1]])):
-        listed = ok(await send(api, "GET", "/v1/bookings", bearer(key), params={"status": f"PARTNER_BOOKING_STATUS_{status}"}))
+        listed = ok(
+            await send(api, "GET", "/v1/bookings", bearer(key), params={"status": f"PARTNER_BOOKING_STATUS_{status}"})
+        )
         assert [b["bookingId"] for b in listed["bookings"]] == [b["bookingId"] for b in expected]
 
     today = utcnow().date()  # a day either side: the run may straddle midnight UTC
     span = {"startDate": date_json(today - timedelta(days=1)), "endDate": date_json(today + timedelta(days=1))}
     run = ok(await send(api, "POST", "/v1/reconciliations", bearer(key), json=span))
-    assert (run["bookingsChecked"], run["discrepancies"], str(uuid.UUID(run["reconciliationId"]))) == (3, [], run["reconciliationId"])
+    assert (run["bookingsChecked"], run["discrepancies"], str(uuid.UUID(run["reconciliationId"]))) == (
+        3,
+        [],
+        run["reconciliationId"],
+    )
 
     rotated = ok(await send(api, "POST", f"/v1/partners/{me['partnerId']}:rotateApiKey", bearer(key), json={}))
     assert rotated["apiKey"] != key and RFC3339.match(rotated["previousKeyExpireTime"])
@@ -106,29 +129,54 @@ async def test_the_auth_matrix(api, partner, guests_stub, catalog_stub):
     body = await booking_body(guests_stub, catalog_stub)
     booking_id = ok(await send(api, "POST", "/v1/bookings", bearer(key, "mine"), json=body))["booking"]["bookingId"]
     # Calls on this partner's own things: another partner finds nothing there.
-    own = [("GET", f"/v1/bookings/{booking_id}", None, "BOOKING_NOT_FOUND"), ("POST", f"/v1/bookings/{booking_id}:cancel", {}, "BOOKING_NOT_FOUND"),
-           ("POST", f"/v1/partners/{partner_id}:rotateApiKey", {}, "PARTNER_NOT_FOUND")]
-    calls = [(m, u, j) for m, u, j, _ in own] + [("POST", "/v1/bookings", body), ("GET", "/v1/bookings", None),
-                                                ("POST", "/v1/reconciliations", {"startDate": body["tripDate"], "endDate": body["tripDate"]}),
-                                                ("POST", "/v1/partners", {"partner": partner_json()})]
-    anonymous = [({}, "CREDENTIALS_MISSING"), ({"Authorization": f"Basic {key}"}, "CREDENTIALS_MISSING"),
-                 (bearer("ntk_000000000000_unknown"), "API_KEY_INVALID"), (bearer(key + "x"), "API_KEY_INVALID"), (bearer("garbage"), "API_KEY_INVALID")]
+    own = [
+        ("GET", f"/v1/bookings/{booking_id}", None, "BOOKING_NOT_FOUND"),
+        ("POST", f"/v1/bookings/{booking_id}:cancel", {}, "BOOKING_NOT_FOUND"),
+        ("POST", f"/v1/partners/{partner_id}:rotateApiKey", {}, "PARTNER_NOT_FOUND"),
+    ]
+    calls = [(m, u, j) for m, u, j, _ in own] + [
+        ("POST", "/v1/bookings", body),
+        ("GET", "/v1/bookings", None),
+        ("POST", "/v1/reconciliations", {"startDate": body["tripDate"], "endDate": body["tripDate"]}),
+        ("POST", "/v1/partners", {"partner": partner_json()}),
+    ]
+    anonymous = [
+        ({}, "CREDENTIALS_MISSING"),
+        ({"Authorization": f"Basic {key}"}, "CREDENTIALS_MISSING"),
+        (bearer("ntk_000000000000_unknown"), "API_KEY_INVALID"),
+        (bearer(key + "x"), "API_KEY_INVALID"),
+        (bearer("garbage"), "API_KEY_INVALID"),
+    ]
     for method, url, json in calls:
         for headers, reason in anonymous:
-            assert failure(await send(api, method, url, {**headers, "Idempotency-Key": "anon"}, json=json), 401)[0] == reason
+            assert (
+                failure(await send(api, method, url, {**headers, "Idempotency-Key": "anon"}, json=json), 401)[0]
+                == reason
+            )
     for method, url, json, reason in own:
         assert failure(await send(api, method, url, bearer(other_key), json=json), 404)[0] == reason
-    assert failure(await send(api, "POST", "/v1/partners", bearer(key), json={"partner": partner_json()}), 403)[0] == "ADMIN_REQUIRED"
-    assert failure(await send(api, "POST", "/v1/bookings", bearer(ADMIN_TOKEN, "adm"), json=body), 403)[0] == "PARTNER_REQUIRED"
+    assert (
+        failure(await send(api, "POST", "/v1/partners", bearer(key), json={"partner": partner_json()}), 403)[0]
+        == "ADMIN_REQUIRED"
+    )
+    assert (
+        failure(await send(api, "POST", "/v1/bookings", bearer(ADMIN_TOKEN, "adm"), json=body), 403)[0]
+        == "PARTNER_REQUIRED"
+    )
     # None of it touched the booking.
-    assert ok(await send(api, "GET", f"/v1/bookings/{booking_id}", bearer(key)))["booking"]["status"] == "PARTNER_BOOKING_STATUS_CONFIRMED"
+    assert (
+        ok(await send(api, "GET", f"/v1/bookings/{booking_id}", bearer(key)))["booking"]["status"]
+        == "PARTNER_BOOKING_STATUS_CONFIRMED"
+    )
 
 
 async def test_a_rotated_key_works_through_the_grace_period_only(partners_with):
     running, _ = await partners_with(key_grace_period_s=1.0)
     async with live_gateway(partner_gateway_settings(running.address)) as own:
         partner_id, old = await register(own.public)
-        new = ok(await send(own.public, "POST", f"/v1/partners/{partner_id}:rotateApiKey", bearer(old), json={}))["apiKey"]
+        new = ok(await send(own.public, "POST", f"/v1/partners/{partner_id}:rotateApiKey", bearer(old), json={}))[
+            "apiKey"
+        ]
         for key in (new, old):  # the old one is in its grace period
             ok(await send(own.public, "GET", "/v1/bookings", bearer(key)))
         await asyncio.sleep(1.2)
@@ -144,13 +192,18 @@ async def test_idempotency_key_over_rest(api, partner, guests_stub, catalog_stub
     first = await send(api, "POST", "/v1/bookings", bearer(key, "same"), json=body)
     again = await send(api, "POST", "/v1/bookings", bearer(key, "same"), json=body)
     assert ok(first) and again.content == first.content
-    assert failure(await send(api, "POST", "/v1/bookings", bearer(key, "same"), json={**body, "partySize": 3}), 422)[0] == "IDEMPOTENCY_KEY_REUSED"
+    assert (
+        failure(await send(api, "POST", "/v1/bookings", bearer(key, "same"), json={**body, "partySize": 3}), 422)[0]
+        == "IDEMPOTENCY_KEY_REUSED"
+    )
 
 
 async def test_a_storm_on_one_key_books_once(api, partner, guests_stub, catalog_stub):
     _, key = partner
     body = await booking_body(guests_stub, catalog_stub, capacity=30, party_size=1)
-    answers = await asyncio.gather(*(send(api, "POST", "/v1/bookings", bearer(key, "storm"), json=body) for _ in range(20)))
+    answers = await asyncio.gather(
+        *(send(api, "POST", "/v1/bookings", bearer(key, "storm"), json=body) for _ in range(20))
+    )
     booked = {a.content for a in answers if a.status_code == 200}
     assert len(booked) == 1  # every 200 is the same bytes; the others were refused while the first was in flight
     assert all(failure(a, 409)[0] == "IDEMPOTENCY_KEY_IN_USE" for a in answers if a.status_code != 200)
@@ -163,24 +216,42 @@ async def test_refusals_are_status_json_and_reach_no_booking(api, partner, guest
     body = await booking_body(guests_stub, catalog_stub, capacity=2, party_size=3)
     reason, metadata, _ = failure(await send(api, "POST", "/v1/bookings", bearer(key, "sold-out"), json=body), 400)
     assert (reason, metadata) == ("SOLD_OUT", {"seats_available": "2"})
-    reason, _, violations = failure(await send(api, "POST", "/v1/bookings", bearer(key, "early"), content=b'{"guestId": '), 400)
+    reason, _, violations = failure(
+        await send(api, "POST", "/v1/bookings", bearer(key, "early"), content=b'{"guestId": '), 400
+    )
     assert reason == "MALFORMED_JSON" and "body" in violations
-    _, _, violations = failure(await send(api, "POST", "/v1/bookings", bearer(key, "early"), json={**body, "colour": "red"}), 400)
+    _, _, violations = failure(
+        await send(api, "POST", "/v1/bookings", bearer(key, "early"), json={**body, "colour": "red"}), 400
+    )
     assert violations == {"colour": "unknown field"}
     # NUL reached PostgreSQL and was a 500 once; the service now refuses control characters.
     for field, proto_name in (("guestFirstName", "guest_first_name"), ("partnerReference", "partner_reference")):
-        _, _, violations = failure(await send(api, "POST", "/v1/bookings", bearer(key, "nul"), json={**body, field: "a\x00b"}), 400)
+        _, _, violations = failure(
+            await send(api, "POST", "/v1/bookings", bearer(key, "nul"), json={**body, field: "a\x00b"}), 400
+        )
         assert violations == {proto_name: "must not contain control characters"}
     plan = {"basis": "TIER_BASIS_BOOKING_COUNT", "tiers": [{"threshold": "0", "rate": "NaN"}]}
-    assert failure(await send(api, "POST", "/v1/partners", ADMIN, json={"partner": partner_json(commissionPlan=plan)}), 400)[0] == "INVALID_ARGUMENT"
+    assert (
+        failure(
+            await send(api, "POST", "/v1/partners", ADMIN, json={"partner": partner_json(commissionPlan=plan)}), 400
+        )[0]
+        == "INVALID_ARGUMENT"
+    )
     # The gateway refused the first two itself: their key was never claimed, so a valid booking may use it.
-    assert ok(await send(api, "POST", "/v1/bookings", bearer(key, "early"), json={**body, "partySize": 1}))["booking"]["partySize"] == 1
+    assert (
+        ok(await send(api, "POST", "/v1/bookings", bearer(key, "early"), json={**body, "partySize": 1}))["booking"][
+            "partySize"
+        ]
+        == 1
+    )
     assert len(ok(await send(api, "GET", "/v1/bookings", bearer(key)))["bookings"]) == 1
 
 
 async def test_rate_limit_is_per_partner_and_recovers(api, partners_service):
     (_, first), (_, second) = await register(api), await register(api)
-    async with live_gateway(partner_gateway_settings(partners_service.address, rate_limit_per_s=2.0, rate_limit_burst=5)) as limited:
+    async with live_gateway(
+        partner_gateway_settings(partners_service.address, rate_limit_per_s=2.0, rate_limit_burst=5)
+    ) as limited:
         burst = await asyncio.gather(*(send(limited.public, "GET", "/v1/bookings", bearer(first)) for _ in range(8)))
         assert sorted(r.status_code for r in burst) == [200] * 5 + [429] * 3
         refused = [r for r in burst if r.status_code == 429]

@@ -8,7 +8,12 @@ import asyncio
 import uuid
 
 from schemathesis import Case
-from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from services.chassis.protoconv import utcnow
 from tests.integration.booking import new_departure, new_guest
@@ -26,7 +31,13 @@ async def fuzz_live(client, checks: list, prepare=None) -> list[str]:
 
 def merge(body: dict, known: dict) -> dict:
     """`known` over `body`, object by object: what is not known stays generated."""
-    return {**body, **{k: merge(body[k], v) if isinstance(v, dict) and isinstance(body.get(k), dict) else v for k, v in known.items()}}
+    return {
+        **body,
+        **{
+            k: merge(body[k], v) if isinstance(v, dict) and isinstance(body.get(k), dict) else v
+            for k, v in known.items()
+        },
+    }
 
 
 async def test_no_internal_operation_answers_a_server_error(reservations_service, guests_service, catalog_service):
@@ -38,17 +49,31 @@ async def test_no_internal_operation_answers_a_server_error(reservations_service
 async def test_the_partner_surface_matches_its_document(partners_service, partners_stub, guests_stub, catalog_stub):
     _, key = await register(partners_stub)
     guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub, capacity=500)
-    booking = (await partners_stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "seed"))).booking
+    booking = (
+        await partners_stub.CreatePartnerBooking(
+            booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "seed")
+        )
+    ).booking
     today = date_json(utcnow().date())
     plan = {"basis": "TIER_BASIS_BOOKING_COUNT", "tiers": [{"threshold": "0", "rate": "0.1"}]}
-    known = {"POST /v1/bookings": {"guestId": guest_id, "tripId": trip_id, "tripDate": date_json(day), "partySize": 1},
-             "POST /v1/partners": {"partner": {"contactEmail": "fuzz@ota.example", "webhookUrl": "", "commissionPlan": plan}},
-             "POST /v1/reconciliations": {"startDate": today, "endDate": today}}
+    known = {
+        "POST /v1/bookings": {"guestId": guest_id, "tripId": trip_id, "tripDate": date_json(day), "partySize": 1},
+        "POST /v1/partners": {
+            "partner": {"contactEmail": "fuzz@ota.example", "webhookUrl": "", "commissionPlan": plan}
+        },
+        "POST /v1/reconciliations": {"startDate": today, "endDate": today},
+    }
 
     def prepare(case: Case, use_known: bool) -> None:
-        admin = case.operation.label == "POST /v1/partners"  # only the admin credential gets past RegisterPartner's door
+        admin = (
+            case.operation.label == "POST /v1/partners"
+        )  # only the admin credential gets past RegisterPartner's door
         # A fresh Idempotency-Key each request: no replay hides a code path.
-        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {ADMIN_TOKEN if admin else key}", "Idempotency-Key": f"fuzz-{uuid.uuid4()}"}
+        case.headers = {
+            **(case.headers or {}),
+            "Authorization": f"Bearer {ADMIN_TOKEN if admin else key}",
+            "Idempotency-Key": f"fuzz-{uuid.uuid4()}",
+        }
         if use_known and "bookingId" in (case.path_parameters or {}):
             case.path_parameters["bookingId"] = booking.booking_id
         if use_known and isinstance(case.body, dict):

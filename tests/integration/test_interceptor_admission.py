@@ -33,12 +33,15 @@ class Slow:
 @pytest.fixture
 async def server():
     slow = Slow()
-    handler = grpc.unary_unary_rpc_method_handler(slow, request_deserializer=date_pb2.Date.FromString,
-                                                  response_serializer=date_pb2.Date.SerializeToString)
+    handler = grpc.unary_unary_rpc_method_handler(
+        slow, request_deserializer=date_pb2.Date.FromString, response_serializer=date_pb2.Date.SerializeToString
+    )
     srv = grpc.aio.server()
     registrar = ServerCalls("test", max_active=2, max_calls=8).registrar(srv)
     registrar.add_generic_rpc_handlers([grpc.method_handlers_generic_handler("test.Slow", {"Call": handler})])
-    registrar.add_registered_method_handlers("grpc.test.Slow", {"Call": handler})  # both ways of registering are wrapped
+    registrar.add_registered_method_handlers(
+        "grpc.test.Slow", {"Call": handler}
+    )  # both ways of registering are wrapped
     port = srv.add_insecure_port("127.0.0.1:0")
     await srv.start()
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
@@ -53,24 +56,42 @@ async def test_bytes_that_are_no_request_are_invalid_argument(server):
     assert "DecodeError" not in failure.message and "parsing" not in failure.message
 
 
-@pytest.mark.parametrize(("path", "metadata", "most"), [
-    ("/test.Slow/Call", (), 2),  # a burst entering the mesh: two at a time, the others wait their turn
-    ("/test.Slow/Call", ((MESH_CALL_HEADER, "1"),), 6),  # calls from other services were admitted upstream
-    ("/grpc.test.Slow/Call", (), 6),  # grpc.* (health) answers even behind a queue
-])
+@pytest.mark.parametrize(
+    ("path", "metadata", "most"),
+    [
+        ("/test.Slow/Call", (), 2),  # a burst entering the mesh: two at a time, the others wait their turn
+        ("/test.Slow/Call", ((MESH_CALL_HEADER, "1"),), 6),  # calls from other services were admitted upstream
+        ("/grpc.test.Slow/Call", (), 6),  # grpc.* (health) answers even behind a queue
+    ],
+)
 async def test_admission_queues_only_calls_entering_the_mesh(server, path, metadata, most):
     channel, slow = server
-    call = channel.unary_unary(path, request_serializer=date_pb2.Date.SerializeToString, response_deserializer=date_pb2.Date.FromString)
-    answers = await asyncio.gather(*(call(date_pb2.Date(year=2030, day=n), metadata=metadata, timeout=5) for n in range(6)))
+    call = channel.unary_unary(
+        path, request_serializer=date_pb2.Date.SerializeToString, response_deserializer=date_pb2.Date.FromString
+    )
+    answers = await asyncio.gather(
+        *(call(date_pb2.Date(year=2030, day=n), metadata=metadata, timeout=5) for n in range(6))
+    )
     assert [a.day for a in answers] == list(range(6)) and slow.most == most
 
 
 async def test_calls_beyond_the_limit_in_progress_are_resource_exhausted_but_probes_answer(server):
-    channel, slow = server
-    call = channel.unary_unary("/test.Slow/Call", request_serializer=date_pb2.Date.SerializeToString, response_deserializer=date_pb2.Date.FromString)
-    probe = channel.unary_unary("/grpc.test.Slow/Call", request_serializer=date_pb2.Date.SerializeToString, response_deserializer=date_pb2.Date.FromString)
-    answers = await asyncio.gather(*(call(date_pb2.Date(year=2030, day=1), timeout=5) for _ in range(12)),
-                                   *(probe(date_pb2.Date(year=2030, day=2), timeout=5) for _ in range(4)), return_exceptions=True)
+    channel, _slow = server
+    call = channel.unary_unary(
+        "/test.Slow/Call",
+        request_serializer=date_pb2.Date.SerializeToString,
+        response_deserializer=date_pb2.Date.FromString,
+    )
+    probe = channel.unary_unary(
+        "/grpc.test.Slow/Call",
+        request_serializer=date_pb2.Date.SerializeToString,
+        response_deserializer=date_pb2.Date.FromString,
+    )
+    answers = await asyncio.gather(
+        *(call(date_pb2.Date(year=2030, day=1), timeout=5) for _ in range(12)),
+        *(probe(date_pb2.Date(year=2030, day=2), timeout=5) for _ in range(4)),
+        return_exceptions=True,
+    )
     refused = [a for a in answers[:12] if isinstance(a, grpc.aio.AioRpcError)]
     assert len(refused) == 4 and {a.code() for a in refused} == {grpc.StatusCode.RESOURCE_EXHAUSTED}
     assert all(not isinstance(a, Exception) for a in answers[12:])  # grpc.* (health) is never refused

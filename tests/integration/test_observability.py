@@ -4,21 +4,21 @@ import urllib.request
 import uuid
 
 import pytest
+from novatrek.reservations.v1 import reservations_pb2 as res
+from novatrek.reservations.v1 import reservations_pb2_grpc
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from novatrek.reservations.v1 import reservations_pb2 as res
-from novatrek.reservations.v1 import reservations_pb2_grpc
 from services.chassis.telemetry import inject
 from services.cli.embedded import free_port
 from services.reservations.config import ReservationSettings
 from services.reservations.main import build as build_reservations
 from tests.helpers import eventually
-from tests.integration.gateway_fixtures import live_gateway, partner_gateway_settings
 from tests.integration.booking import new_departure, new_guest
 from tests.integration.conftest import fresh_database, serve
+from tests.integration.gateway_fixtures import live_gateway, partner_gateway_settings
 from tests.integration.partner_fixtures import as_key, booking_request, register
 
 
@@ -57,9 +57,16 @@ async def test_a_partner_booking_is_one_connected_trace(exported_spans, partners
 
 async def test_metrics_are_served(make_database, guests_service, catalog_service, nats_url):
     port = free_port()
-    running = await serve(build_reservations, ReservationSettings, await fresh_database(make_database, "reservations", "reservations_metrics"),
-                          nats_url=nats_url, guests_addr=guests_service.address, catalog_addr=catalog_service.address,
-                          metrics_port=port, metrics_interval_s=0.2)
+    running = await serve(
+        build_reservations,
+        ReservationSettings,
+        await fresh_database(make_database, "reservations", "reservations_metrics"),
+        nats_url=nats_url,
+        guests_addr=guests_service.address,
+        catalog_addr=catalog_service.address,
+        metrics_port=port,
+        metrics_interval_s=0.2,
+    )
     try:
         stub = reservations_pb2_grpc.ReservationServiceStub(running.channel)
         await stub.SearchReservations(res.SearchReservationsRequest())
@@ -67,26 +74,49 @@ async def test_metrics_are_served(make_database, guests_service, catalog_service
         async def scraped():
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
             # consumer lag is sampled last, once the durable consumer exists: wait for it
-            return body if "novatrek_outbox_lag_seconds" in body and "novatrek_consumer_pending_messages{" in body else None
+            return (
+                body
+                if "novatrek_outbox_lag_seconds" in body and "novatrek_consumer_pending_messages{" in body
+                else None
+            )
 
         body = await eventually(scraped)
-        assert 'novatrek_rpc_server_requests_total{code="OK",method="/novatrek.reservations.v1.ReservationService/SearchReservations",service="reservations"}' in body
+        assert (
+            'novatrek_rpc_server_requests_total{code="OK",method="/novatrek.reservations.v1.ReservationService/SearchReservations",service="reservations"}'
+            in body
+        )
         assert 'novatrek_db_pool_connections{service="reservations",state="open"}' in body
         assert 'novatrek_outbox_pending_events{service="reservations"}' in body
-        assert 'novatrek_consumer_pending_messages{durable="reservations-payment-processed",service="reservations"}' in body
+        assert (
+            'novatrek_consumer_pending_messages{durable="reservations-payment-processed",service="reservations"}'
+            in body
+        )
     finally:
         await running.stop()
 
 
-async def test_a_rest_booking_through_the_gateway_joins_the_callers_trace(exported_spans, partners_stub, partners_service, guests_stub, catalog_stub):
+async def test_a_rest_booking_through_the_gateway_joins_the_callers_trace(
+    exported_spans, partners_stub, partners_service, guests_stub, catalog_stub
+):
     _, key = await register(partners_stub)
     guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub)
     async with live_gateway(partner_gateway_settings(partners_service.address)) as live:
         with trace.get_tracer("test").start_as_current_span("partner app") as root:
-            body = {"guestId": guest_id, "tripId": trip_id, "tripDate": {"year": day.year, "month": day.month, "day": day.day}, "partySize": 1}
-            answer = await live.public.post("/v1/bookings", json=body, headers={"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex, **inject()})
+            body = {
+                "guestId": guest_id,
+                "tripId": trip_id,
+                "tripDate": {"year": day.year, "month": day.month, "day": day.day},
+                "partySize": 1,
+            }
+            answer = await live.public.post(
+                "/v1/bookings",
+                json=body,
+                headers={"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex, **inject()},
+            )
         assert answer.status_code == 200, answer.text
     spans = [s for s in exported_spans.get_finished_spans() if s.context.trace_id == root.get_span_context().trace_id]
     gateway = next(s for s in spans if s.instrumentation_scope.name == "novatrek.gateway")
     partner = next(s for s in spans if s.name == "novatrek.partners.v1.PartnerService/CreatePartnerBooking")
-    assert gateway.parent.span_id == root.get_span_context().span_id and partner.parent.span_id == gateway.context.span_id
+    assert (
+        gateway.parent.span_id == root.get_span_context().span_id and partner.parent.span_id == gateway.context.span_id
+    )

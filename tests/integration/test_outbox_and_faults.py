@@ -9,9 +9,8 @@ import nats
 import pytest
 import sqlalchemy as sa
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from novatrek.reservations.v1 import events_pb2, reservations_pb2_grpc
 
-from novatrek.reservations.v1 import events_pb2
-from novatrek.reservations.v1 import reservations_pb2_grpc
 from services.chassis.health import LIVENESS
 from services.cli.embedded import EmbeddedNats, free_port
 from services.guests.config import GuestSettings
@@ -30,7 +29,9 @@ async def health_of(address: str) -> int:
         return (await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)).status
 
 
-async def test_created_event_reaches_nats_with_cloudevents_headers(guests_stub, catalog_stub, reservations_stub, nats_url):
+async def test_created_event_reaches_nats_with_cloudevents_headers(
+    guests_stub, catalog_stub, reservations_stub, nats_url
+):
     nc = await nats.connect(nats_url)
     inbox: asyncio.Queue = asyncio.Queue()
     await nc.subscribe(CREATED, cb=inbox.put)
@@ -51,20 +52,31 @@ async def test_created_event_reaches_nats_with_cloudevents_headers(guests_stub, 
         await nc.close()
 
 
-async def test_nats_outage_delays_events_but_loses_none(tmp_path, make_database, guests_service, catalog_service, guests_stub, catalog_stub):
+async def test_nats_outage_delays_events_but_loses_none(
+    tmp_path, make_database, guests_service, catalog_service, guests_stub, catalog_stub
+):
     broker = EmbeddedNats(tmp_path / "nats", port=free_port())
     database = await fresh_database(make_database, "reservations", "reservations_outage")
-    running = await serve(build_reservations, ReservationSettings, database, nats_url=broker.url,
-                          guests_addr=guests_service.address, catalog_addr=catalog_service.address)
+    running = await serve(
+        build_reservations,
+        ReservationSettings,
+        database,
+        nats_url=broker.url,
+        guests_addr=guests_service.address,
+        catalog_addr=catalog_service.address,
+    )
     engine = running.runtime.engine
-    outbox_rows = lambda: _count(engine, "reservations.outbox")  # noqa: E731
+    outbox_rows = lambda: _count(engine, "reservations.outbox")
     try:
         await eventually(lambda: _serving(running.address))
         broker.stop()
         await eventually(lambda: _not_serving(running.address))
         stub = reservations_pb2_grpc.ReservationServiceStub(running.channel)
         guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub)
-        made = [(await stub.CreateReservation(create_request(guest_id, trip_id, day, 1))).reservation.reservation_id for _ in range(3)]
+        made = [
+            (await stub.CreateReservation(create_request(guest_id, trip_id, day, 1))).reservation.reservation_id
+            for _ in range(3)
+        ]
         await asyncio.sleep(1.0)
         assert await outbox_rows() == 3  # kept while the broker is away
         broker = EmbeddedNats(tmp_path / "nats", port=broker.port)
@@ -105,10 +117,18 @@ async def _stream_reservation_ids(url: str) -> list[str]:
 
 
 @pytest.mark.parametrize("down", ["guests_addr", "catalog_addr"])
-async def test_dependency_down_is_unavailable_and_writes_nothing(down, make_database, guests_service, catalog_service, guests_stub, catalog_stub, nats_url):
-    addresses = {"guests_addr": guests_service.address, "catalog_addr": catalog_service.address, down: f"127.0.0.1:{free_port()}"}
+async def test_dependency_down_is_unavailable_and_writes_nothing(
+    down, make_database, guests_service, catalog_service, guests_stub, catalog_stub, nats_url
+):
+    addresses = {
+        "guests_addr": guests_service.address,
+        "catalog_addr": catalog_service.address,
+        down: f"127.0.0.1:{free_port()}",
+    }
     database = await fresh_database(make_database, "reservations", f"reservations_{down}")
-    running = await serve(build_reservations, ReservationSettings, database, nats_url=nats_url, outbound_timeout_s=1.0, **addresses)
+    running = await serve(
+        build_reservations, ReservationSettings, database, nats_url=nats_url, outbound_timeout_s=1.0, **addresses
+    )
     try:
         guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub, capacity=5)
         started = time.monotonic()
@@ -151,7 +171,12 @@ async def test_liveness_stays_serving_while_the_database_is_unreachable():
         async with grpc.aio.insecure_channel(running.address) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             alive = await stub.Check(health_pb2.HealthCheckRequest(service=LIVENESS), timeout=2)
-            ready = await stub.Check(health_pb2.HealthCheckRequest(service="novatrek.guests.v1.GuestService"), timeout=2)
-        assert (alive.status, ready.status) == (health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING)
+            ready = await stub.Check(
+                health_pb2.HealthCheckRequest(service="novatrek.guests.v1.GuestService"), timeout=2
+            )
+        assert (alive.status, ready.status) == (
+            health_pb2.HealthCheckResponse.SERVING,
+            health_pb2.HealthCheckResponse.NOT_SERVING,
+        )
     finally:
         await running.stop()

@@ -15,14 +15,39 @@ from services.reservations.domain import Participant, Reservation, Status, Statu
 from services.reservations.ports import CodeCollision, DuplicateRequest
 
 SEED_INDEXES = {
-    "idx_res_guest_date", "idx_res_trip_date", "idx_res_confirmation", "idx_res_status",
-    "idx_part_reservation", "idx_part_guest", "idx_hist_reservation",
+    "idx_res_guest_date",
+    "idx_res_trip_date",
+    "idx_res_confirmation",
+    "idx_res_status",
+    "idx_part_reservation",
+    "idx_part_guest",
+    "idx_hist_reservation",
 }
 SEED_COLUMNS = {
-    "reservations": ["reservation_id", "guest_id", "trip_id", "confirmation_code", "status", "trip_date", "party_size",
-                     "total_amount", "currency", "_rev", "created_at", "updated_at"],
+    "reservations": [
+        "reservation_id",
+        "guest_id",
+        "trip_id",
+        "confirmation_code",
+        "status",
+        "trip_date",
+        "party_size",
+        "total_amount",
+        "currency",
+        "_rev",
+        "created_at",
+        "updated_at",
+    ],
     "participants": ["participant_id", "reservation_id", "guest_id", "role", "waiver_signed", "created_at"],
-    "status_history": ["history_id", "reservation_id", "old_status", "new_status", "changed_by", "reason", "changed_at"],
+    "status_history": [
+        "history_id",
+        "reservation_id",
+        "old_status",
+        "new_status",
+        "changed_by",
+        "reason",
+        "changed_at",
+    ],
 }
 
 
@@ -33,16 +58,27 @@ async def _all(engine, sql: str, **params):
 
 async def test_seed_columns_and_indexes_exist(reservations_db):
     for table, columns in SEED_COLUMNS.items():
-        rows = await _all(reservations_db, "SELECT column_name FROM information_schema.columns WHERE table_schema='reservations' AND table_name=:t ORDER BY ordinal_position", t=table)
+        rows = await _all(
+            reservations_db,
+            "SELECT column_name FROM information_schema.columns WHERE table_schema='reservations' AND table_name=:t "
+            "ORDER BY ordinal_position",
+            t=table,
+        )
         assert [r[0] for r in rows] == columns
-    indexes = {r[0] for r in await _all(reservations_db, "SELECT indexname FROM pg_indexes WHERE schemaname='reservations'")}
-    assert SEED_INDEXES <= indexes
+    indexes = {
+        r[0] for r in await _all(reservations_db, "SELECT indexname FROM pg_indexes WHERE schemaname='reservations'")
+    }
+    assert indexes >= SEED_INDEXES
     unique = await _all(reservations_db, "SELECT indexdef FROM pg_indexes WHERE indexname='idx_res_confirmation'")
     assert "UNIQUE" in unique[0][0]
 
 
 async def test_reservations_is_partitioned_by_month_and_partitions_are_created_ahead(reservations_db):
-    parts = lambda: _all(reservations_db, "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'reservations.reservations'::regclass")  # noqa: E731
+    parts = lambda: _all(
+        reservations_db,
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = "
+        "'reservations.reservations'::regclass",
+    )
     before = {r[0] for r in await parts()}
     assert "reservations_default" in before and len(before) >= 5  # this month + 3 ahead + default
     async with reservations_db.begin() as conn:
@@ -53,10 +89,24 @@ async def test_reservations_is_partitioned_by_month_and_partitions_are_created_a
         assert (await conn.execute(sa.text("SELECT reservations.ensure_monthly_partitions(6)"))).scalar_one() == 0
 
 
-async def test_a_taken_id_is_a_duplicate_request_and_a_taken_code_a_collision_and_neither_writes_anything(reservations_db):
+async def test_a_taken_id_is_a_duplicate_request_and_a_taken_code_a_collision_and_neither_writes_anything(
+    reservations_db,
+):
     now = datetime.now(UTC)
-    made = lambda rid, code: Reservation(rid, uuid.uuid4(), uuid.uuid4(), code, Status.PENDING, date(2031, 1, 1), 1,  # noqa: E731
-                                         Decimal("10.00"), "USD", 1, now, now)
+    made = lambda rid, code: Reservation(
+        rid,
+        uuid.uuid4(),
+        uuid.uuid4(),
+        code,
+        Status.PENDING,
+        date(2031, 1, 1),
+        1,
+        Decimal("10.00"),
+        "USD",
+        1,
+        now,
+        now,
+    )
 
     async def create(r: Reservation) -> None:
         lead = Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now)
@@ -71,11 +121,23 @@ async def test_a_taken_id_is_a_duplicate_request_and_a_taken_code_a_collision_an
     for reservation, expected in ((twin, DuplicateRequest), (collision, CodeCollision)):
         with pytest.raises(expected):
             await create(reservation)
-    rows = lambda table, rid: _all(reservations_db, f"SELECT 1 FROM reservations.{table} WHERE reservation_id = :r", r=rid)  # noqa: E731
+    rows = lambda table, rid: _all(
+        reservations_db, f"SELECT 1 FROM reservations.{table} WHERE reservation_id = :r", r=rid
+    )
     for table in ("reservations", "participants", "status_history"):
         assert len(await rows(table, first)) == 1
         assert await rows(table, collision.reservation_id) == []
-    assert (await _all(reservations_db, "SELECT confirmation_code FROM reservations.reservations WHERE reservation_id = :r", r=first))[0][0] == code
-    written = lambda r: _all(reservations_db, "SELECT 1 FROM reservations.outbox WHERE payload = :p", p=reservation_events.created(r).SerializeToString())  # noqa: E731
+    assert (
+        await _all(
+            reservations_db,
+            "SELECT confirmation_code FROM reservations.reservations WHERE reservation_id = :r",
+            r=first,
+        )
+    )[0][0] == code
+    written = lambda r: _all(
+        reservations_db,
+        "SELECT 1 FROM reservations.outbox WHERE payload = :p",
+        p=reservation_events.created(r).SerializeToString(),
+    )
     assert len(await written(original)) == 1
     assert await written(twin) == [] and await written(collision) == []

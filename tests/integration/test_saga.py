@@ -63,7 +63,9 @@ async def test_a_failed_step_compensates_it_and_every_earlier_step_in_reverse(sa
     with pytest.raises(SagaFailed) as failed:
         await runner.run("demo", {"order": "o-2"})
     assert isinstance(failed.value.cause, ConnectionError)
-    assert log[:5] == ["a", "b", "undo c", "undo b", "undo a"] and log[5].startswith("compensated after ConnectionError")
+    assert log[:5] == ["a", "b", "undo c", "undo b", "undo a"] and log[5].startswith(
+        "compensated after ConnectionError"
+    )
 
 
 async def test_a_cancelled_caller_does_not_stop_the_saga(saga_db):
@@ -82,13 +84,25 @@ async def test_recovery_compensates_a_saga_left_running_by_a_crash(saga_db):
     engine, table = saga_db
     saga_id, log = uuid.uuid4(), []
     async with engine.begin() as conn:  # a process died after step "a" completed, inside "b"
-        await conn.execute(sa.insert(table).values(saga_id=saga_id, saga_type="demo", status="running", steps_done=1, state={"order": "o-4"},
-                                                   lease_until=utcnow() - timedelta(seconds=1), created_at=utcnow(), updated_at=utcnow()))
+        await conn.execute(
+            sa.insert(table).values(
+                saga_id=saga_id,
+                saga_type="demo",
+                status="running",
+                steps_done=1,
+                state={"order": "o-4"},
+                lease_until=utcnow() - timedelta(seconds=1),
+                created_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
     runner = SagaRunner(engine, table, {"demo": recording_saga(log)})
     assert await runner.recover_once() >= 1
     assert log[:2] == ["undo b", "undo a"] and log[2] == "compensated after None"
     async with engine.connect() as conn:
-        assert (await conn.execute(sa.select(table.c.status).where(table.c.saga_id == saga_id))).scalar_one() == "compensated"
+        assert (
+            await conn.execute(sa.select(table.c.status).where(table.c.saga_id == saga_id))
+        ).scalar_one() == "compensated"
     assert await runner.recover_once() == 0
 
 
@@ -123,5 +137,7 @@ async def test_past_its_pivot_a_saga_is_finished_by_recovery_never_undone(saga_d
     assert await runner.recover_once() >= 1
     assert log == ["a", "b", "c", "recorded"]
     async with engine.connect() as conn:
-        status = (await conn.execute(sa.select(table.c.status).where(table.c.state["order"].astext == "o-pivot"))).scalar_one()
+        status = (
+            await conn.execute(sa.select(table.c.status).where(table.c.state["order"].astext == "o-pivot"))
+        ).scalar_one()
     assert status == "completed"

@@ -57,8 +57,15 @@ async def start_children(urls: dict[str, str], nats_url: str, logs: Path) -> Chi
         env = child_env(spec, "127.0.0.1", ports, urls[name], nats_url, {**os.environ, **settings_env(name, prefix)})
         log_path = logs / f"{name}.log"
         with log_path.open("wb") as log:
-            process = subprocess.Popen([sys.executable, "-m", "services.cli.main", "serve", name], env=env, stdin=subprocess.DEVNULL,
-                                       stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "services.cli.main", "serve", name],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
         children.append(Child(spec, f"127.0.0.1:{ports[name]}", log_path, process))
     mesh = ChildMesh(children, urls)
     try:
@@ -84,12 +91,20 @@ def open_fds(pid: int) -> int:
 async def connections(admin_url: str, urls: dict[str, str]) -> dict[str, int]:
     """Server connections per service database (pg_stat_activity)."""
     names = {database_of(url): service for service, url in urls.items()}
-    found = dict(await rows(admin_url, "SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(:names) GROUP BY datname",
-                            names=list(names)))
+    found = dict(
+        await rows(
+            admin_url,
+            "SELECT datname, count(*) FROM pg_stat_activity WHERE datname = ANY(:names) GROUP BY datname",
+            names=list(names),
+        )
+    )
     return {service: found.get(db, 0) for db, service in names.items()}
 
 
 async def sample(mesh: ChildMesh, admin_url: str) -> dict[str, dict]:
     pids = {c.spec.name: c.process.pid for c in mesh.children}
-    return {"rss_mb": {n: round(rss_mb(p), 1) for n, p in pids.items()}, "fds": {n: open_fds(p) for n, p in pids.items()},
-            "db_connections": await connections(admin_url, mesh.urls)}
+    return {
+        "rss_mb": {n: round(rss_mb(p), 1) for n, p in pids.items()},
+        "fds": {n: open_fds(p) for n, p in pids.items()},
+        "db_connections": await connections(admin_url, mesh.urls),
+    }

@@ -21,7 +21,9 @@ async def answer(call) -> tuple[bytes, RpcFailure | None]:
     try:
         return (await call).SerializeToString(), None
     except grpc.aio.AioRpcError as err:
-        trailers = b"".join(k.encode() + (v if isinstance(v, bytes) else v.encode()) for k, v in err.trailing_metadata() or ())
+        trailers = b"".join(
+            k.encode() + (v if isinstance(v, bytes) else v.encode()) for k, v in err.trailing_metadata() or ()
+        )
         return (err.details() or "").encode() + trailers, parse_failure(err)
 
 

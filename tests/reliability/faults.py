@@ -56,7 +56,10 @@ class FaultProxy:
             client_writer.transport.abort()
             return
         self._transports |= {client_writer.transport, upstream_writer.transport}
-        pipes = [asyncio.create_task(_pump(client_reader, upstream_writer)), asyncio.create_task(_pump(upstream_reader, client_writer))]
+        pipes = [
+            asyncio.create_task(_pump(client_reader, upstream_writer)),
+            asyncio.create_task(_pump(upstream_reader, client_writer)),
+        ]
         self._pipes.update(pipes)
         try:
             await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
@@ -95,6 +98,7 @@ def partner_booking(stub, api_key: str, guest_id: str, trip_id: str, day) -> Cal
     async def book(timeout_s: float) -> str:
         answer = await stub.CreatePartnerBooking(request, metadata=as_key(api_key, uuid.uuid4().hex), timeout=timeout_s)
         return answer.booking.booking_id
+
     return book
 
 
@@ -141,7 +145,9 @@ class Load:
     async def successes(self, n: int, timeout_s: float) -> None:
         give_up = time.monotonic() + timeout_s
         while len(self.confirmed()) < n:
-            assert time.monotonic() < give_up, f"fewer than {n} bookings succeeded in {timeout_s}s: {summary(self.outcomes)}"
+            assert time.monotonic() < give_up, (
+                f"fewer than {n} bookings succeeded in {timeout_s}s: {summary(self.outcomes)}"
+            )
             await asyncio.sleep(0.05)
 
     async def first_success_after(self, moment: float, timeout_s: float = 20.0) -> float:

@@ -21,9 +21,29 @@ MAX_DEPTH = 3
 # Text that has broken services elsewhere: SQL, NUL and other controls, emoji and other 4-byte UTF-8,
 # right-to-left and combining marks, format strings, and sizes at and far beyond every column.
 HOSTILE_TEXT = [
-    "Robert'); DROP TABLE guests;--", "' OR '1'='1' --", "%", "_%\\", "\x00", "a\x00b", "\x1b[31m", "\r\n", "😀" * 100,
-    "שלום עולם \u202e", "e\u0301\u0302\u0303" * 30, "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "\U0010ffff\ufeff\u200b", "%s%n{0}${jndi:x}", "../../etc/passwd",
-    "NaN", "-Infinity", "1e309", "9" * 40, " ", "x" * 255, "x" * 2001, "x" * 100_000,
+    "Robert'); DROP TABLE guests;--",
+    "' OR '1'='1' --",
+    "%",
+    "_%\\",
+    "\x00",
+    "a\x00b",
+    "\x1b[31m",
+    "\r\n",
+    "😀" * 100,
+    "שלום עולם \u202e",
+    "e\u0301\u0302\u0303" * 30,
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "\U0010ffff\ufeff\u200b",
+    "%s%n{0}${jndi:x}",
+    "../../etc/passwd",
+    "NaN",
+    "-Infinity",
+    "1e309",
+    "9" * 40,
+    " ",
+    "x" * 255,
+    "x" * 2001,
+    "x" * 100_000,
 ]
 # Internal details an answer must never carry.
 LEAKS = ("Traceback", 'File "', "sqlalchemy", "asyncpg")
@@ -39,15 +59,25 @@ _INT_RANGES = {
 
 
 @pytest.fixture(scope="module")
-async def running(guests_service, catalog_service, reservations_service, payments_service, partners_service, notifications_service):
+async def running(
+    guests_service, catalog_service, reservations_service, payments_service, partners_service, notifications_service
+):
     """Every service under test, by short name; import it into a test module to use it."""
-    return {"guests": guests_service, "catalog": catalog_service, "reservations": reservations_service, "payments": payments_service,
-            "notifications": notifications_service, "partners": partners_service}
+    return {
+        "guests": guests_service,
+        "catalog": catalog_service,
+        "reservations": reservations_service,
+        "payments": payments_service,
+        "notifications": notifications_service,
+        "partners": partners_service,
+    }
 
 
 def _integers(low: int, high: int) -> st.SearchStrategy[int]:
     edges = [v for v in (low, high, -1, 0, 1, 2**31 - 1, 2**31, -(2**31) - 1) if low <= v <= high]
-    return st.one_of(st.sampled_from(edges), st.integers(-1000, 1000).filter(lambda v: low <= v <= high), st.integers(low, high))
+    return st.one_of(
+        st.sampled_from(edges), st.integers(-1000, 1000).filter(lambda v: low <= v <= high), st.integers(low, high)
+    )
 
 
 def _scalar(field: FieldDescriptor) -> st.SearchStrategy:
@@ -65,7 +95,9 @@ def _scalar(field: FieldDescriptor) -> st.SearchStrategy:
 
 
 def _value(field: FieldDescriptor, known: dict, depth: int, friendly: bool) -> st.SearchStrategy:
-    generated = messages(field.message_type, known, depth + 1, friendly) if field.message_type is not None else _scalar(field)
+    generated = (
+        messages(field.message_type, known, depth + 1, friendly) if field.message_type is not None else _scalar(field)
+    )
     if not known.get(field.name):
         return generated
     good = st.sampled_from(known[field.name])
@@ -113,8 +145,14 @@ def examples(strategy: st.SearchStrategy, count: int) -> list:
     the examples are drawn first and sent from the loop, rather than sent from inside @given."""
     found: list = []
 
-    @settings(max_examples=count, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(strategy)
     def collect(value) -> None:
         found.append(value)

@@ -71,7 +71,11 @@ def booking_json(guest_id: str, trip_id: str, day: date, party_size: int = 1) ->
 
 def bearer(key: str, idempotency_key: str) -> dict:
     # The partner waits as long as the gRPC callers do (the gateway's default is 10 s).
-    return {"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key, "X-Request-Timeout": str(CALL_TIMEOUT_S)}
+    return {
+        "Authorization": f"Bearer {key}",
+        "Idempotency-Key": idempotency_key,
+        "X-Request-Timeout": str(CALL_TIMEOUT_S),
+    }
 
 
 async def partners(stub, count: int) -> list[tuple[str, str]]:
@@ -105,28 +109,55 @@ async def rows(url: str, query: str, **params) -> list:
 
 async def seats_of_departure(catalog_url: str, trip_id: str, day: date) -> tuple[int, int]:
     """(seats_held on the departure row, sum of its holds): the counter and what it counts."""
-    [(held, holds)] = await rows(catalog_url, """
-        SELECT d.seats_held, COALESCE((SELECT SUM(h.seats) FROM catalog.seat_holds h WHERE h.departure_id = d.departure_id), 0)
-        FROM catalog.departures d WHERE d.trip_id = :trip AND d.departure_date = :day""", trip=uuid.UUID(trip_id), day=day)
+    [(held, holds)] = await rows(
+        catalog_url,
+        """
+        SELECT d.seats_held,
+               COALESCE((SELECT SUM(h.seats) FROM catalog.seat_holds h WHERE h.departure_id = d.departure_id), 0)
+        FROM catalog.departures d WHERE d.trip_id = :trip AND d.departure_date = :day""",
+        trip=uuid.UUID(trip_id),
+        day=day,
+    )
     return held, int(holds)
 
 
 async def live_reservations(reservations_url: str, trip_id: str) -> list:
-    return await rows(reservations_url, "SELECT reservation_id, party_size FROM reservations.reservations WHERE trip_id = :trip AND status <> 'cancelled'",
-                      trip=uuid.UUID(trip_id))
+    return await rows(
+        reservations_url,
+        "SELECT reservation_id, party_size FROM reservations.reservations WHERE trip_id = :trip AND status <> "
+        "'cancelled'",
+        trip=uuid.UUID(trip_id),
+    )
 
 
 async def partner_ledger(partners_url: str, payments_url: str, trip_id: str) -> tuple[dict, dict, dict]:
     """The trip's partner bookings {booking_id: reservation_id}, their commission records
     {booking_id: (record_id, amount)} and the payouts {record_id: (status, amount)} of those records."""
-    bookings = dict(await rows(partners_url, "SELECT booking_id, reservation_id FROM partners.partner_bookings WHERE trip_id = :trip",
-                               trip=uuid.UUID(trip_id)))
-    records = {b: (r, a) for b, r, a in await rows(
-        partners_url, "SELECT booking_id, commission_record_id, amount FROM partners.commission_records WHERE booking_id = ANY(:ids)",
-        ids=list(bookings))}
-    payouts = {r: (s, a) for r, s, a in await rows(
-        payments_url, "SELECT commission_record_id, status, amount FROM payments.commission_payouts WHERE commission_record_id = ANY(:ids)",
-        ids=[r for r, _ in records.values()])}
+    bookings = dict(
+        await rows(
+            partners_url,
+            "SELECT booking_id, reservation_id FROM partners.partner_bookings WHERE trip_id = :trip",
+            trip=uuid.UUID(trip_id),
+        )
+    )
+    records = {
+        b: (r, a)
+        for b, r, a in await rows(
+            partners_url,
+            "SELECT booking_id, commission_record_id, amount FROM partners.commission_records WHERE booking_id = "
+            "ANY(:ids)",
+            ids=list(bookings),
+        )
+    }
+    payouts = {
+        r: (s, a)
+        for r, s, a in await rows(
+            payments_url,
+            "SELECT commission_record_id, status, amount FROM payments.commission_payouts WHERE commission_record_id "
+            "= ANY(:ids)",
+            ids=[r for r, _ in records.values()],
+        )
+    }
     return bookings, records, payouts
 
 

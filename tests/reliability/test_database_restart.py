@@ -59,10 +59,13 @@ class RestartablePostgres:
 
     async def _control(self, action: str) -> None:
         def run() -> int:
-            helper = multiprocessing.get_context("spawn").Process(target=_pg_ctl, args=(str(self.pg.server.pgdata), action))
+            helper = multiprocessing.get_context("spawn").Process(
+                target=_pg_ctl, args=(str(self.pg.server.pgdata), action)
+            )
             helper.start()
             helper.join(60)
             return helper.exitcode
+
         assert await asyncio.to_thread(run) == 0, f"pg_ctl {action} failed"
         self.pg.server._postmaster_info = PostmasterInfo.read_from_pgdata(self.pg.server.pgdata)
 
@@ -87,8 +90,13 @@ async def test_a_database_restart_under_load_loses_no_booking(restartable, tmp_p
     addresses = [r.address for r in mesh.owned]
     try:
         partner_id, key = await new_partner(mesh.partners_stub)
-        guest_id, (trip_id, day) = await new_guest(mesh.guests_stub), await new_departure(mesh.catalog_stub, capacity=5000)
-        async with Load(partner_booking(mesh.partners_stub, key, guest_id, trip_id, day), deadline_s=DEADLINE_S) as load:
+        guest_id, (trip_id, day) = (
+            await new_guest(mesh.guests_stub),
+            await new_departure(mesh.catalog_stub, capacity=5000),
+        )
+        async with Load(
+            partner_booking(mesh.partners_stub, key, guest_id, trip_id, day), deadline_s=DEADLINE_S
+        ) as load:
             await load.successes(load.workers, timeout_s=30)
             down_at = time.monotonic()
             await restartable.stop()
@@ -104,9 +112,14 @@ async def test_a_database_restart_under_load_loses_no_booking(restartable, tmp_p
             await load.successes(len(load.confirmed()) + load.workers, timeout_s=30)
 
         failed = [o for o in load.outcomes if o.code is not grpc.StatusCode.OK]
-        figures = {"all": summary(load.outcomes), "outage": summary(load.started_between(down_at, up_at)),
-                   "not_serving_after_s": round(not_serving_s, 2), "pg_start_s": round(started_s, 2),
-                   "serving_again_after_s": round(serving_s, 2), "first_booking_after_s": round(recovered_s, 2)}
+        figures = {
+            "all": summary(load.outcomes),
+            "outage": summary(load.started_between(down_at, up_at)),
+            "not_serving_after_s": round(not_serving_s, 2),
+            "pg_start_s": round(started_s, 2),
+            "serving_again_after_s": round(serving_s, 2),
+            "first_booking_after_s": round(recovered_s, 2),
+        }
         print("RELIABILITY database-restart", json.dumps(figures))
         assert {o.code for o in failed} <= {grpc.StatusCode.UNAVAILABLE}, figures
         assert max((o.seconds for o in failed), default=0) < DEADLINE_S, figures

@@ -63,11 +63,18 @@ async def test_a_dependency_down_under_load_fails_fast_and_leaves_nothing_behind
 
     before, during = load.between(0, down_at), load.started_between(down_at, up_at)
     failed = [o for o in load.outcomes if o.code is not grpc.StatusCode.OK]
-    figures = {"dependency": dependency, "before": summary(before), "outage": summary(during), "all": summary(load.outcomes),
-               "recovered_after_s": round(recovered_s, 2)}
+    figures = {
+        "dependency": dependency,
+        "before": summary(before),
+        "outage": summary(during),
+        "all": summary(load.outcomes),
+        "recovered_after_s": round(recovered_s, 2),
+    }
     print("RELIABILITY dependency-fault", json.dumps(figures))
     assert before and all(o.code is grpc.StatusCode.OK for o in before)
-    assert not [o for o in during if o.code is grpc.StatusCode.OK and o.ended < up_at], "a booking succeeded without its dependency"
+    assert not [o for o in during if o.code is grpc.StatusCode.OK and o.ended < up_at], (
+        "a booking succeeded without its dependency"
+    )
     assert len([o for o in during if o.code is not grpc.StatusCode.OK]) >= load.workers
     assert {o.code for o in failed} == {grpc.StatusCode.UNAVAILABLE}, figures
     assert max(o.seconds for o in failed) < DEADLINE_S, figures  # no caller waited out its deadline

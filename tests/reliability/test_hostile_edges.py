@@ -9,10 +9,10 @@ import uuid
 import grpc
 import pytest
 from google.protobuf import descriptor_pool
-
 from novatrek.guests.v1 import guests_pb2
 from novatrek.partners.v1 import partners_pb2 as pb
 from novatrek.reservations.v1 import reservations_pb2 as res
+
 from services.gateway.config import PARTNERS
 from tests.helpers import fails
 from tests.integration.booking import new_departure, new_guest
@@ -44,9 +44,14 @@ async def gateway(reservations_service, guests_service, catalog_service, partner
 async def test_what_the_fuzz_found_stays_fixed(reservations_stub, running):
     # An unknown status number in a search filter was INTERNAL (None.value).
     failed = await fails(reservations_stub.SearchReservations(res.SearchReservationsRequest(status=2763)))
-    assert (failed.code, failed.violations) == (grpc.StatusCode.INVALID_ARGUMENT, {"status": "must be a known reservation status"})
+    assert (failed.code, failed.violations) == (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        {"status": "must be a known reservation status"},
+    )
     # Bytes that are no request were grpc's UNKNOWN, with the parser's exception in the message.
-    failed = await fails(running["guests"].channel.unary_unary("/novatrek.guests.v1.GuestService/GetGuest")(b"\xff", timeout=5))
+    failed = await fails(
+        running["guests"].channel.unary_unary("/novatrek.guests.v1.GuestService/GetGuest")(b"\xff", timeout=5)
+    )
     assert (failed.code, failed.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_REQUEST")
 
 
@@ -66,16 +71,27 @@ async def test_a_body_over_the_limit_is_413_on_both_listeners(gateway, partners_
 
     async def streamed():  # no Content-Length: the limit holds while the body streams in
         for start in range(0, len(big), 8192):
-            yield big[start:start + 8192]
+            yield big[start : start + 8192]
 
-    for api, path, headers in ((gateway.public, "/v1/bookings", bearer(key, "big")), (gateway.internal, "/v1/guests", {})):
+    for api, path, headers in (
+        (gateway.public, "/v1/bookings", bearer(key, "big")),
+        (gateway.internal, "/v1/guests", {}),
+    ):
         for body in ({"content": big}, {"content": streamed()}):
             reason, metadata, _ = failure(await api.post(path, headers=headers, **body), 413)
             assert (reason, metadata) == ("REQUEST_TOO_LARGE", {"limit_bytes": str(limit)})
 
 
-async def test_edge_case_text_is_stored_and_returned_intact(gateway, guests_stub, catalog_stub, partners_stub, guests_service,
-                                                           partners_service, reservations_service, payments_service):
+async def test_edge_case_text_is_stored_and_returned_intact(
+    gateway,
+    guests_stub,
+    catalog_stub,
+    partners_stub,
+    guests_service,
+    partners_service,
+    reservations_service,
+    payments_service,
+):
     _, key = await register(partners_stub)
     trip_id, day = await new_departure(catalog_stub, capacity=50)
     for name, text in EDGE_TEXT.items():
@@ -86,23 +102,44 @@ async def test_edge_case_text_is_stored_and_returned_intact(gateway, guests_stub
         assert (made["guest"]["firstName"], made["guest"]["lastName"]) == (text, text)
         got = (await guests_stub.GetGuest(guests_pb2.GetGuestRequest(guest_id=guest_id))).guest
         assert (got.first_name, got.last_name) == (text, text)
-        assert await rows(guests_service.database_url, "SELECT first_name, last_name FROM guests.guests WHERE guest_id = :g",
-                          g=uuid.UUID(guest_id)) == [(text, text)]
+        assert await rows(
+            guests_service.database_url,
+            "SELECT first_name, last_name FROM guests.guests WHERE guest_id = :g",
+            g=uuid.UUID(guest_id),
+        ) == [(text, text)]
         found = await guests_stub.SearchGuests(guests_pb2.SearchGuestsRequest(last_name_prefix=text))
         assert guest_id in {g.guest_id for g in found.guests}  # LIKE on SQL-ish and Unicode prefixes
 
         # A partner reference through the public listener, and a cancel reason that travels on to
         # reservations (status history) and payments (the reversed payout).
         body = {**booking_json(await new_guest(guests_stub), trip_id, day), "partnerReference": text}
-        booking = ok(await gateway.public.post("/v1/bookings", json=body, headers=bearer(key, f"edge-{name}")))["booking"]
+        booking = ok(await gateway.public.post("/v1/bookings", json=body, headers=bearer(key, f"edge-{name}")))[
+            "booking"
+        ]
         assert booking["partnerReference"] == text
-        stored = (await partners_stub.GetPartnerBooking(pb.GetPartnerBookingRequest(booking_id=booking["bookingId"]), metadata=as_key(key))).booking
+        stored = (
+            await partners_stub.GetPartnerBooking(
+                pb.GetPartnerBookingRequest(booking_id=booking["bookingId"]), metadata=as_key(key)
+            )
+        ).booking
         assert stored.partner_reference == text
-        cancelled = ok(await gateway.public.post(f"/v1/bookings/{booking['bookingId']}:cancel", json={"reason": text}, headers={"Authorization": f"Bearer {key}"}))
+        cancelled = ok(
+            await gateway.public.post(
+                f"/v1/bookings/{booking['bookingId']}:cancel",
+                json={"reason": text},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        )
         assert cancelled["booking"]["status"] == "PARTNER_BOOKING_STATUS_CANCELLED"
-        history = await rows(reservations_service.database_url, "SELECT reason FROM reservations.status_history WHERE reservation_id = :r "
-                             "AND new_status = 'cancelled'", r=uuid.UUID(booking["reservationId"]))
+        history = await rows(
+            reservations_service.database_url,
+            "SELECT reason FROM reservations.status_history WHERE reservation_id = :r AND new_status = 'cancelled'",
+            r=uuid.UUID(booking["reservationId"]),
+        )
         assert history == [(text,)]
-        payout = await rows(payments_service.database_url, "SELECT reversal_reason FROM payments.commission_payouts WHERE partner_booking_id = :b",
-                            b=uuid.UUID(booking["bookingId"]))
+        payout = await rows(
+            payments_service.database_url,
+            "SELECT reversal_reason FROM payments.commission_payouts WHERE partner_booking_id = :b",
+            b=uuid.UUID(booking["bookingId"]),
+        )
         assert payout == [(text,)]

@@ -13,20 +13,26 @@ import pytest
 from google.protobuf import text_format
 from google.type import date_pb2, money_pb2
 from hypothesis import strategies as st
-
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
 from novatrek.notifications.v1 import notifications_pb2
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 from novatrek.payments.v1 import payments_pb2, payments_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
+
 from services.chassis.protoconv import date_to_proto
 from tests.integration.booking import create_request, new_departure, new_guest
 from tests.integration.partner_fixtures import ADMIN, as_key, booking_request, count_plan, register
 from tests.reliability.hostile import EXAMPLES_PER_METHOD, RANDOM_BYTES_PER_METHOD, examples, messages, problem, running  # noqa: F401 (fixture)
 
-SERVICES = {"guests": guests_pb2, "catalog": catalog_pb2, "reservations": reservations_pb2, "payments": payments_pb2,
-            "notifications": notifications_pb2, "partners": partners_pb2}
+SERVICES = {
+    "guests": guests_pb2,
+    "catalog": catalog_pb2,
+    "reservations": reservations_pb2,
+    "payments": payments_pb2,
+    "notifications": notifications_pb2,
+    "partners": partners_pb2,
+}
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
 
@@ -34,32 +40,74 @@ CALL_TIMEOUT_S = 10.0
 @pytest.fixture(scope="module")
 async def known(running):
     """Things that exist, by the field names that name them, and the partner the fuzz calls as."""
-    guests_stub, catalog_stub = guests_pb2_grpc.GuestServiceStub(running["guests"].channel), catalog_pb2_grpc.CatalogServiceStub(running["catalog"].channel)
+    guests_stub, catalog_stub = (
+        guests_pb2_grpc.GuestServiceStub(running["guests"].channel),
+        catalog_pb2_grpc.CatalogServiceStub(running["catalog"].channel),
+    )
     reservations_stub = reservations_pb2_grpc.ReservationServiceStub(running["reservations"].channel)
     payments_stub = payments_pb2_grpc.PaymentServiceStub(running["payments"].channel)
     partners_stub = partners_pb2_grpc.PartnerServiceStub(running["partners"].channel)
     guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub, capacity=10_000)
     r = (await reservations_stub.CreateReservation(create_request(guest_id, trip_id, day, 1))).reservation
-    payment = (await payments_stub.ProcessPayment(payments_pb2.ProcessPaymentRequest(
-        request_id=str(uuid.uuid4()), reservation_id=r.reservation_id, amount=r.total_amount, method_reference="tok_visa"))).payment
+    payment = (
+        await payments_stub.ProcessPayment(
+            payments_pb2.ProcessPaymentRequest(
+                request_id=str(uuid.uuid4()),
+                reservation_id=r.reservation_id,
+                amount=r.total_amount,
+                method_reference="tok_visa",
+            )
+        )
+    ).payment
     # Rotation is fuzzed on a partner of its own: rotating the caller's key would lock the fuzz out.
     (victim_id, _), (_, key) = await register(partners_stub), await register(partners_stub)
-    booking = (await partners_stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "seed"))).booking
+    booking = (
+        await partners_stub.CreatePartnerBooking(
+            booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "seed")
+        )
+    ).booking
     date = date_to_proto(day)
-    values = {"guest_id": [guest_id], "trip_id": [trip_id], "reservation_id": [r.reservation_id], "confirmation_code": [r.confirmation_code],
-              "payment_id": [payment.payment_id], "partner_id": [victim_id], "booking_id": [booking.booking_id],
-              "commission_record_id": [str(uuid.uuid5(uuid.UUID(booking.booking_id), "commission"))],
-              "partner_booking_id": [booking.booking_id], "guest_first_name": ["Test"], "guest_last_name": ["Guest"],
-              "email": [email := (await guests_stub.GetGuest(guests_pb2.GetGuestRequest(guest_id=guest_id))).guest.email],
-              "guest_email": [email],
-              "amount": [money_pb2.Money(currency_code="USD", units=10)], "price_per_person": [money_pb2.Money(currency_code="EUR", units=99)]}
-    values |= {name: [date] for name in ("trip_date", "departure_date", "start_date", "end_date", "trip_date_from", "trip_date_to")}
+    values = {
+        "guest_id": [guest_id],
+        "trip_id": [trip_id],
+        "reservation_id": [r.reservation_id],
+        "confirmation_code": [r.confirmation_code],
+        "payment_id": [payment.payment_id],
+        "partner_id": [victim_id],
+        "booking_id": [booking.booking_id],
+        "commission_record_id": [str(uuid.uuid5(uuid.UUID(booking.booking_id), "commission"))],
+        "partner_booking_id": [booking.booking_id],
+        "guest_first_name": ["Test"],
+        "guest_last_name": ["Guest"],
+        "email": [email := (await guests_stub.GetGuest(guests_pb2.GetGuestRequest(guest_id=guest_id))).guest.email],
+        "guest_email": [email],
+        "amount": [money_pb2.Money(currency_code="USD", units=10)],
+        "price_per_person": [money_pb2.Money(currency_code="EUR", units=99)],
+    }
+    values |= {
+        name: [date]
+        for name in ("trip_date", "departure_date", "start_date", "end_date", "trip_date_from", "trip_date_to")
+    }
     # Plausible values of the other fields, so that a hostile one is often the only thing wrong.
-    values |= {"party_size": [1, 2], "seats": [1], "capacity": [50], "page_size": [5], "expected_revision": [0], "currency_code": ["USD"],
-               "first_name": ["Ada"], "last_name": ["Lovelace"], "name": ["Fuzz"], "contact_email": ["ops@ota.example"], "role": ["guest", "child"],
-               "method_reference": ["tok_visa"], "reason": ["plans changed"], "request_id": [str(uuid.uuid4()) for _ in range(10)],
-               "date_of_birth": [date_pb2.Date(year=1990, month=5, day=17)],
-               "commission_plan": [count_plan(("0", "0.10"))], "paths": ["party_size", "trip_date", "first_name", "email", "status"]}
+    values |= {
+        "party_size": [1, 2],
+        "seats": [1],
+        "capacity": [50],
+        "page_size": [5],
+        "expected_revision": [0],
+        "currency_code": ["USD"],
+        "first_name": ["Ada"],
+        "last_name": ["Lovelace"],
+        "name": ["Fuzz"],
+        "contact_email": ["ops@ota.example"],
+        "role": ["guest", "child"],
+        "method_reference": ["tok_visa"],
+        "reason": ["plans changed"],
+        "request_id": [str(uuid.uuid4()) for _ in range(10)],
+        "date_of_birth": [date_pb2.Date(year=1990, month=5, day=17)],
+        "commission_plan": [count_plan(("0", "0.10"))],
+        "paths": ["party_size", "trip_date", "first_name", "email", "status"],
+    }
     return values, key
 
 
@@ -89,7 +137,13 @@ async def test_no_request_gets_an_internal_error(service, running, known):
             except grpc.aio.AioRpcError as err:
                 codes[err.code().name] += 1
                 if why := problem(err):
-                    shown = sent[:80] if isinstance(sent, bytes) else text_format.MessageToString(sent, as_one_line=True)[:400]
+                    shown = (
+                        sent[:80]
+                        if isinstance(sent, bytes)
+                        else text_format.MessageToString(sent, as_one_line=True)[:400]
+                    )
                     found.append(f"{method.name}: {why}\n    request: {shown}")
-    print(f"\nhostile input, {service}: {sum(codes.values())} calls in {time.monotonic() - started:.1f}s: {dict(codes)}")
+    print(
+        f"\nhostile input, {service}: {sum(codes.values())} calls in {time.monotonic() - started:.1f}s: {dict(codes)}"
+    )
     assert not found, "\n".join(found)

@@ -10,13 +10,23 @@ import time
 import uuid
 
 import pytest
-
 from novatrek.partners.v1 import partners_pb2 as pb
+
 from tests.integration.booking import new_departure, new_guest
 from tests.integration.partner_fixtures import as_key, booking_request, register
 from tests.reliability.storms import (
-    CALL_TIMEOUT_S, assert_commissions_match, bearer, booking_json, grpc_outcome, live_reservations, partner_ledger, rest_outcome,
-    rows, seats_of_departure, storm_gateway, tally,
+    CALL_TIMEOUT_S,
+    assert_commissions_match,
+    bearer,
+    booking_json,
+    grpc_outcome,
+    live_reservations,
+    partner_ledger,
+    rest_outcome,
+    rows,
+    seats_of_departure,
+    storm_gateway,
+    tally,
 )
 
 KEYS, PER_KEY = 10, 10
@@ -30,21 +40,35 @@ def grpc_sender(channel, api_key: str, bodies: list):
 
     def send(key: str, k: int):
         call = create(bodies[k], metadata=as_key(api_key, key), timeout=CALL_TIMEOUT_S)
-        return grpc_outcome(call, lambda raw: pb.CreatePartnerBookingResponse.FromString(raw).booking.booking_id, raw=bytes)
+        return grpc_outcome(
+            call, lambda raw: pb.CreatePartnerBookingResponse.FromString(raw).booking.booking_id, raw=bytes
+        )
+
     return send
 
 
 def rest_sender(api, api_key: str, bodies: list):
     def send(key: str, k: int):
         return rest_outcome(api.post("/v1/bookings", json=bodies[k], headers=bearer(api_key, key)))
+
     return send
 
 
 @pytest.mark.parametrize("transport", ["grpc", "rest"])
-async def test_100_requests_on_10_keys_book_10_times(transport, partners_service, payments_service, reservations_service, catalog_service,
-                                                      partners_stub, guests_stub, catalog_stub):
+async def test_100_requests_on_10_keys_book_10_times(
+    transport,
+    partners_service,
+    payments_service,
+    reservations_service,
+    catalog_service,
+    partners_stub,
+    guests_stub,
+    catalog_stub,
+):
     partner_id, api_key = await register(partners_stub)
-    trip_id, day = await new_departure(catalog_stub, capacity=KEYS * PER_KEY)  # room for every request: only the keys limit
+    trip_id, day = await new_departure(
+        catalog_stub, capacity=KEYS * PER_KEY
+    )  # room for every request: only the keys limit
     guests = [await new_guest(guests_stub) for _ in range(KEYS)]
     keys = [f"{transport}-storm-{k}-{uuid.uuid4().hex[:8]}" for k in range(KEYS)]
     async with storm_gateway(partners_service.address) if transport == "rest" else contextlib.nullcontext() as api:
@@ -68,9 +92,14 @@ async def test_100_requests_on_10_keys_book_10_times(transport, partners_service
     # Later, each key replays its booking, byte for byte.
     assert all(retries[k].ok and {retries[k].raw} == answers[k] for k in range(KEYS)), tally(retries)
 
-    stored = await rows(partners_service.database_url, "SELECT booking_id FROM partners.partner_bookings WHERE partner_id = :p",
-                        p=uuid.UUID(partner_id))
+    stored = await rows(
+        partners_service.database_url,
+        "SELECT booking_id FROM partners.partner_bookings WHERE partner_id = :p",
+        p=uuid.UUID(partner_id),
+    )
     assert {str(b) for (b,) in stored} == set().union(*booked.values())
     assert await seats_of_departure(catalog_service.database_url, trip_id, day) == (KEYS, KEYS)
     assert len(await live_reservations(reservations_service.database_url, trip_id)) == KEYS
-    assert_commissions_match(*await partner_ledger(partners_service.database_url, payments_service.database_url, trip_id))
+    assert_commissions_match(
+        *await partner_ledger(partners_service.database_url, payments_service.database_url, trip_id)
+    )

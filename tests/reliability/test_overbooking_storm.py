@@ -10,8 +10,18 @@ import uuid
 
 from tests.integration.booking import create_request, new_departure, new_guest, seats_available
 from tests.reliability.storms import (
-    CALL_TIMEOUT_S, assert_commissions_match, bearer, booking_json, grpc_outcome, live_reservations, partner_ledger, partners,
-    rest_outcome, seats_of_departure, storm_gateway, tally,
+    CALL_TIMEOUT_S,
+    assert_commissions_match,
+    bearer,
+    booking_json,
+    grpc_outcome,
+    live_reservations,
+    partner_ledger,
+    partners,
+    rest_outcome,
+    seats_of_departure,
+    storm_gateway,
+    tally,
 )
 
 SEATS, CALLS, GUESTS, PARTNERS = 40, 300, 10, 5
@@ -19,20 +29,33 @@ SEATS, CALLS, GUESTS, PARTNERS = 40, 300, 10, 5
 SOLD_OUT = {("FAILED_PRECONDITION", "SOLD_OUT"), ("400", "SOLD_OUT")}
 
 
-async def test_300_bookings_for_40_seats(reservations_service, catalog_service, partners_service, payments_service,
-                                         reservations_stub, guests_stub, catalog_stub, partners_stub):
+async def test_300_bookings_for_40_seats(
+    reservations_service,
+    catalog_service,
+    partners_service,
+    payments_service,
+    reservations_stub,
+    guests_stub,
+    catalog_stub,
+    partners_stub,
+):
     trip_id, day = await new_departure(catalog_stub, capacity=SEATS)
     guests = [await new_guest(guests_stub) for _ in range(GUESTS)]
     keys = [key for _, key in await partners(partners_stub, PARTNERS)]
 
     async with storm_gateway(partners_service.address) as api:
+
         def direct(n: int):
-            call = reservations_stub.CreateReservation(create_request(guests[n % GUESTS], trip_id, day, 1), timeout=CALL_TIMEOUT_S)
+            call = reservations_stub.CreateReservation(
+                create_request(guests[n % GUESTS], trip_id, day, 1), timeout=CALL_TIMEOUT_S
+            )
             return grpc_outcome(call, lambda answer: answer.reservation.reservation_id)
 
         def partner(n: int):
             body = booking_json(guests[n % GUESTS], trip_id, day)
-            return rest_outcome(api.post("/v1/bookings", json=body, headers=bearer(keys[n % PARTNERS], f"storm-{uuid.uuid4()}")))
+            return rest_outcome(
+                api.post("/v1/bookings", json=body, headers=bearer(keys[n % PARTNERS], f"storm-{uuid.uuid4()}"))
+            )
 
         first_seat_taken = asyncio.Event()
 
@@ -45,7 +68,7 @@ async def test_300_bookings_for_40_seats(reservations_service, catalog_service, 
 
         async def watch() -> None:
             give_up = time.monotonic() + CALL_TIMEOUT_S  # no seat ever taken: the outcomes will say why
-            while await seats_available(catalog_stub, trip_id, day) == SEATS and time.monotonic() < give_up:
+            while await seats_available(catalog_stub, trip_id, day) == SEATS and time.monotonic() < give_up:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             first_seat_taken.set()
 
@@ -57,16 +80,20 @@ async def test_300_bookings_for_40_seats(reservations_service, catalog_service, 
 
     direct_wins = [o for o in outcomes[1::2] if o.ok]
     partner_wins = [o for o in outcomes[0::2] if o.ok]
-    print(f"\noverbooking storm: {CALLS} calls in {seconds:.1f}s; direct {tally(outcomes[1::2])}, partner {tally(outcomes[0::2])}")
+    print(
+        f"\noverbooking storm: {CALLS} calls in {seconds:.1f}s; direct {tally(outcomes[1::2])}, partner "
+        f"{tally(outcomes[0::2])}"
+    )
     assert len(direct_wins) + len(partner_wins) == SEATS, tally(outcomes)
     assert {(o.status, o.reason) for o in outcomes if not o.ok} <= SOLD_OUT, tally(outcomes)
 
     assert await seats_of_departure(catalog_service.database_url, trip_id, day) == (SEATS, SEATS)
     live = await live_reservations(reservations_service.database_url, trip_id)
     assert len(live) == SEATS and all(size == 1 for _, size in live)
-    bookings, records, payouts = await partner_ledger(partners_service.database_url, payments_service.database_url, trip_id)
+    bookings, records, payouts = await partner_ledger(
+        partners_service.database_url, payments_service.database_url, trip_id
+    )
     # Every partner success is one booking whose reservation is live; every direct success is live too.
     assert set(map(str, bookings)) == {o.ident for o in partner_wins}
     assert {str(r) for r, _ in live} == {str(r) for r in bookings.values()} | {o.ident for o in direct_wins}
     assert_commissions_match(bookings, records, payouts)
-

@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 import grpc
 import pytest
 import sqlalchemy as sa
-
 from novatrek.partners.v1 import partners_pb2 as pb
+
 from services.partners.domain import key_digest
 from tests.helpers import fails
 from tests.integration.booking import new_departure, new_guest
@@ -41,26 +41,56 @@ async def test_keys_appear_in_no_log_line_and_no_later_answer(logged_partners, g
     with every_log_line() as lines:
         async with live_gateway(partner_gateway_settings(running.address, access_log=True)) as gateway:
             partner_id, key = await register(stub)
-            answers = [await answer_bytes(stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "k1")))]
+            answers = [
+                await answer_bytes(
+                    stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "k1"))
+                )
+            ]
             booking = pb.CreatePartnerBookingResponse.FromString(answers[0]).booking
-            rest = await gateway.public.post("/v1/bookings", json=booking_json(guest_id, trip_id, day), headers=bearer(key, "k2"))
+            rest = await gateway.public.post(
+                "/v1/bookings", json=booking_json(guest_id, trip_id, day), headers=bearer(key, "k2")
+            )
             answers.append(ok(rest) and rest.content)
             # Near misses too: a refused key must not be echoed back or into the log.
             for wrong in (key + "x", key[:-1], key.replace("ntk_", "ntk-")):
-                answers.append(await answer_bytes(stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(), metadata=as_key(wrong))))
-                answers.append((await gateway.public.get("/v1/bookings", headers={"Authorization": f"Bearer {wrong}"})).content)
-            for call in (stub.GetPartnerBooking(pb.GetPartnerBookingRequest(booking_id=booking.booking_id), metadata=as_key(key)),
-                         stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(), metadata=as_key(key)),
-                         stub.CreatePartnerBooking(booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "k1")),  # a replay
-                         stub.ReconcilePartnerBookings(pb.ReconcilePartnerBookingsRequest(start_date=booking.trip_date, end_date=booking.trip_date),
-                                                       metadata=as_key(key)),
-                         stub.GetPartnerWebhook(pb.GetPartnerWebhookRequest(partner_id=partner_id), metadata=ADMIN),
-                         stub.RegisterPartner(pb.RegisterPartnerRequest(partner=pb.Partner(name="Other", contact_email="o@o.io")), metadata=ADMIN),
-                         stub.CancelPartnerBooking(pb.CancelPartnerBookingRequest(booking_id=booking.booking_id), metadata=as_key(key))):
+                answers.append(
+                    await answer_bytes(
+                        stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(), metadata=as_key(wrong))
+                    )
+                )
+                answers.append(
+                    (await gateway.public.get("/v1/bookings", headers={"Authorization": f"Bearer {wrong}"})).content
+                )
+            for call in (
+                stub.GetPartnerBooking(
+                    pb.GetPartnerBookingRequest(booking_id=booking.booking_id), metadata=as_key(key)
+                ),
+                stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(), metadata=as_key(key)),
+                stub.CreatePartnerBooking(
+                    booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "k1")
+                ),  # a replay
+                stub.ReconcilePartnerBookings(
+                    pb.ReconcilePartnerBookingsRequest(start_date=booking.trip_date, end_date=booking.trip_date),
+                    metadata=as_key(key),
+                ),
+                stub.GetPartnerWebhook(pb.GetPartnerWebhookRequest(partner_id=partner_id), metadata=ADMIN),
+                stub.RegisterPartner(
+                    pb.RegisterPartnerRequest(partner=pb.Partner(name="Other", contact_email="o@o.io")), metadata=ADMIN
+                ),
+                stub.CancelPartnerBooking(
+                    pb.CancelPartnerBookingRequest(booking_id=booking.booking_id), metadata=as_key(key)
+                ),
+            ):
                 answers.append(await answer_bytes(call))
-            rotated = await stub.RotatePartnerApiKey(pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=as_key(key))
+            rotated = await stub.RotatePartnerApiKey(
+                pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=as_key(key)
+            )
             assert not shows(rotated.SerializeToString(), [secret_of(key)])  # the new key, never the old one
-            answers.append(await answer_bytes(stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(), metadata=as_key(rotated.api_key))))
+            answers.append(
+                await answer_bytes(
+                    stub.ListPartnerBookings(pb.ListPartnerBookingsRequest(), metadata=as_key(rotated.api_key))
+                )
+            )
     secrets = [key, secret_of(key), rotated.api_key, secret_of(rotated.api_key), ADMIN_TOKEN]
     assert len(lines) > 20  # the access log saw every call
     assert not [line for line in lines if shows(line, secrets)]
@@ -71,20 +101,39 @@ async def test_keys_appear_in_no_log_line_and_no_later_answer(logged_partners, g
 
 async def test_only_an_hmac_under_the_pepper_is_stored(partners_stub, partners_service):
     partner_id, key = await register(partners_stub)
-    rotated = (await partners_stub.RotatePartnerApiKey(pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=as_key(key))).api_key
+    rotated = (
+        await partners_stub.RotatePartnerApiKey(
+            pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=as_key(key)
+        )
+    ).api_key
     async with database(partners_service.database_url) as conn:  # every column of every table of the service
-        tables = (await conn.execute(sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = 'partners'"))).scalars().all()
+        tables = (
+            (
+                await conn.execute(
+                    sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = 'partners'")
+                )
+            )
+            .scalars()
+            .all()
+        )
         for table in tables:
             for row in (await conn.execute(sa.text(f'SELECT * FROM partners."{table}"'))).all():
                 for value in row:
                     blob = value if isinstance(value, bytes) else str(value).encode()
                     assert not shows(blob, [secret_of(key), secret_of(rotated)]), (table, row)
-    [(current, previous)] = await rows(partners_service.database_url, "SELECT api_key_hash, previous_key_hash FROM partners.partners "
-                                       "WHERE partner_id = :p", p=uuid.UUID(partner_id))
+    [(current, previous)] = await rows(
+        partners_service.database_url,
+        "SELECT api_key_hash, previous_key_hash FROM partners.partners WHERE partner_id = :p",
+        p=uuid.UUID(partner_id),
+    )
     pepper = partners_service.runtime.settings.api_key_pepper.get_secret_value().encode()
     for presented, stored in ((rotated, current), (key, previous)):
         assert stored == key_digest(pepper, presented)
-        assert stored not in (presented, hashlib.sha256(presented.encode()).hexdigest(), hashlib.sha256(secret_of(presented).encode()).hexdigest())
+        assert stored not in (
+            presented,
+            hashlib.sha256(presented.encode()).hexdigest(),
+            hashlib.sha256(secret_of(presented).encode()).hexdigest(),
+        )
         assert stored != key_digest(b"another pepper", presented)  # a leaked table verifies nothing without the pepper
 
 
@@ -110,8 +159,14 @@ async def test_a_second_rotation_retires_the_first_key_at_once(partners_stub):
     """Only one previous key is kept: rotating twice is how an operator revokes a leaked key now,
     grace period or not (there is no separate revoke call)."""
     partner_id, first = await register(partners_stub)
-    second = (await partners_stub.RotatePartnerApiKey(pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=as_key(first))).api_key
-    answer = await partners_stub.RotatePartnerApiKey(pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=ADMIN)
+    second = (
+        await partners_stub.RotatePartnerApiKey(
+            pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=as_key(first)
+        )
+    ).api_key
+    answer = await partners_stub.RotatePartnerApiKey(
+        pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=ADMIN
+    )
     expires = answer.previous_key_expire_time.ToDatetime(tzinfo=UTC)
     assert timedelta(hours=23) < expires - datetime.now(UTC) <= timedelta(hours=24)  # the second key's grace
     for key, works in ((first, False), (second, True), (answer.api_key, True)):

@@ -13,18 +13,17 @@ import json
 import os
 import statistics
 import time
-import uuid
 from collections import deque
 
 import grpc
 import pytest
-
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2_grpc
 from novatrek.partners.v1 import partners_pb2 as ppb
 from novatrek.partners.v1 import partners_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2 as rpb
 from novatrek.reservations.v1 import reservations_pb2_grpc
+
 from services.cli.embedded import EmbeddedNats
 from tests.helpers import eventually
 from tests.integration.booking import create_request, new_departure, new_guest
@@ -46,7 +45,11 @@ def mixed(stubs: dict, key: str, guest_id: str, trip_id: str, day):
     res, cat = stubs["reservations"], stubs["catalog"]
 
     async def create(t):
-        made.append((await res.CreateReservation(create_request(guest_id, trip_id, day, 1), timeout=t)).reservation.reservation_id)
+        made.append(
+            (
+                await res.CreateReservation(create_request(guest_id, trip_id, day, 1), timeout=t)
+            ).reservation.reservation_id
+        )
         return made[-1]
 
     async def partner(t):
@@ -56,14 +59,20 @@ def mixed(stubs: dict, key: str, guest_id: str, trip_id: str, day):
     async def cancel(t):
         if booked:
             request = ppb.CancelPartnerBookingRequest(booking_id=booked.popleft(), reason="soak")
-            return (await stubs["partners"].CancelPartnerBooking(request, metadata=as_key(key), timeout=t)).booking.booking_id
+            return (
+                await stubs["partners"].CancelPartnerBooking(request, metadata=as_key(key), timeout=t)
+            ).booking.booking_id
         if made:
-            return (await res.CancelReservation(rpb.CancelReservationRequest(reservation_id=made.popleft()), timeout=t)).reservation.reservation_id
+            return (
+                await res.CancelReservation(rpb.CancelReservationRequest(reservation_id=made.popleft()), timeout=t)
+            ).reservation.reservation_id
         return ""
 
     async def get(t):
         if made:
-            return (await res.GetReservation(rpb.GetReservationRequest(reservation_id=made[-1]), timeout=t)).reservation.reservation_id
+            return (
+                await res.GetReservation(rpb.GetReservationRequest(reservation_id=made[-1]), timeout=t)
+            ).reservation.reservation_id
         return (await cat.GetTrip(catalog_pb2.GetTripRequest(trip_id=trip_id), timeout=t)).trip.trip_id
 
     async def search(t):
@@ -88,12 +97,18 @@ async def test_soak_mixed_load_has_no_growth_and_no_leaked_connections(make_data
     nats = EmbeddedNats(tmp_path / "nats")  # of its own: thousands of events stay out of the shared NATS
     mesh = await start_children(urls, nats.url, tmp_path / "logs")
     channels = {name: grpc.aio.insecure_channel(mesh.address(name)) for name in SERVICES}
-    stubs = {"guests": guests_pb2_grpc.GuestServiceStub(channels["guest-profiles"]), "catalog": catalog_pb2_grpc.CatalogServiceStub(channels["trip-catalog"]),
-             "reservations": reservations_pb2_grpc.ReservationServiceStub(channels["reservations"]),
-             "partners": partners_pb2_grpc.PartnerServiceStub(channels["partner-integrations"])}
+    stubs = {
+        "guests": guests_pb2_grpc.GuestServiceStub(channels["guest-profiles"]),
+        "catalog": catalog_pb2_grpc.CatalogServiceStub(channels["trip-catalog"]),
+        "reservations": reservations_pb2_grpc.ReservationServiceStub(channels["reservations"]),
+        "partners": partners_pb2_grpc.PartnerServiceStub(channels["partner-integrations"]),
+    }
     try:
         _, key = await new_partner(stubs["partners"])
-        guest_id, (trip_id, day) = await new_guest(stubs["guests"]), await new_departure(stubs["catalog"], capacity=10_000)
+        guest_id, (trip_id, day) = (
+            await new_guest(stubs["guests"]),
+            await new_departure(stubs["catalog"], capacity=10_000),
+        )
         samples, started = [], time.monotonic()
         async with Load(mixed(stubs, key, guest_id, trip_id, day), workers=4, max_calls=int(SECONDS * 80)) as load:
             while time.monotonic() - started < SECONDS:
@@ -107,11 +122,16 @@ async def test_soak_mixed_load_has_no_growth_and_no_leaked_connections(make_data
         await asyncio.to_thread(mesh.stop)
         nats.stop()
 
-    steady = samples[max(1, len(samples) // 5):]  # the first fifth is warm-up (pools, caches, JIT of protobuf)
-    figures = {"seconds": SECONDS, "load": summary(load.outcomes), "samples": len(samples),
-               "rss_mb": {n: trend(steady, "rss_mb", n) for n in SERVICES}, "fds": {n: trend(steady, "fds", n) for n in SERVICES},
-               "db_connections_peak": {n: max(s["db_connections"][n] for s in samples) for n in SERVICES},
-               "after_load": after}
+    steady = samples[max(1, len(samples) // 5) :]  # the first fifth is warm-up (pools, caches, JIT of protobuf)
+    figures = {
+        "seconds": SECONDS,
+        "load": summary(load.outcomes),
+        "samples": len(samples),
+        "rss_mb": {n: trend(steady, "rss_mb", n) for n in SERVICES},
+        "fds": {n: trend(steady, "fds", n) for n in SERVICES},
+        "db_connections_peak": {n: max(s["db_connections"][n] for s in samples) for n in SERVICES},
+        "after_load": after,
+    }
     print("RELIABILITY soak", json.dumps(figures))
     assert {o.code for o in load.outcomes} == {grpc.StatusCode.OK}, figures["load"]
     for name in SERVICES:

@@ -49,7 +49,10 @@ class FakeCatalog:
 
     async def hold_first(self, trip_id, on, reservation_id, seats, now):
         departure, trip = await self.find(trip_id, on), self.trip_rows.get(trip_id)
-        if not (departure and trip and trip.active and departure.can_hold(seats)) or (departure.departure_id, reservation_id) in self.hold_rows:
+        if (
+            not (departure and trip and trip.active and departure.can_hold(seats))
+            or (departure.departure_id, reservation_id) in self.hold_rows
+        ):
             return None
         await self.set_seats_held(departure.hold(0, seats))
         await self.put(departure.departure_id, reservation_id, seats, now)
@@ -137,7 +140,9 @@ async def test_inactive_trip_refuses_new_seats_but_releases_held_ones():
     reservation = uuid.uuid4()
     await handlers.hold_seats(slot, reservation, 2, db)
     trip = db.trip_rows[slot.trip_id]
-    db.trip_rows[slot.trip_id] = Trip(trip.name, trip.price_per_person, trip.currency, trip.created_at, active=False, trip_id=trip.trip_id)
+    db.trip_rows[slot.trip_id] = Trip(
+        trip.name, trip.price_per_person, trip.currency, trip.created_at, active=False, trip_id=trip.trip_id
+    )
     with pytest.raises(FailedPrecondition) as refused:
         await handlers.hold_seats(slot, reservation, 3, db)
     assert refused.value.reason == "TRIP_INACTIVE"

@@ -12,12 +12,12 @@ import pytest
 
 from services.cli import main as cli
 from services.cli import registry
+from services.cli.banner import banner, try_commands
 from services.cli.children import child_env, connect_host, plan_ports
 from services.cli.databases import SERVICES
-from services.cli.banner import banner, try_commands
 from services.cli.demo import GUESTS, DemoData
-from services.cli.registry import REGISTRY, ServiceNotAvailable
 from services.cli.mesh import Mesh, UpOptions
+from services.cli.registry import REGISTRY, ServiceNotAvailable
 
 
 def parse(*argv: str):
@@ -27,19 +27,42 @@ def parse(*argv: str):
 def test_up_needs_no_arguments(monkeypatch):
     monkeypatch.delenv("NOVATREK_DATA_DIR", raising=False)
     args = parse("up")
-    assert (args.command, args.data_dir, args.base_port, args.only, args.no_demo) == ("up", Path(".novatrek"), None, None, False)
+    assert (args.command, args.data_dir, args.base_port, args.only, args.no_demo) == (
+        "up",
+        Path(".novatrek"),
+        None,
+        None,
+        False,
+    )
     assert args.host == "127.0.0.1" and args.startup_timeout == 60.0
 
 
 def test_up_data_dir_from_environment_and_options(monkeypatch):
     monkeypatch.setenv("NOVATREK_DATA_DIR", "/srv/nt")
     assert parse("up").data_dir == Path("/srv/nt")
-    args = parse("up", "--data-dir", "/x", "--base-port", "6000", "--only", "guest-profiles", "trip-catalog", "--no-demo")
-    assert (args.data_dir, args.base_port, args.only, args.no_demo) == (Path("/x"), 6000, ["guest-profiles", "trip-catalog"], True)
+    args = parse(
+        "up", "--data-dir", "/x", "--base-port", "6000", "--only", "guest-profiles", "trip-catalog", "--no-demo"
+    )
+    assert (args.data_dir, args.base_port, args.only, args.no_demo) == (
+        Path("/x"),
+        6000,
+        ["guest-profiles", "trip-catalog"],
+        True,
+    )
 
 
-@pytest.mark.parametrize("argv", [("up", "--base-port", "0"), ("up", "--base-port", "70000"), ("up", "--only", "nope"),
-                                  ("serve",), ("serve", "nope"), ("migrate", "guest-profiles", "nope"), ()])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("up", "--base-port", "0"),
+        ("up", "--base-port", "70000"),
+        ("up", "--only", "nope"),
+        ("serve",),
+        ("serve", "nope"),
+        ("migrate", "guest-profiles", "nope"),
+        (),
+    ],
+)
 def test_bad_command_lines_are_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         parse(*argv)
@@ -74,7 +97,12 @@ def test_up_dispatch_builds_options(monkeypatch, tmp_path):
     monkeypatch.setenv("NOVATREK_BASE_PORT", "7100")
     assert cli.main(["up", "--data-dir", str(tmp_path / "d"), "--only", "trip-catalog"]) == 0
     (options,) = seen
-    assert (options.data_dir, options.base_port, options.services, options.demo) == (tmp_path / "d", 7100, ["trip-catalog"], True)
+    assert (options.data_dir, options.base_port, options.services, options.demo) == (
+        tmp_path / "d",
+        7100,
+        ["trip-catalog"],
+        True,
+    )
     assert cli.main(["up", "--data-dir", "rel", "--base-port", "7200"]) == 0
     assert seen[1].data_dir.is_absolute() and seen[1].base_port == 7200 and seen[1].services == list(REGISTRY)
 
@@ -90,8 +118,15 @@ def test_a_missing_service_module_fails_clearly(monkeypatch, capsys):
 
 
 def test_registry_is_the_one_table():
-    assert list(REGISTRY) == ["guest-profiles", "trip-catalog", "reservations", "payments", "notifications", "partner-integrations"]
-    assert SERVICES == {name: (s.package, s.database) for name, s in REGISTRY.items()}
+    assert list(REGISTRY) == [
+        "guest-profiles",
+        "trip-catalog",
+        "reservations",
+        "payments",
+        "notifications",
+        "partner-integrations",
+    ]
+    assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
     assert REGISTRY["guest-profiles"].env("database_url") == "NOVATREK_GUESTS_DATABASE_URL"
     assert REGISTRY["reservations"].env("catalog_addr") == "NOVATREK_RESERVATIONS_CATALOG_ADDR"
@@ -108,22 +143,38 @@ def test_registry_matches_each_services_code(name):
 
 
 def test_ports_default_env_or_base():
-    assert plan_ports(None, {}) == {"guest-profiles": 50051, "trip-catalog": 50052, "reservations": 50053, "payments": 50054,
-                                     "notifications": 50055, "partner-integrations": 50056}
+    assert plan_ports(None, {}) == {
+        "guest-profiles": 50051,
+        "trip-catalog": 50052,
+        "reservations": 50053,
+        "payments": 50054,
+        "notifications": 50055,
+        "partner-integrations": 50056,
+    }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
-    assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {"guest-profiles": 6000, "trip-catalog": 6001, "reservations": 6002, "payments": 6003,
-                                                                 "notifications": 6004, "partner-integrations": 6005}
+    assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
+        "guest-profiles": 6000,
+        "trip-catalog": 6001,
+        "reservations": 6002,
+        "payments": 6003,
+        "notifications": 6004,
+        "partner-integrations": 6005,
+    }
 
 
 def test_child_env_points_each_service_at_its_database_broker_port_and_peers():
     ports = plan_ports(6000, {})
-    env = child_env(REGISTRY["reservations"], "0.0.0.0", ports, "postgresql+asyncpg://h/db", "nats://n:1", {"PATH": "/bin"})
+    env = child_env(
+        REGISTRY["reservations"], "0.0.0.0", ports, "postgresql+asyncpg://h/db", "nats://n:1", {"PATH": "/bin"}
+    )
     assert env["PATH"] == "/bin" and env["NOVATREK_NATS_URL"] == "nats://n:1"
     assert env["NOVATREK_RESERVATIONS_DATABASE_URL"] == "postgresql+asyncpg://h/db"
     assert (env["NOVATREK_RESERVATIONS_HOST"], env["NOVATREK_RESERVATIONS_PORT"]) == ("0.0.0.0", "6002")
     assert env["NOVATREK_RESERVATIONS_GUESTS_ADDR"] == "127.0.0.1:6000"
     assert env["NOVATREK_RESERVATIONS_CATALOG_ADDR"] == "127.0.0.1:6001"
-    assert not any(k.startswith("NOVATREK_GUESTS_") for k in child_env(REGISTRY["trip-catalog"], "h", ports, "u", "n", {}))
+    assert not any(
+        k.startswith("NOVATREK_GUESTS_") for k in child_env(REGISTRY["trip-catalog"], "h", ports, "u", "n", {})
+    )
     assert (connect_host("::"), connect_host("10.0.0.5")) == ("127.0.0.1", "10.0.0.5")
 
 
@@ -147,5 +198,12 @@ def test_banner_prints_a_working_create_reservation_line():
     body = json.loads(argv[argv.index("-d") + 1])
     assert body["guest_id"] == "g-1" and body["trip_id"] == "t-1" and body["party_size"] == 2
     assert body["trip_date"] == {"year": 2031, "month": 2, "day": 3} and len(body["request_id"]) == 36
-    text = banner([("reservations", "127.0.0.1:3", "novatrek.reservations.v1.ReservationService")], [("data dir", "/d")], data, [listing])
-    assert "reservations" in text and "/d" in text and "g-1" in text and text.splitlines()[-2] == "Press Ctrl-C to stop."
+    text = banner(
+        [("reservations", "127.0.0.1:3", "novatrek.reservations.v1.ReservationService")],
+        [("data dir", "/d")],
+        data,
+        [listing],
+    )
+    assert (
+        "reservations" in text and "/d" in text and "g-1" in text and text.splitlines()[-2] == "Press Ctrl-C to stop."
+    )

@@ -14,7 +14,9 @@ def test_defaults_expose_partners_publicly_and_the_seed_surfaces_internally():
 
 
 def test_environment_configures_upstreams_and_surfaces(monkeypatch):
-    monkeypatch.setenv("NOVATREK_GATEWAY_UPSTREAMS", f'{{"{PARTNERS}": "partners:50056", "{RESERVATIONS}": "res:50053"}}')
+    monkeypatch.setenv(
+        "NOVATREK_GATEWAY_UPSTREAMS", f'{{"{PARTNERS}": "partners:50056", "{RESERVATIONS}": "res:50053"}}'
+    )
     monkeypatch.setenv("NOVATREK_GATEWAY_PUBLIC_SERVICES", f'["{PARTNERS}", "{RESERVATIONS}"]')
     monkeypatch.setenv("NOVATREK_GATEWAY_INTERNAL_ENABLED", "false")
     monkeypatch.setenv("NOVATREK_GATEWAY_FORWARDED_HEADERS", '["Traceparent", "x-partner-channel"]')
@@ -23,12 +25,18 @@ def test_environment_configures_upstreams_and_surfaces(monkeypatch):
     assert s.forwarded_headers == ["traceparent", "x-partner-channel"]
 
 
-@pytest.mark.parametrize("overrides", [
-    {"public_services": ["novatrek.acme.v1.AcmeService"]},  # exposed without an upstream address
-    {"forwarded_headers": ["grpc-timeout"]}, {"forwarded_headers": ["cookie-bin"]}, {"forwarded_headers": ["bad header"]},
-    {"forwarded_headers": ["X-Novatrek-Mesh-Call"]},  # the mark of a call between services: never from outside
-    {"rate_limit_per_s": 0}, {"default_timeout_s": 90, "max_timeout_s": 60},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"public_services": ["novatrek.acme.v1.AcmeService"]},  # exposed without an upstream address
+        {"forwarded_headers": ["grpc-timeout"]},
+        {"forwarded_headers": ["cookie-bin"]},
+        {"forwarded_headers": ["bad header"]},
+        {"forwarded_headers": ["X-Novatrek-Mesh-Call"]},  # the mark of a call between services: never from outside
+        {"rate_limit_per_s": 0},
+        {"default_timeout_s": 90, "max_timeout_s": 60},
+    ],
+)
 def test_inconsistent_settings_are_refused(overrides):
     with pytest.raises(ValidationError):
         GatewaySettings(**overrides)

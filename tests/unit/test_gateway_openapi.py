@@ -28,17 +28,29 @@ def test_body_star_is_the_request_without_its_path_fields():
     assert {"requestId", "guestId", "tripId", "tripDate", "partySize"} == set(create["required"])
     move = operation("/reservations/{reservationId}/status", "put")
     body = move["requestBody"]["content"]["application/json"]["schema"]
-    assert "reservationId" not in body["properties"] and body["properties"]["status"]["enum"][0] == "RESERVATION_STATUS_UNSPECIFIED"
+    assert (
+        "reservationId" not in body["properties"]
+        and body["properties"]["status"]["enum"][0] == "RESERVATION_STATUS_UNSPECIFIED"
+    )
     assert params(move, "path")["reservationId"]["required"] is True and not params(move, "query")
 
 
 def test_sub_field_body_and_the_remaining_fields_as_query_parameters():
     update = operation("/reservations/{reservationId}", "patch")
-    assert update["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/novatrek.reservations.v1.Reservation"}
-    assert set(params(update, "query")) == {"updateMask", "expectedRevision"} and set(params(update, "path")) == {"reservationId"}
+    assert update["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/novatrek.reservations.v1.Reservation"
+    }
+    assert set(params(update, "query")) == {"updateMask", "expectedRevision"} and set(params(update, "path")) == {
+        "reservationId"
+    }
     assert params(update, "query")["updateMask"]["schema"]["type"] == "string"
     search = params(operation("/reservations", "get"), "query")
-    assert search["tripDateFrom.month"]["schema"] == {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+    assert search["tripDateFrom.month"]["schema"] == {
+        "type": "integer",
+        "format": "int32",
+        "minimum": -(2**31),
+        "maximum": 2**31 - 1,
+    }
     assert search["status"]["schema"]["type"] == "string"
 
 
@@ -48,7 +60,12 @@ def test_well_known_and_google_type_messages_are_mapped_as_their_json():
     money = SCHEMAS["google.type.Money"]
     assert money["properties"]["units"]["type"] == "string" and money["properties"]["nanos"]["maximum"] == 999_999_999
     assert "exact: decimal" in money["description"]
-    assert SCHEMAS["google.type.Date"]["properties"]["month"] == {"type": "integer", "format": "int32", "minimum": 0, "maximum": 12}
+    assert SCHEMAS["google.type.Date"]["properties"]["month"] == {
+        "type": "integer",
+        "format": "int32",
+        "minimum": 0,
+        "maximum": 12,
+    }
     listed = SCHEMAS["novatrek.reservations.v1.SearchReservationsResponse"]["properties"]["reservations"]
     assert listed == {"type": "array", "items": {"$ref": "#/components/schemas/novatrek.reservations.v1.Reservation"}}
 

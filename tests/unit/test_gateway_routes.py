@@ -6,7 +6,17 @@ import pytest
 
 from services.gateway.bindings import bindings_for, idempotent_methods
 from services.gateway.config import CATALOG, GUESTS, PARTNERS, RESERVATIONS
-from services.gateway.routes import LITERAL, MANY, ONE, MethodNotAllowed, NoRoute, PathTemplate, Router, TemplateError, parse_template
+from services.gateway.routes import (
+    LITERAL,
+    MANY,
+    ONE,
+    MethodNotAllowed,
+    NoRoute,
+    PathTemplate,
+    Router,
+    TemplateError,
+    parse_template,
+)
 
 
 def parts(path: str) -> list[str]:
@@ -20,13 +30,21 @@ def test_parses_literals_variables_and_verbs():
     nested = parse_template("/reservations/{reservation.reservation_id}")
     assert nested.variables[0].field_path == "reservation.reservation_id"
     multi = parse_template("/v1/{name=projects/*/trips/*}:archive")
-    assert [(s.kind, s.text) for s in multi.segments] == [(LITERAL, "v1"), (LITERAL, "projects"), (ONE, ""), (LITERAL, "trips"), (ONE, "")]
+    assert [(s.kind, s.text) for s in multi.segments] == [
+        (LITERAL, "v1"),
+        (LITERAL, "projects"),
+        (ONE, ""),
+        (LITERAL, "trips"),
+        (ONE, ""),
+    ]
     assert [(v.start, v.end) for v in multi.variables] == [(1, 5)] and multi.verb == "archive"
     assert parse_template("/files/{path=**}").segments[-1].kind == MANY
     assert parse_template("/reservations:lookup").verb == "lookup"
 
 
-@pytest.mark.parametrize("bad", ["reservations", "/a/{b", "/a/{b}}", "/a//b", "/a/{b}/{b}", "/a/{1x}", "/a/**/b", "/a/b:", "/a/{b=c:d}"])
+@pytest.mark.parametrize(
+    "bad", ["reservations", "/a/{b", "/a/{b}}", "/a//b", "/a/{b}/{b}", "/a/{1x}", "/a/**/b", "/a/b:", "/a/{b=c:d}"]
+)
 def test_refuses_malformed_templates(bad):
     with pytest.raises(TemplateError):
         parse_template(bad)
@@ -68,8 +86,12 @@ def router(*routes: tuple[str, str, str]) -> Router:
 
 
 def test_literal_segments_win_over_variables_and_verbs_over_plain():
-    r = router(("GET", "/trips/{trip_id}", "get"), ("GET", "/trips/featured", "featured"), ("GET", "/trips/{trip_id}:summary", "summary"),
-               ("GET", "/{path=**}", "fallback"))
+    r = router(
+        ("GET", "/trips/{trip_id}", "get"),
+        ("GET", "/trips/featured", "featured"),
+        ("GET", "/trips/{trip_id}:summary", "summary"),
+        ("GET", "/{path=**}", "fallback"),
+    )
     assert r.resolve("GET", "/trips/featured")[0].name == "featured"
     route, values = r.resolve("GET", "/trips/t1")
     assert (route.name, values) == ("get", {"trip_id": "t1"})
@@ -78,7 +100,9 @@ def test_literal_segments_win_over_variables_and_verbs_over_plain():
 
 
 def test_method_mismatch_is_405_with_the_allowed_methods_and_unknown_is_404():
-    r = router(("GET", "/trips/{trip_id}", "get"), ("DELETE", "/trips/{trip_id}", "delete"), ("POST", "/trips", "create"))
+    r = router(
+        ("GET", "/trips/{trip_id}", "get"), ("DELETE", "/trips/{trip_id}", "delete"), ("POST", "/trips", "create")
+    )
     with pytest.raises(MethodNotAllowed) as caught:
         r.resolve("PUT", "/trips/t1")
     assert caught.value.allowed == {"GET", "DELETE"}
@@ -98,12 +122,23 @@ def test_routes_come_from_the_annotations():
     bindings = bindings_for([RESERVATIONS, GUESTS, CATALOG, PARTNERS])
     by_name = {(b.method.name, b.index): b for b in bindings}
     update = by_name[("UpdateReservation", 0)]
-    assert (update.http_method, update.template.source, update.body) == ("PATCH", "/reservations/{reservation.reservation_id}", "reservation")
+    assert (update.http_method, update.template.source, update.body) == (
+        "PATCH",
+        "/reservations/{reservation.reservation_id}",
+        "reservation",
+    )
     assert update.template_fields == {"reservation.reservation_id"}
     lookup = by_name[("GetReservation", 1)]  # the additional binding
-    assert (lookup.template.source, lookup.operation_id) == ("/reservations:lookup", "ReservationService_GetReservation_2")
+    assert (lookup.template.source, lookup.operation_id) == (
+        "/reservations:lookup",
+        "ReservationService_GetReservation_2",
+    )
     cancel = by_name[("CancelPartnerBooking", 0)]
-    assert (cancel.http_method, cancel.template.verb, cancel.rpc_path) == ("POST", "cancel", "/novatrek.partners.v1.PartnerService/CancelPartnerBooking")
+    assert (cancel.http_method, cancel.template.verb, cancel.rpc_path) == (
+        "POST",
+        "cancel",
+        "/novatrek.partners.v1.PartnerService/CancelPartnerBooking",
+    )
     routed, values = Router(bindings).resolve("POST", "/v1/bookings/b-9:cancel")
     assert routed is cancel and values == {"booking_id": "b-9"}
     retried = idempotent_methods(bindings)

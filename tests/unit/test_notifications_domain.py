@@ -5,8 +5,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from novatrek.partners.v1 import events_pb2, partners_pb2
+
 from services.chassis.errors import FailedPrecondition, NotFound, Unavailable
 from services.notifications.adapters import PartnerWebhooks
 from services.notifications.consumers import envelope
@@ -29,8 +29,13 @@ def test_backoff_doubles_up_to_the_cap_and_jitter_only_shortens_it():
 
 def test_a_2xx_delivers_and_records_the_attempt():
     delivered, attempt = pending().attempted("https://h", OK, NOW, POLICY, 0.0)
-    assert (delivered.status, delivered.attempts, delivered.delivered_at, delivered.next_attempt_at, delivered.target) == (
-        Status.DELIVERED, 1, NOW, None, "https://h")
+    assert (
+        delivered.status,
+        delivered.attempts,
+        delivered.delivered_at,
+        delivered.next_attempt_at,
+        delivered.target,
+    ) == (Status.DELIVERED, 1, NOW, None, "https://h")
     assert (attempt.number, attempt.http_status, attempt.error, attempt.duration_ms) == (1, 204, "", 12)
 
 
@@ -38,13 +43,27 @@ def test_failures_back_off_then_fail_after_max_attempts_and_an_operator_retry_op
     n = pending()
     for number, delay in ((1, 1), (2, 2)):
         n, attempt = n.attempted("https://h", DOWN, NOW, POLICY, 0.0)
-        assert (n.status, n.attempts, n.next_attempt_at, n.last_error) == (Status.PENDING, number, NOW + timedelta(seconds=delay), DOWN.error)
+        assert (n.status, n.attempts, n.next_attempt_at, n.last_error) == (
+            Status.PENDING,
+            number,
+            NOW + timedelta(seconds=delay),
+            DOWN.error,
+        )
     n, _ = n.attempted("https://h", Outcome(503, "HTTP 503", 5), NOW, POLICY, 0.0)
     assert (n.status, n.attempts, n.next_attempt_at, n.last_error) == (Status.FAILED, 3, None, "HTTP 503")
     retried = n.retried(NOW)
-    assert (retried.status, retried.attempts, retried.round_start, retried.next_attempt_at) == (Status.PENDING, 3, 3, NOW)
+    assert (retried.status, retried.attempts, retried.round_start, retried.next_attempt_at) == (
+        Status.PENDING,
+        3,
+        3,
+        NOW,
+    )
     again, attempt = retried.attempted("https://h", DOWN, NOW, POLICY, 0.0)
-    assert (again.status, attempt.number, again.next_attempt_at) == (Status.PENDING, 4, NOW + timedelta(seconds=1))  # a fresh round
+    assert (again.status, attempt.number, again.next_attempt_at) == (
+        Status.PENDING,
+        4,
+        NOW + timedelta(seconds=1),
+    )  # a fresh round
 
 
 def test_only_a_failed_notification_can_be_retried():
@@ -57,7 +76,13 @@ def test_only_a_failed_notification_can_be_retried():
 
 def test_guest_notifications_are_delivered_to_the_log_when_recorded():
     n = Notification.logged_for_guest("ev-2", "t", "{}", NOW, uuid.uuid4())
-    assert (n.status, n.target, n.attempts, n.delivered_at, n.next_attempt_at) == (Status.DELIVERED, LOG_TARGET, 1, NOW, None)
+    assert (n.status, n.target, n.attempts, n.delivered_at, n.next_attempt_at) == (
+        Status.DELIVERED,
+        LOG_TARGET,
+        1,
+        NOW,
+        None,
+    )
 
 
 def test_signature_covers_timestamp_and_body_and_refuses_stale_deliveries():
@@ -74,14 +99,26 @@ def test_signature_covers_timestamp_and_body_and_refuses_stale_deliveries():
 
 
 def test_the_webhook_body_is_a_cloudevent_with_the_booking_in_canonical_json():
-    booking = partners_pb2.PartnerBooking(booking_id="b-1", partner_id="p-1", party_size=2, status=partners_pb2.PARTNER_BOOKING_STATUS_CONFIRMED)
+    booking = partners_pb2.PartnerBooking(
+        booking_id="b-1", partner_id="p-1", party_size=2, status=partners_pb2.PARTNER_BOOKING_STATUS_CONFIRMED
+    )
     event = events_pb2.PartnerBookingConfirmed(booking=booking)
     event.occur_time.FromDatetime(NOW)
     event_id, event_type, body = envelope(event, {"ce-id": "ev-9", "ce-source": "//novatrek.io/partner-integrations"})
     doc = json.loads(body)
     assert (event_id, event_type) == ("ev-9", "novatrek.external.partner_booking.confirmed.v1")
-    assert (doc["id"], doc["type"], doc["time"], doc["source"]) == ("ev-9", event_type, "2030-05-01T12:00:00Z", "//novatrek.io/partner-integrations")
-    assert doc["data"]["booking"] == {"bookingId": "b-1", "partnerId": "p-1", "partySize": 2, "status": "PARTNER_BOOKING_STATUS_CONFIRMED"}
+    assert (doc["id"], doc["type"], doc["time"], doc["source"]) == (
+        "ev-9",
+        event_type,
+        "2030-05-01T12:00:00Z",
+        "//novatrek.io/partner-integrations",
+    )
+    assert doc["data"]["booking"] == {
+        "bookingId": "b-1",
+        "partnerId": "p-1",
+        "partySize": 2,
+        "status": "PARTNER_BOOKING_STATUS_CONFIRMED",
+    }
 
 
 class FakePartners:
@@ -98,10 +135,21 @@ class FakePartners:
 
 async def test_webhooks_are_cached_briefly_unknown_partners_have_none_and_failures_are_not_cached():
     known, bare, unknown, down = (uuid.uuid4() for _ in range(4))
-    fake, now = FakePartners({str(known): ("https://h", "s"), str(bare): ("", "s"), str(unknown): NotFound("no"),
-                              str(down): Unavailable("down")}), [0.0]
+    fake, now = (
+        FakePartners(
+            {
+                str(known): ("https://h", "s"),
+                str(bare): ("", "s"),
+                str(unknown): NotFound("no"),
+                str(down): Unavailable("down"),
+            }
+        ),
+        [0.0],
+    )
     webhooks = PartnerWebhooks(fake, ttl_s=30, clock=lambda: now[0])
-    assert await webhooks.webhook_of(known) == Webhook("https://h", "s") and "hunter2" not in repr(Webhook("https://h", "hunter2"))
+    assert await webhooks.webhook_of(known) == Webhook("https://h", "s") and "hunter2" not in repr(
+        Webhook("https://h", "hunter2")
+    )
     assert await webhooks.webhook_of(known) == Webhook("https://h", "s") and fake.calls == 1
     assert await webhooks.webhook_of(bare) is None and await webhooks.webhook_of(unknown) is None
     for _ in range(2):

@@ -7,7 +7,17 @@ from decimal import Decimal
 import pytest
 
 from services.chassis.errors import InvalidArgument
-from services.partners.domain import Basis, BookingStatus, CommissionPlan, Partner, PartnerBooking, commission, issue_key, key_digest, split_key
+from services.partners.domain import (
+    Basis,
+    BookingStatus,
+    CommissionPlan,
+    Partner,
+    PartnerBooking,
+    commission,
+    issue_key,
+    key_digest,
+    split_key,
+)
 from services.partners.ports import PayoutInfo, ReservationInfo
 from services.partners.protomap import rate_text
 from services.partners.reconcile import discrepancies_of
@@ -15,7 +25,9 @@ from services.partners.reconcile import discrepancies_of
 PLAN = CommissionPlan.parse(Basis.BOOKING_COUNT, [("0", "0.10"), ("10", "0.12"), ("50", "0.15")])
 
 
-@pytest.mark.parametrize(("volume", "rate"), [(1, "0.10"), (9, "0.10"), (10, "0.12"), (49, "0.12"), (50, "0.15"), (500, "0.15")])
+@pytest.mark.parametrize(
+    ("volume", "rate"), [(1, "0.10"), (9, "0.10"), (10, "0.12"), (49, "0.12"), (50, "0.15"), (500, "0.15")]
+)
 def test_tier_boundaries_are_inclusive_from_the_threshold(volume, rate):
     assert PLAN.rate_for(Decimal(volume)) == Decimal(rate)
 
@@ -26,16 +38,32 @@ def test_commission_is_decimal_rounded_half_even_to_the_minor_unit():
     assert commission(Decimal("1005"), Decimal("0.1"), "JPY") == Decimal("100")  # 100.5 -> 100
 
 
-@pytest.mark.parametrize("tiers", [[], [("5", "0.1")], [("0", "0.1"), ("0", "0.2")], [("0", "1.5")], [("0", "abc")], [("0", "NaN")],
-                                   [("sNaN", "0.1")], [("0", "0.1"), ("NaN", "0.2")], [("0", "0.1"), ("Infinity", "0.2")],
-                                   [("0", "0.123456")], [("0", "1E-999999999")]])
+@pytest.mark.parametrize(
+    "tiers",
+    [
+        [],
+        [("5", "0.1")],
+        [("0", "0.1"), ("0", "0.2")],
+        [("0", "1.5")],
+        [("0", "abc")],
+        [("0", "NaN")],
+        [("sNaN", "0.1")],
+        [("0", "0.1"), ("NaN", "0.2")],
+        [("0", "0.1"), ("Infinity", "0.2")],
+        [("0", "0.123456")],
+        [("0", "1E-999999999")],
+    ],
+)
 def test_bad_plans_are_refused_with_field_violations(tiers):
     with pytest.raises(InvalidArgument) as err:
         CommissionPlan.parse(Basis.GROSS_VALUE, tiers)
     assert all(v.field.startswith("partner.commission_plan") for v in err.value.violations)
 
 
-@pytest.mark.parametrize(("stored", "shown"), [("0.10", "0.10"), ("0.10000", "0.10"), ("1.00000", "1.00"), ("0.12500", "0.125"), ("0.00001", "0.00001")])
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("0.10", "0.10"), ("0.10000", "0.10"), ("1.00000", "1.00"), ("0.12500", "0.125"), ("0.00001", "0.00001")],
+)
 def test_a_rate_reads_the_same_from_the_plan_and_from_the_database(stored, shown):
     assert rate_text(Decimal(stored)) == shown
 
@@ -45,7 +73,9 @@ def test_plan_survives_json():
 
 
 def _partner(key, pepper=b"p"):
-    return Partner(uuid.uuid4(), "P", "p@x.io", "", "s", PLAN, key.key_id, key_digest(pepper, key.plaintext), datetime.now(UTC))
+    return Partner(
+        uuid.uuid4(), "P", "p@x.io", "", "s", PLAN, key.key_id, key_digest(pepper, key.plaintext), datetime.now(UTC)
+    )
 
 
 def test_keys_are_verified_by_hmac_and_rotation_keeps_the_old_key_for_the_grace_period():
@@ -61,8 +91,23 @@ def test_keys_are_verified_by_hmac_and_rotation_keeps_the_old_key_for_the_grace_
 
 
 def _booking(status=BookingStatus.CONFIRMED):
-    return PartnerBooking(uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), "ABCDEFGHJKMN", "", uuid.uuid4(), uuid.uuid4(), date.today(), 2,
-                          status, Decimal("200.00"), Decimal("20.00"), Decimal("0.1"), "USD", datetime.now(UTC))
+    return PartnerBooking(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        uuid.uuid4(),
+        "ABCDEFGHJKMN",
+        "",
+        uuid.uuid4(),
+        uuid.uuid4(),
+        date.today(),
+        2,
+        status,
+        Decimal("200.00"),
+        Decimal("20.00"),
+        Decimal("0.1"),
+        "USD",
+        datetime.now(UTC),
+    )
 
 
 def test_reconciliation_finds_each_kind_of_discrepancy():
@@ -70,13 +115,19 @@ def test_reconciliation_finds_each_kind_of_discrepancy():
     ok = ReservationInfo(b.reservation_id, b.confirmation_code, "confirmed", Decimal("200.00"), "USD")
     owed = PayoutInfo(b.commission_record_id, Decimal("20.00"), "owed")
     assert discrepancies_of(b, ok, owed) == []
-    kinds = lambda r, p, booking=b: [d.kind for d in discrepancies_of(booking, r, p)]  # noqa: E731
+    kinds = lambda r, p, booking=b: [d.kind for d in discrepancies_of(booking, r, p)]
     assert kinds(None, owed) == ["RESERVATION_MISSING"]
-    assert kinds(ReservationInfo(b.reservation_id, "", "cancelled", Decimal("200.00"), "USD"), owed) == ["STATUS_MISMATCH"]
-    assert kinds(ReservationInfo(b.reservation_id, "", "confirmed", Decimal("210.00"), "USD"), owed) == ["AMOUNT_MISMATCH"]
+    assert kinds(ReservationInfo(b.reservation_id, "", "cancelled", Decimal("200.00"), "USD"), owed) == [
+        "STATUS_MISMATCH"
+    ]
+    assert kinds(ReservationInfo(b.reservation_id, "", "confirmed", Decimal("210.00"), "USD"), owed) == [
+        "AMOUNT_MISMATCH"
+    ]
     assert kinds(ok, None) == ["PAYOUT_MISSING"]
     assert kinds(ok, PayoutInfo(b.commission_record_id, Decimal("20.00"), "reversed")) == ["PAYOUT_MISSING"]
     assert kinds(ok, PayoutInfo(b.commission_record_id, Decimal("19.99"), "owed")) == ["PAYOUT_AMOUNT_MISMATCH"]
     cancelled = _booking(BookingStatus.CANCELLED)
     gone = ReservationInfo(cancelled.reservation_id, "", "cancelled", Decimal("200.00"), "USD")
-    assert kinds(gone, PayoutInfo(cancelled.commission_record_id, Decimal("20.00"), "owed"), cancelled) == ["PAYOUT_NOT_REVERSED"]
+    assert kinds(gone, PayoutInfo(cancelled.commission_record_id, Decimal("20.00"), "owed"), cancelled) == [
+        "PAYOUT_NOT_REVERSED"
+    ]

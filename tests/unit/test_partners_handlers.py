@@ -40,9 +40,17 @@ class NeverStarts:
 
 async def test_a_pipeline_that_never_started_frees_its_idempotency_key():
     keys = FakeKeys()
-    partner = type("P", (), {"partner_id": uuid.uuid4(), "plan": CommissionPlan.parse(Basis.BOOKING_COUNT, [("0", "0.1")])})()
-    deps = handlers.Deps(uow=lambda **_: FakeUow(keys), sagas=NeverStarts(), reservations=None, ledger=None,
-                         render=lambda b: b"", pepper=b"p")
+    partner = type(
+        "P", (), {"partner_id": uuid.uuid4(), "plan": CommissionPlan.parse(Basis.BOOKING_COUNT, [("0", "0.1")])}
+    )()
+    deps = handlers.Deps(
+        uow=lambda **_: FakeUow(keys),
+        sagas=NeverStarts(),
+        reservations=None,
+        ledger=None,
+        render=lambda b: b"",
+        pepper=b"p",
+    )
     cmd = handlers.NewBooking("key-1", "h", uuid.uuid4(), "", "", "", uuid.uuid4(), date(2030, 1, 1), 1, "")
     with pytest.raises(Unavailable) as err:
         await handlers.create_booking(cmd, partner, deps)

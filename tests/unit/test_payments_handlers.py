@@ -50,7 +50,11 @@ class FakePayouts:
         self.s.payouts[p.commission_record_id] = p
 
     async def search(self, partner_id, status, position, limit):
-        found = [p for p in self.s.payouts.values() if p.claim and (not partner_id or p.claim.partner_id == partner_id) and (not status or p.status is status)]
+        found = [
+            p
+            for p in self.s.payouts.values()
+            if p.claim and (not partner_id or p.claim.partner_id == partner_id) and (not status or p.status is status)
+        ]
         found.sort(key=lambda p: (p.created_at, str(p.payout_id)), reverse=True)
         if position:
             found = [p for p in found if (p.created_at.isoformat(), str(p.payout_id)) < tuple(position)]
@@ -109,7 +113,11 @@ async def test_a_payment_is_stored_and_announced_once(world):
     assert await handlers.process_payment(request, deps) == payment
     assert processor.calls == 1 and len(store.payments) == 1
     [event] = store.events
-    assert (event.payment_id, event.reservation_id, event.status) == (str(payment.payment_id), str(request.reservation_id), 1)
+    assert (event.payment_id, event.reservation_id, event.status) == (
+        str(payment.payment_id),
+        str(request.reservation_id),
+        1,
+    )
 
 
 async def test_a_decline_is_stored_and_announced_too(world):
@@ -163,7 +171,11 @@ async def test_commission_is_owed_idempotently_then_reversed_idempotently(world)
         await handlers.process_commission(replace(c, amount=Decimal("1.00")), deps)
     assert err.value.reason == "IDEMPOTENCY_KEY_REUSED"
     reversed_ = await handlers.reverse_commission(c.commission_record_id, "cancelled", deps)
-    assert (reversed_.payout_id, reversed_.status, reversed_.reversal_reason) == (payout.payout_id, PayoutStatus.REVERSED, "cancelled")
+    assert (reversed_.payout_id, reversed_.status, reversed_.reversal_reason) == (
+        payout.payout_id,
+        PayoutStatus.REVERSED,
+        "cancelled",
+    )
     assert await handlers.reverse_commission(c.commission_record_id, "other reason", deps) == reversed_
     assert await handlers.process_commission(c, deps) == reversed_ and len(store.payouts) == 1
 
@@ -191,7 +203,11 @@ async def test_payouts_page_newest_first_with_filters(world):
         pages.append([p.payout_id for p in page])
         if position is None:
             break
-    assert pages == [[made[4].payout_id, made[3].payout_id], [made[2].payout_id, made[1].payout_id], [made[0].payout_id]]
+    assert pages == [
+        [made[4].payout_id, made[3].payout_id],
+        [made[2].payout_id, made[1].payout_id],
+        [made[0].payout_id],
+    ]
     owed, _ = await handlers.list_payouts(handlers.ListPayouts(partner, PayoutStatus.OWED, None, 25), deps)
     assert len(owed) == 4
     everything, _ = await handlers.list_payouts(handlers.ListPayouts(None, None, None, 25), deps)

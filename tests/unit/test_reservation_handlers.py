@@ -20,12 +20,14 @@ TRIP = uuid.uuid4()
 @pytest.fixture
 def world():
     store, seats = Store(), FakeSeats(capacity=10)
-    deps = handlers.Deps(uow=lambda **_: FakeUow(store), guests=FakeGuests(), seats=seats, releaser=FakeReleaser(store, seats))
+    deps = handlers.Deps(
+        uow=lambda **_: FakeUow(store), guests=FakeGuests(), seats=seats, releaser=FakeReleaser(store, seats)
+    )
     return store, seats, deps
 
 
 def create_cmd(**overrides) -> CreateReservation:
-    fields = dict(request_id=uuid.uuid4(), guest_id=uuid.uuid4(), trip_id=TRIP, trip_date=DAY, party_size=3)
+    fields = {"request_id": uuid.uuid4(), "guest_id": uuid.uuid4(), "trip_id": TRIP, "trip_date": DAY, "party_size": 3}
     return CreateReservation(**{**fields, **overrides})
 
 
@@ -124,7 +126,10 @@ async def test_state_machine_and_history(world):
         r = await handlers.transition_status(TransitionStatus(r.reservation_id, to, "ops", "step"), deps)
     assert r.status is Status.COMPLETED and r.rev == 4
     assert [(c.old_status, c.reservation.status) for c in store.history[1:]] == [
-        (Status.PENDING, Status.CONFIRMED), (Status.CONFIRMED, Status.CHECKED_IN), (Status.CHECKED_IN, Status.COMPLETED)]
+        (Status.PENDING, Status.CONFIRMED),
+        (Status.CONFIRMED, Status.CHECKED_IN),
+        (Status.CHECKED_IN, Status.COMPLETED),
+    ]
 
 
 async def test_stale_revision_is_aborted(world):
@@ -132,7 +137,9 @@ async def test_stale_revision_is_aborted(world):
     r = await handlers.create_reservation(create_cmd(), deps)
     await handlers.transition_status(TransitionStatus(r.reservation_id, Status.CONFIRMED, expected_revision=1), deps)
     with pytest.raises(Aborted) as err:
-        await handlers.transition_status(TransitionStatus(r.reservation_id, Status.CANCELLED, expected_revision=1), deps)
+        await handlers.transition_status(
+            TransitionStatus(r.reservation_id, Status.CANCELLED, expected_revision=1), deps
+        )
     assert err.value.reason == "REVISION_MISMATCH"
 
 
