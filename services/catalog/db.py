@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from services.catalog.domain import Departure, Trip
 from services.chassis.db import UnitOfWork, newest_first
 from services.chassis.errors import AlreadyExists
-from services.chassis.protoconv import quantize
+from services.chassis.money import quantize
 
 metadata = sa.MetaData(schema="catalog")
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from services.catalog.domain import Departure, Trip, bookable
-from services.chassis.db import page_of
 from services.chassis.errors import NotFound
+from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 
 UowFactory = Callable[[], Any]  # CatalogUnitOfWork in production, an in-memory fake in unit tests

@@ -10,16 +10,15 @@ from novatrek.catalog.v1 import catalog_pb2_grpc
 from services.catalog import handlers
 from services.catalog.domain import DESCRIPTION_MAX, MAX_CAPACITY, MAX_PRICE, NAME_MAX, Departure, Trip
 from services.chassis.errors import Violations
+from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import (
-    CURRENCY_MINOR_UNITS,
     date_from_proto,
     date_to_proto,
     money_from_proto,
     money_to_proto,
     page_size,
     parse_uuid,
-    quantize,
     text,
     timestamp,
     utcnow,

@@ -149,11 +149,3 @@ def newest_first(
             sa.tuple_(created, ident) < sa.tuple_(sa.literal(after_created), sa.literal(after_id, ident.type))
         )
     return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
-
-
-def page_of(rows: list, limit: int, position_of) -> tuple[list, list | None]:
-    """Splits the limit + 1 rows of `newest_first` into the page and the next page's position."""
-    if len(rows) <= limit:
-        return rows, None
-    page = rows[:limit]
-    return page, position_of(page[-1])

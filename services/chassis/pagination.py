@@ -1,4 +1,5 @@
-"""Opaque, signed keyset page tokens: a token we did not issue, or issued for other filters, is refused."""
+"""Keyset pages: opaque, signed page tokens (a token we did not issue, or issued for other filters, is
+refused) and the split of fetched rows into a page. Pure: handlers use it without SQLAlchemy."""
 
 from __future__ import annotations
 
@@ -43,3 +44,11 @@ class PageTokens:
 def _fingerprint(filters: dict) -> str:
     canonical = json.dumps(filters, sort_keys=True, default=str).encode()
     return hashlib.sha256(canonical).hexdigest()[:16]
+
+
+def page_of(rows: list, limit: int, position_of) -> tuple[list, list | None]:
+    """Splits the limit + 1 rows of `db.newest_first` into the page and the next page's position."""
+    if len(rows) <= limit:
+        return rows, None
+    page = rows[:limit]
+    return page, position_of(page[-1])

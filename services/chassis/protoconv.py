@@ -5,32 +5,15 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2, money_pb2
 
 from services.chassis.errors import Violations
+from services.chassis.money import CURRENCY_MINOR_UNITS
 
 NANOS = Decimal(1_000_000_000)
-# ISO 4217 codes the platform sells in, with their minor units.
-CURRENCY_MINOR_UNITS = {
-    "USD": 2,
-    "EUR": 2,
-    "GBP": 2,
-    "CAD": 2,
-    "AUD": 2,
-    "NZD": 2,
-    "CHF": 2,
-    "JPY": 0,
-    "NOK": 2,
-    "SEK": 2,
-    "DKK": 2,
-}
-
-
-def quantize(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-CURRENCY_MINOR_UNITS[currency]), rounding=ROUND_HALF_EVEN)
 
 
 def money_to_proto(amount: Decimal, currency: str) -> money_pb2.Money:

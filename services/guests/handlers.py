@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.chassis.db import page_of
 from services.chassis.errors import NotFound
+from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.guests.domain import Guest, GuestStatus, IdentityClaim, Ineligibility, ineligibility, normalize_email
 

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from services.chassis.errors import FieldViolation, InvalidArgument
-from services.chassis.protoconv import quantize
+from services.chassis.money import quantize
 
 KEY_PREFIX = "ntk"
 RATE_STEP = Decimal("0.00001")

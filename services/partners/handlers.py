@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.chassis.db import page_of
 from services.chassis.errors import Aborted, InvalidArgument, NotFound, Unavailable, error_from_record
+from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaFailed, SagaNotStarted
 from services.partners.auth import Caller

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.chassis.db import page_of
 from services.chassis.errors import NotFound
+from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.payments import events
 from services.payments.domain import ChargeRequest, CommissionClaim, CommissionPayout, Payment, PayoutStatus

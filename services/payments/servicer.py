@@ -9,8 +9,9 @@ from novatrek.payments.v1 import payments_pb2 as pb
 from novatrek.payments.v1 import payments_pb2_grpc
 
 from services.chassis.errors import Violations
+from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import CURRENCY_MINOR_UNITS, money_from_proto, page_size, parse_uuid, quantize, text
+from services.chassis.protoconv import money_from_proto, page_size, parse_uuid, text
 from services.payments import handlers
 from services.payments.domain import (
     MAX_AMOUNT,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from services.chassis.errors import Aborted, AlreadyExists, FailedPrecondition
-from services.chassis.protoconv import quantize
+from services.chassis.money import quantize
 
 # Ids derived from the caller's request id make a retried create hold and insert the same rows.
 REQUEST_NAMESPACE = uuid.UUID("6f1c7a4e-2b1d-4c55-9a0e-6d8f3b2a9c71")

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.chassis.db import page_of
 from services.chassis.errors import (
     Aborted,
     DeadlineExceeded,
@@ -20,6 +19,7 @@ from services.chassis.errors import (
     NotFound,
     Unavailable,
 )
+from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.reservations import events
 from services.reservations.commands import (
