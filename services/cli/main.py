@@ -1,4 +1,5 @@
-"""`novatrek`: run the mesh (`up`), one service (`serve`), migrations (`migrate`), codegen (`gen`)."""
+"""`novatrek`: run the mesh (`up`), one service (`serve`), migrations (`migrate`), codegen (`gen`), the
+released contracts (`contracts`)."""
 
 from __future__ import annotations
 
@@ -83,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("gen", help="generate generated/ and third_party/ from protos/")
     gen.add_argument("--check", action="store_true", help="only check that the generated code is up to date")
 
+    contracts = sub.add_parser("contracts", help="the image of the released contracts (protos/released.binpb)")
+    contracts.add_argument(
+        "contracts_command",
+        choices=["check", "release"],
+        help="check: buf breaking of protos/ against the image; release: rewrite the image from protos/",
+    )
+
     events = sub.add_parser("events", help="dead letters and a live tail of domain events")
     events.add_argument("--nats-url", default=os.environ.get("NOVATREK_NATS_URL", "nats://127.0.0.1:4222"))
     which = events.add_subparsers(dest="events_command", required=True, metavar="EVENTS_COMMAND")
@@ -157,6 +165,12 @@ def cmd_gen(args: argparse.Namespace) -> int:
     return generate(check=args.check)
 
 
+def cmd_contracts(args: argparse.Namespace) -> int:
+    from services.cli.contracts import run
+
+    return run(args.contracts_command)
+
+
 def cmd_events(args: argparse.Namespace) -> int:
     from services.cli.events import run
 
@@ -165,7 +179,14 @@ def cmd_events(args: argparse.Namespace) -> int:
     return asyncio.run(run(args.nats_url, args.dlq_action, seqs=set(args.seq) if args.seq else None))
 
 
-COMMANDS = {"up": cmd_up, "serve": cmd_serve, "migrate": cmd_migrate, "gen": cmd_gen, "events": cmd_events}
+COMMANDS = {
+    "up": cmd_up,
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "gen": cmd_gen,
+    "contracts": cmd_contracts,
+    "events": cmd_events,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,8 @@ def test_up_data_dir_from_environment_and_options(monkeypatch):
         ("serve",),
         ("serve", "nope"),
         ("migrate", "guest-profiles", "nope"),
+        ("contracts",),
+        ("contracts", "nope"),
         (),
     ],
 )
@@ -77,6 +79,7 @@ def test_serve_migrate_gen():
     args = parse("migrate", "reservations", "guest-profiles", "--create-db")
     assert (args.services, args.create_db) == (["reservations", "guest-profiles"], True)
     assert (parse("gen").check, parse("gen", "--check").check) == (False, True)
+    assert parse("contracts", "release").contracts_command == "release"
 
 
 def test_version(capsys):
