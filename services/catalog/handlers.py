@@ -6,31 +6,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
+from services.catalog.commands import CreateTrip, Slot
 from services.catalog.domain import Departure, Trip, bookable
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 
 UowFactory = Callable[[], Any]  # CatalogUnitOfWork in production, an in-memory fake in unit tests
-
-
-@dataclass(frozen=True)
-class CreateTrip:
-    name: str
-    price_per_person: Decimal
-    currency: str
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One departure, as callers name it: a trip and a date."""
-
-    trip_id: uuid.UUID
-    departure_date: date
 
 
 @dataclass(frozen=True)

@@ -7,44 +7,21 @@ from decimal import Decimal
 from novatrek.catalog.v1 import catalog_pb2 as pb
 from novatrek.catalog.v1 import catalog_pb2_grpc
 
-from services.catalog import handlers
-from services.catalog.domain import DESCRIPTION_MAX, MAX_CAPACITY, MAX_PRICE, NAME_MAX, Departure, Trip
+from services.catalog import commands, handlers
+from services.catalog.domain import DESCRIPTION_MAX, MAX_CAPACITY, MAX_PRICE, NAME_MAX
+from services.catalog.protomap import departure_to_pb, trip_to_pb
 from services.chassis.errors import Violations
 from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import (
     date_from_proto,
-    date_to_proto,
     money_from_proto,
     money_to_proto,
     page_size,
     parse_uuid,
     text,
-    timestamp,
     utcnow,
 )
-
-
-def trip_to_pb(t: Trip) -> pb.Trip:
-    return pb.Trip(
-        trip_id=str(t.trip_id),
-        name=t.name,
-        description=t.description,
-        price_per_person=money_to_proto(t.price_per_person, t.currency),
-        active=t.active,
-        create_time=timestamp(t.created_at),
-    )
-
-
-def departure_to_pb(d: Departure) -> pb.Departure:
-    return pb.Departure(
-        departure_id=str(d.departure_id),
-        trip_id=str(d.trip_id),
-        departure_date=date_to_proto(d.departure_date),
-        capacity=d.capacity,
-        seats_held=d.seats_held,
-        seats_available=d.seats_available,
-    )
 
 
 def _price(trip: pb.Trip, v: Violations) -> tuple[Decimal, str] | None:
@@ -62,10 +39,10 @@ def _price(trip: pb.Trip, v: Violations) -> tuple[Decimal, str] | None:
     return price if ok else None
 
 
-def _slot(message, v: Violations, prefix: str = "") -> handlers.Slot:
+def _slot(message, v: Violations, prefix: str = "") -> commands.Slot:
     """The (trip_id, departure_date) pair that names a departure; `prefix` is the message's field path."""
     trip_id = parse_uuid(message.trip_id, f"{prefix}trip_id", v)
-    return handlers.Slot(trip_id, date_from_proto(message.departure_date, f"{prefix}departure_date", v))
+    return commands.Slot(trip_id, date_from_proto(message.departure_date, f"{prefix}departure_date", v))
 
 
 def _seats(value: int, v: Violations) -> int:
@@ -83,7 +60,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, required=False)
         price = _price(request.trip, v)
         v.raise_if_any()
-        trip = await handlers.create_trip(handlers.CreateTrip(name, *price, description), self.uow_factory)
+        trip = await handlers.create_trip(commands.CreateTrip(name, *price, description), self.uow_factory)
         return pb.CreateTripResponse(trip=trip_to_pb(trip))
 
     async def GetTrip(self, request, context):

@@ -4,34 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
-from services.guests.domain import Guest, GuestStatus, IdentityClaim, Ineligibility, ineligibility, normalize_email
+from services.guests.commands import CreateGuest, SearchGuests
+from services.guests.domain import Guest, IdentityClaim, Ineligibility, ineligibility, normalize_email
 
 UowFactory = Callable[[], Any]  # GuestUnitOfWork in production, an in-memory fake in unit tests
-
-
-@dataclass(frozen=True)
-class CreateGuest:
-    first_name: str
-    last_name: str
-    email: str
-    phone: str = ""
-    date_of_birth: date | None = None
-
-
-@dataclass(frozen=True)
-class SearchGuests:
-    email: str
-    last_name_prefix: str
-    status: GuestStatus | None
-    position: list | None
-    limit: int
 
 
 async def create_guest(cmd: CreateGuest, uow_factory: UowFactory) -> Guest:

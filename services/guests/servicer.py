@@ -10,40 +10,13 @@ from novatrek.guests.v1 import guests_pb2_grpc
 
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import (
-    date_from_proto,
-    date_to_proto,
-    mask_paths,
-    page_size,
-    parse_uuid,
-    text,
-    timestamp,
-)
-from services.guests import handlers
-from services.guests.domain import Guest, GuestStatus, IdentityClaim
+from services.chassis.protoconv import date_from_proto, mask_paths, page_size, parse_uuid, text
+from services.guests import commands, handlers
+from services.guests.domain import IdentityClaim
+from services.guests.protomap import INELIGIBILITY_TO_PB, STATUS_FROM_PB, guest_to_pb
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-STATUS_TO_PB = {
-    GuestStatus.ACTIVE: pb.GUEST_STATUS_ACTIVE,
-    GuestStatus.INACTIVE: pb.GUEST_STATUS_INACTIVE,
-    GuestStatus.SUSPENDED: pb.GUEST_STATUS_SUSPENDED,
-}
-STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
 UPDATABLE = {"first_name", "last_name", "email", "phone", "date_of_birth", "status"}
-
-
-def guest_to_pb(g: Guest) -> pb.Guest:
-    return pb.Guest(
-        guest_id=str(g.guest_id),
-        first_name=g.first_name,
-        last_name=g.last_name,
-        email=g.email,
-        phone=g.phone,
-        date_of_birth=date_to_proto(g.date_of_birth) if g.date_of_birth else None,
-        status=STATUS_TO_PB[g.status],
-        create_time=timestamp(g.created_at),
-        update_time=timestamp(g.updated_at),
-    )
 
 
 def _fields(guest: pb.Guest, paths: set[str], v: Violations) -> dict:
@@ -75,7 +48,7 @@ class GuestServicer(guests_pb2_grpc.GuestServiceServicer):
         v = Violations()
         fields = _fields(request.guest, {"first_name", "last_name", "email", "phone", "date_of_birth"}, v)
         v.raise_if_any()
-        guest = await handlers.create_guest(handlers.CreateGuest(**fields), self.uow_factory)
+        guest = await handlers.create_guest(commands.CreateGuest(**fields), self.uow_factory)
         return pb.CreateGuestResponse(guest=guest_to_pb(guest))
 
     async def GetGuest(self, request, context):
@@ -95,7 +68,7 @@ class GuestServicer(guests_pb2_grpc.GuestServiceServicer):
         filters = {"email": request.email, "last": request.last_name_prefix, "status": request.status}
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
-        query = handlers.SearchGuests(
+        query = commands.SearchGuests(
             request.email, request.last_name_prefix, STATUS_FROM_PB.get(request.status), position, limit
         )
         found, next_position = await handlers.search_guests(query, self.uow_factory)
@@ -116,5 +89,4 @@ class GuestServicer(guests_pb2_grpc.GuestServiceServicer):
         v.raise_if_any()
         claim = IdentityClaim(request.first_name, request.last_name, request.email)
         reasons = await handlers.validate_guest(guest_id, claim, self.uow_factory)
-        codes = [pb.IneligibilityReason.Value(f"INELIGIBILITY_REASON_{r.name}") for r in reasons]
-        return pb.ValidateGuestResponse(eligible=not reasons, reasons=codes)
+        return pb.ValidateGuestResponse(eligible=not reasons, reasons=[INELIGIBILITY_TO_PB[r] for r in reasons])

@@ -11,6 +11,7 @@ from typing import Any
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
+from services.notifications.commands import ListNotifications
 from services.notifications.domain import Attempt, Notification
 
 
@@ -19,13 +20,6 @@ class Deps:
     uow: Callable[[], Any]  # NotificationUnitOfWork
     wake: Callable[[], None]  # wakes the delivery worker
     clock: Callable[[], datetime] = field(default=utcnow)
-
-
-@dataclass(frozen=True)
-class ListNotifications:
-    filters: dict  # column -> value (None: any)
-    position: list | None
-    limit: int
 
 
 def _not_found(notification_id: uuid.UUID) -> NotFound:

@@ -8,7 +8,7 @@ from novatrek.notifications.v1 import notifications_pb2_grpc
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import page_size, parse_uuid
-from services.notifications import handlers
+from services.notifications import commands, handlers
 from services.notifications.protomap import KIND_FROM_PB, STATUS_FROM_PB, attempt_to_pb, notification_to_pb
 
 
@@ -36,7 +36,7 @@ class NotificationServicer(notifications_pb2_grpc.NotificationServiceServicer):
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
         found, after = await handlers.list_notifications(
-            handlers.ListNotifications(filters, position, limit), self.deps
+            commands.ListNotifications(filters, position, limit), self.deps
         )
         token = self.tokens.encode(after, filters) if after else ""
         return pb.ListNotificationsResponse(notifications=[notification_to_pb(n) for n in found], next_page_token=token)

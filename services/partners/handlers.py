@@ -16,7 +16,8 @@ from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaFailed, SagaNotStarted
 from services.partners.auth import Caller
-from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking, issue_key, key_digest
+from services.partners.commands import NewBooking, NewPartner
+from services.partners.domain import BookingStatus, Partner, PartnerBooking, issue_key, key_digest
 from services.partners.pipeline import SAGA, booking_of
 
 log = logging.getLogger("novatrek.partners")
@@ -33,28 +34,6 @@ class Deps:
     key_grace: timedelta = timedelta(hours=24)
     idempotency_retention: timedelta = timedelta(hours=24)
     clock: Callable[[], datetime] = field(default=utcnow)
-
-
-@dataclass(frozen=True)
-class NewPartner:
-    name: str
-    contact_email: str
-    webhook_url: str
-    plan: CommissionPlan
-
-
-@dataclass(frozen=True)
-class NewBooking:
-    idempotency_key: str
-    request_hash: str
-    guest_id: uuid.UUID
-    first_name: str
-    last_name: str
-    email: str
-    trip_id: uuid.UUID
-    trip_date: Any
-    party_size: int
-    partner_reference: str
 
 
 async def register_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:

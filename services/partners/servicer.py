@@ -12,9 +12,10 @@ from novatrek.partners.v1 import partners_pb2_grpc
 
 from services.chassis.context import deadline_var
 from services.chassis.errors import Violations
+from services.chassis.limits import MAX_PARTY_SIZE
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import date_from_proto, page_size, parse_uuid, text, timestamp
-from services.partners import handlers
+from services.partners import commands, handlers
 from services.partners.auth import Authenticator
 from services.partners.domain import CommissionPlan
 from services.partners.protomap import BASIS_FROM_PB, STATUS_FROM_PB, booking_to_pb, partner_to_pb
@@ -58,7 +59,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         v.raise_if_any()
         tiers = [(t.threshold, t.rate) for t in p.commission_plan.tiers]
         plan = CommissionPlan.parse(BASIS_FROM_PB.get(p.commission_plan.basis), tiers)
-        partner, api_key = await handlers.register_partner(handlers.NewPartner(name, email, webhook, plan), self.deps)
+        partner, api_key = await handlers.register_partner(commands.NewPartner(name, email, webhook, plan), self.deps)
         return pb.RegisterPartnerResponse(
             partner=partner_to_pb(partner), api_key=api_key, webhook_secret=partner.webhook_secret
         )
@@ -73,7 +74,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
     async def CreatePartnerBooking(self, request, context):
         caller, v = await self._caller(context), Violations()
         caller.require_partner()
-        cmd = handlers.NewBooking(
+        cmd = commands.NewBooking(
             idempotency_key=_idempotency_key(context.invocation_metadata(), v),
             request_hash=hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest(),
             guest_id=parse_uuid(request.guest_id, "guest_id", v),
@@ -85,7 +86,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
             party_size=request.party_size,
             partner_reference=text(request.partner_reference, "partner_reference", v, 100, False),
         )
-        v.check(1 <= request.party_size <= 50, "party_size", "must be between 1 and 50")
+        v.check(1 <= request.party_size <= MAX_PARTY_SIZE, "party_size", f"must be between 1 and {MAX_PARTY_SIZE}")
         v.check(
             cmd.trip_date is None or cmd.trip_date >= datetime.now(UTC).date(), "trip_date", "must not be in the past"
         )

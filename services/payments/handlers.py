@@ -12,7 +12,8 @@ from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.payments import events
-from services.payments.domain import ChargeRequest, CommissionClaim, CommissionPayout, Payment, PayoutStatus
+from services.payments.commands import ListPayouts
+from services.payments.domain import ChargeRequest, CommissionClaim, CommissionPayout, Payment
 from services.payments.ports import DuplicatePayment, PaymentProcessor
 
 
@@ -21,14 +22,6 @@ class Deps:
     uow: Callable[[], Any]  # PaymentUnitOfWork, or an in-memory fake in unit tests
     processor: PaymentProcessor
     clock: Callable[[], datetime] = field(default=utcnow)
-
-
-@dataclass(frozen=True)
-class ListPayouts:
-    partner_id: uuid.UUID | None
-    status: PayoutStatus | None
-    position: list | None
-    limit: int
 
 
 async def process_payment(request: ChargeRequest, deps: Deps) -> Payment:

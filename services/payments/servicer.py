@@ -12,7 +12,7 @@ from services.chassis.errors import Violations
 from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import money_from_proto, page_size, parse_uuid, text
-from services.payments import handlers
+from services.payments import commands, handlers
 from services.payments.domain import (
     MAX_AMOUNT,
     METHOD_REFERENCE_MAX,
@@ -104,7 +104,7 @@ class PaymentServicer(payments_pb2_grpc.PaymentServiceServicer):
         }
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
-        query = handlers.ListPayouts(filters["partner_id"], PAYOUT_STATUS_FROM_PB.get(request.status), position, limit)
+        query = commands.ListPayouts(filters["partner_id"], PAYOUT_STATUS_FROM_PB.get(request.status), position, limit)
         found, after = await handlers.list_payouts(query, self.deps)
         token = self.tokens.encode(after, filters) if after else ""
         return pb.ListPayoutsResponse(payouts=[payout_to_pb(p) for p in found], next_page_token=token)

@@ -17,7 +17,6 @@ REQUEST_NAMESPACE = uuid.UUID("6f1c7a4e-2b1d-4c55-9a0e-6d8f3b2a9c71")
 # 31 symbols without look-alikes (0/O, 1/I/L); 31**12 ≈ 7.9e17 codes.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12
-MAX_PARTY_SIZE = 50
 
 
 class Status(StrEnum):

@@ -8,11 +8,12 @@ from novatrek.reservations.v1 import reservations_pb2 as pb
 from novatrek.reservations.v1 import reservations_pb2_grpc
 
 from services.chassis.errors import Violations
+from services.chassis.limits import MAX_PARTY_SIZE
 from services.chassis.money import CURRENCY_MINOR_UNITS
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import date_from_proto, mask_paths, page_size, parse_uuid, text
 from services.reservations import commands, handlers
-from services.reservations.domain import CODE_ALPHABET, CODE_LENGTH, MAX_PARTY_SIZE, Status
+from services.reservations.domain import CODE_ALPHABET, CODE_LENGTH, Status
 from services.reservations.protomap import STATUS_FROM_PB, participant_to_pb, reservation_to_pb
 
 ADDABLE_ROLES = {"guest", "child"}

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.catalog import handlers
+from services.catalog import commands, handlers
 from services.catalog.domain import Departure, Trip, bookable
 from services.chassis.errors import AlreadyExists, FailedPrecondition, NotFound
 from services.chassis.protoconv import utcnow
@@ -89,9 +89,9 @@ def test_inactive_trips_are_not_bookable():
     assert refused.value.reason == "TRIP_INACTIVE"
 
 
-async def _scheduled(db: FakeCatalog, capacity: int = 5) -> handlers.Slot:
-    trip = await handlers.create_trip(handlers.CreateTrip("Canyon", Decimal("99.50"), "USD"), db)
-    slot = handlers.Slot(trip.trip_id, DAY)
+async def _scheduled(db: FakeCatalog, capacity: int = 5) -> commands.Slot:
+    trip = await handlers.create_trip(commands.CreateTrip("Canyon", Decimal("99.50"), "USD"), db)
+    slot = commands.Slot(trip.trip_id, DAY)
     await handlers.create_departure(slot, capacity, db)
     return slot
 
@@ -127,10 +127,10 @@ async def test_availability_and_unknown_resources():
     with pytest.raises(AlreadyExists):
         await handlers.create_departure(slot, 4, db)
     with pytest.raises(NotFound) as missing:
-        await handlers.hold_seats(handlers.Slot(slot.trip_id, date(2031, 7, 2)), uuid.uuid4(), 1, db)
+        await handlers.hold_seats(commands.Slot(slot.trip_id, date(2031, 7, 2)), uuid.uuid4(), 1, db)
     assert missing.value.reason == "DEPARTURE_NOT_FOUND"
     with pytest.raises(NotFound) as missing:
-        await handlers.create_departure(handlers.Slot(uuid.uuid4(), DAY), 4, db)
+        await handlers.create_departure(commands.Slot(uuid.uuid4(), DAY), 4, db)
     assert missing.value.reason == "TRIP_NOT_FOUND"
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from services.chassis.errors import Unavailable
 from services.chassis.saga import SagaNotStarted
-from services.partners import handlers
+from services.partners import commands, handlers
 from services.partners.domain import Basis, CommissionPlan
 
 
@@ -51,7 +51,7 @@ async def test_a_pipeline_that_never_started_frees_its_idempotency_key():
         render=lambda b: b"",
         pepper=b"p",
     )
-    cmd = handlers.NewBooking("key-1", "h", uuid.uuid4(), "", "", "", uuid.uuid4(), date(2030, 1, 1), 1, "")
+    cmd = commands.NewBooking("key-1", "h", uuid.uuid4(), "", "", "", uuid.uuid4(), date(2030, 1, 1), 1, "")
     with pytest.raises(Unavailable) as err:
         await handlers.create_booking(cmd, partner, deps)
     assert err.value.reason == "DATABASE_UNAVAILABLE" and keys.rows == {}

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from services.chassis.errors import InvalidArgument, NotFound, Unavailable
-from services.payments import handlers
+from services.payments import commands, handlers
 from services.payments.domain import PaymentStatus, PayoutStatus
 from services.payments.ports import DuplicatePayment
 from services.payments.processor import FakeProcessor
@@ -199,7 +199,7 @@ async def test_payouts_page_newest_first_with_filters(world):
     await handlers.reverse_commission(made[0].commission_record_id, "x", deps)
     pages, position = [], None
     while True:
-        page, position = await handlers.list_payouts(handlers.ListPayouts(partner, None, position, 2), deps)
+        page, position = await handlers.list_payouts(commands.ListPayouts(partner, None, position, 2), deps)
         pages.append([p.payout_id for p in page])
         if position is None:
             break
@@ -208,7 +208,7 @@ async def test_payouts_page_newest_first_with_filters(world):
         [made[2].payout_id, made[1].payout_id],
         [made[0].payout_id],
     ]
-    owed, _ = await handlers.list_payouts(handlers.ListPayouts(partner, PayoutStatus.OWED, None, 25), deps)
+    owed, _ = await handlers.list_payouts(commands.ListPayouts(partner, PayoutStatus.OWED, None, 25), deps)
     assert len(owed) == 4
-    everything, _ = await handlers.list_payouts(handlers.ListPayouts(None, None, None, 25), deps)
+    everything, _ = await handlers.list_payouts(commands.ListPayouts(None, None, None, 25), deps)
     assert len(everything) == 6

@@ -38,12 +38,14 @@ HANDLERS_BLOCKED = ["sqlalchemy", "asyncpg"]
 PENDING = {"services.partners.handlers": "reaches SQLAlchemy through services.chassis.saga"}
 
 
-def _modules(pattern: str) -> list:
-    names = [".".join(path.relative_to(ROOT).with_suffix("").parts) for path in sorted(ROOT.glob(pattern))]
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=PENDING[name])) if name in PENDING else name
-        for name in names
-    ]
+def _modules(*patterns: str) -> list[str]:
+    paths = sorted(path for pattern in patterns for path in ROOT.glob(pattern))
+    return [".".join(path.relative_to(ROOT).with_suffix("").parts) for path in paths]
+
+
+def _params(modules: list[str]) -> list:
+    pending = pytest.mark.xfail
+    return [pytest.param(m, marks=pending(strict=True, reason=PENDING[m])) if m in PENDING else m for m in modules]
 
 
 def _import_blocked(module: str, blocked: list[str]) -> subprocess.CompletedProcess:
@@ -54,16 +56,28 @@ def _import_blocked(module: str, blocked: list[str]) -> subprocess.CompletedProc
 def test_every_context_is_discovered():
     domains = {"services.reservations.domain", "services.guests.domain", "services.partners.domain"}
     assert domains <= set(_modules("services/*/domain.py"))
-    assert "services.guests.handlers" in _modules("services/*/handlers.py")
+    assert "services.partners.handlers" in _modules("services/*/handlers.py")
 
 
-@pytest.mark.parametrize("module", _modules("services/*/domain.py"))
-def test_domain_imports_no_protobuf_grpc_sql_or_generated_code(module):
+def test_every_context_has_the_same_layout():
+    # docs/architecture.md, "How a context is laid out"
+    required = ["main", "config", "servicer", "protomap", "commands", "domain", "handlers", "db"]
+    for context in {path.parent for path in ROOT.glob("services/*/domain.py")}:
+        missing = [name for name in required if not (context / f"{name}.py").exists()]
+        assert not missing, f"{context.name} has no {', '.join(missing)}"
+        assert (context / "migrations").is_dir(), f"{context.name} has no migrations/"
+
+
+# Commands and ports are what handlers and domains exchange: plain Python values too.
+@pytest.mark.parametrize(
+    "module", _params(_modules("services/*/domain.py", "services/*/commands.py", "services/*/ports.py"))
+)
+def test_domain_commands_and_ports_import_no_protobuf_grpc_sql_or_generated_code(module):
     result = _import_blocked(module, DOMAIN_BLOCKED)
     assert result.returncode == 0, result.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("module", _modules("services/*/handlers.py"))
+@pytest.mark.parametrize("module", _params(_modules("services/*/handlers.py")))
 def test_handlers_import_no_sql(module):
     result = _import_blocked(module, HANDLERS_BLOCKED)
     assert result.returncode == 0, result.stderr.strip().splitlines()[-1]
