@@ -13,7 +13,7 @@ from services.chassis.errors import NotFound
 from services.chassis.protoconv import utcnow
 from services.guests.domain import Guest, GuestStatus, IdentityClaim, Ineligibility, ineligibility, normalize_email
 
-UowFactory = Callable[[], Any]  # GuestUnitOfWork in production, an in-memory fake in unit tests
+UowFactory = Callable[..., Any]  # GuestUnitOfWork in production, an in-memory fake in unit tests
 
 
 @dataclass(frozen=True)
