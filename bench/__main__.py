@@ -47,7 +47,7 @@ def plan(s: stacks.Stack) -> tuple[dict, dict]:
 
 
 def measure(targets: dict, seconds: float, warmup_s: float, meter: CpuMeter, profiler: Profiler | None = None) -> dict:
-    results = {}
+    results: dict[str, dict[str, object]] = {}
     for name, (target, args) in targets.items():
         results[name] = {}
         for c in CONCURRENCY:

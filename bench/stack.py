@@ -127,9 +127,9 @@ def make_data(addresses: dict[str, str], admin_token: str, guests: int = 40, tri
     """Guests, trips with roomy departures, a partner, and reservations to read."""
     day = datetime.now(UTC).date() + timedelta(days=60)
     with grpc.insecure_channel(addresses["guest-profiles"]) as ch:
-        stub = guests_pb2_grpc.GuestServiceStub(ch)
+        guests_stub = guests_pb2_grpc.GuestServiceStub(ch)
         guest_ids = [
-            stub.CreateGuest(
+            guests_stub.CreateGuest(
                 gst.CreateGuestRequest(
                     guest=gst.Guest(
                         first_name="Bench", last_name=f"G{i}", email=f"bench-{uuid.uuid4().hex[:10]}@example.com"
@@ -140,13 +140,13 @@ def make_data(addresses: dict[str, str], admin_token: str, guests: int = 40, tri
         ]
     departures = []
     with grpc.insecure_channel(addresses["trip-catalog"]) as ch:
-        stub = catalog_pb2_grpc.CatalogServiceStub(ch)
+        catalog_stub = catalog_pb2_grpc.CatalogServiceStub(ch)
         for i in range(trips):
             price = money_pb2.Money(currency_code="USD", units=99, nanos=500_000_000)
-            trip_id = stub.CreateTrip(
+            trip_id = catalog_stub.CreateTrip(
                 cat.CreateTripRequest(trip=cat.Trip(name=f"Bench trip {i}", price_per_person=price))
             ).trip.trip_id
-            stub.CreateDeparture(
+            catalog_stub.CreateDeparture(
                 cat.CreateDepartureRequest(
                     departure=cat.Departure(trip_id=trip_id, departure_date=date_to_proto(day), capacity=10000)
                 )
@@ -165,9 +165,9 @@ def make_data(addresses: dict[str, str], admin_token: str, guests: int = 40, tri
             .api_key
         )
     with grpc.insecure_channel(addresses["reservations"]) as ch:
-        stub = reservations_pb2_grpc.ReservationServiceStub(ch)
+        reservations_stub = reservations_pb2_grpc.ReservationServiceStub(ch)
         made = [
-            stub.CreateReservation(
+            reservations_stub.CreateReservation(
                 res.CreateReservationRequest(
                     request_id=str(uuid.uuid4()),
                     guest_id=guest_ids[i % guests],

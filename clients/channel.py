@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from services.chassis import errors
 from services.chassis.context import outbound_metadata, outbound_timeout
 from services.chassis.telemetry import SpanKind, in_trace, inject, mark_error, tracer, tracing_enabled
 
 _TRACER = tracer("clients")
+Response = TypeVar("Response")
+Metadata = tuple[tuple[str, str | bytes], ...]
 # Retried by the channel only for methods that are idempotent (reads, and writes keyed by an id).
 RETRY_POLICY = {
     "maxAttempts": 3,
@@ -40,7 +45,7 @@ def open_channel(target: str, idempotent: dict[str, list[str]]) -> grpc.aio.Chan
     )
 
 
-_PASSED_THROUGH = {
+_PASSED_THROUGH: dict[grpc.StatusCode, type[errors.DomainError]] = {
     grpc.StatusCode.INVALID_ARGUMENT: errors.InvalidArgument,
     grpc.StatusCode.NOT_FOUND: errors.NotFound,
     grpc.StatusCode.ALREADY_EXISTS: errors.AlreadyExists,
@@ -73,7 +78,13 @@ def remote_error(err: grpc.aio.AioRpcError, dependency: str) -> errors.DomainErr
     return errors.Unavailable(f"{dependency} is unavailable ({err.code().name})", metadata={"dependency": dependency})
 
 
-async def call(method, request, dependency: str, timeout_s: float, metadata: tuple = ()):
+async def call(
+    method: Callable[..., Awaitable[Response]],
+    request: Message,
+    dependency: str,
+    timeout_s: float,
+    metadata: Metadata = (),
+) -> Response:
     """One outbound unary call: deadline = min(our default, what our caller has left); request id,
     trace context and `metadata` (e.g. credentials) travel with it."""
     timeout = outbound_timeout(timeout_s)
@@ -104,12 +115,12 @@ class TypedClient:
     stub_class: type
     idempotent: tuple[str, ...] = ()  # methods the channel may retry on UNAVAILABLE
 
-    def __init__(self, target: str, timeout_s: float = 3.0, credentials: tuple = ()) -> None:
+    def __init__(self, target: str, timeout_s: float = 3.0, credentials: Metadata = ()) -> None:
         self.channel = open_channel(target, {self.service: list(self.idempotent)})
         self.stub = self.stub_class(self.channel)
         self.timeout_s, self.credentials = timeout_s, credentials
 
-    async def _call(self, method, request):
+    async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
         return await call(method, request, self.dependency, self.timeout_s, self.credentials)
 
     async def close(self) -> None:

@@ -33,4 +33,5 @@ class GuestsClient(TypedClient):
             )
 
     async def get(self, guest_id: str) -> pb.Guest:
-        return (await self._call(self.stub.GetGuest, pb.GetGuestRequest(guest_id=guest_id))).guest
+        response: pb.GetGuestResponse = await self._call(self.stub.GetGuest, pb.GetGuestRequest(guest_id=guest_id))
+        return response.guest

@@ -29,19 +29,21 @@ class PaymentsClient(TypedClient):
             reservation_id=reservation_id,
             amount=money_to_proto(amount, currency),
         )
-        return (await self._call(self.stub.ProcessCommission, request)).payout
+        response: pb.ProcessCommissionResponse = await self._call(self.stub.ProcessCommission, request)
+        return response.payout
 
     async def reverse_commission(self, record_id: str, reason: str) -> pb.CommissionPayout | None:
-        answer = await self._call(
+        answer: pb.ReverseCommissionResponse = await self._call(
             self.stub.ReverseCommission, pb.ReverseCommissionRequest(commission_record_id=record_id, reason=reason)
         )
         return answer.payout if answer.HasField("payout") else None
 
     async def payouts(self, partner_id: str) -> list[pb.CommissionPayout]:
         """Every payout of a partner (pages followed)."""
-        found, token = [], ""
+        found: list[pb.CommissionPayout] = []
+        token = ""
         while True:
-            page = await self._call(
+            page: pb.ListPayoutsResponse = await self._call(
                 self.stub.ListPayouts, pb.ListPayoutsRequest(partner_id=partner_id, page_size=100, page_token=token)
             )
             found += page.payouts

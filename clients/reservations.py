@@ -38,19 +38,26 @@ class ReservationsClient(TypedClient):
             requested_by=requested_by,
             reservation_id=reservation_id,
         )
-        return (await self._call(self.stub.CreateReservation, request)).reservation
+        response: pb.CreateReservationResponse = await self._call(self.stub.CreateReservation, request)
+        return response.reservation
 
     async def get(self, reservation_id: str) -> pb.Reservation:
-        return (
-            await self._call(self.stub.GetReservation, pb.GetReservationRequest(reservation_id=reservation_id))
-        ).reservation
+        request = pb.GetReservationRequest(reservation_id=reservation_id)
+        response: pb.GetReservationResponse = await self._call(self.stub.GetReservation, request)
+        return response.reservation
 
-    async def transition(self, reservation_id: str, status: int, changed_by: str, reason: str) -> pb.Reservation:
+    async def transition(
+        self, reservation_id: str, status: pb.ReservationStatus.ValueType, changed_by: str, reason: str
+    ) -> pb.Reservation:
         request = pb.TransitionReservationStatusRequest(
             reservation_id=reservation_id, status=status, changed_by=changed_by, reason=reason
         )
-        return (await self._call(self.stub.TransitionReservationStatus, request)).reservation
+        response: pb.TransitionReservationStatusResponse = await self._call(
+            self.stub.TransitionReservationStatus, request
+        )
+        return response.reservation
 
     async def cancel(self, reservation_id: str, cancelled_by: str, reason: str) -> pb.Reservation:
         request = pb.CancelReservationRequest(reservation_id=reservation_id, cancelled_by=cancelled_by, reason=reason)
-        return (await self._call(self.stub.CancelReservation, request)).reservation
+        response: pb.CancelReservationResponse = await self._call(self.stub.CancelReservation, request)
+        return response.reservation

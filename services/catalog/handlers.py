@@ -14,7 +14,7 @@ from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 
-UowFactory = Callable[[], Any]  # CatalogUnitOfWork in production, an in-memory fake in unit tests
+UowFactory = Callable[..., Any]  # CatalogUnitOfWork in production, an in-memory fake in unit tests
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,10 @@ async def hold_seats(slot: Slot, reservation_id: uuid.UUID, seats: int, uow_fact
 
     The common case, a first hold that fits, is one statement and needs none of that."""
     async with uow_factory(autocommit=True) as uow:
-        if (
-            taken := await uow.departures.hold_first(slot.trip_id, slot.departure_date, reservation_id, seats, utcnow())
-        ) is not None:
+        taken: tuple[Trip, Departure] | None = await uow.departures.hold_first(
+            slot.trip_id, slot.departure_date, reservation_id, seats, utcnow()
+        )
+        if taken is not None:
             return Held(*taken, seats)
     async with uow_factory() as uow:
         trip = await _trip(uow, slot.trip_id)  # holds never change a trip

@@ -60,6 +60,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, required=False)
         price = _price(request.trip, v)
         v.raise_if_any()
+        assert price is not None  # else raise_if_any refused the request
         trip = await handlers.create_trip(commands.CreateTrip(name, *price, description), self.uow_factory)
         return pb.CreateTripResponse(trip=trip_to_pb(trip))
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 import nats
+from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 from nats.js.errors import BadRequestError
 
@@ -64,7 +65,7 @@ class Broker:
     async def ensure_streams(self) -> None:
         """Declares one stream per event domain and the dead-letter stream; idempotent, updates a
         stream whose config drifted."""
-        js = self.nc.jetstream()
+        js = self.jetstream()
         for name, subjects in {**stream_subjects(), DLQ_STREAM: [f"{DLQ_PREFIX}.>"]}.items():
             config = StreamConfig(
                 name=name,
@@ -79,6 +80,11 @@ class Broker:
                 await js.update_stream(config)
         self._streams_ready = True
 
+    def jetstream(self) -> JetStreamContext:
+        if self.nc is None:
+            raise BrokerUnavailable("not connected to NATS")
+        return self.nc.jetstream()
+
     @staticmethod
     def stream_of(subject: str) -> str:
         return next(name for name, subjects in stream_subjects().items() if subject.startswith(subjects[0][:-1]))
@@ -88,14 +94,14 @@ class Broker:
             raise BrokerUnavailable("not connected to NATS")
         if not self._streams_ready:
             await self.ensure_streams()
-        await self.nc.jetstream().publish(subject, payload, headers=headers, timeout=self.publish_timeout_s)
+        await self.jetstream().publish(subject, payload, headers=headers, timeout=self.publish_timeout_s)
 
     async def close(self, flush_timeout_s: float = 2.0) -> None:
         """Flush, then close. No drain: every publish already awaited its JetStream ack, and a drain
         would wait on the open pull subscriptions of the consumers."""
         if self.nc is not None:
             try:
-                await self.nc.flush(timeout=flush_timeout_s)
+                await self.nc.flush(timeout=flush_timeout_s)  # type: ignore[arg-type]  # annotated int, used as seconds
             except (TimeoutError, nats.errors.Error, OSError):
                 log.debug("flush before close failed; closing anyway")  # every publish was acked already
             await self.nc.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -54,6 +56,6 @@ class ServiceSettings(BaseSettings):
     access_log: bool = False
 
 
-def settings_for(cls: type[ServiceSettings], **overrides) -> ServiceSettings:
+def settings_for(cls: type[ServiceSettings], **overrides: Any) -> ServiceSettings:
     """Environment first, explicit overrides (tests, `novatrek up`) on top."""
     return cls(**overrides)

@@ -8,23 +8,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, Generic, TypeVar
 
 import nats.errors
 import sqlalchemy as sa
 from google.protobuf.message import Message
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.chassis.broker import DLQ_PREFIX
+from services.chassis.broker import DLQ_PREFIX, Broker
 from services.chassis.context import REQUEST_ID_HEADER, request_id_var
+from services.chassis.db import UnitOfWork
 from services.chassis.events import spec_of
 from services.chassis.metrics import CONSUMER_PENDING, DEAD_LETTERS, EVENTS_HANDLED
 from services.chassis.protoconv import utcnow
 from services.chassis.telemetry import SpanKind, context_from, mark_error, tracer
 
 log = logging.getLogger("novatrek.consumer")
+Event = TypeVar("Event", bound=Message)
 
 
 def inbox_table(metadata: sa.MetaData) -> sa.Table:
@@ -39,12 +45,13 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
 
 
 @dataclass(frozen=True)
-class Subscription:
-    """`handler(event, uow, headers)` runs inside the unit of work that also records the event id."""
+class Subscription(Generic[Event]):
+    """`handler(event, uow, headers)` runs inside the unit of work (the context's own subclass of
+    UnitOfWork) that also records the event id."""
 
-    event: type[Message]
+    event: type[Event]
     durable: str
-    handler: Callable[[Message, object, dict], Awaitable[None]]
+    handler: Callable[[Event, Any, dict[str, str]], Awaitable[None]]
 
     @property
     def subject(self) -> str:
@@ -59,10 +66,10 @@ class Consumer:
     def __init__(
         self,
         service: str,
-        broker,
-        uow_factory,
+        broker: Broker,
+        uow_factory: Callable[[], AbstractAsyncContextManager[UnitOfWork]],
         inbox: sa.Table,
-        subscriptions: list[Subscription],
+        subscriptions: list[Subscription[Any]],
         ack_wait_s: float = 30.0,
         max_deliver: int = 5,
         batch: int = 20,
@@ -82,12 +89,12 @@ class Consumer:
     async def run(self) -> None:
         await asyncio.gather(*(self._consume(s) for s in self.subscriptions))
 
-    async def _consume(self, sub: Subscription) -> None:
+    async def _consume(self, sub: Subscription[Any]) -> None:
         while True:  # (re)subscribe whenever the broker comes back
             try:
                 await self.broker.wait_connected()
                 await self.broker.ensure_streams()
-                js = self.broker.nc.jetstream()
+                js = self.broker.jetstream()
                 # Unlimited server-side redelivery: we count deliveries and dead-letter ourselves,
                 # so a message is never silently dropped by the server.
                 durable = f"{self.durable_prefix}{sub.durable}"
@@ -119,7 +126,7 @@ class Consumer:
                 log.warning("consumer interrupted; resubscribing", extra={"durable": sub.durable, "error": repr(exc)})
                 await asyncio.sleep(1.0)
 
-    async def deliver(self, sub: Subscription, msg) -> None:
+    async def deliver(self, sub: Subscription[Any], msg: Msg) -> None:
         headers = dict(msg.headers or {})
         event_id = headers.get("ce-id") or f"seq:{msg.metadata.sequence.stream}"
         request_id_var.set(headers.get(REQUEST_ID_HEADER, ""))
@@ -144,17 +151,17 @@ class Consumer:
 
     async def sample_lag(self) -> None:
         """Consumer lag for the metrics: messages not yet delivered or not yet acknowledged."""
-        js = self.broker.nc.jetstream()
+        js = self.broker.jetstream()
         for sub in self.subscriptions:
             durable = f"{self.durable_prefix}{sub.durable}"
             info = await js.consumer_info(self.broker.stream_of(sub.subject), durable)
             CONSUMER_PENDING.labels(self.service, sub.durable).set(info.num_pending + info.num_ack_pending)
 
-    async def _first_time(self, conn, event_id: str, sub: Subscription) -> bool:
+    async def _first_time(self, conn: AsyncConnection, event_id: str, sub: Subscription[Any]) -> bool:
         row = {"event_id": event_id, "subject": sub.subject, "consumer": sub.durable, "handled_at": utcnow()}
         return bool((await conn.execute(pg_insert(self.inbox).values(row).on_conflict_do_nothing())).rowcount)
 
-    async def _failed(self, sub: Subscription, msg, headers: dict, exc: Exception) -> None:
+    async def _failed(self, sub: Subscription[Any], msg: Msg, headers: dict[str, str], exc: Exception) -> None:
         deliveries = msg.metadata.num_delivered
         EVENTS_HANDLED.labels(self.service, sub.durable, "failed").inc()
         if deliveries < self.max_deliver:

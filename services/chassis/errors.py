@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -90,16 +91,16 @@ class Violations:
             raise InvalidArgument(f"invalid request: {fields}", violations=list(self.items))
 
 
-def error_record(error: DomainError) -> dict:
+def error_record(error: DomainError) -> dict[str, Any]:
     """A JSON-able record of a final error, to answer a replayed request the same way."""
     return {"kind": type(error).__name__, "message": error.message, "reason": error.reason, "metadata": error.metadata}
 
 
-def error_from_record(record: dict) -> DomainError:
+def error_from_record(record: dict[str, Any]) -> DomainError:
     kinds = {cls.__name__: cls for cls in _subclasses(DomainError)}
     cls = kinds.get(record["kind"], DomainError)
     return cls(record["message"], reason=record["reason"], metadata=record["metadata"])
 
 
-def _subclasses(cls: type) -> list[type]:
+def _subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
     return [cls, *(s for sub in cls.__subclasses__() for s in _subclasses(sub))]

@@ -12,8 +12,11 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import grpc
+from opentelemetry.trace import Span
 
 from services.chassis import errors
 from services.chassis.context import MESH_CALL_HEADER, REQUEST_ID_HEADER, deadline_var, new_request_id, request_id_var
@@ -35,13 +38,13 @@ class _Undecodable:
 UNDECODABLE = _Undecodable()
 
 
-def _tolerant(deserializer):
+def _tolerant(deserializer: Callable[[bytes], object] | None) -> Callable[[bytes], object] | None:
     """grpc answers a request that fails to parse with UNKNOWN and the parser's exception text; ours
     is parsed here instead, and refused as the caller's error in `wrapped`."""
     if deserializer is None:
         return None
 
-    def parse(raw: bytes):
+    def parse(raw: bytes) -> object:
         try:
             return deserializer(raw)
         except Exception:  # DecodeError, or whatever else a parser makes of hostile bytes
@@ -73,7 +76,7 @@ class ServerCalls:
         counted = not unlimited  # probes neither count against max_calls nor are refused by it
         succeeded, seconds = RPC_REQUESTS.labels(self.service, method, "OK"), RPC_SECONDS.labels(self.service, method)
 
-        async def wrapped(request, context: grpc.aio.ServicerContext):
+        async def wrapped(request: object, context: grpc.aio.ServicerContext) -> Any:  # a response, or abort raised
             request_id, from_mesh, traced = "", False, tracing_enabled()
             metadata = context.invocation_metadata() or ()
             for key, value in metadata:
@@ -127,10 +130,11 @@ class ServerCalls:
                         log.exception("unhandled error", extra={"method": method})
                         # Never leak a stack trace or internal message to the caller.
                         await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-                    code, status = to_status(error)
-                    await context.abort(
-                        code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),)
-                    )
+                    else:
+                        code, status = to_status(error)
+                        await context.abort(
+                            code, status.message, trailing_metadata=((STATUS_DETAILS_KEY, status.SerializeToString()),)
+                        )
                 finally:
                     self.in_progress -= counted
                     elapsed = time.perf_counter() - started
@@ -147,7 +151,7 @@ class ServerCalls:
             response_serializer=handler.response_serializer,
         )
 
-    def _record(self, span, method: str, code: grpc.StatusCode, seconds: float) -> None:
+    def _record(self, span: Span | None, method: str, code: grpc.StatusCode, seconds: float) -> None:
         if span is not None:
             span.set_attribute("rpc.grpc.status_code", code.value[0])
             if code is not grpc.StatusCode.OK:
@@ -167,17 +171,18 @@ class _Registrar:
             service, {name: self.calls.wrap(f"/{service}/{name}", h) for name, h in handlers.items()}
         )
 
-    def add_generic_rpc_handlers(self, handlers) -> None:
+    def add_generic_rpc_handlers(self, handlers: Iterable[grpc.GenericRpcHandler]) -> None:
         self.server.add_generic_rpc_handlers(tuple(_WrappedGeneric(h, self.calls) for h in handlers))
 
 
-class _WrappedGeneric(grpc.GenericRpcHandler):
+class _WrappedGeneric(grpc.GenericRpcHandler):  # type: ignore[misc]  # grpc is untyped here (no types-grpcio)
     """A generic handler whose answers are wrapped, each method once."""
 
     def __init__(self, inner: grpc.GenericRpcHandler, calls: ServerCalls) -> None:
-        self.inner, self.calls, self.wrapped = inner, calls, {}
+        self.inner, self.calls = inner, calls
+        self.wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler | None]] = {}
 
-    def service(self, handler_call_details):
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
         handler = self.inner.service(handler_call_details)
         if handler is None:  # not ours (and never cached: callers choose method names)
             return None

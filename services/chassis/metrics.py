@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
@@ -29,7 +30,7 @@ DEAD_LETTERS = Counter(
 )
 
 
-def serve_metrics(port: int, host: str = "0.0.0.0"):
+def serve_metrics(port: int, host: str = "0.0.0.0") -> WSGIServer | None:
     """Starts the /metrics HTTP endpoint in a thread; returns its server (None when off)."""
     if not port:
         return None

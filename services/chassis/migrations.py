@@ -18,8 +18,10 @@ def run_env(target_metadata: sa.MetaData) -> None:
     """The whole of a service's migrations/env.py: online, async, versioned inside its schema."""
     schema = target_metadata.schema
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic.ini names no sqlalchemy.url")
 
-    def migrate(connection) -> None:
+    def migrate(connection: sa.Connection) -> None:
         context.configure(
             connection=connection, target_metadata=target_metadata, version_table_schema=schema, include_schemas=True
         )

@@ -7,12 +7,14 @@ import contextlib
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from google.protobuf.message import Message
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.chassis.broker import Broker
 from services.chassis.context import REQUEST_ID_HEADER, request_id_var
 from services.chassis.events import spec_of
 from services.chassis.protoconv import utcnow
@@ -36,7 +38,7 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-def outbox_row(event: Message, source: str, occurred: datetime) -> dict:
+def outbox_row(event: Message, source: str, occurred: datetime) -> dict[str, Any]:
     """The row for one event; its id is the CloudEvents id and the JetStream Nats-Msg-Id."""
     spec, event_id = spec_of(event), str(uuid.uuid4())
     headers = {
@@ -68,7 +70,7 @@ class OutboxRelay:
         self,
         engine: AsyncEngine,
         table: sa.Table,
-        broker,
+        broker: Broker,
         batch_size: int = 100,
         poll_interval_s: float = 1.0,
         max_backoff_s: float = 5.0,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger("novatrek.periodic")
 
+# What a service runs beside serving calls: a coroutine function, run as a task until stopped.
+BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 
-def periodically(job: Callable[[], Awaitable[object]], interval_s: float, name: str) -> Callable[[], Awaitable[None]]:
+
+def periodically(job: Callable[[], Awaitable[object]], interval_s: float, name: str) -> BackgroundJob:
     async def loop() -> None:
         while True:
             try:

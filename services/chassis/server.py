@@ -7,6 +7,8 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -16,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.chassis.broker import Broker
 from services.chassis.config import ServiceSettings
 from services.chassis.db import database_reachable
-from services.chassis.health import HealthMonitor
+from services.chassis.health import Check, HealthMonitor
 from services.chassis.interceptors import ServerCalls
 from services.chassis.metrics import serve_metrics
+from services.chassis.periodic import BackgroundJob
 
 log = logging.getLogger("novatrek.server")
 _STEP_S = 5.0  # the longest any shutdown step may take (beyond the gRPC grace period)
 
 
-async def _bounded(step: str, awaitable, timeout_s: float = _STEP_S) -> None:
+async def _bounded(step: str, awaitable: Awaitable[Any], timeout_s: float = _STEP_S) -> None:
     try:
         await asyncio.wait_for(awaitable, timeout_s)
     except TimeoutError:
@@ -41,16 +44,16 @@ class ServiceRuntime:
     register: Callable[[grpc.aio.Server], None]
     engine: AsyncEngine
     broker: Broker | None = None
-    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[BackgroundJob] = field(default_factory=list)
     # Released last, after in-flight calls finished (outbound channels, clients).
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     server: grpc.aio.Server | None = None
     port: int = 0
     health: HealthMonitor | None = None
-    metrics_server: object = None
-    _tasks: list[asyncio.Task] = field(default_factory=list)
+    metrics_server: WSGIServer | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
-    def _build_server(self) -> grpc.aio.Server:
+    def _build_server(self) -> tuple[grpc.aio.Server, HealthMonitor]:
         s = self.settings
         server = grpc.aio.server(
             options=[
@@ -72,31 +75,31 @@ class ServiceRuntime:
         self.register(registrar)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
-        checks = {"database": lambda: database_reachable(self.engine)}
+        checks: dict[str, Check] = {"database": lambda: database_reachable(self.engine)}
         if self.broker is not None:
             checks["broker"] = self._broker_connected
-        self.health = HealthMonitor(health_servicer, self.service_names, checks, interval_s=s.health_interval_s)
+        monitor = HealthMonitor(health_servicer, self.service_names, checks, interval_s=s.health_interval_s)
         names = [
             *self.service_names,
             health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
             reflection.SERVICE_NAME,
         ]
         reflection.enable_server_reflection(names, registrar)
-        return server
+        return server, monitor
 
     async def _broker_connected(self) -> bool:
-        return self.broker.connected
+        return self.broker is not None and self.broker.connected
 
     async def start(self) -> int:
-        self.server = self._build_server()
-        self.port = self.server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
+        server, monitor = self.server, self.health = self._build_server()
+        self.port = server.add_insecure_port(f"{self.settings.host}:{self.settings.port}")
         if self.port == 0:
             raise RuntimeError(f"{self.name}: cannot bind {self.settings.host}:{self.settings.port}")
-        await self.server.start()
+        await server.start()
         self.metrics_server = serve_metrics(self.settings.metrics_port, self.settings.host)
-        await self.health.alive()
-        await self.health.probe()
-        jobs = [self.health.run, *self.background]
+        await monitor.alive()
+        await monitor.probe()
+        jobs = [monitor.run, *self.background]
         if self.broker is not None:
             jobs.insert(0, self._connect_broker)
         self._tasks = [
@@ -106,6 +109,8 @@ class ServiceRuntime:
         return self.port
 
     async def _connect_broker(self) -> None:
+        if self.broker is None:  # scheduled only with one
+            return
         await self.broker.connect()
         try:
             await self.broker.ensure_streams()

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 log = logging.getLogger("novatrek.telemetry")
@@ -48,7 +49,7 @@ def in_trace() -> bool:
     return trace.get_current_span().get_span_context().is_valid
 
 
-def context_from(pairs: Iterable[tuple[str, str]]):
+def context_from(pairs: Iterable[tuple[str, str]]) -> Context:
     """The remote parent carried by gRPC metadata or message headers (`traceparent`, `tracestate`)."""
     return propagate.extract({k.lower(): v for k, v in pairs if isinstance(v, str)})
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import grpc
 import sqlalchemy as sa
 from google.protobuf.descriptor import ServiceDescriptor
+from sqlalchemy.pool import QueuePool
 
 from services.chassis.broker import Broker
 from services.chassis.config import ServiceSettings
@@ -17,7 +19,7 @@ from services.chassis.logging import configure_logging
 from services.chassis.metrics import DB_POOL, OUTBOX_LAG, OUTBOX_PENDING
 from services.chassis.outbox import OutboxRelay, outbox_table
 from services.chassis.pagination import PageTokens
-from services.chassis.periodic import periodically
+from services.chassis.periodic import BackgroundJob, periodically
 from services.chassis.server import ServiceRuntime
 from services.chassis.telemetry import configure_tracing
 
@@ -30,7 +32,7 @@ class Wiring:
     metadata: sa.MetaData
     # Publishing (outbox relay) or consuming events needs the broker.
     publishes_events: bool = False
-    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    background: list[BackgroundJob] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         configure_logging(self.name, self.settings.log_level)
@@ -53,7 +55,7 @@ class Wiring:
         self.background.append(periodically(self.sample_gauges, self.settings.metrics_interval_s, "sample gauges"))
 
     async def sample_gauges(self) -> None:
-        pool = self.engine.pool
+        pool = cast(QueuePool, self.engine.pool)  # create_engine sizes a queue pool
         DB_POOL.labels(self.name, "checked_out").set(pool.checkedout())
         DB_POOL.labels(self.name, "open").set(pool.checkedout() + pool.checkedin())
         if self.relay is not None:
@@ -64,8 +66,10 @@ class Wiring:
             for consumer in self.consumers:
                 await consumer.sample_lag()
 
-    def consume(self, subscriptions: list[Subscription]) -> Consumer:
+    def consume(self, subscriptions: list[Subscription[Any]]) -> Consumer:
         """Runs durable consumers for these events in the background (needs the `inbox` table)."""
+        if self.broker is None:
+            raise RuntimeError(f"{self.name} consumes events: wire it with publishes_events=True")
         s = self.settings
         inbox = self.metadata.tables[f"{self.metadata.schema}.inbox"]
         consumer = Consumer(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
 
 FIELD_MASK = "google.protobuf.FieldMask"
 # Well-known types whose JSON form is one string/number/bool, so a path or query value can carry them.
@@ -17,8 +20,15 @@ SCALAR_WKT = {
 }
 
 
+def descriptor_of(message: Message) -> Descriptor:
+    """types-protobuf types the upb runtime's descriptors as another class (same API)."""
+    return cast(Descriptor, message.DESCRIPTOR)
+
+
 def is_repeated(field: FieldDescriptor) -> bool:
-    return field.is_repeated if hasattr(field, "is_repeated") else field.label == FieldDescriptor.LABEL_REPEATED
+    if hasattr(field, "is_repeated"):
+        return field.is_repeated
+    return field.label == FieldDescriptor.LABEL_REPEATED  # type: ignore[attr-defined]  # protobuf < 5.29 only
 
 
 def is_map(field: FieldDescriptor) -> bool:
@@ -30,6 +40,7 @@ def is_plain_message(field: FieldDescriptor) -> bool:
     return (
         field.type == FieldDescriptor.TYPE_MESSAGE
         and not is_repeated(field)
+        and field.message_type is not None
         and not field.message_type.full_name.startswith("google.protobuf.")
     )
 
@@ -48,12 +59,13 @@ def field_named(descriptor: Descriptor, name: str) -> FieldDescriptor | None:
 def resolve_field_path(descriptor: Descriptor, path: str) -> list[FieldDescriptor]:
     """`trip_date.year` (or `tripDate.year`) -> its fields; KeyError when it names no field."""
     fields: list[FieldDescriptor] = []
+    current: Descriptor | None = descriptor
     for name in path.split("."):
-        found = field_named(descriptor, name) if descriptor is not None else None
+        found = field_named(current, name) if current is not None else None
         if found is None:
             raise KeyError(path)
         fields.append(found)
-        descriptor = found.message_type if is_plain_message(found) else None
+        current = found.message_type if is_plain_message(found) else None
     return fields
 
 

@@ -71,7 +71,7 @@ class Listener:
             proxy_headers=bool(s.trusted_proxies),
             forwarded_allow_ips=s.trusted_proxies or None,
             limit_concurrency=s.max_concurrent_requests,
-            timeout_graceful_shutdown=s.shutdown_grace_s,
+            timeout_graceful_shutdown=s.shutdown_grace_s,  # type: ignore[arg-type]  # annotated int, used as seconds
         )
         self.server = _Server(config)
         self.task = asyncio.create_task(self.server.serve(sockets=[sock]), name=f"{NAME}:{self.name}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import Any
 
 from google.protobuf.descriptor import Descriptor
 from google.rpc import status_pb2
@@ -38,6 +39,7 @@ def _query_parameters(
             continue
         if is_plain_message(field):
             if depth < _MAX_QUERY_DEPTH:
+                assert field.message_type is not None  # a plain message field has its type
                 params += _query_parameters(schemas, field.message_type, skip, path + ".", name + ".", depth + 1)
         elif is_query_leaf(field):
             param = {"name": name, "in": "query", "required": False, "schema": schemas.field(field)}
@@ -64,7 +66,7 @@ def _operation(schemas: Schemas, b: Binding) -> dict:
     ]
     if b.body != "*":
         params += _query_parameters(schemas, request, {*b.template_fields, b.body})
-    op = {
+    op: dict[str, Any] = {
         "operationId": b.operation_id,
         "summary": b.method.name,
         "tags": [b.method.containing_service.name],
@@ -121,7 +123,12 @@ def openapi_document(bindings: list[Binding], title: str, bearer_auth: bool) -> 
             ),
         },
     }
-    doc = {"openapi": "3.0.3", "info": {"title": title, "version": "v1"}, "paths": paths, "components": components}
+    doc: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": title, "version": "v1"},
+        "paths": paths,
+        "components": components,
+    }
     if bearer_auth:
         components["securitySchemes"] = {
             "apiKey": {"type": "http", "scheme": "bearer", "description": "Partner API key"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 from urllib.parse import unquote
 
 # Segment kinds, valued by specificity: a literal beats `*`, which beats `**`.
@@ -142,8 +142,13 @@ def parse_template(source: str) -> PathTemplate:
 
 
 class Routable(Protocol):
-    http_method: str
-    template: PathTemplate
+    @property
+    def http_method(self) -> str: ...
+    @property
+    def template(self) -> PathTemplate: ...
+
+
+Route = TypeVar("Route", bound=Routable)
 
 
 class NoRoute(LookupError):
@@ -156,19 +161,19 @@ class MethodNotAllowed(LookupError):
         self.allowed = allowed
 
 
-class Router:
+class Router(Generic[Route]):
     """Most specific template first; a path that some route matches but not with this method is a 405."""
 
-    def __init__(self, routes: Iterable[Routable]) -> None:
+    def __init__(self, routes: Iterable[Route]) -> None:
         self.routes = sorted(routes, key=lambda r: r.template.specificity, reverse=True)
-        seen: dict[tuple, Routable] = {}
+        seen: dict[tuple[str, object], Route] = {}
         for route in self.routes:
             key = (route.http_method, route.template.shape)
             if key in seen:
                 raise TemplateError(f"{route.http_method} {route.template.source} is bound twice")
             seen[key] = route
 
-    def resolve(self, method: str, raw_path: str) -> tuple[Routable, dict[str, str]]:
+    def resolve(self, method: str, raw_path: str) -> tuple[Route, dict[str, str]]:
         if not raw_path.startswith("/"):
             raise NoRoute(raw_path)
         parts = raw_path[1:].split("/")

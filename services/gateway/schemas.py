@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from services.gateway.fields import is_map, is_repeated
 
 _T = FieldDescriptor
+Schema = dict[str, Any]  # a JSON Schema object
 _INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
 _UINT32 = {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**32 - 1}
 # 64-bit integers are JSON strings in the canonical mapping (numbers are accepted too).
 _INT64 = {"type": "string", "format": "int64", "pattern": "^-?[0-9]{1,19}$"}
 _UINT64 = {"type": "string", "format": "uint64", "pattern": "^[0-9]{1,20}$"}
-SCALARS = {
+SCALARS: dict[int, Schema] = {
     _T.TYPE_DOUBLE: {"type": "number", "format": "double"},
     _T.TYPE_FLOAT: {"type": "number", "format": "float"},
     _T.TYPE_INT32: _INT32,
@@ -42,7 +45,7 @@ _WRAPPED = {
     "Bytes": "bytes",
 }
 # Well-known types have their own JSON forms.
-WELL_KNOWN = {
+WELL_KNOWN: dict[str, Schema] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time", "description": "RFC 3339, UTC (Z)"},
     "google.protobuf.Duration": {
         "type": "string",
@@ -66,7 +69,7 @@ WELL_KNOWN = {
     },
 }
 # google.type messages are ordinary messages; these say what their fields mean and bound them.
-NOTES = {
+NOTES: dict[str, tuple[str, dict[str, Schema]]] = {
     "google.type.Date": (
         "A calendar date; year 1-9999 for a full date.",
         {
@@ -91,9 +94,9 @@ class Schemas:
     """Collects the `components/schemas` of the messages it is asked to reference."""
 
     def __init__(self) -> None:
-        self.components: dict[str, dict] = {}
+        self.components: dict[str, Schema] = {}
 
-    def message(self, descriptor: Descriptor) -> dict:
+    def message(self, descriptor: Descriptor) -> Schema:
         if descriptor.full_name in WELL_KNOWN:
             return dict(WELL_KNOWN[descriptor.full_name])
         name = descriptor.full_name
@@ -102,9 +105,10 @@ class Schemas:
             self.components[name] = self.object(descriptor)
         return {"$ref": f"#/components/schemas/{name}"}
 
-    def object(self, descriptor: Descriptor, exclude: frozenset[str] = frozenset()) -> dict:
+    def object(self, descriptor: Descriptor, exclude: frozenset[str] = frozenset()) -> Schema:
         description, bounds = NOTES.get(descriptor.full_name, ("", {}))
-        properties, required = {}, []
+        properties: dict[str, Schema] = {}
+        required: list[str] = []
         for field in descriptor.fields:
             if field.name in exclude:
                 continue
@@ -116,20 +120,21 @@ class Schemas:
                 required.append(field.json_name)
             properties[field.json_name] = schema
         # The gateway refuses unknown fields, so the document says so.
-        out = {"type": "object", "properties": properties, "additionalProperties": False}
+        out: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
         if required:
             out["required"] = required
         if description:
             out["description"] = description
         return out
 
-    def field(self, field: FieldDescriptor) -> dict:
-        if is_map(field):
-            return {"type": "object", "additionalProperties": self.field(field.message_type.fields_by_name["value"])}
-        if field.type == _T.TYPE_MESSAGE:
-            base = self.message(field.message_type)
-        elif field.type == _T.TYPE_ENUM:
-            base = {"type": "string", "enum": [v.name for v in field.enum_type.values]}
+    def field(self, field: FieldDescriptor) -> Schema:
+        message, enum = field.message_type, field.enum_type  # set for message and enum fields
+        if message is not None and is_map(field):
+            return {"type": "object", "additionalProperties": self.field(message.fields_by_name["value"])}
+        if field.type == _T.TYPE_MESSAGE and message is not None:
+            base = self.message(message)
+        elif field.type == _T.TYPE_ENUM and enum is not None:
+            base = {"type": "string", "enum": [v.name for v in enum.values]}
         else:
             base = dict(SCALARS[field.type])
             if field.type == _T.TYPE_STRING and (field.name == "id" or field.name.endswith("_id")):

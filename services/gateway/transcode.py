@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from google.protobuf import field_mask_pb2, json_format
 from google.protobuf.descriptor import FieldDescriptor
@@ -17,6 +18,7 @@ from services.gateway.errors import invalid
 from services.gateway.fields import (
     FIELD_MASK,
     SCALAR_WKT,
+    descriptor_of,
     field_named,
     is_map,
     is_plain_message,
@@ -85,7 +87,7 @@ def _merge_object(message: Message, obj, prefix: str, violations: list, depth: i
         return
     seen: set[int] = set()
     for key, value in obj.items():
-        field, path = field_named(message.DESCRIPTOR, key), prefix + key
+        field, path = field_named(descriptor_of(message), key), prefix + key
         if field is None:
             violations.append((path, "unknown field"))
             continue
@@ -154,7 +156,7 @@ def _apply_query(message: Message, binding, query: list[tuple[str, str]], violat
     set_paths = set()
     for key, values in grouped.items():
         try:
-            fields = resolve_field_path(message.DESCRIPTOR, key)
+            fields = resolve_field_path(descriptor_of(message), key)
         except KeyError:
             violations.append((key, "unknown query parameter"))
             continue
@@ -173,7 +175,7 @@ def _apply_query(message: Message, binding, query: list[tuple[str, str]], violat
 
 def _mask_from_body(message: Message, binding, body_obj, query_paths: set[str]) -> None:
     """PATCH with a resource body and no update_mask: the mask names the fields the body sets."""
-    mask_field = message.DESCRIPTOR.fields_by_name.get("update_mask")
+    mask_field = descriptor_of(message).fields_by_name.get("update_mask")
     if (
         binding.http_method != "PATCH"
         or binding.body in ("", "*")
@@ -184,11 +186,11 @@ def _mask_from_body(message: Message, binding, body_obj, query_paths: set[str]) 
         or not isinstance(body_obj, dict)
     ):
         return
-    resource = message.DESCRIPTOR.fields_by_name[binding.body].message_type
+    resource = descriptor_of(message).fields_by_name[binding.body].message_type
     fields = [field_named(resource, key) for key in body_obj] if resource else []
     # Fields the path binds (the resource's id) identify the resource; they are not being changed.
     named = [f.name for f in fields if f is not None and f"{binding.body}.{f.name}" not in binding.template_fields]
-    message.update_mask.paths.extend(named)
+    message.update_mask.paths.extend(named)  # type: ignore[attr-defined]  # checked above: it has the field
 
 
 def from_http(binding, path_values: dict[str, str], query: list[tuple[str, str]], body: bytes) -> Message:
@@ -201,7 +203,7 @@ def from_http(binding, path_values: dict[str, str], query: list[tuple[str, str]]
         _merge_object(message, body_obj if binding.body == "*" else {binding.body: body_obj}, "", violations)
     query_paths = _apply_query(message, binding, query, violations)
     for path, value in path_values.items():
-        _set_from_strings(message, resolve_field_path(message.DESCRIPTOR, path), [value], path, violations)
+        _set_from_strings(message, resolve_field_path(descriptor_of(message), path), [value], path, violations)
     if violations:
         raise invalid(violations)
     _mask_from_body(message, binding, body_obj, query_paths)
@@ -209,7 +211,7 @@ def from_http(binding, path_values: dict[str, str], query: list[tuple[str, str]]
 
 
 def to_json(binding, response: Message) -> bytes:
-    data = json_format.MessageToDict(response, always_print_fields_with_no_presence=True)
+    data: Any = json_format.MessageToDict(response, always_print_fields_with_no_presence=True)
     if binding.response_body:
         data = data.get(response.DESCRIPTOR.fields_by_name[binding.response_body].json_name)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()

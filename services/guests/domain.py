@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 
 class GuestStatus(StrEnum):
@@ -42,7 +43,7 @@ class Guest:
     status: GuestStatus = GuestStatus.ACTIVE
     guest_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
-    def with_changes(self, changes: dict, now: datetime) -> Guest:
+    def with_changes(self, changes: dict[str, Any], now: datetime) -> Guest:
         if "email" in changes:
             changes = {**changes, "email": normalize_email(changes["email"])}
         return replace(self, **changes, updated_at=now)

@@ -12,7 +12,7 @@ from services.chassis.protoconv import utcnow
 from services.guests.commands import CreateGuest, SearchGuests
 from services.guests.domain import Guest, IdentityClaim, Ineligibility, ineligibility, normalize_email
 
-UowFactory = Callable[[], Any]  # GuestUnitOfWork in production, an in-memory fake in unit tests
+UowFactory = Callable[..., Any]  # GuestUnitOfWork in production, an in-memory fake in unit tests
 
 
 async def create_guest(cmd: CreateGuest, uow_factory: UowFactory) -> Guest:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
 from services.chassis.errors import FieldViolation, InvalidArgument
 from services.chassis.money import quantize
@@ -35,7 +36,8 @@ class CommissionPlan:
     def parse(
         cls, basis: Basis | None, tiers: list[tuple[str, str]], field: str = "partner.commission_plan"
     ) -> CommissionPlan:
-        problems, parsed = [], []
+        problems: list[FieldViolation] = []
+        parsed: list[tuple[Decimal, Decimal]] = []
         if basis is None:
             problems.append(FieldViolation(f"{field}.basis", "must be BOOKING_COUNT or GROSS_VALUE"))
         for i, (threshold, rate) in enumerate(tiers):
@@ -58,18 +60,18 @@ class CommissionPlan:
             problems.append(FieldViolation(f"{field}.tiers", "rates must be between 0 and 1"))
         elif any(r != r.quantize(RATE_STEP) for _, r in parsed):  # bookings store the rate as NUMERIC(6, 5)
             problems.append(FieldViolation(f"{field}.tiers", "rates have at most 5 decimal places"))
-        if problems:
+        if problems or basis is None:  # (no basis is one of the problems)
             raise InvalidArgument("invalid commission plan", violations=problems)
         return cls(basis, tuple(parsed))
 
     def rate_for(self, volume: Decimal) -> Decimal:
         return max((t for t in self.tiers if t[0] <= volume), key=lambda t: t[0])[1]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"basis": self.basis.value, "tiers": [[str(t), str(r)] for t, r in self.tiers]}
 
     @classmethod
-    def from_json(cls, data: dict) -> CommissionPlan:
+    def from_json(cls, data: dict[str, Any]) -> CommissionPlan:
         return cls(Basis(data["basis"]), tuple((Decimal(t), Decimal(r)) for t, r in data["tiers"]))
 
 

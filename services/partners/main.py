@@ -7,6 +7,7 @@ from datetime import timedelta
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 
 from clients.catalog import CatalogClient
+from clients.channel import TypedClient
 from clients.guests import GuestsClient
 from clients.payments import PaymentsClient
 from clients.reservations import ReservationsClient
@@ -31,13 +32,11 @@ NAME = "partner-integrations"
 def build(settings: PartnerSettings | None = None) -> ServiceRuntime:
     s = settings or PartnerSettings()
     wiring = Wiring(NAME, s, PartnersUnitOfWork, metadata, publishes_events=True)
-    clients = [
-        GuestsClient(s.guests_addr, s.outbound_timeout_s),
-        CatalogClient(s.catalog_addr, s.outbound_timeout_s),
-        ReservationsClient(s.reservations_addr, s.outbound_timeout_s),
-        PaymentsClient(s.payments_addr, s.outbound_timeout_s),
-    ]
-    guests, catalog, reservations, payments = clients
+    guests = GuestsClient(s.guests_addr, s.outbound_timeout_s)
+    catalog = CatalogClient(s.catalog_addr, s.outbound_timeout_s)
+    reservations = ReservationsClient(s.reservations_addr, s.outbound_timeout_s)
+    payments = PaymentsClient(s.payments_addr, s.outbound_timeout_s)
+    clients: list[TypedClient] = [guests, catalog, reservations, payments]
     desk, ledger = ReservationDeskOverGrpc(reservations), CommissionLedgerOverGrpc(payments)
     ports = PipelinePorts(wiring.uow, guests, AvailabilityOverGrpc(catalog), desk, ledger)
     saga = partner_booking_saga(ports, render_created)

@@ -34,7 +34,9 @@ async def process_payment(request: ChargeRequest, deps: Deps) -> Payment:
             await uow.payments.add(payment)
             uow.publish(events.processed(payment), payment.created_at)
     except DuplicatePayment:  # a concurrent twin stored it first (the processor charged once per key)
-        return await _stored_payment(request, deps)
+        if (twin := await _stored_payment(request, deps)) is None:
+            raise
+        return twin
     return payment
 
 

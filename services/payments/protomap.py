@@ -28,6 +28,8 @@ def payment_to_pb(p: Payment) -> pb.Payment:
 
 def payout_to_pb(p: CommissionPayout) -> pb.CommissionPayout:
     c = p.claim
+    if c is None:  # callers never show one: a tombstone is no payout
+        raise ValueError(f"payout {p.payout_id} is a tombstone")
     return pb.CommissionPayout(
         payout_id=str(p.payout_id),
         commission_record_id=str(p.commission_record_id),

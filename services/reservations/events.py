@@ -15,6 +15,8 @@ def created(r: Reservation) -> events_pb2.ReservationCreated:
 
 def status_changed(change: StatusChange) -> events_pb2.ReservationStatusChanged:
     r = change.reservation
+    if change.old_status is None:  # a creation is announced by `created`
+        raise ValueError("a status change needs the status it left")
     return events_pb2.ReservationStatusChanged(
         reservation_id=str(r.reservation_id),
         confirmation_code=r.confirmation_code,

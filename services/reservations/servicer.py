@@ -35,7 +35,7 @@ def _revision(value: int, v: Violations) -> int:
     return value
 
 
-def _status(value: int, field: str, v: Violations) -> Status | None:
+def _status(value: pb.ReservationStatus.ValueType, field: str, v: Violations) -> Status | None:
     v.check(value in STATUS_FROM_PB, field, "must be a known reservation status")
     return STATUS_FROM_PB.get(value)
 
@@ -89,15 +89,17 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
         v = Violations()
         limit = page_size(request.page_size, v)
         status = _status(request.status, "status", v) if request.status else None  # None too for an unknown number
+        date_from = date_from_proto(request.trip_date_from, "trip_date_from", v, required=False)
+        date_to = date_from_proto(request.trip_date_to, "trip_date_to", v, required=False)
         filters = {
             "guest_id": parse_uuid(request.guest_id, "guest_id", v, required=False),
             "trip_id": parse_uuid(request.trip_id, "trip_id", v, required=False),
             "status": status.value if status else None,
-            "date_from": date_from_proto(request.trip_date_from, "trip_date_from", v, required=False),
-            "date_to": date_from_proto(request.trip_date_to, "trip_date_to", v, required=False),
+            "date_from": date_from,
+            "date_to": date_to,
         }
-        if filters["date_from"] and filters["date_to"]:
-            v.check(filters["date_from"] <= filters["date_to"], "trip_date_to", "must not be before trip_date_from")
+        if date_from and date_to:
+            v.check(date_from <= date_to, "trip_date_to", "must not be before trip_date_from")
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
         found, after = await handlers.search_reservations(

@@ -1,4 +1,4 @@
-"""The code's own gates, run like `buf lint` is: ruff's lint and format rules (pyproject.toml)."""
+"""The code's own gates, run like `buf lint` is: ruff's lint and format rules and mypy (pyproject.toml)."""
 
 import shutil
 import subprocess
@@ -24,3 +24,9 @@ def test_ruff_format_is_clean():
         [_tool("ruff"), "format", "--check", "--no-cache", "."], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, "run `ruff format .`\n" + result.stdout + result.stderr
+
+
+def test_mypy_is_clean():
+    # Incremental: the cache (.mypy_cache, git-ignored) makes a rerun take seconds, not a minute.
+    result = subprocess.run([_tool("mypy")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, "mypy (config in pyproject.toml):\n" + result.stdout + result.stderr
