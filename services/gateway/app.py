@@ -67,6 +67,19 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def read_json_body(request: Request, limit: int) -> bytes:
+    """The body of a route that takes one: a Content-Type that is not JSON is 415 before it is read;
+    a body without any Content-Type is 415 too (strict, and what a client meant is unknown); no body and
+    no Content-Type is an empty message (a bare `POST …:cancel`)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not headers.is_json(content_type):
+        raise headers.unsupported_media_type(content_type)
+    body = await read_body(request, limit)
+    if content_type is None and body:
+        raise headers.unsupported_media_type(None)
+    return body
+
+
 class Dispatcher:
     """An ASGI app (so Starlette passes every method through): HTTP request -> one unary RPC."""
 
@@ -122,8 +135,9 @@ class Dispatcher:
 
     async def _transcode(self, request: Request, binding: Binding, values: dict[str, str], rid: str) -> Response:
         s = self.settings
+        forwarded = headers.outbound_metadata(request.headers, rid, s.forwarded_headers, binding.method.full_name)
         deadline = time.monotonic() + headers.deadline_s(request.headers, s.default_timeout_s, s.max_timeout_s)
-        body = await read_body(request, s.max_body_bytes) if binding.body else b""
+        body = await read_json_body(request, s.max_body_bytes) if binding.body else b""
         message = from_http(binding, values, request.query_params.multi_items(), body)
         if (timeout := deadline - time.monotonic()) <= 0:  # the caller's deadline counts from its request's arrival
             raise gateway_error(
@@ -136,7 +150,6 @@ class Dispatcher:
             attributes={"http.request.method": binding.http_method, "rpc.method": binding.method.full_name},
         ) as span:
             # the caller's trace continues through our span: its traceparent is replaced by ours
-            forwarded = headers.outbound_metadata(request.headers, rid, s.forwarded_headers)
             metadata = (*((k, v) for k, v in forwarded if k not in TRACE_HEADERS), *inject().items())
             try:
                 answer = await self.upstreams.call(binding)(message, timeout=timeout, metadata=metadata)

@@ -109,12 +109,26 @@ def from_rpc_error(err: grpc.aio.AioRpcError) -> ErrorReply:
         if key == STATUS_DETAILS_KEY:
             with contextlib.suppress(DecodeError):
                 status.details.extend(status_pb2.Status.FromString(value).details)
+    if not status.details and err.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return _size_refused(err)
     if not status.details and err.code() in _LOCAL_FAILURES:
         log.warning("upstream call failed", extra={"code": err.code().name, "error": err.details()})
         status.message, reason = _LOCAL_FAILURES[err.code()]
         status.details.add().Pack(error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN))
         if err.code() == grpc.StatusCode.UNAVAILABLE:
             status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=1)))
+    return reply_for(status)
+
+
+def _size_refused(err: grpc.aio.AioRpcError) -> ErrorReply:
+    """RESOURCE_EXHAUSTED without details is a gRPC transport refusing a size (metadata, message), not a
+    service's quota: 429 would make clients retry forever, and its text lists internal metadata."""
+    log.warning("upstream refused a size", extra={"error": err.details()})
+    if "metadata" in (err.details() or ""):
+        error = errors.InvalidArgument("request headers too large", reason="HEADERS_TOO_LARGE")
+        return reply_for(to_status(error)[1], http_status=431)
+    status = status_pb2.Status(code=code_pb2.INTERNAL, message="internal error")
+    status.details.add().Pack(error_details_pb2.ErrorInfo(reason="INTERNAL", domain=ERROR_DOMAIN))
     return reply_for(status)
 
 

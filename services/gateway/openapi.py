@@ -10,6 +10,8 @@ from google.rpc import status_pb2
 
 from services.gateway.bindings import Binding
 from services.gateway.fields import is_plain_message, is_query_leaf, is_repeated, resolve_field_path
+from services.gateway.header_specs import SPECS, openapi_parameter
+from services.gateway.headers import ACCEPTED_MEDIA_TYPES
 from services.gateway.schemas import Schemas
 
 _MAX_QUERY_DEPTH = 3
@@ -66,27 +68,29 @@ def _operation(schemas: Schemas, b: Binding) -> dict:
     ]
     if b.body != "*":
         params += _query_parameters(schemas, request, {*b.template_fields, b.body})
+    headers = [openapi_parameter(spec, b.method.full_name) for spec in SPECS if spec.listed_on(b.http_method)]
+    status = {"content": {"application/json": {"schema": schemas.message(status_pb2.Status.DESCRIPTOR)}}}
     op: dict[str, Any] = {
         "operationId": b.operation_id,
         "summary": b.method.name,
         "tags": [b.method.containing_service.name],
-        "parameters": [*params, {"$ref": "#/components/parameters/RequestId"}],
+        "parameters": [*params, *headers],
         "responses": {
             "200": {"description": "OK", "content": {"application/json": {"schema": _response_schema(schemas, b)}}},
-            "default": {
-                "description": "Error: a google.rpc.Status with its details",
-                "content": {"application/json": {"schema": schemas.message(status_pb2.Status.DESCRIPTOR)}},
-            },
+            "default": {"description": "Error: a google.rpc.Status with its details", **status},
         },
     }
-    if b.http_method != "GET":
-        op["parameters"].append({"$ref": "#/components/parameters/IdempotencyKey"})
     if b.body:
         top = {f.split(".")[0] for f in b.template_fields}
         schema = (
             schemas.object(request, frozenset(top)) if b.body == "*" else schemas.field(request.fields_by_name[b.body])
         )
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+        op["requestBody"] = {
+            "required": True,
+            "description": f"JSON: Content-Type {ACCEPTED_MEDIA_TYPES} (UTF-8); any other, or none with a body, is 415",
+            "content": {"application/json": {"schema": schema}},
+        }
+        op["responses"]["415"] = {"description": "Unsupported Media Type: the body is not JSON", **status}
     return op
 
 
@@ -96,33 +100,13 @@ def _response_schema(schemas: Schemas, b: Binding) -> dict:
     return schemas.message(b.method.output_type)
 
 
-def _header(name: str, description: str) -> dict:
-    return {
-        "name": name,
-        "in": "header",
-        "required": False,
-        "description": description,
-        "schema": {"type": "string", "maxLength": 128, "pattern": "^[A-Za-z0-9._:-]+$"},
-    }
-
-
 def openapi_document(bindings: list[Binding], title: str, bearer_auth: bool) -> dict:
     schemas = Schemas()
     paths: dict[str, dict] = {}
     for b in bindings:
         path = b.template.render(path_parameter_names(b).__getitem__)
         paths.setdefault(path, {})[b.http_method.lower()] = _operation(schemas, b)
-    components: dict = {
-        "schemas": dict(sorted(schemas.components.items())),
-        "parameters": {
-            "RequestId": _header(
-                "X-Request-Id", "Correlates logs across the mesh; generated when absent and always echoed."
-            ),
-            "IdempotencyKey": _header(
-                "Idempotency-Key", "Makes a retried write safe; forwarded as `idempotency-key` metadata."
-            ),
-        },
-    }
+    components: dict = {"schemas": dict(sorted(schemas.components.items()))}
     doc: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {"title": title, "version": "v1"},

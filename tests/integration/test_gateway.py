@@ -186,7 +186,8 @@ async def test_bad_requests_are_refused_before_any_rpc(
     upstreams = {**mesh(reservations_service, guests_service, catalog_service), CATALOG: dead_address}
     async with live_gateway(gateway_settings(upstreams, max_body_bytes=1024)) as running:
         rest = running.internal
-        reason, _, violations = failure(await rest.post("/v1/trips", content=b'{"name": "x",'), 400)
+        json = {"Content-Type": "application/json"}
+        reason, _, violations = failure(await rest.post("/v1/trips", content=b'{"name": "x",', headers=json), 400)
         assert reason == "MALFORMED_JSON" and "body" in violations
         _, _, violations = failure(await rest.post("/v1/trips", json={"name": "x", "colour": "red"}), 400)
         assert violations == {"trip.colour": "unknown field"}
@@ -196,9 +197,14 @@ async def test_bad_requests_are_refused_before_any_rpc(
             await rest.get(f"/v1/trips/{uuid.uuid4()}/availability", params={"seats": "many", "colour": "red"}), 400
         )
         assert violations == {"seats": violations["seats"], "colour": "unknown query parameter"}
-        reason, metadata, _ = failure(await rest.post("/v1/trips", content=b"{" + b" " * 2048 + b"}"), 413)
+        reason, metadata, _ = failure(
+            await rest.post("/v1/trips", content=b"{" + b" " * 2048 + b"}", headers=json), 413
+        )
         assert (reason, metadata) == ("REQUEST_TOO_LARGE", {"limit_bytes": "1024"})
-        failure(await rest.post("/v1/trips", content=b"[]"), 400)
+        failure(await rest.post("/v1/trips", content=b"[]", headers=json), 400)
+        oversized = {"Authorization": "Bearer " + "x" * 20_000}
+        assert failure(await rest.get(f"/v1/trips/{uuid.uuid4()}", headers=oversized), 431)[0] == "HEADER_TOO_LARGE"
+        assert failure(await rest.post("/v1/trips", content=b"{}", headers={"Content-Type": "text/plain"}), 415)
 
         reason, _, _ = failure(await rest.get(f"/v1/trips/{uuid.uuid4()}"), 503)
         assert reason == "UPSTREAM_UNAVAILABLE"

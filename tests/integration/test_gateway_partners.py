@@ -217,7 +217,14 @@ async def test_refusals_are_status_json_and_reach_no_booking(api, partner, guest
     reason, metadata, _ = failure(await send(api, "POST", "/v1/bookings", bearer(key, "sold-out"), json=body), 400)
     assert (reason, metadata) == ("SOLD_OUT", {"seats_available": "2"})
     reason, _, violations = failure(
-        await send(api, "POST", "/v1/bookings", bearer(key, "early"), content=b'{"guestId": '), 400
+        await send(
+            api,
+            "POST",
+            "/v1/bookings",
+            {**bearer(key, "early"), "Content-Type": "application/json"},
+            content=b'{"guestId": ',
+        ),
+        400,
     )
     assert reason == "MALFORMED_JSON" and "body" in violations
     _, _, violations = failure(

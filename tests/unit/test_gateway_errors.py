@@ -101,14 +101,14 @@ def test_metadata_forwards_the_credentials_and_the_allow_list_only():
         "cookie": "s=1",
         "x-debug": "1",
     }
-    assert headers.outbound_metadata(sent, "rid", ["traceparent"]) == (
+    assert headers.outbound_metadata(sent, "rid", ["traceparent"], "pkg.Service.Method") == (
         ("x-request-id", "rid"),
         ("authorization", "Bearer k"),
         ("idempotency-key", "i-1"),
         ("traceparent", "00-ab-cd-01"),
     )
     with pytest.raises(GatewayError):
-        headers.outbound_metadata({"idempotency-key": "caf\u00e9"}, "rid", [])
+        headers.outbound_metadata({"idempotency-key": "caf\u00e9"}, "rid", [], "pkg.Service.Method")
 
 
 def test_request_id_is_kept_when_sane():
