@@ -213,7 +213,7 @@ class Mesh:
         if "partner-integrations" in self.secret_env:
             env = get("partner-integrations").env("admin_token")
             where = f"${env}" if os.environ.get(env) else str(self.secret_path("admin_token"))
-            lines.append(("admin token", f"{where} (Bearer token of partner-integrations' admin calls)"))
+            lines.append(("admin token", f"{where} (partner-integrations' admin Bearer token)"))
         lines.append(
             (
                 "supervision",
