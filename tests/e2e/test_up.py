@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,21 +15,13 @@ from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.cli.children import port_free
 from services.cli.demo import TRIPS
 from services.cli.registry import REGISTRY
-from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, free_base_port, run_curl
+from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, free_base_port, http_status, run_curl
 
 
 def list_trips(address: str) -> list[catalog_pb2.Trip]:
     with grpc.insecure_channel(address) as channel:
         stub = catalog_pb2_grpc.CatalogServiceStub(channel)
         return list(stub.ListTrips(catalog_pb2.ListTripsRequest(page_size=100), timeout=5).trips)
-
-
-def http_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
-            return answer.status
-    except urllib.error.HTTPError as err:
-        return err.code
 
 
 def wait_webhook(log: Path, booking_id: str, timeout_s: float = 60.0) -> dict:

@@ -1,6 +1,7 @@
 """`novatrek up` as a local supervisor: payments is killed (-9) while partner bookings run through the
 gateway. The rest of the mesh keeps answering, payments comes back SERVING, bookings succeed again,
-the output says what happened, and no seat stays held for a booking that did not happen."""
+the output says what happened, and no seat stays held for a booking that did not happen. The
+gateway, killed too, comes back as well."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
 
 from services.cli.children import port_free
-from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, curl_request, free_base_port
+from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, curl_request, free_base_port, http_status
 
 PACE_S = 0.15  # per thread: two threads stay below the gateway's 20 bookings/s per key
 
@@ -161,6 +162,11 @@ def test_up_restarts_a_killed_service_while_bookings_go_on(tmp_path, up_env):
         assert "giving up" not in up.output and back > crashed
         held, live, _ = wait_settled(addresses, trip_id, day)
         assert held == live >= load.booked_since(0)
+
+        os.kill(now["gateway"], signal.SIGKILL)  # the gateway is a child like the others
+        up.wait_output("gateway is back", after=up.wait_output("gateway crashed (killed by SIGKILL)"))
+        assert http_status(f"http://127.0.0.1:{base + GATEWAY_OFFSET}/healthz") == 200
+        now = up.children()
 
         assert up.interrupt() == 0, up.output
     finally:
