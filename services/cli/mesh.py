@@ -6,24 +6,24 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
 import sys
-import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.cli.children import (
     GATEWAY,
+    LOG_GENERATIONS,
     Child,
     GatewayChild,
     StartupFailed,
     child_env,
     connect_host,
-    die_with_parent,
     gateway_env,
+    launch,
     plan_ports,
     port_free,
+    rotate_log,
     stop_children,
 )
 from services.cli.databases import create_database, database_of, prepare, redacted, with_database
@@ -45,6 +45,8 @@ class UpOptions:
     demo: bool = True
     startup_timeout_s: float = 60.0
     gateway_port: int | None = None  # None: 8080, or base_port + 29 with a base port
+    max_crashes: int = 5  # a child that crashes this often within crash_window_s stops the mesh
+    crash_window_s: float = 60.0
 
 
 def say(message: str) -> None:
@@ -61,6 +63,10 @@ class Mesh:
         self.infra: list[tuple[str, str]] = []
         self.secret_env: dict[str, dict[str, str]] = {}  # service name -> extra environment
         self.sink: WebhookSink | None = None
+
+    @property
+    def logs(self) -> Path:
+        return self.options.data_dir / "logs"
 
     def check_code(self) -> None:
         """Imports every selected service before anything starts: a missing one fails clearly."""
@@ -108,7 +114,7 @@ class Mesh:
         once and kept in the data dir (0600) so demo keys stay valid across runs."""
         spec, found = get("partner-integrations"), {}
         for setting in ("admin_token", "api_key_pepper"):
-            env, path = spec.env(setting), self.options.data_dir / "secrets" / setting
+            env, path = spec.env(setting), self.secret_path(setting)
             if not (value := os.environ.get(env, "")):
                 path.parent.mkdir(mode=0o700, exist_ok=True)
                 if not path.exists():
@@ -117,6 +123,9 @@ class Mesh:
                 value = path.read_text().strip()
             found[env] = value
         return found
+
+    def secret_path(self, setting: str) -> Path:
+        return self.options.data_dir / "secrets" / setting
 
     def share_partner_secrets(self) -> None:
         """partner-integrations gets its admin token and pepper; notifications the admin token, for
@@ -138,20 +147,11 @@ class Mesh:
         return self.sink
 
     def _spawn(self, child_cls: type[Child], spec, address: str, env: dict[str, str]) -> Child:
-        logs = self.options.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log_path = logs / f"{spec.name}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli.main", "serve", spec.name],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
-        child = child_cls(spec, address, log_path, process)
+        log_path = self.logs / f"{spec.name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        rotate_log(log_path)
+        argv = [sys.executable, "-m", "services.cli.main", "serve", spec.name]
+        child = child_cls(spec, address, log_path, launch(argv, env, log_path), argv, env)
         self.children.append(child)
         return child
 
@@ -206,13 +206,21 @@ class Mesh:
         )
         return child
 
-    def watch(self) -> Child:
-        """Blocks until a child exits (returns it); a signal interrupts with `Interrupted`."""
-        while True:
-            for child in self.children:
-                if child.process.poll() is not None:
-                    return child
-            time.sleep(0.5)
+    def where_things_are(self) -> list[tuple[str, str]]:
+        """Banner lines for a newcomer: data, logs, the admin token (where it is, never its value), supervision."""
+        o, lines = self.options, [("data dir", str(self.options.data_dir))]
+        lines.append(("service logs", f"{self.logs}/<service>.log (earlier runs: .log.1 to .log.{LOG_GENERATIONS})"))
+        if "partner-integrations" in self.secret_env:
+            env = get("partner-integrations").env("admin_token")
+            where = f"${env}" if os.environ.get(env) else str(self.secret_path("admin_token"))
+            lines.append(("admin token", f"{where} (partner-integrations' admin Bearer token)"))
+        lines.append(
+            (
+                "supervision",
+                f"crashed services are restarted; {o.max_crashes} crashes in {o.crash_window_s:g} s stop all",
+            )
+        )
+        return lines
 
     def stop(self) -> None:
         stop_children(self.children, STOP_GRACE_S)

