@@ -65,7 +65,7 @@ def create_sagas(schema: str) -> None:
     """The chassis saga table (services/chassis/saga.py), for an orchestrator's migration."""
     from alembic import op
 
-    from services.chassis.saga import saga_table
+    from services.chassis.saga_store import saga_table
 
     saga_table(sa.MetaData(schema=schema)).create(op.get_bind())
 

@@ -1,9 +1,11 @@
 """Orchestrated sagas: state and progress persisted before each next call, a compensation per
 step, and recovery of any saga a crash left half-done (its lease expired).
 
-Steps must be idempotent: after a crash the step in progress may run again. Compensations must be
-idempotent and tolerate nothing to undo: the step that failed is compensated too, since a call
-whose answer was lost (timeout) may have taken effect."""
+A saga's state is a frozen dataclass deriving from SagaState (typed fields, coded by typedjson);
+a step takes it and returns the next one (`dataclasses.replace`) or None. Steps must be idempotent:
+after a crash the step in progress may run again. Compensations must be idempotent and tolerate
+nothing to undo: the step that failed is compensated too, since a call whose answer was lost
+(timeout) may have taken effect."""
 
 from __future__ import annotations
 
@@ -12,51 +14,56 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from services.chassis.context import deadline_var
-from services.chassis.db import autocommit
 from services.chassis.protoconv import utcnow
+from services.chassis.typedjson import from_json, to_json
 
 log = logging.getLogger("novatrek.saga")
-State = dict
+VERSION_KEY = "state_version"
 
 
-def saga_table(metadata: sa.MetaData) -> sa.Table:
-    return sa.Table(
-        "saga_instances",
-        metadata,
-        sa.Column("saga_id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("saga_type", sa.String(64), nullable=False),
-        # running -> completed | compensating -> compensated
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("steps_done", sa.Integer, nullable=False),
-        sa.Column("state", JSONB, nullable=False),
-        sa.Column("error", sa.Text),
-        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Index("idx_saga_open", "status", "lease_until"),
-    )
+class SagaState:
+    """Base of a saga's state class. `version` names the shape of its JSON; a saga persisted by an
+    earlier release is read through `upgrade` (version 0: the untyped dicts from before versions)."""
+
+    version: ClassVar[int] = 1
+
+    @classmethod
+    def upgrade(cls, data: dict[str, Any], version: int) -> dict[str, Any]:
+        """The JSON of an earlier version, reshaped as this version's."""
+        raise ValueError(f"{cls.__name__} cannot read state version {version}")
+
+
+S = TypeVar("S", bound=SagaState)
+
+
+def dump_state(state: SagaState) -> dict[str, Any]:
+    return {**to_json(state), VERSION_KEY: type(state).version}
+
+
+def load_state(kind: type[S], data: dict[str, Any]) -> S:
+    data = dict(data)
+    version = data.pop(VERSION_KEY, 0)
+    return from_json(kind, data if version == kind.version else kind.upgrade(data, version))
 
 
 @dataclass(frozen=True)
-class Step:
+class Step(Generic[S]):
     name: str
-    action: Callable[[State], Awaitable[State | None]]
-    compensation: Callable[[State], Awaitable[None]] | None = None
+    action: Callable[[S], Awaitable[S | None]]  # the next state, or None: unchanged
+    compensation: Callable[[S], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
-class SagaType:
+class SagaType(Generic[S]):
     name: str
-    steps: list[Step]
+    state: type[S]
+    steps: list[Step[S]]
     # Called once compensation finished (the error is None when a recovery compensated).
-    on_compensated: Callable[[State, BaseException | None], Awaitable[None]] | None = None
+    on_compensated: Callable[[S, BaseException | None], Awaitable[None]] | None = None
     # The pivot: from this step on the saga only goes forward. A failure there is left for
     # recovery, which retries the (idempotent) remaining steps; its effect may already be committed.
     pivot: int | None = None
@@ -77,44 +84,55 @@ class SagaNotStarted(Exception):
     """The saga could not even be recorded: nothing ran, nothing will be recovered."""
 
 
+class OpenSaga(NamedTuple):
+    saga_id: uuid.UUID
+    saga_type: str
+    state: dict[str, Any]  # as persisted, any version
+    steps_done: int
+    status: str
+
+
+class SagaStore(Protocol):
+    async def insert(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None: ...
+
+    async def update(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None: ...
+
+    async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
+        """Running or compensating sagas whose lease ended before `now`, leased to the caller until
+        `lease_until`; a saga another process claims at the same moment is not returned."""
+
+
 @dataclass
 class SagaRunner:
-    engine: AsyncEngine
-    table: sa.Table
+    store: SagaStore  # PgSagaStore in services; an in-memory one in unit tests
     types: dict[str, SagaType]
     lease_s: float = 30.0
     recovery_interval_s: float = 10.0
+    clock: Callable[[], datetime] = utcnow  # leases are taken and found expired by it
+    retry_backoff_s: float = 0.2  # a failed compensation's first wait
     _running: set = field(default_factory=set)
-    _statements: dict = field(default_factory=dict)
 
-    async def run(self, saga_type: str, state: State) -> State:
+    async def run(self, saga_type: str, state: S) -> S:
         """Runs a new saga to its end in a task of its own, so a caller that goes away (cancelled
         RPC) does not stop it half-way: it completes, or compensates."""
-        saga_id = uuid.uuid4()
+        saga, saga_id = self.types[saga_type], uuid.uuid4()
+        if not isinstance(state, saga.state):
+            raise TypeError(f"saga {saga_type} runs on a {saga.state.__name__}, not a {type(state).__name__}")
         try:
-            await self._write(
-                saga_id,
-                values={
-                    "saga_type": saga_type,
-                    "status": "running",
-                    "steps_done": 0,
-                    "state": state,
-                    "created_at": utcnow(),
-                },
-                insert=True,
-            )
+            values = {"saga_type": saga_type, "status": "running", "steps_done": 0, "state": dump_state(state)}
+            await self._write(saga_id, {**values, "created_at": self.clock()}, insert=True)
         except Exception as exc:
             raise SagaNotStarted(exc) from exc
-        task = asyncio.ensure_future(self._drive(saga_id, self.types[saga_type], state, 0))
+        task = asyncio.ensure_future(self._drive(saga_id, saga, state, 0))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
 
-    async def _drive(self, saga_id, saga: SagaType, state: State, done: int) -> State:
+    async def _drive(self, saga_id: uuid.UUID, saga: SagaType[S], state: S, done: int) -> S:
         for index in range(done, len(saga.steps)):
             step = saga.steps[index]
             try:
-                state = {**state, **(await step.action(state) or {})}
+                state = await step.action(state) or state
             except BaseException as exc:
                 if saga.forward_only(index):  # past the pivot: recovery finishes it, never undoes it
                     log.warning(
@@ -130,11 +148,13 @@ class SagaRunner:
                 except Exception as stuck:  # the lease expires and recovery finishes the job
                     log.error("saga left compensating", extra={"saga_id": str(saga_id), "error": repr(stuck)})
                 raise SagaFailed(exc) from exc
-            progress = {"steps_done": index + 1, "state": state}
+            progress = {"steps_done": index + 1, "state": dump_state(state)}
             await self._write(saga_id, progress if index + 1 < len(saga.steps) else {**progress, "status": "completed"})
         return state
 
-    async def _compensate(self, saga_id, saga: SagaType, state: State, upto: int, error: BaseException | None) -> None:
+    async def _compensate(
+        self, saga_id: uuid.UUID, saga: SagaType[S], state: S, upto: int, error: BaseException | None
+    ) -> None:
         deadline_var.set(None)  # compensations outlive the caller's deadline
         await self._write(saga_id, {"status": "compensating", "error": repr(error)[:1000] if error else "recovered"})
         failures = []
@@ -150,7 +170,7 @@ class SagaRunner:
         if saga.on_compensated is not None:
             await saga.on_compensated(state, error)
 
-    async def _retrying(self, compensation, state: State, name: str, attempts: int = 3) -> None:
+    async def _retrying(self, compensation, state: S, name: str, attempts: int = 3) -> None:
         for attempt in range(attempts):
             try:
                 return await compensation(state)
@@ -158,56 +178,34 @@ class SagaRunner:
                 log.warning(
                     "compensation failed; retrying", extra={"step": name, "attempt": attempt, "error": repr(exc)}
                 )
-                await asyncio.sleep(min(0.2 * 2**attempt, 5.0))
+                await asyncio.sleep(min(self.retry_backoff_s * 2**attempt, 5.0))
         raise RuntimeError(f"compensation {name} failed {attempts} times")
 
-    async def _write(self, saga_id, values: dict, insert: bool = False) -> None:
-        now = utcnow()
+    async def _write(self, saga_id: uuid.UUID, values: dict, insert: bool = False) -> None:
+        now = self.clock()
         values = {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
-        statement = self._statement(tuple(sorted(values)), insert)
-        async with autocommit(self.engine) as conn:  # one statement: no BEGIN/COMMIT round trips
-            await conn.execute(statement, {"the_saga": saga_id, **{f"new_{k}": v for k, v in values.items()}})
-
-    def _statement(self, names: tuple[str, ...], insert: bool) -> sa.Insert | sa.Update:
-        """Built once per set of columns written (a few), then run with parameters. Parameter names
-        are no column's: an UPDATE would take one named like a column as a value to SET."""
-        if (statement := self._statements.get((names, insert))) is None:
-            t = self.table
-            values = {n: sa.bindparam(f"new_{n}", type_=t.c[n].type) for n in names}
-            saga_id = sa.bindparam("the_saga", type_=t.c.saga_id.type)
-            statement = (
-                sa.insert(t).values(saga_id=saga_id, **values)
-                if insert
-                else sa.update(t).where(t.c.saga_id == saga_id).values(**values)
-            )
-            self._statements[(names, insert)] = statement
-        return statement
+        await (self.store.insert if insert else self.store.update)(saga_id, values)
 
     async def recover_once(self) -> int:
         """Claims sagas whose lease expired (their process died, or a step past the pivot failed):
         before the pivot they are compensated (the caller is gone; undoing is what it can observe
         consistently), from the pivot on they are driven forward to completion."""
-        t, now = self.table, utcnow()
-        async with self.engine.begin() as conn:
-            stale = sa.select(t.c.saga_id).where(t.c.status.in_(["running", "compensating"]), t.c.lease_until < now)
-            rows = (
-                await conn.execute(
-                    sa.update(t)
-                    .where(t.c.saga_id.in_(stale.limit(20).with_for_update(skip_locked=True).scalar_subquery()))
-                    .values(lease_until=now + timedelta(seconds=self.lease_s))
-                    .returning(t.c.saga_id, t.c.saga_type, t.c.state, t.c.steps_done, t.c.status)
-                )
-            ).all()
-        for row in rows:
+        now = self.clock()
+        claimed = await self.store.claim_expired(now, now + timedelta(seconds=self.lease_s), limit=20)
+        for row in claimed:
             try:
-                saga = self.types[row.saga_type]
-                if row.status == "running" and saga.forward_only(row.steps_done):
-                    await self._drive(row.saga_id, saga, row.state, row.steps_done)
-                    continue
-                await self._compensate(row.saga_id, saga, row.state, min(row.steps_done + 1, len(saga.steps)), None)
+                await self._recover(row)
             except Exception as exc:
                 log.error("saga recovery failed; will retry", extra={"saga_id": str(row.saga_id), "error": repr(exc)})
-        return len(rows)
+        return len(claimed)
+
+    async def _recover(self, row: OpenSaga) -> None:
+        saga = self.types[row.saga_type]
+        state = load_state(saga.state, row.state)  # as persisted by this release or an earlier one
+        if row.status == "running" and saga.forward_only(row.steps_done):
+            await self._drive(row.saga_id, saga, state, row.steps_done)
+        else:
+            await self._compensate(row.saga_id, saga, state, min(row.steps_done + 1, len(saga.steps)), None)
 
     async def run_recovery(self) -> None:
         while True:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
 
 from services.partners.domain import CommissionPlan
 
@@ -26,6 +26,6 @@ class NewBooking:
     last_name: str
     email: str
     trip_id: uuid.UUID
-    trip_date: Any
+    trip_date: date
     party_size: int
     partner_reference: str

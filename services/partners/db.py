@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from services.chassis.outbox import outbox_table
-from services.chassis.saga import saga_table
+from services.chassis.saga_store import saga_table
 
 metadata = sa.MetaData(schema="partners")
 _uuid, _ts, _money = UUID(as_uuid=True), sa.DateTime(timezone=True), sa.Numeric(12, 2)

@@ -168,5 +168,9 @@ class PartnerBooking:
 
     @property
     def commission_record_id(self) -> uuid.UUID:
-        """Derived, so a retried pipeline step names the same record to payments."""
-        return uuid.uuid5(self.booking_id, "commission")
+        return commission_record_of(self.booking_id)
+
+
+def commission_record_of(booking_id: uuid.UUID) -> uuid.UUID:
+    """Derived, so a retried pipeline step names the same record to payments."""
+    return uuid.uuid5(booking_id, "commission")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import uuid
@@ -18,7 +17,9 @@ from services.chassis.saga import SagaFailed, SagaNotStarted
 from services.partners.auth import Caller
 from services.partners.commands import NewBooking, NewPartner
 from services.partners.domain import BookingStatus, Partner, PartnerBooking, issue_key, key_digest
-from services.partners.pipeline import SAGA, booking_of
+from services.partners.pipeline import SAGA
+from services.partners.ports import EarlierRequest
+from services.partners.saga_state import BookingSagaState
 
 log = logging.getLogger("novatrek.partners")
 
@@ -29,7 +30,6 @@ class Deps:
     sagas: Any  # SagaRunner
     reservations: Any  # ReservationDesk
     ledger: Any  # CommissionLedger
-    render: Callable[[PartnerBooking], bytes]  # the serialized CreatePartnerBookingResponse
     pepper: bytes
     key_grace: timedelta = timedelta(hours=24)
     idempotency_retention: timedelta = timedelta(hours=24)
@@ -75,8 +75,8 @@ async def rotate_key(caller: Caller, partner_id: uuid.UUID, deps: Deps) -> tuple
     return key.plaintext, rotated.previous_key_expires_at
 
 
-async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> bytes:
-    """The stored response of this idempotency key, computed now by the saga if it is new.
+async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> PartnerBooking:
+    """The booking of this idempotency key: the one it stored, or made now by the saga if it is new.
     `partner`: as the caller's credentials were checked against it, a moment ago."""
     now, partner_id = deps.clock(), partner.partner_id
     async with deps.uow(autocommit=True) as uow:
@@ -85,15 +85,7 @@ async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> bytes
         )
     if earlier is not None:
         return _replay(earlier, cmd)
-    booking_id = uuid.uuid4()
-    state = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in cmd.__dict__.items()} | {
-        "booking_id": str(booking_id),
-        "partner_id": str(partner_id),
-        "reservation_id": str(uuid.uuid5(booking_id, "reservation")),
-        "plan": partner.plan.to_json(),
-        "created_at": now.isoformat(),
-        "trip_date": cmd.trip_date.isoformat(),
-    }
+    state = BookingSagaState.start(vars(cmd), partner, now)
     try:
         final = await deps.sagas.run(SAGA, state)
     except SagaFailed as failed:  # the saga settled the key (stored answer or released)
@@ -103,7 +95,7 @@ async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> bytes
         raise Unavailable(
             "the booking could not be started; retry with the same Idempotency-Key", reason="DATABASE_UNAVAILABLE"
         ) from never
-    return deps.render(booking_of(final))
+    return final.booking()
 
 
 async def _release_quietly(partner_id: uuid.UUID, key: str, deps: Deps) -> None:
@@ -114,14 +106,14 @@ async def _release_quietly(partner_id: uuid.UUID, key: str, deps: Deps) -> None:
         log.warning("could not release an idempotency key", extra={"error": repr(exc)})
 
 
-def _replay(earlier, cmd: NewBooking) -> bytes:
+def _replay(earlier: EarlierRequest, cmd: NewBooking) -> PartnerBooking:
     if earlier.request_hash != cmd.request_hash:
         raise InvalidArgument("this Idempotency-Key was used for a different request", reason="IDEMPOTENCY_KEY_REUSED")
-    if earlier.state == "in_flight":
+    if earlier.in_flight:
         raise Aborted("a request with this Idempotency-Key is still in progress", reason="IDEMPOTENCY_KEY_IN_USE")
-    if earlier.is_error:
-        raise error_from_record(json.loads(earlier.response))
-    return earlier.response
+    if earlier.error is not None:
+        raise error_from_record(earlier.error)
+    return earlier.booking
 
 
 async def get_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, deps: Deps) -> PartnerBooking:

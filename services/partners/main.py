@@ -14,6 +14,7 @@ from clients.reservations import ReservationsClient
 from services.chassis.periodic import periodically
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaRunner
+from services.chassis.saga_store import PgSagaStore
 from services.chassis.server import ServiceRuntime
 from services.chassis.wiring import Wiring
 from services.partners.adapters import AvailabilityOverGrpc, CommissionLedgerOverGrpc, ReservationDeskOverGrpc
@@ -22,7 +23,6 @@ from services.partners.config import PartnerSettings
 from services.partners.db import metadata, sagas
 from services.partners.handlers import Deps
 from services.partners.pipeline import PipelinePorts, partner_booking_saga
-from services.partners.protomap import render_created
 from services.partners.repositories import PartnersUnitOfWork
 from services.partners.servicer import PartnerServicer
 
@@ -39,16 +39,18 @@ def build(settings: PartnerSettings | None = None) -> ServiceRuntime:
     clients: list[TypedClient] = [guests, catalog, reservations, payments]
     desk, ledger = ReservationDeskOverGrpc(reservations), CommissionLedgerOverGrpc(payments)
     ports = PipelinePorts(wiring.uow, guests, AvailabilityOverGrpc(catalog), desk, ledger)
-    saga = partner_booking_saga(ports, render_created)
+    saga = partner_booking_saga(ports)
     runner = SagaRunner(
-        wiring.engine, sagas, {saga.name: saga}, lease_s=s.saga_lease_s, recovery_interval_s=s.saga_recovery_interval_s
+        PgSagaStore(wiring.engine, sagas),
+        {saga.name: saga},
+        lease_s=s.saga_lease_s,
+        recovery_interval_s=s.saga_recovery_interval_s,
     )
     deps = Deps(
         uow=wiring.uow,
         sagas=runner,
         reservations=desk,
         ledger=ledger,
-        render=render_created,
         pepper=s.api_key_pepper.get_secret_value().encode(),
         key_grace=timedelta(seconds=s.key_grace_period_s),
         idempotency_retention=timedelta(seconds=s.idempotency_retention_s),

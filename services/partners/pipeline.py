@@ -3,21 +3,28 @@ availability, create the reservation, confirm it, process the commission, record
 
 from __future__ import annotations
 
-import json
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC
 from decimal import Decimal
 
-from services.chassis.errors import DomainError, error_record
+from services.chassis.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    error_record,
+)
 from services.chassis.saga import SagaType, Step
 from services.partners import events
-from services.partners.domain import Basis, BookingStatus, CommissionPlan, PartnerBooking, commission
+from services.partners.domain import Basis, commission
 from services.partners.ports import Availability, CommissionLedger, GuestIdentity, ReservationDesk
+from services.partners.saga_state import BookingSagaState, Commission, Reserved
 
 SAGA = "partner_booking"
 # Errors that are the booking's answer (stored under the idempotency key); others may pass.
-FINAL = ("InvalidArgument", "NotFound", "FailedPrecondition", "AlreadyExists", "PermissionDenied")
+FINAL: tuple[type[DomainError], ...] = (InvalidArgument, NotFound, FailedPrecondition, AlreadyExists, PermissionDenied)
 
 
 @dataclass
@@ -29,91 +36,52 @@ class PipelinePorts:
     ledger: CommissionLedger
 
 
-def booking_of(state: dict) -> PartnerBooking:
-    return PartnerBooking(
-        booking_id=uuid.UUID(state["booking_id"]),
-        partner_id=uuid.UUID(state["partner_id"]),
-        reservation_id=uuid.UUID(state["reservation_id"]),
-        confirmation_code=state["confirmation_code"],
-        partner_reference=state["partner_reference"],
-        guest_id=uuid.UUID(state["guest_id"]),
-        trip_id=uuid.UUID(state["trip_id"]),
-        trip_date=date.fromisoformat(state["trip_date"]),
-        party_size=state["party_size"],
-        status=BookingStatus.CONFIRMED,
-        gross_amount=Decimal(state["gross"]),
-        commission_amount=Decimal(state["commission"]),
-        commission_rate=Decimal(state["rate"]),
-        currency=state["currency"],
-        created_at=datetime.fromisoformat(state["created_at"]),
-    )
+def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
+    async def validate_guest(s: BookingSagaState) -> None:
+        await p.guests.ensure_eligible(str(s.guest_id), s.first_name, s.last_name, s.email)
 
+    async def check_availability(s: BookingSagaState) -> None:
+        await p.availability.ensure_available(s.trip_id, s.trip_date, s.party_size)
 
-def partner_booking_saga(p: PipelinePorts, on_response) -> SagaType:
-    async def validate_guest(s):
-        await p.guests.ensure_eligible(s["guest_id"], s["first_name"], s["last_name"], s["email"])
+    async def create_reservation(s: BookingSagaState) -> BookingSagaState:
+        r = await p.reservations.create(s.reservation_id, s.guest_id, s.trip_id, s.trip_date, s.party_size)
+        return replace(s, reserved=Reserved(r.confirmation_code, r.total, r.currency))
 
-    async def check_availability(s):
-        await p.availability.ensure_available(
-            uuid.UUID(s["trip_id"]), date.fromisoformat(s["trip_date"]), s["party_size"]
-        )
+    async def cancel_reservation(s: BookingSagaState) -> None:
+        await p.reservations.cancel(s.reservation_id, "partner booking failed")
 
-    async def create_reservation(s):
-        r = await p.reservations.create(
-            uuid.UUID(s["reservation_id"]),
-            uuid.UUID(s["guest_id"]),
-            uuid.UUID(s["trip_id"]),
-            date.fromisoformat(s["trip_date"]),
-            s["party_size"],
-        )
-        return {"confirmation_code": r.confirmation_code, "gross": str(r.total), "currency": r.currency}
+    async def confirm_reservation(s: BookingSagaState) -> None:
+        await p.reservations.confirm(s.reservation_id)
 
-    async def cancel_reservation(s):
-        await p.reservations.cancel(uuid.UUID(s["reservation_id"]), "partner booking failed")
-
-    async def confirm_reservation(s):
-        await p.reservations.confirm(uuid.UUID(s["reservation_id"]))
-
-    async def process_commission(s):
+    async def process_commission(s: BookingSagaState) -> BookingSagaState:
+        gross, currency = s.reserved.gross, s.reserved.currency
         rate = await _tier_rate(p, s)
-        amount = commission(Decimal(s["gross"]), rate, s["currency"])
-        booking = booking_of({**s, "commission": str(amount), "rate": str(rate)})
-        await p.ledger.process(
-            booking.commission_record_id,
-            booking.partner_id,
-            booking.booking_id,
-            booking.reservation_id,
-            amount,
-            s["currency"],
-        )
-        return {"commission": str(amount), "rate": str(rate)}
+        amount = commission(gross, rate, currency)
+        await p.ledger.process(s.commission_record_id, s.partner_id, s.booking_id, s.reservation_id, amount, currency)
+        return replace(s, commission=Commission(amount, rate))
 
-    async def reverse_commission(s):
+    async def reverse_commission(s: BookingSagaState) -> None:
         async with p.uow(autocommit=True) as uow:  # its place in the month's volume, if it took one; first,
-            await uow.volumes.give_back(uuid.UUID(s["booking_id"]))  # so a payments outage cannot hold it
-        await p.ledger.reverse(uuid.uuid5(uuid.UUID(s["booking_id"]), "commission"), "partner booking failed")
+            await uow.volumes.give_back(s.booking_id)  # so a payments outage cannot hold it
+        await p.ledger.reverse(s.commission_record_id, "partner booking failed")
 
-    async def record(s):
-        booking = booking_of(s)
+    async def record(s: BookingSagaState) -> None:
+        booking = s.booking()
         async with p.uow() as uow:
             if await uow.bookings.add(booking, booking.created_at):
                 uow.publish(events.confirmed(booking), booking.created_at)
-            await uow.idempotency.complete(
-                booking.partner_id, s["idempotency_key"], on_response(booking), is_error=False
-            )
+            await uow.idempotency.complete(booking.partner_id, s.idempotency_key, booking)
 
-    async def settle_key(s, error):
+    async def settle_key(s: BookingSagaState, error: BaseException | None) -> None:
         async with p.uow() as uow:
-            partner_id = uuid.UUID(s["partner_id"])
-            if isinstance(error, DomainError) and type(error).__name__ in FINAL:
-                await uow.idempotency.complete(
-                    partner_id, s["idempotency_key"], json.dumps(error_record(error)).encode(), is_error=True
-                )
+            if isinstance(error, FINAL):
+                await uow.idempotency.refuse(s.partner_id, s.idempotency_key, error_record(error))
             else:  # transient or unknown: the partner may retry with the same key
-                await uow.idempotency.release(partner_id, s["idempotency_key"])
+                await uow.idempotency.release(s.partner_id, s.idempotency_key)
 
     return SagaType(
         SAGA,
+        BookingSagaState,
         [
             Step("validate_guest", validate_guest),
             Step("check_availability", check_availability),
@@ -127,15 +95,10 @@ def partner_booking_saga(p: PipelinePorts, on_response) -> SagaType:
     )  # the booking's own write: once tried, only forward
 
 
-async def _tier_rate(p: PipelinePorts, s: dict) -> Decimal:
+async def _tier_rate(p: PipelinePorts, s: BookingSagaState) -> Decimal:
     """The tier the partner's month reaches with this booking: its place in the month's volume,
     taken in one statement, so two bookings at a tier boundary cannot both count without the other."""
-    plan, created = CommissionPlan.from_json(s["plan"]), datetime.fromisoformat(s["created_at"])
+    month = s.created_at.astimezone(UTC).date().replace(day=1)
     async with p.uow(autocommit=True) as uow:
-        bookings, gross = await uow.volumes.take(
-            uuid.UUID(s["booking_id"]),
-            uuid.UUID(s["partner_id"]),
-            created.astimezone(UTC).date().replace(day=1),
-            Decimal(s["gross"]),
-        )
-    return plan.rate_for(Decimal(bookings) if plan.basis is Basis.BOOKING_COUNT else gross)
+        bookings, gross = await uow.volumes.take(s.booking_id, s.partner_id, month, s.reserved.gross)
+    return s.plan.rate_for(Decimal(bookings) if s.plan.basis is Basis.BOOKING_COUNT else gross)

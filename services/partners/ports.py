@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
+from services.partners.domain import PartnerBooking
+
 
 @dataclass(frozen=True)
 class ReservationInfo:
@@ -59,3 +61,13 @@ class CommissionLedger(Protocol):
         """Idempotent; an unknown record is nothing to reverse."""
 
     async def payouts(self, partner_id: uuid.UUID) -> list[PayoutInfo]: ...
+
+
+@dataclass(frozen=True)
+class EarlierRequest:
+    """What an idempotency key holds: a request in flight, or its answer (a booking or a final error)."""
+
+    request_hash: str
+    in_flight: bool
+    booking: PartnerBooking | None = None
+    error: dict | None = None

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from novatrek.partners.v1 import partners_pb2 as pb
 
-from services.chassis.protoconv import date_to_proto, money_to_proto, timestamp
+from services.chassis.protoconv import date_to_proto, decimal_of, money_to_proto, timestamp
 from services.partners.domain import Basis, BookingStatus, CommissionPlan, Partner, PartnerBooking
 
 BASIS_FROM_PB = {pb.TIER_BASIS_BOOKING_COUNT: Basis.BOOKING_COUNT, pb.TIER_BASIS_GROSS_VALUE: Basis.GROSS_VALUE}
@@ -16,6 +18,7 @@ STATUS_TO_PB = {
     BookingStatus.CANCELLED: pb.PARTNER_BOOKING_STATUS_CANCELLED,
 }
 STATUS_FROM_PB = {v: k for k, v in STATUS_TO_PB.items()}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def rate_text(rate: Decimal) -> str:
@@ -65,6 +68,28 @@ def booking_to_pb(b: PartnerBooking) -> pb.PartnerBooking:
     return message
 
 
-def render_created(b: PartnerBooking) -> bytes:
-    """The stored answer of an idempotency key: replays are byte-identical."""
-    return pb.CreatePartnerBookingResponse(booking=booking_to_pb(b)).SerializeToString(deterministic=True)
+def booking_from_pb(m: pb.PartnerBooking) -> PartnerBooking:
+    """The inverse of booking_to_pb, for answers the previous release stored as proto bytes: rendered
+    again, the booking gives the same bytes."""
+    return PartnerBooking(
+        booking_id=uuid.UUID(m.booking_id),
+        partner_id=uuid.UUID(m.partner_id),
+        reservation_id=uuid.UUID(m.reservation_id),
+        confirmation_code=m.confirmation_code,
+        partner_reference=m.partner_reference,
+        guest_id=uuid.UUID(m.guest_id),
+        trip_id=uuid.UUID(m.trip_id),
+        trip_date=date(m.trip_date.year, m.trip_date.month, m.trip_date.day),
+        party_size=m.party_size,
+        status=STATUS_FROM_PB[m.status],
+        gross_amount=decimal_of(m.gross_amount),
+        commission_amount=decimal_of(m.commission),
+        commission_rate=Decimal(m.commission_rate),
+        currency=m.gross_amount.currency_code,
+        created_at=_datetime_of(m.create_time),
+        cancelled_at=_datetime_of(m.cancel_time) if m.HasField("cancel_time") else None,
+    )
+
+
+def _datetime_of(t) -> datetime:
+    return _EPOCH + timedelta(seconds=t.seconds, microseconds=t.nanos // 1000)

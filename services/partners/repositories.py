@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from novatrek.partners.v1 import partners_pb2 as pb
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis.db import UnitOfWork, newest_first
+from services.chassis.typedjson import from_json, to_json
 from services.partners.db import (
     commission_records,
     commission_volumes,
@@ -22,6 +25,8 @@ from services.partners.db import (
     volume_entries,
 )
 from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking
+from services.partners.ports import EarlierRequest
+from services.partners.protomap import booking_from_pb
 
 
 def _partner(row) -> Partner:
@@ -206,6 +211,24 @@ class VolumeRepository:
         await self.conn.execute(_GIVE_BACK, {"give_back_booking": booking_id})
 
 
+# A stored answer: the booking's JSON with this marker. The release before stored the serialized
+# CreatePartnerBookingResponse (proto bytes, never starting with "{"): those rows are still read.
+ANSWER_FORMAT = "partner_booking.v1"
+
+
+def _answer_of(response: bytes | None, is_error: bool) -> tuple[PartnerBooking | None, dict | None]:
+    if response is None:
+        return None, None
+    if is_error:
+        return None, json.loads(response)
+    if response[:1] != b"{":
+        return booking_from_pb(pb.CreatePartnerBookingResponse.FromString(response).booking), None
+    answer = json.loads(response)
+    if answer.get("format") != ANSWER_FORMAT:
+        raise ValueError(f"unknown stored answer format {answer.get('format')!r}")
+    return from_json(PartnerBooking, answer["booking"]), None
+
+
 class IdempotencyRepository:
     def __init__(self, conn) -> None:
         self.conn = conn
@@ -236,11 +259,20 @@ class IdempotencyRepository:
         )
         if claimed.first() is not None:
             return None
-        return (
+        row = (
             await self.conn.execute(sa.select(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))
-        ).first()
+        ).one()
+        return EarlierRequest(row.request_hash, row.state == "in_flight", *_answer_of(row.response, row.is_error))
 
-    async def complete(self, partner_id: uuid.UUID, key: str, response: bytes, is_error: bool) -> None:
+    async def complete(self, partner_id: uuid.UUID, key: str, booking: PartnerBooking) -> None:
+        answer = {"format": ANSWER_FORMAT, "booking": to_json(booking)}
+        await self._complete(partner_id, key, json.dumps(answer).encode(), is_error=False)
+
+    async def refuse(self, partner_id: uuid.UUID, key: str, error: dict) -> None:
+        """Stores a final error (its chassis error_record) as the answer."""
+        await self._complete(partner_id, key, json.dumps(error).encode(), is_error=True)
+
+    async def _complete(self, partner_id: uuid.UUID, key: str, response: bytes, is_error: bool) -> None:
         t = idempotency_keys
         await self.conn.execute(
             sa.update(t)

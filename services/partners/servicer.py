@@ -93,7 +93,8 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         v.raise_if_any()
         if deadline_var.get() is None:  # a caller without deadline still gets a bounded pipeline
             deadline_var.set(time.monotonic() + self.pipeline_timeout_s)
-        return pb.CreatePartnerBookingResponse.FromString(await handlers.create_booking(cmd, caller.partner, self.deps))
+        booking = await handlers.create_booking(cmd, caller.partner, self.deps)
+        return pb.CreatePartnerBookingResponse(booking=booking_to_pb(booking))  # a replay renders the same bytes
 
     async def GetPartnerBooking(self, request, context):
         partner_id, v = (await self._caller(context)).require_partner(), Violations()

@@ -48,7 +48,6 @@ async def test_a_pipeline_that_never_started_frees_its_idempotency_key():
         sagas=NeverStarts(),
         reservations=None,
         ledger=None,
-        render=lambda b: b"",
         pepper=b"p",
     )
     cmd = commands.NewBooking("key-1", "h", uuid.uuid4(), "", "", "", uuid.uuid4(), date(2030, 1, 1), 1, "")

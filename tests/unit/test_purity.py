@@ -32,20 +32,11 @@ importlib.import_module({module!r})
 
 DOMAIN_BLOCKED = ["google.protobuf", "grpc", "sqlalchemy", "asyncpg", "novatrek"]
 HANDLERS_BLOCKED = ["sqlalchemy", "asyncpg"]
-# Known and not yet fixed (strict: the test fails once it is, so the entry must go). The saga step
-# definitions share services/chassis/saga.py with its SQL runner; splitting them out is left to the
-# saga restructuring.
-PENDING = {"services.partners.handlers": "reaches SQLAlchemy through services.chassis.saga"}
 
 
 def _modules(*patterns: str) -> list[str]:
     paths = sorted(path for pattern in patterns for path in ROOT.glob(pattern))
     return [".".join(path.relative_to(ROOT).with_suffix("").parts) for path in paths]
-
-
-def _params(modules: list[str]) -> list:
-    pending = pytest.mark.xfail
-    return [pytest.param(m, marks=pending(strict=True, reason=PENDING[m])) if m in PENDING else m for m in modules]
 
 
 def _import_blocked(module: str, blocked: list[str]) -> subprocess.CompletedProcess:
@@ -69,15 +60,13 @@ def test_every_context_has_the_same_layout():
 
 
 # Commands and ports are what handlers and domains exchange: plain Python values too.
-@pytest.mark.parametrize(
-    "module", _params(_modules("services/*/domain.py", "services/*/commands.py", "services/*/ports.py"))
-)
+@pytest.mark.parametrize("module", (_modules("services/*/domain.py", "services/*/commands.py", "services/*/ports.py")))
 def test_domain_commands_and_ports_import_no_protobuf_grpc_sql_or_generated_code(module):
     result = _import_blocked(module, DOMAIN_BLOCKED)
     assert result.returncode == 0, result.stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("module", _params(_modules("services/*/handlers.py")))
+@pytest.mark.parametrize("module", (_modules("services/*/handlers.py")))
 def test_handlers_import_no_sql(module):
     result = _import_blocked(module, HANDLERS_BLOCKED)
     assert result.returncode == 0, result.stderr.strip().splitlines()[-1]

@@ -1,0 +1,52 @@
+"""The chassis saga runner's port in memory, and a clock a test moves: sagas in unit tests."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timedelta
+
+from services.chassis.protoconv import utcnow
+from services.chassis.saga import OpenSaga
+
+
+class ManualClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def _as_stored(values: dict) -> dict:
+    """As a JSONB column would give the state back: through JSON."""
+    return {**values, **({"state": json.loads(json.dumps(values["state"]))} if "state" in values else {})}
+
+
+class InMemorySagaStore:
+    """saga_instances as a dict of rows; `state` is kept as the JSON it would be in the column."""
+
+    def __init__(self) -> None:
+        self.rows: dict[uuid.UUID, dict] = {}
+
+    async def insert(self, saga_id: uuid.UUID, values: dict) -> None:
+        assert saga_id not in self.rows
+        self.rows[saga_id] = _as_stored(values)
+
+    async def update(self, saga_id: uuid.UUID, values: dict) -> None:
+        self.rows[saga_id].update(_as_stored(values))
+
+    async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
+        claimed = []
+        for saga_id, row in self.rows.items():
+            if row["status"] in ("running", "compensating") and row["lease_until"] < now and len(claimed) < limit:
+                row["lease_until"] = lease_until
+                claimed.append(OpenSaga(saga_id, row["saga_type"], row["state"], row["steps_done"], row["status"]))
+        return claimed
+
+    def only(self) -> dict:
+        (row,) = self.rows.values()
+        return row
