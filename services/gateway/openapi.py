@@ -12,6 +12,12 @@ from services.gateway.fields import is_plain_message, is_query_leaf, is_repeated
 from services.gateway.schemas import Schemas
 
 _MAX_QUERY_DEPTH = 3
+# The writes whose service honours an Idempotency-Key (a replay answers as the first request did, another
+# body is IDEMPOTENCY_KEY_REUSED, one in flight IDEMPOTENCY_KEY_IN_USE): only they advertise the header.
+# The other writes are safe to retry in other ways, or not at all (docs/gateway.md, "Retrying a write").
+HONOURS_IDEMPOTENCY_KEY = frozenset(
+    {"novatrek.partners.v1.PartnerService.RegisterPartner", "novatrek.partners.v1.PartnerService.CreatePartnerBooking"}
+)
 
 
 def path_parameter_names(b: Binding) -> dict[str, str]:
@@ -77,7 +83,7 @@ def _operation(schemas: Schemas, b: Binding) -> dict:
             },
         },
     }
-    if b.http_method != "GET":
+    if b.method.full_name in HONOURS_IDEMPOTENCY_KEY:
         op["parameters"].append({"$ref": "#/components/parameters/IdempotencyKey"})
     if b.body:
         top = {f.split(".")[0] for f in b.template_fields}
@@ -117,7 +123,9 @@ def openapi_document(bindings: list[Binding], title: str, bearer_auth: bool) -> 
                 "X-Request-Id", "Correlates logs across the mesh; generated when absent and always echoed."
             ),
             "IdempotencyKey": _header(
-                "Idempotency-Key", "Makes a retried write safe; forwarded as `idempotency-key` metadata."
+                "Idempotency-Key",
+                "Makes a retried write safe: the same key and body answer as the first request did (a new"
+                " partner's API key excepted: it is shown once). Forwarded as `idempotency-key` metadata.",
             ),
         },
     }

@@ -249,9 +249,12 @@ class IdempotencyRepository:
         )
 
     async def release(self, partner_id: uuid.UUID, key: str) -> None:
-        """Forgets a claim whose request failed transiently, so the partner may retry with it."""
+        """Forgets a claim whose request failed transiently, so the partner may retry with it. A completed
+        key stays: its answer was committed (a failure seen after the commit must not free it)."""
         t = idempotency_keys
-        await self.conn.execute(sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))
+        await self.conn.execute(
+            sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key, t.c.state == "in_flight")
+        )
 
     async def purge_expired(self, now: datetime) -> int:
         return (
