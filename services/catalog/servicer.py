@@ -13,6 +13,7 @@ from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import (
     CURRENCY_MINOR_UNITS,
+    Kind,
     date_from_proto,
     date_to_proto,
     money_from_proto,
@@ -81,7 +82,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def CreateTrip(self, request, context):
         v = Violations()
         name = text(request.trip.name, "trip.name", v, NAME_MAX)
-        description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, required=False)
+        description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, False, Kind.TEXT)
         price = _price(request.trip, v)
         v.raise_if_any()
         trip = await handlers.create_trip(handlers.CreateTrip(name, *price, description), self.uow_factory)

@@ -13,7 +13,7 @@ from novatrek.partners.v1 import partners_pb2_grpc
 from services.chassis.context import deadline_var
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import date_from_proto, page_size, parse_uuid, text, timestamp
+from services.chassis.protoconv import Kind, date_from_proto, page_size, parse_uuid, text, timestamp
 from services.partners import handlers
 from services.partners.auth import Authenticator
 from services.partners.domain import CommissionPlan
@@ -128,7 +128,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
     async def CancelPartnerBooking(self, request, context):
         partner_id, v = (await self._caller(context)).require_partner(), Violations()
         booking_id = parse_uuid(request.booking_id, "booking_id", v)
-        reason = text(request.reason, "reason", v, 500, required=False)
+        reason = text(request.reason, "reason", v, 500, False, Kind.TEXT)
         v.raise_if_any()
         booking = await handlers.cancel_booking(partner_id, booking_id, reason, self.deps)
         return pb.CancelPartnerBookingResponse(booking=booking_to_pb(booking))
