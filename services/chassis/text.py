@@ -25,16 +25,14 @@ class Kind(Enum):
     TEXT = re.compile(f"[{_NEVER}{_NONCHARACTER_PLANES}]")
 
 
-_REFUSAL = {
-    Kind.LINE: "must be one line without control, separator or noncharacter code points",
-    Kind.TEXT: "must not contain control characters (but tab and line breaks), separators or noncharacters",
-}
+# One description for every kind (the one clients know): what counts is in docs/architecture.md.
+_REFUSAL = "must not contain control characters"
 
 
 def clean(value: str, field: str, violations: Violations, kind: Kind = Kind.LINE, max_len: int | None = None) -> str:
     """`value` as sent (not trimmed), checked: a violation on `field` for a character its kind refuses,
     or for more than `max_len` characters."""
-    violations.check(not kind.value.search(value), field, _REFUSAL[kind])
+    violations.check(not kind.value.search(value), field, _REFUSAL)
     if max_len is not None:
         violations.check(len(value) <= max_len, field, f"must be at most {max_len} characters")
     return value
