@@ -13,15 +13,8 @@ from services.catalog.protomap import departure_to_pb, trip_to_pb
 from services.chassis.errors import Violations
 from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import (
-    date_from_proto,
-    money_from_proto,
-    money_to_proto,
-    page_size,
-    parse_uuid,
-    text,
-    utcnow,
-)
+from services.chassis.protoconv import date_from_proto, money_from_proto, money_to_proto, page_size, parse_uuid, utcnow
+from services.chassis.text import Kind, text
 
 
 def _price(trip: pb.Trip, v: Violations) -> tuple[Decimal, str] | None:
@@ -57,7 +50,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def CreateTrip(self, request, context):
         v = Violations()
         name = text(request.trip.name, "trip.name", v, NAME_MAX)
-        description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, required=False)
+        description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, False, Kind.TEXT)
         price = _price(request.trip, v)
         v.raise_if_any()
         assert price is not None  # else raise_if_any refused the request

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -94,19 +93,3 @@ def mask_paths(mask, allowed: set[str], violations: Violations) -> set[str]:
     for path in sorted(paths - allowed):
         violations.add("update_mask", f"unknown or immutable field {path!r}; updatable: {', '.join(sorted(allowed))}")
     return paths & allowed
-
-
-# C0 controls but tab and line breaks, and DEL: PostgreSQL cannot store NUL (it was a 500), and none
-# of them belongs in a name, an address, a reference or a reason.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def text(value: str, field: str, violations: Violations, max_len: int, required: bool = True) -> str:
-    """A trimmed free-text field: required or not, bounded, without control characters."""
-    value = value.strip()
-    if required and not value:
-        violations.add(field, "is required")
-    elif len(value) > max_len:
-        violations.add(field, f"must be at most {max_len} characters")
-    violations.check(not CONTROL.search(value), field, "must not contain control characters")
-    return value

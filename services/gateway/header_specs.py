@@ -17,6 +17,7 @@ MAX_FORWARDED_BYTES = 4096
 ENTRY_OVERHEAD = 32  # what gRPC (HPACK) counts per metadata entry besides its name and value
 PRINTABLE = "[ -~]*"  # gRPC's rule for text metadata: printable ASCII
 CREATE_PARTNER_BOOKING = "novatrek.partners.v1.PartnerService.CreatePartnerBooking"
+REGISTER_PARTNER = "novatrek.partners.v1.PartnerService.RegisterPartner"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "gateway.md"
 BEGIN, END = (
     "<!-- header-specs:begin (generated: python -m services.gateway.header_specs) -->",
@@ -32,7 +33,8 @@ class HeaderSpec:
     description: str
     says: str = "printable ASCII"  # the pattern in words, for a refusal's field violation
     required_for: frozenset[str] = frozenset()  # full method names (`pkg.Service.Method`) refused without it
-    in_openapi: str = ""  # the operations whose parameters list it: "all", "writes" (not GET), "" none
+    # the operations whose parameters list it: every one, or those named (the ones that honour it)
+    in_openapi: str | frozenset[str] = frozenset()
 
     @property
     def key(self) -> str:
@@ -41,8 +43,8 @@ class HeaderSpec:
     def required(self, method: str) -> bool:
         return method in self.required_for
 
-    def listed_on(self, http_method: str) -> bool:
-        return self.in_openapi == "all" or (self.in_openapi == "writes" and http_method != "GET")
+    def listed_on(self, method: str) -> bool:
+        return self.in_openapi == "all" or method in self.in_openapi or method in self.required_for
 
 
 REQUEST_ID = HeaderSpec(
@@ -58,10 +60,12 @@ SPECS = (
         "Idempotency-Key",
         "[!-~]{1,255}",
         255,
-        "Makes a retried write safe: the same key and body get the same answer.",
+        "Makes a retried write safe: the same key and body get the same answer (a new partner's API key"
+        " excepted: it is shown once). Honoured where the OpenAPI document lists it; docs/gateway.md,"
+        " Retrying a write, says what the other writes do.",
         says="1-255 visible ASCII characters",
         required_for=frozenset({CREATE_PARTNER_BOOKING}),
-        in_openapi="writes",
+        in_openapi=frozenset({REGISTER_PARTNER}),
     ),
     HeaderSpec(
         "Authorization",

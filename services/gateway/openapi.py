@@ -68,7 +68,7 @@ def _operation(schemas: Schemas, b: Binding) -> dict:
     ]
     if b.body != "*":
         params += _query_parameters(schemas, request, {*b.template_fields, b.body})
-    headers = [openapi_parameter(spec, b.method.full_name) for spec in SPECS if spec.listed_on(b.http_method)]
+    headers = [openapi_parameter(spec, b.method.full_name) for spec in SPECS if spec.listed_on(b.method.full_name)]
     status = {"content": {"application/json": {"schema": schemas.message(status_pb2.Status.DESCRIPTOR)}}}
     op: dict[str, Any] = {
         "operationId": b.operation_id,

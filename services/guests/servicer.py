@@ -10,7 +10,8 @@ from novatrek.guests.v1 import guests_pb2_grpc
 
 from services.chassis.errors import Violations
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import date_from_proto, mask_paths, page_size, parse_uuid, text
+from services.chassis.protoconv import date_from_proto, mask_paths, page_size, parse_uuid
+from services.chassis.text import clean, text
 from services.guests import commands, handlers
 from services.guests.domain import IdentityClaim
 from services.guests.protomap import INELIGIBILITY_TO_PB, STATUS_FROM_PB, guest_to_pb
@@ -65,12 +66,12 @@ class GuestServicer(guests_pb2_grpc.GuestServiceServicer):
             "status",
             "unknown status",
         )
-        filters = {"email": request.email, "last": request.last_name_prefix, "status": request.status}
+        email = clean(request.email, "email", v, max_len=254)
+        last = clean(request.last_name_prefix, "last_name_prefix", v, max_len=100)
+        filters = {"email": email, "last": last, "status": request.status}
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
-        query = commands.SearchGuests(
-            request.email, request.last_name_prefix, STATUS_FROM_PB.get(request.status), position, limit
-        )
+        query = commands.SearchGuests(email, last, STATUS_FROM_PB.get(request.status), position, limit)
         found, next_position = await handlers.search_guests(query, self.uow_factory)
         token = self.tokens.encode(next_position, filters) if next_position else ""
         return pb.SearchGuestsResponse(guests=[guest_to_pb(g) for g in found], next_page_token=token)
@@ -86,7 +87,7 @@ class GuestServicer(guests_pb2_grpc.GuestServiceServicer):
     async def ValidateGuest(self, request, context):
         v = Violations()
         guest_id = parse_uuid(request.guest_id, "guest_id", v)
+        claim = IdentityClaim(*(clean(getattr(request, f), f, v) for f in ("first_name", "last_name", "email")))
         v.raise_if_any()
-        claim = IdentityClaim(request.first_name, request.last_name, request.email)
         reasons = await handlers.validate_guest(guest_id, claim, self.uow_factory)
         return pb.ValidateGuestResponse(eligible=not reasons, reasons=[INELIGIBILITY_TO_PB[r] for r in reasons])

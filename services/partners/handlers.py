@@ -1,4 +1,5 @@
-"""Partner use cases. Booking creation runs the pipeline saga behind a per-partner idempotency key."""
+"""Partner use cases. Booking creation runs the pipeline saga behind a per-partner idempotency key;
+registration may run behind one of the admin's."""
 
 from __future__ import annotations
 
@@ -10,15 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.chassis.errors import Aborted, InvalidArgument, NotFound, Unavailable, error_from_record
+from services.chassis.errors import NotFound, Unavailable
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaFailed, SagaNotStarted
 from services.partners.auth import Caller
 from services.partners.commands import NewBooking, NewPartner
 from services.partners.domain import BookingStatus, Partner, PartnerBooking, issue_key, key_digest
+from services.partners.idempotency import Claim, claim_or_replay, release_quietly
 from services.partners.pipeline import SAGA
-from services.partners.ports import EarlierRequest
 from services.partners.saga_state import BookingSagaState
 
 log = logging.getLogger("novatrek.partners")
@@ -36,8 +37,26 @@ class Deps:
     clock: Callable[[], datetime] = field(default=utcnow)
 
 
-async def register_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:
-    key, now = issue_key(), deps.clock()
+async def register_partner(cmd: NewPartner, deps: Deps, claim: Claim | None = None) -> tuple[Partner, str]:
+    """The new partner and its API key. Under a `claim` already answered: that partner, as it is now,
+    and no key (only its digest is kept: it is shown once; a lost one is replaced by a rotation)."""
+    if claim is not None and (earlier := await claim_or_replay(claim, deps)) is not None:
+        return await get_partner(earlier.partner_id, deps), ""
+    partner, api_key = _new_partner(cmd, deps)
+    try:
+        async with deps.uow() as uow:
+            await uow.partners.add(partner)
+            if claim is not None:  # the answer to replay is the partner's id, stored with the partner
+                await uow.idempotency.complete_registration(claim.scope, claim.key, partner.partner_id)
+    except BaseException:
+        if claim is not None:
+            await release_quietly(claim.scope, claim.key, deps)
+        raise
+    return partner, api_key
+
+
+def _new_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:
+    key = issue_key()
     partner = Partner(
         uuid.uuid4(),
         cmd.name,
@@ -47,10 +66,8 @@ async def register_partner(cmd: NewPartner, deps: Deps) -> tuple[Partner, str]:
         cmd.plan,
         key.key_id,
         key_digest(deps.pepper, key.plaintext),
-        now,
+        deps.clock(),
     )
-    async with deps.uow() as uow:
-        await uow.partners.add(partner)
     return partner, key.plaintext
 
 
@@ -79,41 +96,20 @@ async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> Partn
     """The booking of this idempotency key: the one it stored, or made now by the saga if it is new.
     `partner`: as the caller's credentials were checked against it, a moment ago."""
     now, partner_id = deps.clock(), partner.partner_id
-    async with deps.uow(autocommit=True) as uow:
-        earlier = await uow.idempotency.claim(
-            partner_id, cmd.idempotency_key, cmd.request_hash, now, now + deps.idempotency_retention
-        )
+    earlier = await claim_or_replay(Claim(partner_id, cmd.idempotency_key, cmd.request_hash), deps)
     if earlier is not None:
-        return _replay(earlier, cmd)
+        return earlier.booking
     state = BookingSagaState.start(vars(cmd), partner, now)
     try:
         final = await deps.sagas.run(SAGA, state)
     except SagaFailed as failed:  # the saga settled the key (stored answer or released)
         raise failed.cause from None
     except SagaNotStarted as never:  # nothing ran and nothing will settle the key: free it for a retry
-        await _release_quietly(partner_id, cmd.idempotency_key, deps)
+        await release_quietly(partner_id, cmd.idempotency_key, deps)
         raise Unavailable(
             "the booking could not be started; retry with the same Idempotency-Key", reason="DATABASE_UNAVAILABLE"
         ) from never
     return final.booking()
-
-
-async def _release_quietly(partner_id: uuid.UUID, key: str, deps: Deps) -> None:
-    try:
-        async with deps.uow() as uow:
-            await uow.idempotency.release(partner_id, key)
-    except Exception as exc:  # the key expires with its retention period at worst
-        log.warning("could not release an idempotency key", extra={"error": repr(exc)})
-
-
-def _replay(earlier: EarlierRequest, cmd: NewBooking) -> PartnerBooking:
-    if earlier.request_hash != cmd.request_hash:
-        raise InvalidArgument("this Idempotency-Key was used for a different request", reason="IDEMPOTENCY_KEY_REUSED")
-    if earlier.in_flight:
-        raise Aborted("a request with this Idempotency-Key is still in progress", reason="IDEMPOTENCY_KEY_IN_USE")
-    if earlier.error is not None:
-        raise error_from_record(earlier.error)
-    return earlier.booking
 
 
 async def get_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, deps: Deps) -> PartnerBooking:

@@ -65,9 +65,11 @@ class CommissionLedger(Protocol):
 
 @dataclass(frozen=True)
 class EarlierRequest:
-    """What an idempotency key holds: a request in flight, or its answer (a booking or a final error)."""
+    """What an idempotency key holds: a request in flight, or its answer (a booking, a registered
+    partner's id, or a final error)."""
 
     request_hash: str
     in_flight: bool
     booking: PartnerBooking | None = None
     error: dict | None = None
+    partner_id: uuid.UUID | None = None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from novatrek.partners.v1 import partners_pb2 as pb
@@ -211,22 +213,28 @@ class VolumeRepository:
         await self.conn.execute(_GIVE_BACK, {"give_back_booking": booking_id})
 
 
-# A stored answer: the booking's JSON with this marker. The release before stored the serialized
-# CreatePartnerBookingResponse (proto bytes, never starting with "{"): those rows are still read.
+# A stored answer: the booking's JSON, or a registered partner's id, with its format's marker. The
+# release before stored the serialized CreatePartnerBookingResponse (proto bytes, never starting with
+# "{"): those rows are still read.
 ANSWER_FORMAT = "partner_booking.v1"
+REGISTRATION_FORMAT = "partner_registration.v1"
 
 
-def _answer_of(response: bytes | None, is_error: bool) -> tuple[PartnerBooking | None, dict | None]:
-    if response is None:
-        return None, None
-    if is_error:
-        return None, json.loads(response)
-    if response[:1] != b"{":
-        return booking_from_pb(pb.CreatePartnerBookingResponse.FromString(response).booking), None
-    answer = json.loads(response)
-    if answer.get("format") != ANSWER_FORMAT:
-        raise ValueError(f"unknown stored answer format {answer.get('format')!r}")
-    return from_json(PartnerBooking, answer["booking"]), None
+def _earlier(row: Any) -> EarlierRequest:
+    earlier = EarlierRequest(row.request_hash, row.state == "in_flight")
+    if row.response is None:
+        return earlier
+    if row.is_error:
+        return replace(earlier, error=json.loads(row.response))
+    if row.response[:1] != b"{":
+        legacy = pb.CreatePartnerBookingResponse.FromString(row.response)
+        return replace(earlier, booking=booking_from_pb(legacy.booking))
+    answer = json.loads(row.response)
+    if answer.get("format") == ANSWER_FORMAT:
+        return replace(earlier, booking=from_json(PartnerBooking, answer["booking"]))
+    if answer.get("format") == REGISTRATION_FORMAT:
+        return replace(earlier, partner_id=uuid.UUID(answer["partner_id"]))
+    raise ValueError(f"unknown stored answer format {answer.get('format')!r}")
 
 
 class IdempotencyRepository:
@@ -262,11 +270,15 @@ class IdempotencyRepository:
         row = (
             await self.conn.execute(sa.select(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))
         ).one()
-        return EarlierRequest(row.request_hash, row.state == "in_flight", *_answer_of(row.response, row.is_error))
+        return _earlier(row)
 
     async def complete(self, partner_id: uuid.UUID, key: str, booking: PartnerBooking) -> None:
         answer = {"format": ANSWER_FORMAT, "booking": to_json(booking)}
         await self._complete(partner_id, key, json.dumps(answer).encode(), is_error=False)
+
+    async def complete_registration(self, scope: uuid.UUID, key: str, partner_id: uuid.UUID) -> None:
+        answer = {"format": REGISTRATION_FORMAT, "partner_id": str(partner_id)}
+        await self._complete(scope, key, json.dumps(answer).encode(), is_error=False)
 
     async def refuse(self, partner_id: uuid.UUID, key: str, error: dict) -> None:
         """Stores a final error (its chassis error_record) as the answer."""
@@ -281,9 +293,12 @@ class IdempotencyRepository:
         )
 
     async def release(self, partner_id: uuid.UUID, key: str) -> None:
-        """Forgets a claim whose request failed transiently, so the partner may retry with it."""
+        """Forgets a claim whose request failed transiently, so the partner may retry with it. A completed
+        key stays: its answer was committed (a failure seen after the commit must not free it)."""
         t = idempotency_keys
-        await self.conn.execute(sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key))
+        await self.conn.execute(
+            sa.delete(t).where(t.c.partner_id == partner_id, t.c.idempotency_key == key, t.c.state == "in_flight")
+        )
 
     async def purge_expired(self, now: datetime) -> int:
         return (

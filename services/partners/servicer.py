@@ -14,10 +14,12 @@ from services.chassis.context import deadline_var
 from services.chassis.errors import Violations
 from services.chassis.limits import MAX_PARTY_SIZE
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import date_from_proto, page_size, parse_uuid, text, timestamp
+from services.chassis.protoconv import date_from_proto, page_size, parse_uuid, timestamp
+from services.chassis.text import Kind, text
 from services.partners import commands, handlers
 from services.partners.auth import Authenticator
 from services.partners.domain import CommissionPlan
+from services.partners.idempotency import ADMIN_SCOPE, Claim
 from services.partners.protomap import BASIS_FROM_PB, STATUS_FROM_PB, booking_to_pb, partner_to_pb
 from services.partners.reconcile import reconcile
 
@@ -26,14 +28,18 @@ WEBHOOK = re.compile(r"^(https://[^\s]+|http://(localhost|127\.0\.0\.1|\[::1\])(
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
-def _idempotency_key(metadata, v: Violations) -> str:
+def _idempotency_key(metadata, v: Violations, required: bool = True) -> str:
     key = next((value for name, value in metadata or () if name == "idempotency-key"), "")
     v.check(
-        bool(IDEMPOTENCY_KEY.match(key)),
+        bool(IDEMPOTENCY_KEY.match(key)) or not (key or required),
         "idempotency-key",
         "metadata (HTTP header Idempotency-Key) of 1-255 visible ASCII characters is required",
     )
     return key
+
+
+def _request_hash(request) -> str:
+    return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
 
 
 class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
@@ -56,10 +62,13 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
             "partner.webhook_url",
             "must be an https URL (http only on loopback)",
         )
+        key = _idempotency_key(context.invocation_metadata(), v, required=False)
         v.raise_if_any()
         tiers = [(t.threshold, t.rate) for t in p.commission_plan.tiers]
         plan = CommissionPlan.parse(BASIS_FROM_PB.get(p.commission_plan.basis), tiers)
-        partner, api_key = await handlers.register_partner(commands.NewPartner(name, email, webhook, plan), self.deps)
+        claim = Claim(ADMIN_SCOPE, key, _request_hash(request)) if key else None
+        cmd = commands.NewPartner(name, email, webhook, plan)
+        partner, api_key = await handlers.register_partner(cmd, self.deps, claim)
         return pb.RegisterPartnerResponse(
             partner=partner_to_pb(partner), api_key=api_key, webhook_secret=partner.webhook_secret
         )
@@ -76,7 +85,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         caller.require_partner()
         cmd = commands.NewBooking(
             idempotency_key=_idempotency_key(context.invocation_metadata(), v),
-            request_hash=hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest(),
+            request_hash=_request_hash(request),
             guest_id=parse_uuid(request.guest_id, "guest_id", v),
             first_name=text(request.guest_first_name, "guest_first_name", v, 100, False),
             last_name=text(request.guest_last_name, "guest_last_name", v, 100, False),
@@ -122,7 +131,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
     async def CancelPartnerBooking(self, request, context):
         partner_id, v = (await self._caller(context)).require_partner(), Violations()
         booking_id = parse_uuid(request.booking_id, "booking_id", v)
-        reason = text(request.reason, "reason", v, 500, required=False)
+        reason = text(request.reason, "reason", v, 500, False, Kind.TEXT)
         v.raise_if_any()
         booking = await handlers.cancel_booking(partner_id, booking_id, reason, self.deps)
         return pb.CancelPartnerBookingResponse(booking=booking_to_pb(booking))

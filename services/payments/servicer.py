@@ -11,7 +11,8 @@ from novatrek.payments.v1 import payments_pb2_grpc
 from services.chassis.errors import Violations
 from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import money_from_proto, page_size, parse_uuid, text
+from services.chassis.protoconv import money_from_proto, page_size, parse_uuid
+from services.chassis.text import Kind, text
 from services.payments import commands, handlers
 from services.payments.domain import (
     MAX_AMOUNT,
@@ -87,7 +88,7 @@ class PaymentServicer(payments_pb2_grpc.PaymentServiceServicer):
     async def ReverseCommission(self, request, context):
         v = Violations()
         record_id = parse_uuid(request.commission_record_id, "commission_record_id", v)
-        reason = text(request.reason, "reason", v, REVERSAL_REASON_MAX, required=False)
+        reason = text(request.reason, "reason", v, REVERSAL_REASON_MAX, False, Kind.TEXT)
         v.raise_if_any()
         payout = await handlers.reverse_commission(record_id, reason, self.deps)
         return pb.ReverseCommissionResponse(payout=payout_to_pb(payout) if payout else None)

@@ -11,7 +11,8 @@ from services.chassis.errors import Violations
 from services.chassis.limits import MAX_PARTY_SIZE
 from services.chassis.money import CURRENCY_MINOR_UNITS
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import date_from_proto, mask_paths, page_size, parse_uuid, text
+from services.chassis.protoconv import date_from_proto, mask_paths, page_size, parse_uuid
+from services.chassis.text import Kind, text
 from services.reservations import commands, handlers
 from services.reservations.domain import CODE_ALPHABET, CODE_LENGTH, Status
 from services.reservations.protomap import STATUS_FROM_PB, participant_to_pb, reservation_to_pb
@@ -128,7 +129,7 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
             reservation_id=parse_uuid(request.reservation_id, "reservation_id", v),
             to=Status.CANCELLED,
             changed_by=text(request.cancelled_by, "cancelled_by", v, 100, required=False) or "system",
-            reason=text(request.reason, "reason", v, 2000, required=False),
+            reason=text(request.reason, "reason", v, 2000, False, Kind.TEXT),
             expected_revision=_revision(request.expected_revision, v),
             idempotent=True,
         )
@@ -143,7 +144,7 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
             reservation_id=parse_uuid(request.reservation_id, "reservation_id", v),
             to=_status(request.status, "status", v),
             changed_by=text(request.changed_by, "changed_by", v, 100, required=False) or "system",
-            reason=text(request.reason, "reason", v, 2000, required=False),
+            reason=text(request.reason, "reason", v, 2000, False, Kind.TEXT),
             expected_revision=_revision(request.expected_revision, v),
         )
         v.raise_if_any()

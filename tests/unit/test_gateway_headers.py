@@ -31,7 +31,7 @@ def test_every_operations_header_parameters_are_the_specs(services):
     for b in bindings:
         op = doc["paths"][b.template.render(path_parameter_names(b).__getitem__)][b.http_method.lower()]
         listed = [p for p in op["parameters"] if p["in"] == "header"]
-        expected = [openapi_parameter(s, b.method.full_name) for s in SPECS if s.listed_on(b.http_method)]
+        expected = [openapi_parameter(s, b.method.full_name) for s in SPECS if s.listed_on(b.method.full_name)]
         assert listed == expected, b.operation_id
 
 
