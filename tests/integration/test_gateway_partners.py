@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from services.chassis.protoconv import utcnow
+from tests.helpers import FakeClock
 from tests.integration.booking import new_departure, new_guest, seats_available
 from tests.integration.gateway_fixtures import date_json, failure, live_gateway, ok, partner_gateway_settings
 from tests.integration.partner_fixtures import ADMIN_TOKEN, partners_with  # noqa: F401 (fixture)
@@ -171,15 +172,17 @@ async def test_the_auth_matrix(api, partner, guests_stub, catalog_stub):
 
 
 async def test_a_rotated_key_works_through_the_grace_period_only(partners_with):
-    running, _ = await partners_with(key_grace_period_s=1.0)
+    clock = FakeClock()
+    running, _ = await partners_with(clock=clock, key_grace_period_s=3600)
     async with live_gateway(partner_gateway_settings(running.address)) as own:
         partner_id, old = await register(own.public)
         new = ok(await send(own.public, "POST", f"/v1/partners/{partner_id}:rotateApiKey", bearer(old), json={}))[
             "apiKey"
         ]
-        for key in (new, old):  # the old one is in its grace period
+        clock.advance(seconds=3599)
+        for key in (new, old):  # the old one is in the last second of its grace period
             ok(await send(own.public, "GET", "/v1/bookings", bearer(key)))
-        await asyncio.sleep(1.2)
+        clock.advance(seconds=1)
         assert failure(await send(own.public, "GET", "/v1/bookings", bearer(old)), 401)[0] == "API_KEY_INVALID"
         ok(await send(own.public, "GET", "/v1/bookings", bearer(new)))
 
