@@ -80,13 +80,17 @@ def eventually_blocking(predicate, timeout_s: float = 20.0, interval_s: float = 
 
 
 class FakeClock:
-    """A UTC clock the test moves on (`advance`), for the services' and handlers' `clock` seams."""
+    """A UTC clock the test moves on (`advance`), for the services' and handlers' `clock` seams;
+    `monotonic` reads it in seconds, for the seams that count seconds (rate limits)."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime.now(UTC)
+        self.now = self.start = start or datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return self.now
+
+    def monotonic(self) -> float:
+        return (self.now - self.start).total_seconds()
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
