@@ -1,10 +1,12 @@
-"""Assertions on gRPC errors and their google.rpc details."""
+"""Assertions on gRPC errors and their google.rpc details; waiting for a condition; a clock tests move."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -53,10 +55,42 @@ async def fails(call) -> RpcFailure:
 
 
 async def eventually(predicate, timeout_s: float = 20.0, interval_s: float = 0.2):
-    """Polls an async predicate until it returns something truthy."""
+    """Polls a predicate (sync, or async) until it returns something truthy, and returns that. It is
+    asked once more at the deadline, so a slow last poll does not fail a condition that holds."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := await predicate():
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
             return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s")
         await asyncio.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+def eventually_blocking(predicate, timeout_s: float = 20.0, interval_s: float = 0.5):
+    """`eventually` for synchronous tests (a subprocess driven from plain code)."""
+    deadline = time.monotonic() + timeout_s
+    while not (result := predicate()):
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout_s}s")
+        time.sleep(interval_s)
+    return result
+
+
+class FakeClock:
+    """A UTC clock the test moves on (`advance`), for the services' and handlers' `clock` seams;
+    `monotonic` reads it in seconds, for the seams that count seconds (rate limits)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = self.start = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return (self.now - self.start).total_seconds()
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)

@@ -11,6 +11,8 @@ import contextlib
 import logging
 import signal
 import socket
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import uvicorn
@@ -112,7 +114,8 @@ class Gateway:
         await self.upstreams.close()
 
 
-def build(settings: GatewaySettings | None = None) -> Gateway:
+def build(settings: GatewaySettings | None = None, clock: Callable[[], float] = time.monotonic) -> Gateway:
+    """`clock`: the seconds the rate limits count in (a test moves it on past a `Retry-After`)."""
     settings = settings or GatewaySettings()
     surfaces = [
         Surface("public", settings.public_services, bindings_for(settings.public_services), "NovaTrek partner API")
@@ -135,9 +138,7 @@ def build(settings: GatewaySettings | None = None) -> Gateway:
     for surface in surfaces:
         # Each listener has its own buckets: internal traffic never eats a partner's allowance.
         limiter = (
-            RateLimiter(
-                settings.rate_limit_per_s, settings.rate_limit_burst, max_clients=settings.rate_limit_max_clients
-            )
+            RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst, clock, settings.rate_limit_max_clients)
             if settings.rate_limit_enabled
             else None
         )

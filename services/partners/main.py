@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 
@@ -29,7 +30,8 @@ from services.partners.servicer import PartnerServicer
 NAME = "partner-integrations"
 
 
-def build(settings: PartnerSettings | None = None) -> ServiceRuntime:
+def build(settings: PartnerSettings | None = None, clock: Callable[[], datetime] = utcnow) -> ServiceRuntime:
+    """`clock`: the time the handlers and the key check go by (a test moves it past a key's grace)."""
     s = settings or PartnerSettings()
     wiring = Wiring(NAME, s, PartnersUnitOfWork, metadata, publishes_events=True)
     guests = GuestsClient(s.guests_addr, s.outbound_timeout_s)
@@ -54,12 +56,13 @@ def build(settings: PartnerSettings | None = None) -> ServiceRuntime:
         pepper=s.api_key_pepper.get_secret_value().encode(),
         key_grace=timedelta(seconds=s.key_grace_period_s),
         idempotency_retention=timedelta(seconds=s.idempotency_retention_s),
+        clock=clock,
     )
-    auth = Authenticator(wiring.uow, deps.pepper, s.admin_token.get_secret_value())
+    auth = Authenticator(wiring.uow, deps.pepper, s.admin_token.get_secret_value(), clock)
     servicer = PartnerServicer(deps, auth, wiring.tokens, s.pipeline_timeout_s)
     wiring.background += [
         runner.run_recovery,
-        periodically(lambda: _purge_idempotency_keys(wiring.uow), 3600, "purge idempotency keys"),
+        periodically(lambda: _purge_idempotency_keys(wiring.uow, clock), 3600, "purge idempotency keys"),
     ]
     runtime = wiring.runtime(
         partners_pb2.DESCRIPTOR.services_by_name["PartnerService"],
@@ -69,6 +72,6 @@ def build(settings: PartnerSettings | None = None) -> ServiceRuntime:
     return runtime
 
 
-async def _purge_idempotency_keys(uow_factory) -> None:
+async def _purge_idempotency_keys(uow_factory, clock: Callable[[], datetime]) -> None:
     async with uow_factory() as uow:
-        await uow.idempotency.purge_expired(utcnow())
+        await uow.idempotency.purge_expired(clock())

@@ -4,7 +4,6 @@ health, serves the demo data, works with the grpcurl lines it prints, and stops 
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from services.cli.children import port_free
 from services.cli.demo import TRIPS
 from services.cli.registry import REGISTRY
 from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, free_base_port, http_status, run_curl
+from tests.helpers import eventually_blocking
 
 
 def list_trips(address: str) -> list[catalog_pb2.Trip]:
@@ -26,14 +26,14 @@ def list_trips(address: str) -> list[catalog_pb2.Trip]:
 
 def wait_webhook(log: Path, booking_id: str, timeout_s: float = 60.0) -> dict:
     """The delivery of a booking's confirmation as the local webhook receiver logged it."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def delivered() -> dict | None:
         lines = log.read_text().splitlines() if log.exists() else []
-        for entry in map(json.loads, lines):
-            if entry["body"]["data"]["booking"]["bookingId"] == booking_id:
-                return entry
-        time.sleep(0.5)
-    raise AssertionError(f"booking {booking_id} was not delivered to the webhook receiver within {timeout_s}s")
+        return next(
+            (e for e in map(json.loads, lines) if e["body"]["data"]["booking"]["bookingId"] == booking_id), None
+        )
+
+    return eventually_blocking(delivered, timeout_s)
 
 
 @pytest.mark.timeout(600)
@@ -78,11 +78,10 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert delivered["verified"] and delivered["answered"] == 200, (
             delivered
         )  # signed with the demo partner's secret
-        for _ in range(20):  # the receiver logs before it answers; DELIVERED is recorded just after
-            if "NOTIFICATION_STATUS_DELIVERED" in (listed := up.run_printed(up.grpcurl_line("/ListNotifications"))):
-                break
-            time.sleep(0.5)
-        assert "NOTIFICATION_STATUS_DELIVERED" in listed, listed
+        # The receiver logs before it answers; DELIVERED is recorded just after.
+        eventually_blocking(
+            lambda: "NOTIFICATION_STATUS_DELIVERED" in up.run_printed(up.grpcurl_line("/ListNotifications"))
+        )
 
         status, rest = run_curl(next(ln.strip() for ln in up.lines if ln.strip().startswith("curl ")))  # as printed
         assert status == 200 and rest["booking"]["status"] == "PARTNER_BOOKING_STATUS_CONFIRMED", rest

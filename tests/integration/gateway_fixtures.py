@@ -3,6 +3,7 @@ the schemathesis run over a listener's own /openapi.json."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -46,8 +47,8 @@ def partner_gateway_settings(partners_address: str, **overrides) -> GatewaySetti
 
 
 @asynccontextmanager
-async def live_gateway(settings: GatewaySettings):
-    gateway = build(settings)
+async def live_gateway(settings: GatewaySettings, clock: Callable[[], float] = time.monotonic):
+    gateway = build(settings, clock)
     ports = await gateway.start()
     clients = {name: httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=15) for name, port in ports.items()}
     try:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 import pytest
 from novatrek.partners.v1 import partners_pb2 as pb
 from novatrek.partners.v1 import partners_pb2_grpc
 
-from services.chassis.protoconv import date_to_proto
+from services.chassis.protoconv import date_to_proto, utcnow
 from services.partners.config import PartnerSettings
 from services.partners.main import build as build_partners
 from tests.integration.conftest import fresh_database, serve
@@ -51,11 +52,11 @@ def booking_request(guest_id: str, trip_id: str, day, party_size: int = 2, **ext
 async def partners_with(
     make_database, guests_service, catalog_service, reservations_service, payments_service, nats_url
 ):
-    """Starts a partner-integrations of its own, with some settings changed (dependencies down, grace);
-    import it into a test module to use it."""
+    """Starts a partner-integrations of its own, with some settings changed (dependencies down, grace)
+    and the clock it goes by; import it into a test module to use it."""
     started = []
 
-    async def start(**overrides):
+    async def start(clock=utcnow, **overrides):
         addresses = {
             "guests_addr": guests_service.address,
             "catalog_addr": catalog_service.address,
@@ -64,7 +65,7 @@ async def partners_with(
         }
         database = await fresh_database(make_database, "partner-integrations", f"partners_{uuid.uuid4().hex[:8]}")
         running = await serve(
-            build_partners,
+            functools.partial(build_partners, clock=clock),
             PartnerSettings,
             database,
             nats_url=nats_url,

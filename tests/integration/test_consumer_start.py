@@ -2,17 +2,20 @@
 none), or, with `start_lookback_s`, shortly before the service started (a test session sharing a
 NATS whose streams keep days of other sessions' events)."""
 
-import asyncio
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.chassis.broker import Broker
 from services.chassis.consumer import Consumer
+from services.chassis.protoconv import utcnow
 from services.cli.embedded import EmbeddedNats
 from tests.helpers import eventually
 from tests.integration.test_events import Harness, inbox, metadata
+
+LOOKBACK_S = 0.5
 
 
 async def _started_with(tmp_path, make_database, lookback_s: float | None) -> tuple[int, int]:
@@ -30,7 +33,9 @@ async def _started_with(tmp_path, make_database, lookback_s: float | None) -> tu
         h = Harness(engine, server)
         before = f"before-{uuid.uuid4().hex[:6]}"
         await h.publish(before)
-        await asyncio.sleep(1.5)  # the look-back below (0.5 s) ends after it
+        published = utcnow()  # JetStream stamped it before it acknowledged (same host clock)
+        # The consumer below starts looking back from after it.
+        await eventually(lambda: utcnow() - published > timedelta(seconds=LOOKBACK_S), interval_s=0.05)
         old = h.consumer
         h.consumer = Consumer(
             "evtest",
@@ -47,7 +52,7 @@ async def _started_with(tmp_path, make_database, lookback_s: float | None) -> tu
             after = f"after-{uuid.uuid4().hex[:6]}"
             await h.publish(after)
             await eventually(lambda: h.effects_of(after))
-            await asyncio.sleep(0.5)
+            await eventually(h.settled)  # `before` too, if it was to come
             return await h.effects_of(before), await h.effects_of(after)
     finally:
         server.stop()
@@ -59,4 +64,4 @@ async def test_a_new_durable_sees_every_retained_event(tmp_path, make_database):
 
 
 async def test_with_a_look_back_it_starts_shortly_before_the_service(tmp_path, make_database):
-    assert await _started_with(tmp_path, make_database, 0.5) == (0, 1)
+    assert await _started_with(tmp_path, make_database, LOOKBACK_S) == (0, 1)

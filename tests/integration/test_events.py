@@ -72,6 +72,12 @@ class Harness:
             await nc.close()
         return event_id
 
+    async def settled(self) -> bool:
+        """The consumer has acknowledged every event on its subject: none is left to (re)deliver."""
+        sub = self.consumer.subscriptions[0]
+        info = await self.broker.nc.jetstream().consumer_info(self.broker.stream_of(sub.subject), sub.durable)
+        return info.num_pending == 0 and info.num_ack_pending == 0
+
     async def effects_of(self, payment_id: str) -> int:
         async with self.engine.connect() as conn:
             return (
@@ -96,7 +102,7 @@ async def harness(tmp_path, make_database):
 
 async def exactly_once(h: Harness, payment_id: str) -> None:
     await eventually(lambda: h.effects_of(payment_id))
-    await asyncio.sleep(0.5)  # nothing more arrives
+    await eventually(h.settled)  # nothing more will arrive
     assert await h.effects_of(payment_id) == 1
 
 
@@ -137,7 +143,7 @@ async def test_nats_restarted_with_events_in_flight_loses_none(harness):
     for payment_id in ids[:10]:
         await harness.publish(payment_id)
     harness.nats_server.stop()
-    await asyncio.sleep(1.0)
+    await eventually(lambda: not harness.broker.connected)  # the consumer lost it, events in flight
     harness.nats_server = EmbeddedNats(harness.nats_server.data_dir, port=harness.nats_server.port)
     for payment_id in ids[10:]:
         await harness.publish(payment_id)

@@ -17,6 +17,7 @@ from novatrek.reservations.v1 import reservations_pb2
 
 from services.gateway.config import CATALOG, GUESTS, RESERVATIONS
 from services.gateway.main import run
+from tests.helpers import eventually
 from tests.integration.booking import future_day
 from tests.integration.gateway_fixtures import date_json, failure, gateway_settings, live_gateway, ok
 
@@ -326,6 +327,16 @@ def annotated_paths(*modules) -> set[tuple[str, str]]:
     return found
 
 
+def ready_answer(rest):
+    """A predicate for `eventually`: the gateway's /readyz answer once it is 200."""
+
+    async def answer():
+        ready = await rest.get("/readyz")
+        return ready if ready.status_code == 200 else None
+
+    return answer
+
+
 async def test_openapi_docs_and_probes(rest):
     spec = ok(await rest.get("/openapi.json"))
     assert spec["openapi"].startswith("3.")
@@ -353,11 +364,7 @@ async def test_openapi_docs_and_probes(rest):
     docs = await rest.get("/docs")
     assert docs.status_code == 200 and "/reservations/{reservationId}/status" in docs.text
     assert ok(await rest.get("/healthz")) == {"status": "ok"}
-    for _ in range(100):  # a service's own health follows its database and broker: it may lag under load
-        ready = await rest.get("/readyz")
-        if ready.status_code == 200:
-            break
-        await asyncio.sleep(0.1)
+    ready = await eventually(ready_answer(rest))  # a service's health follows its database and broker: it may lag
     assert ok(ready) == {"ready": True, "upstreams": {RESERVATIONS: "SERVING", GUESTS: "SERVING", CATALOG: "SERVING"}}
 
 
@@ -368,14 +375,15 @@ async def test_run_serves_until_cancelled(reservations_service, guests_service, 
     )
     task = asyncio.create_task(run(settings))
     async with httpx.AsyncClient(timeout=2) as client:
-        for _ in range(250):  # the internal listener starts last
-            try:
-                if (await client.get(f"http://127.0.0.1:{internal}/healthz")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+
+        async def listening() -> bool:  # the internal listener starts last
             assert not task.done(), task.exception()
-            await asyncio.sleep(0.02)
+            try:
+                return (await client.get(f"http://127.0.0.1:{internal}/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(listening, interval_s=0.02)
         assert (await client.get(f"http://127.0.0.1:{internal}/v1/trips", params={"page_size": 1})).status_code == 200
         assert (await client.get(f"http://127.0.0.1:{public}/healthz")).json() == {"status": "ok"}
         task.cancel()

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from services.chassis.protoconv import utcnow
+from tests.helpers import FakeClock
 from tests.integration.booking import new_departure, new_guest, seats_available
 from tests.integration.gateway_fixtures import date_json, failure, live_gateway, ok, partner_gateway_settings
 from tests.integration.partner_fixtures import ADMIN_TOKEN, partners_with  # noqa: F401 (fixture)
@@ -171,15 +172,17 @@ async def test_the_auth_matrix(api, partner, guests_stub, catalog_stub):
 
 
 async def test_a_rotated_key_works_through_the_grace_period_only(partners_with):
-    running, _ = await partners_with(key_grace_period_s=1.0)
+    clock = FakeClock()
+    running, _ = await partners_with(clock=clock, key_grace_period_s=3600)
     async with live_gateway(partner_gateway_settings(running.address)) as own:
         partner_id, old = await register(own.public)
         new = ok(await send(own.public, "POST", f"/v1/partners/{partner_id}:rotateApiKey", bearer(old), json={}))[
             "apiKey"
         ]
-        for key in (new, old):  # the old one is in its grace period
+        clock.advance(seconds=3599)
+        for key in (new, old):  # the old one is in the last second of its grace period
             ok(await send(own.public, "GET", "/v1/bookings", bearer(key)))
-        await asyncio.sleep(1.2)
+        clock.advance(seconds=1)
         assert failure(await send(own.public, "GET", "/v1/bookings", bearer(old)), 401)[0] == "API_KEY_INVALID"
         ok(await send(own.public, "GET", "/v1/bookings", bearer(new)))
 
@@ -255,17 +258,18 @@ async def test_refusals_are_status_json_and_reach_no_booking(api, partner, guest
 
 
 async def test_rate_limit_is_per_partner_and_recovers(api, partners_service):
-    (_, first), (_, second) = await register(api), await register(api)
+    (_, first), (_, second), clock = await register(api), await register(api), FakeClock()
     async with live_gateway(
-        partner_gateway_settings(partners_service.address, rate_limit_per_s=2.0, rate_limit_burst=5)
+        partner_gateway_settings(partners_service.address, rate_limit_per_s=2.0, rate_limit_burst=5), clock.monotonic
     ) as limited:
         burst = await asyncio.gather(*(send(limited.public, "GET", "/v1/bookings", bearer(first)) for _ in range(8)))
         assert sorted(r.status_code for r in burst) == [200] * 5 + [429] * 3
         refused = [r for r in burst if r.status_code == 429]
         assert all(failure(r, 429)[0] == "RATE_LIMITED" for r in refused)
-        retry_after = max(int(r.headers["retry-after"]) for r in refused)
-        assert 1 <= retry_after <= 3
+        retry_after = {int(r.headers["retry-after"]) for r in refused}
+        assert retry_after == {1}  # the clock stood still: the bucket is empty, one token comes in 0.5 s
         for _ in range(5):  # another partner has a bucket of its own
             ok(await send(limited.public, "GET", "/v1/bookings", bearer(second)))
-        await asyncio.sleep(retry_after)
+        assert failure(await send(limited.public, "GET", "/v1/bookings", bearer(first)), 429)[0] == "RATE_LIMITED"
+        clock.advance(seconds=1)
         ok(await send(limited.public, "GET", "/v1/bookings", bearer(first)))

@@ -77,7 +77,8 @@ async def test_nats_outage_delays_events_but_loses_none(
             (await stub.CreateReservation(create_request(guest_id, trip_id, day, 1))).reservation.reservation_id
             for _ in range(3)
         ]
-        await asyncio.sleep(1.0)
+        tried = await _attempts(engine)
+        await eventually(lambda: _attempts_beyond(engine, tried))  # the relay tried again, all three written
         assert await outbox_rows() == 3  # kept while the broker is away
         broker = EmbeddedNats(tmp_path / "nats", port=broker.port)
         await eventually(lambda: _drained(outbox_rows))
@@ -91,6 +92,16 @@ async def test_nats_outage_delays_events_but_loses_none(
 async def _count(engine, table: str) -> int:
     async with engine.connect() as conn:
         return (await conn.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one()
+
+
+async def _attempts(engine) -> int:
+    """Failed publication attempts the relay recorded on the outbox rows."""
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.text("SELECT coalesce(sum(attempts), 0) FROM reservations.outbox"))).scalar_one()
+
+
+async def _attempts_beyond(engine, count: int) -> bool:
+    return await _attempts(engine) > count
 
 
 async def _serving(address):

@@ -16,7 +16,7 @@ from services.chassis.protoconv import date_to_proto, utcnow
 from services.cli.embedded import free_port
 from services.payments.config import PaymentSettings
 from services.payments.main import build as build_payments
-from tests.helpers import eventually, fails
+from tests.helpers import FakeClock, eventually, fails
 from tests.integration.booking import new_departure, new_guest, seats_available
 from tests.integration.conftest import fresh_database, serve
 from tests.integration.partner_fixtures import ADMIN, as_key, booking_request, count_plan, partners_with, register  # noqa: F401 (fixture)
@@ -314,15 +314,17 @@ async def test_reconciliation_finds_planted_discrepancies(
 
 
 async def test_rotated_key_works_through_the_grace_period_then_is_refused(partners_with):
-    _, stub = await partners_with(key_grace_period_s=1.0)
+    clock = FakeClock()
+    _, stub = await partners_with(clock=clock, key_grace_period_s=3600)
     partner_id, old = await register(stub)
     new = (
         await stub.RotatePartnerApiKey(pb.RotatePartnerApiKeyRequest(partner_id=partner_id), metadata=as_key(old))
     ).api_key
     listing = pb.ListPartnerBookingsRequest()
     await stub.ListPartnerBookings(listing, metadata=as_key(new))
-    await stub.ListPartnerBookings(listing, metadata=as_key(old))  # in grace
-    await asyncio.sleep(1.2)
+    clock.advance(seconds=3599)
+    await stub.ListPartnerBookings(listing, metadata=as_key(old))  # the last second of its grace
+    clock.advance(seconds=1)
     failure = await fails(stub.ListPartnerBookings(listing, metadata=as_key(old)))
     assert (failure.code, failure.reason) == (grpc.StatusCode.UNAUTHENTICATED, "API_KEY_INVALID")
     await stub.ListPartnerBookings(listing, metadata=as_key(new))
