@@ -18,7 +18,7 @@ async def _announce(db, reservation_id: str, trip_id: str, day, due_in_s: float)
     async with db.begin() as conn:
         await conn.execute(
             sa.text(
-                "INSERT INTO reservations.seat_releases (reservation_id, trip_date, trip_id, created_at, attempts) "
+                "INSERT INTO reservations.seat_releases (reservation_id, trip_date, trip_id, due_at, attempts) "
                 "VALUES (:r, :d, :t, :at, 0) ON CONFLICT DO NOTHING"
             ),
             {"r": reservation_id, "d": day, "t": trip_id, "at": utcnow() + timedelta(seconds=due_in_s)},
