@@ -35,6 +35,7 @@ class Store:
     releases: dict = field(default_factory=dict)  # (reservation_id, day) -> Queued, as seat_releases
     events: list = field(default_factory=list)
     fail_commit: bool = False
+    lose_commit_answer: bool = False  # a write commits, then the connection is lost before the answer
 
 
 class FakeRepo:
@@ -109,7 +110,10 @@ class FakeUow:
             if self.store.fail_commit:
                 raise ConnectionError("database went away")
             self.work.events += self.pending
+            wrote = self.work != self.store
             self.store.__dict__.update(self.work.__dict__)
+            if wrote and self.store.lose_commit_answer:
+                raise ConnectionError("connection lost before the commit was acknowledged")
 
 
 class FakeGuests:

@@ -110,6 +110,26 @@ async def test_a_retry_takes_over_the_release_an_earlier_attempt_left(world):
     assert not store.releases and seats.held(TRIP, DAY) == 3 and r.reservation_id in store.reservations
 
 
+async def test_a_refused_retry_gives_back_what_an_earlier_attempt_held(world):
+    store, seats, deps = world
+    seats.crash_after_hold = True
+    cmd = create_cmd()
+    with pytest.raises(Unavailable):  # 3 seats held, the answer lost, and their release cannot be made yet
+        await handlers.create_reservation(cmd, deps)
+    seats.down = seats.crash_after_hold = False
+    with pytest.raises(FailedPrecondition):  # the same request id, now too big: SOLD_OUT
+        await handlers.create_reservation(create_cmd(request_id=cmd.request_id, party_size=11), deps)
+    assert seats.held(TRIP, DAY) == 0 and not store.releases  # the earlier attempt's hold is not stranded
+
+
+async def test_a_write_whose_answer_was_lost_keeps_its_seats(world):
+    store, seats, deps = world
+    store.lose_commit_answer = True
+    with pytest.raises(ConnectionError):
+        await handlers.create_reservation(create_cmd(), deps)
+    assert len(store.reservations) == 1 and seats.held(TRIP, DAY) == 3 and not store.releases
+
+
 async def test_sold_out_is_a_failed_precondition(world):
     store, _, deps = world
     await handlers.create_reservation(create_cmd(party_size=8), deps)
