@@ -60,15 +60,15 @@ def announce_params(
 
 def _claim_statement(one_reservation: bool) -> sa.Update:
     """Claims due, unclaimed rows (those another transaction is writing are skipped), and says for
-    each whether its reservation lives on that trip and day: then its hold is needed and the release is
-    out of date (the reservation was re-dated back, or written after all by a retry)."""
+    each whether its reservation lives on that trip and day: then its hold is needed and the
+    release is out of date (the reservation was re-dated back, or written after all by a retry)."""
     q, now = _t.alias("queued"), _bp("claim_now", type_=_t.c.due_at.type)
     pick = sa.select(q.c.reservation_id, q.c.trip_date).where(
         q.c.due_at <= now, sa.or_(q.c.claimed_until.is_(None), q.c.claimed_until < now)
     )
     if one_reservation:
         pick = pick.where(q.c.reservation_id == _bp("claim_reservation", type_=q.c.reservation_id.type))
-    pick = pick.order_by(q.c.due_at).limit(_bp("claim_batch")).with_for_update(skip_locked=True).subquery("due")
+    due = pick.order_by(q.c.due_at).limit(_bp("claim_batch")).with_for_update(skip_locked=True).subquery("due")
     r = reservations
     live = (
         sa.exists()
@@ -80,7 +80,7 @@ def _claim_statement(one_reservation: bool) -> sa.Update:
     )
     return (
         sa.update(_t)
-        .where(_t.c.reservation_id == pick.c.reservation_id, _t.c.trip_date == pick.c.trip_date)
+        .where(_t.c.reservation_id == due.c.reservation_id, _t.c.trip_date == due.c.trip_date)
         .values(claim_id=_bp("claim_token", type_=_t.c.claim_id.type), claimed_until=_bp("claim_until", type_=now.type))
         .returning(_t.c.reservation_id, _t.c.trip_date, _t.c.trip_id, _t.c.attempts, live.label("live"))
     )
@@ -197,6 +197,7 @@ class SeatReleaser:
 
     async def _settle(self, row, token: uuid.UUID) -> None:
         owned = {"row_reservation": row.reservation_id, "row_day": row.trip_date, "row_claim": token}
+        statement: sa.Executable
         try:
             if not row.live:
                 await self.seats.release(row.trip_id, row.trip_date, row.reservation_id)

@@ -135,7 +135,7 @@ async def test_a_failed_release_is_recorded_and_backs_off_without_holding_back_t
     await _announce(reservations_db, rid, trip, second, due_in_s=86401)  # due after the failing one
     catalog = Catalog()
     catalog.failing.add(first)
-    releaser = SeatReleaser(reservations_db, catalog, clock=_ahead)
+    releaser = SeatReleaser(reservations_db, catalog, clock=_ahead, interval_s=60)  # a first backoff of 60 s
     await releaser.release_now(rid)
     left = await _rows(reservations_db, rid)
     assert catalog.released == [second] and list(left) == [first]  # the failure held nothing back
