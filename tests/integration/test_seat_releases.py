@@ -159,10 +159,12 @@ async def test_a_release_in_progress_holds_no_row_lock_and_no_announcement_can_u
         await releaser.announce(trip, day, rid)
     assert err.value.reason == "SEAT_RELEASE_IN_PROGRESS"
     patient = SeatReleaser(reservations_db, catalog, clock=_ahead, announce_wait_s=30)
-    announcing = asyncio.create_task(patient.announce(trip, day, rid))
-    seen_at_announce = []
-    announcing.add_done_callback(lambda _: seen_at_announce.append(list(catalog.released)))
+
+    async def announce_then_look() -> tuple[bool, list]:
+        return await patient.announce(trip, day, rid), list(catalog.released)
+
+    announcing = asyncio.create_task(announce_then_look())
     catalog.gate.set()
     await draining
-    assert await announcing is False and seen_at_announce == [[day]]  # it waited for the release to end
+    assert await announcing == (False, [day])  # it waited for the release to end
     assert (await _rows(reservations_db, rid))[day].due_at > _ahead()  # the new announcement, not yet due
