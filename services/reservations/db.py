@@ -66,16 +66,21 @@ status_history = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("changed_at", _ts, nullable=False),
 )
-# Seats to give back to trip-catalog; written with the cancel, drained by the SeatReleaser.
+# Seats to give back to trip-catalog: announced before a hold is taken, queued with a cancel or a
+# re-date, drained by the SeatReleaser (releases.py), which claims a row while it calls trip-catalog.
 seat_releases = sa.Table(
     "seat_releases",
     metadata,
     sa.Column("reservation_id", _uuid, primary_key=True),
     sa.Column("trip_date", sa.Date, primary_key=True),
     sa.Column("trip_id", _uuid, nullable=False),
-    sa.Column("created_at", _ts, nullable=False),
+    sa.Column("due_at", _ts, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.Text),
+    sa.Column("claim_id", _uuid),
+    sa.Column("claimed_until", _ts),
 )
+QUEUED = ["reservation_id", "trip_date", "trip_id", "due_at", "attempts"]  # what a new row is given
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
@@ -110,8 +115,9 @@ def _create_statement() -> sa.Select:
         _insert_after(key, participants, [c.key for c in participants.c]),
         _insert_after(key, status_history, [c.key for c in status_history.c]),
         _insert_after(key, outbox, ["id", "subject", "payload", "headers"]),
-        sa.delete(seat_releases).where(
-            seat_releases.c.reservation_id == sa.select(key.c.reservation_id).scalar_subquery()
+        sa.delete(seat_releases).where(  # that day's only: another day's may be an earlier attempt's hold
+            seat_releases.c.reservation_id == sa.select(key.c.reservation_id).scalar_subquery(),
+            seat_releases.c.trip_date == sa.bindparam("reservations_trip_date", type_=sa.Date),
         ),
     ]
     return sa.select(key.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
@@ -120,12 +126,15 @@ def _create_statement() -> sa.Select:
 CREATE = _create_statement()
 
 
-def _due_now(release: sa.Insert) -> sa.Insert:
+def due_now(release: sa.Insert) -> sa.Insert:
     """A queued seat release; one already there for that day — a hold announced by a create (due
-    later, see SeatReleaser.announce) — becomes due now: the seats go back at once, not after the
-    grace period."""
-    due = sa.func.least(seat_releases.c.created_at, release.excluded.created_at)
-    return release.on_conflict_do_update(index_elements=["reservation_id", "trip_date"], set_={"created_at": due})
+    later, see SeatReleaser.announce), or backing off — becomes due now: the seats go back at once.
+    A drain's claim on it is voided, so that drain cannot delete this release when it finishes."""
+    due = sa.func.least(seat_releases.c.due_at, release.excluded.due_at)
+    unclaimed = {"claim_id": sa.null(), "claimed_until": sa.null()}
+    return release.on_conflict_do_update(
+        index_elements=["reservation_id", "trip_date"], set_={"due_at": due, **unclaimed}
+    )
 
 
 def _apply_statement(with_release: bool) -> sa.Select:
@@ -153,9 +162,7 @@ def _apply_statement(with_release: bool) -> sa.Select:
         _insert_after(changed, outbox, ["id", "subject", "payload", "headers"]),
     ]
     if with_release:
-        writes.append(
-            _due_now(_insert_after(changed, seat_releases, [c.key for c in seat_releases.c], insert=pg_insert))
-        )
+        writes.append(due_now(_insert_after(changed, seat_releases, QUEUED, insert=pg_insert)))
     return sa.select(changed.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
 
 
@@ -193,6 +200,10 @@ def create_params(r: Reservation, fingerprint: str, lead: Participant, first: St
         **_params(status_history, _history_row(first)),
         **_params(outbox, event),
     }
+
+
+def queued_release(reservation_id: uuid.UUID, day: date, trip_id: uuid.UUID, due: datetime) -> dict:
+    return {"reservation_id": reservation_id, "trip_date": day, "trip_id": trip_id, "due_at": due, "attempts": 0}
 
 
 def _reservation(row) -> Reservation:
@@ -261,14 +272,7 @@ class ReservationRepository:
             **_params(outbox, event),
         }
         if release_day is not None:
-            release = {
-                "reservation_id": r.reservation_id,
-                "trip_date": release_day,
-                "trip_id": r.trip_id,
-                "created_at": r.updated_at,
-                "attempts": 0,
-            }
-            params |= _params(seat_releases, release)
+            params |= _params(seat_releases, queued_release(r.reservation_id, release_day, r.trip_id, r.updated_at))
         return (await self.conn.execute(APPLY[release_day is not None], params)).first() is not None
 
     async def history(self, reservation_id: uuid.UUID) -> list:
@@ -298,22 +302,16 @@ class ReservationRepository:
         rows = await self.conn.execute(newest_first(query, c.created_at, c.reservation_id, position, limit))
         return [_reservation(r) for r in rows]
 
-    async def queue_release(self, r: Reservation, day: date, now: datetime) -> None:
-        row = {
-            "reservation_id": r.reservation_id,
-            "trip_date": day,
-            "trip_id": r.trip_id,
-            "created_at": now,
-            "attempts": 0,
-        }
-        await self.conn.execute(_due_now(pg_insert(seat_releases).values(row)))
-
-    async def withdraw_release(self, reservation_id: uuid.UUID, day: date) -> None:
+    async def move(self, r: Reservation, moved_from: date) -> None:
+        """Saves a re-dated reservation: the new day's hold is the reservation's now (its announced
+        release is withdrawn) and the old day's is queued for release, in the caller's transaction."""
+        await self.save(r)
+        t = seat_releases
         await self.conn.execute(
-            sa.delete(seat_releases).where(
-                seat_releases.c.reservation_id == reservation_id, seat_releases.c.trip_date == day
-            )
+            sa.delete(t).where(t.c.reservation_id == r.reservation_id, t.c.trip_date == r.trip_date)
         )
+        row = queued_release(r.reservation_id, moved_from, r.trip_id, r.updated_at)
+        await self.conn.execute(due_now(pg_insert(t).values(row)))
 
 
 class ReservationUnitOfWork(UnitOfWork):

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from services.chassis.errors import (
-    Aborted,
-    DeadlineExceeded,
-    DomainError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    Unavailable,
-)
+from services.chassis.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.reservations import events
@@ -39,17 +29,14 @@ from services.reservations.domain import (
     price,
     reservation_id_for,
 )
-from services.reservations.ports import CodeCollision, DuplicateRequest, GuestDirectory, Hold, SeatInventory
-
-log = logging.getLogger("novatrek.reservations")
+from services.reservations.ports import CodeCollision, DuplicateRequest, GuestDirectory, Hold, SeatHolds
 
 
 @dataclass
 class Deps:
     uow: Callable[[], Any]  # ReservationUnitOfWork, or an in-memory fake in unit tests
     guests: GuestDirectory
-    seats: SeatInventory
-    releaser: Any  # SeatReleaser: gives queued seats back to trip-catalog
+    holds: SeatHolds
     clock: Callable[[], datetime] = field(default=utcnow)
 
 
@@ -57,43 +44,14 @@ def _not_found(reservation_id) -> NotFound:
     return NotFound(f"reservation {reservation_id} not found", reason="RESERVATION_NOT_FOUND")
 
 
-async def _compensate(step, what: str) -> None:
-    """Runs a compensation to the end even if our caller is cancelled; failures are logged."""
-    try:
-        await asyncio.shield(asyncio.ensure_future(step()))
-    except Exception as exc:
-        log.error("compensation failed", extra={"step": what, "error": repr(exc)})
-
-
 async def create_reservation(cmd: CreateReservation, deps: Deps) -> Reservation:
     reservation_id = cmd.reservation_id or reservation_id_for(cmd.request_id)
     if (earlier := await _replay(reservation_id, cmd, deps)) is not None:
         return earlier
     await deps.guests.ensure_eligible(cmd.guest_id)
-    # Written down before the hold is taken (and withdrawn by the insert): if the answer of the hold,
-    # or this process, or the write after it is lost, the releaser still gives the seats back.
-    await deps.releaser.announce(cmd.trip_id, cmd.trip_date, reservation_id)
-    release = lambda: deps.releaser.release_announced(cmd.trip_id, cmd.trip_date, reservation_id)  # noqa: E731
-    try:
-        hold = await deps.seats.hold(cmd.trip_id, cmd.trip_date, reservation_id, cmd.party_size)
-    except BaseException as exc:
-        if _ambiguous(exc):  # trip-catalog may have taken the hold and its answer been lost
-            await _compensate(release, "release seats")
-        else:  # a business answer (SOLD_OUT, …): nothing was held
-            await _compensate(lambda: deps.releaser.withdraw(reservation_id), "withdraw announced hold")
-        raise
-    try:
-        return await _insert(reservation_id, cmd, hold, deps)
-    except DuplicateRequest:
-        return await _settle_twin(reservation_id, cmd, deps)
-    except BaseException:
-        await _compensate(release, "release seats")
-        raise
-
-
-def _ambiguous(exc: BaseException) -> bool:
-    """A failure that does not prove the remote call had no effect (down, cut, timed out, cancelled)."""
-    return not isinstance(exc, DomainError) or isinstance(exc, (Unavailable, DeadlineExceeded))
+    async with deps.holds.taken(cmd.trip_id, cmd.trip_date, reservation_id, cmd.party_size) as hold:
+        created = await _insert(reservation_id, cmd, hold, deps)
+    return created or await _settle_twin(reservation_id, cmd, deps)
 
 
 async def _replay(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation | None:
@@ -107,7 +65,9 @@ async def _replay(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps)
     return earlier
 
 
-async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold, deps: Deps) -> Reservation:
+async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold, deps: Deps) -> Reservation | None:
+    """The reservation, written with the withdrawal of its announced release; None when a twin
+    request (the same id) wrote it first."""
     now, total = deps.clock(), price(hold.unit_price, hold.currency, cmd.party_size, cmd.currency)
     for _ in range(5):  # a confirmation-code collision is astronomically rare; draw again
         r = Reservation(
@@ -125,7 +85,7 @@ async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold,
             now,
         )
         lead = Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, now)
-        try:  # the announced hold becomes the reservation's: its release is withdrawn by the same statement
+        try:
             async with deps.uow(autocommit=True) as uow:
                 await uow.reservations.create(
                     r,
@@ -137,6 +97,8 @@ async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold,
             return r
         except CodeCollision:
             continue
+        except DuplicateRequest:
+            return None
     raise RuntimeError("could not draw a free confirmation code")
 
 
@@ -148,13 +110,8 @@ async def _settle_twin(reservation_id: uuid.UUID, cmd: CreateReservation, deps: 
     try:
         return await _replay(reservation_id, cmd, deps)
     except InvalidArgument:
-        if (twin.trip_id, twin.trip_date) == (cmd.trip_id, cmd.trip_date):
-            await _compensate(
-                lambda: deps.seats.hold(twin.trip_id, twin.trip_date, reservation_id, twin.party_size),
-                "restore twin hold",
-            )
-        else:
-            await _compensate(lambda: deps.seats.release(cmd.trip_id, cmd.trip_date, reservation_id), "release seats")
+        same_day = (twin.trip_id, twin.trip_date) == (cmd.trip_id, cmd.trip_date)
+        await deps.holds.restore(cmd.trip_id, cmd.trip_date, reservation_id, twin.party_size if same_day else 0)
         raise
 
 
@@ -180,36 +137,30 @@ async def update_reservation(cmd: UpdateReservation, deps: Deps) -> Reservation:
     if (day, size) == (current.trip_date, current.party_size):
         return current
     rid, moving = current.reservation_id, day != current.trip_date
-    if moving:  # as for a create: the new day's hold is announced before it is taken (see create_reservation)
-        await deps.releaser.announce(current.trip_id, day, rid)
-    try:
-        hold = await deps.seats.hold(current.trip_id, day, rid, size)
-    except BaseException as exc:
-        if moving and _ambiguous(exc):
-            await _compensate(lambda: deps.releaser.release_announced(current.trip_id, day, rid), "release new date")
-        elif moving:
-            await _compensate(lambda: deps.releaser.withdraw(rid, day), "withdraw announced hold")
-        raise
-    try:
-        async with deps.uow() as uow:
-            locked = await uow.reservations.get(rid, for_update=True)
-            locked.check_revision(current.rev)  # changed since we read it: the caller re-reads
-            if size < len(await uow.reservations.participants(rid)):
-                raise FailedPrecondition(
-                    f"{size} is fewer than the participants already added", reason="PARTY_TOO_SMALL"
-                )
-            updated = locked.rebooked(day, size, hold.unit_price, deps.clock())
+    holding = (
+        deps.holds.taken(current.trip_id, day, rid, size)
+        if moving
+        else deps.holds.resized(current.trip_id, day, rid, size, was=current.party_size)
+    )
+    async with holding as hold:
+        updated = await _rebook(current, day, size, hold, deps)
+    if moving:  # the old day's release was queued with the write
+        await deps.holds.release_queued(rid)
+    return updated
+
+
+async def _rebook(current: Reservation, day: date, size: int, hold: Hold, deps: Deps) -> Reservation:
+    async with deps.uow() as uow:
+        rid = current.reservation_id
+        locked = await uow.reservations.get(rid, for_update=True)
+        locked.check_revision(current.rev)  # changed since we read it: the caller re-reads
+        if size < len(await uow.reservations.participants(rid)):
+            raise FailedPrecondition(f"{size} is fewer than the participants already added", reason="PARTY_TOO_SMALL")
+        updated = locked.rebooked(day, size, hold.unit_price, deps.clock())
+        if day == current.trip_date:
             await uow.reservations.save(updated)
-            if moving:
-                await uow.reservations.withdraw_release(rid, day)  # the new day's hold is the reservation's now
-                await uow.reservations.queue_release(current, current.trip_date, updated.updated_at)
-    except BaseException:
-        if moving:
-            await _compensate(lambda: deps.releaser.release_announced(current.trip_id, day, rid), "release new date")
         else:
-            await _compensate(lambda: deps.seats.hold(current.trip_id, day, rid, current.party_size), "restore hold")
-        raise
-    await deps.releaser.release_now(updated.reservation_id)
+            await uow.reservations.move(updated, moved_from=current.trip_date)
     return updated
 
 
@@ -226,8 +177,8 @@ async def transition_status(cmd: TransitionStatus, deps: Deps) -> Reservation:
                 break
     else:
         raise Aborted(f"reservation {cmd.reservation_id} keeps changing; re-read and retry", reason="CONCURRENT_CHANGE")
-    if cmd.to is Status.CANCELLED:
-        await deps.releaser.release_now(cmd.reservation_id)
+    if cmd.to is Status.CANCELLED:  # the release was queued with the status change
+        await deps.holds.release_queued(cmd.reservation_id)
     return change.reservation
 
 

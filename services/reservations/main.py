@@ -13,7 +13,9 @@ from services.reservations.config import ReservationSettings
 from services.reservations.consumers import SUBSCRIPTIONS
 from services.reservations.db import ReservationUnitOfWork, metadata
 from services.reservations.handlers import Deps
-from services.reservations.releases import PartitionMaintainer, SeatReleaser
+from services.reservations.holds import SeatHoldsOverQueue
+from services.reservations.partitions import PartitionMaintainer
+from services.reservations.releases import SeatReleaser
 from services.reservations.servicer import ReservationServicer
 
 NAME = "reservations"
@@ -25,10 +27,17 @@ def build(settings: ReservationSettings | None = None) -> ServiceRuntime:
     guests = GuestsClient(settings.guests_addr, settings.outbound_timeout_s)
     catalog = CatalogClient(settings.catalog_addr, settings.outbound_timeout_s)
     seats = SeatInventoryOverGrpc(catalog)
-    releaser = SeatReleaser(wiring.engine, seats, grace_s=settings.hold_grace_s)
+    # a claim outlives the release call it covers (whose deadline is the outbound timeout) tenfold
+    releaser = SeatReleaser(
+        wiring.engine,
+        seats,
+        grace_s=settings.hold_grace_s,
+        lease_s=10 * settings.outbound_timeout_s,
+        announce_wait_s=settings.outbound_timeout_s,
+    )
     wiring.background += [releaser.run, PartitionMaintainer(wiring.engine, settings.partitions_months_ahead).run]
     wiring.consume(SUBSCRIPTIONS)
-    deps = Deps(uow=wiring.uow, guests=GuestDirectoryOverGrpc(guests), seats=seats, releaser=releaser)
+    deps = Deps(uow=wiring.uow, guests=GuestDirectoryOverGrpc(guests), holds=SeatHoldsOverQueue(seats, releaser))
     servicer = ReservationServicer(deps, wiring.tokens)
     runtime = wiring.runtime(
         reservations_pb2.DESCRIPTOR.services_by_name["ReservationService"],

@@ -1,4 +1,5 @@
-"""In-memory fakes of the reservation ports: unit of work, repository, guests, seats, releaser."""
+"""In-memory fakes of the reservation ports: unit of work, repository, guests, seats, release queue.
+Each behaves as the adapter it stands for (what it raises, what it swallows, what it keeps)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,29 @@ from services.reservations.ports import DuplicateRequest, Hold
 
 
 @dataclass
+class Queued:
+    trip_id: uuid.UUID
+    due: bool  # an announced hold is not due until its grace period ends
+    attempts: int = 0
+    claimed: bool = False  # a drain is releasing it
+
+
+def _due_now(releases: dict, reservation_id, day, trip_id) -> None:
+    """As db.due_now: queued, or made due now, and a drain's claim on it voided."""
+    row = releases.setdefault((reservation_id, day), Queued(trip_id, True))
+    row.due, row.claimed = True, False
+
+
+@dataclass
 class Store:
     reservations: dict = field(default_factory=dict)
     fingerprints: dict = field(default_factory=dict)
     participants: list = field(default_factory=list)
     history: list = field(default_factory=list)
-    releases: list = field(default_factory=list)
+    releases: dict = field(default_factory=dict)  # (reservation_id, day) -> Queued, as seat_releases
     events: list = field(default_factory=list)
     fail_commit: bool = False
+    lose_commit_answer: bool = False  # a write commits, then the connection is lost before the answer
 
 
 class FakeRepo:
@@ -34,7 +50,7 @@ class FakeRepo:
         self.s.participants.append(lead)
         self.s.history.append(first)
         self.s.events.append(event)
-        self.s.releases = [x for x in self.s.releases if x[0] != r.reservation_id]
+        self.s.releases.pop((r.reservation_id, r.trip_date), None)  # that day's only, as CREATE
 
     async def get(self, reservation_id, for_update=False):
         return self.s.reservations.get(reservation_id)
@@ -55,8 +71,8 @@ class FakeRepo:
         self.s.reservations[r.reservation_id] = r
         self.s.history.append(change)
         self.s.events.append(event)
-        if release_day is not None and (r.reservation_id, release_day) not in self.s.releases:
-            self.s.releases.append((r.reservation_id, release_day))
+        if release_day is not None:
+            _due_now(self.s.releases, r.reservation_id, release_day, r.trip_id)
         return True
 
     async def participants(self, reservation_id):
@@ -65,11 +81,10 @@ class FakeRepo:
     async def add_participant(self, p):
         self.s.participants.append(p)
 
-    async def withdraw_release(self, reservation_id, day):
-        self.s.releases = [x for x in self.s.releases if x != (reservation_id, day)]
-
-    async def queue_release(self, r, day, now):
-        self.s.releases.append((r.reservation_id, day))
+    async def move(self, r, moved_from):
+        await self.save(r)
+        self.s.releases.pop((r.reservation_id, r.trip_date), None)
+        _due_now(self.s.releases, r.reservation_id, moved_from, r.trip_id)
 
 
 class FakeUow:
@@ -95,7 +110,10 @@ class FakeUow:
             if self.store.fail_commit:
                 raise ConnectionError("database went away")
             self.work.events += self.pending
+            wrote = self.work != self.store
             self.store.__dict__.update(self.work.__dict__)
+            if wrote and self.store.lose_commit_answer:
+                raise ConnectionError("connection lost before the commit was acknowledged")
 
 
 class FakeGuests:
@@ -135,27 +153,36 @@ class FakeSeats:
         return sum(n for (t, d, _), n in self.holds.items() if (t, d) == (trip_id, day))
 
 
-class FakeReleaser:
+class FakeReleaseQueue:
+    """As releases.SeatReleaser (with no wait for a release in progress): release_now never raises,
+    keeps what failed, and spares a reservation that lives on that trip and day."""
+
     def __init__(self, store: Store, seats: FakeSeats) -> None:
-        self.store, self.seats, self.trips = store, seats, {}
+        self.store, self.seats = store, seats
 
-    async def announce(self, trip_id, day, reservation_id) -> None:
-        await self.withdraw(reservation_id, day)
-        self.store.releases.append((reservation_id, day))
-        self.trips[reservation_id] = trip_id
+    async def announce(self, trip_id, day, reservation_id) -> bool:
+        earlier = self.store.releases.get((reservation_id, day))
+        if earlier and earlier.claimed:
+            raise Unavailable("the seats of this reservation are being released", reason="SEAT_RELEASE_IN_PROGRESS")
+        self.store.releases[(reservation_id, day)] = Queued(trip_id, False)
+        return earlier is not None
 
-    async def release_announced(self, trip_id, day, reservation_id) -> None:
-        await self.seats.release(trip_id, day, reservation_id)  # when it fails, the announcement stays
-        await self.withdraw(reservation_id, day)
+    async def withdraw(self, reservation_id, day) -> None:
+        self.store.releases.pop((reservation_id, day), None)
 
-    async def withdraw(self, reservation_id, day=None) -> None:
-        self.store.releases = [x for x in self.store.releases if x[0] != reservation_id or day not in (None, x[1])]
+    async def due_now(self, trip_id, day, reservation_id) -> None:
+        _due_now(self.store.releases, reservation_id, day, trip_id)
 
-    async def release_now(self, reservation_id: uuid.UUID) -> None:
-        for rid, day in [x for x in self.store.releases if x[0] == reservation_id]:
-            try:
-                r = self.store.reservations.get(rid)
-                await self.seats.release(r.trip_id if r else self.trips[rid], day, rid)
-            except Unavailable:
+    async def release_now(self, reservation_id) -> None:
+        for (rid, day), row in list(self.store.releases.items()):
+            if rid != reservation_id or not row.due or row.claimed:
                 continue
-            self.store.releases.remove((rid, day))
+            r = self.store.reservations.get(rid)
+            live = r is not None and r.status.value != "cancelled" and (r.trip_id, r.trip_date) == (row.trip_id, day)
+            try:
+                if not live:
+                    await self.seats.release(row.trip_id, day, rid)
+            except Exception:
+                row.attempts += 1
+                continue
+            del self.store.releases[(rid, day)]

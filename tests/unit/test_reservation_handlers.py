@@ -11,7 +11,8 @@ from services.chassis.errors import Aborted, AlreadyExists, FailedPrecondition, 
 from services.reservations import handlers
 from services.reservations.commands import AddParticipant, CreateReservation, TransitionStatus, UpdateReservation
 from services.reservations.domain import Status
-from tests.unit.reservation_fakes import FakeGuests, FakeReleaser, FakeSeats, FakeUow, Store
+from services.reservations.holds import SeatHoldsOverQueue
+from tests.unit.reservation_fakes import FakeGuests, FakeReleaseQueue, FakeSeats, FakeUow, Queued, Store
 
 DAY = date.today() + timedelta(days=30)
 TRIP = uuid.uuid4()
@@ -20,9 +21,8 @@ TRIP = uuid.uuid4()
 @pytest.fixture
 def world():
     store, seats = Store(), FakeSeats(capacity=10)
-    deps = handlers.Deps(
-        uow=lambda **_: FakeUow(store), guests=FakeGuests(), seats=seats, releaser=FakeReleaser(store, seats)
-    )
+    holds = SeatHoldsOverQueue(seats, FakeReleaseQueue(store, seats))
+    deps = handlers.Deps(uow=lambda **_: FakeUow(store), guests=FakeGuests(), holds=holds)
     return store, seats, deps
 
 
@@ -91,9 +91,11 @@ async def test_a_hold_whose_answer_was_lost_is_released_once_the_catalog_is_back
     with pytest.raises(Unavailable):
         await handlers.create_reservation(cmd, deps)
     rid = handlers.reservation_id_for(cmd.request_id)
-    assert seats.held(TRIP, DAY) == 3 and store.releases == [(rid, DAY)] and not store.reservations  # queued, not lost
+    assert (
+        seats.held(TRIP, DAY) == 3 and list(store.releases) == [(rid, DAY)] and not store.reservations
+    )  # queued, not lost
     seats.down = seats.crash_after_hold = False
-    await deps.releaser.release_now(rid)
+    await deps.holds.release_queued(rid)
     assert seats.held(TRIP, DAY) == 0 and not store.releases
 
 
@@ -106,6 +108,26 @@ async def test_a_retry_takes_over_the_release_an_earlier_attempt_left(world):
     seats.down = seats.crash_after_hold = False
     r = await handlers.create_reservation(cmd, deps)
     assert not store.releases and seats.held(TRIP, DAY) == 3 and r.reservation_id in store.reservations
+
+
+async def test_a_refused_retry_gives_back_what_an_earlier_attempt_held(world):
+    store, seats, deps = world
+    seats.crash_after_hold = True
+    cmd = create_cmd()
+    with pytest.raises(Unavailable):  # 3 seats held, the answer lost, and their release cannot be made yet
+        await handlers.create_reservation(cmd, deps)
+    seats.down = seats.crash_after_hold = False
+    with pytest.raises(FailedPrecondition):  # the same request id, now too big: SOLD_OUT
+        await handlers.create_reservation(create_cmd(request_id=cmd.request_id, party_size=11), deps)
+    assert seats.held(TRIP, DAY) == 0 and not store.releases  # the earlier attempt's hold is not stranded
+
+
+async def test_a_write_whose_answer_was_lost_keeps_its_seats(world):
+    store, seats, deps = world
+    store.lose_commit_answer = True
+    with pytest.raises(ConnectionError):
+        await handlers.create_reservation(create_cmd(), deps)
+    assert len(store.reservations) == 1 and seats.held(TRIP, DAY) == 3 and not store.releases
 
 
 async def test_sold_out_is_a_failed_precondition(world):
@@ -157,7 +179,7 @@ async def test_cancel_while_catalog_down_keeps_the_release_queued(world):
     r = await handlers.create_reservation(create_cmd(), deps)
     seats.down = True
     await handlers.transition_status(TransitionStatus(r.reservation_id, Status.CANCELLED), deps)
-    assert store.releases == [(r.reservation_id, DAY)]
+    assert list(store.releases) == [(r.reservation_id, DAY)]
 
 
 async def test_update_party_size_reprices_and_rolls_back_on_sold_out(world):
@@ -190,17 +212,17 @@ async def _booked_then_moved(deps, breakdown, failure: type[Exception], later=DA
 async def test_a_date_change_whose_hold_answer_was_lost_leaves_its_release_queued(world):
     store, seats, deps = world
     r, later = await _booked_then_moved(deps, lambda: setattr(seats, "crash_after_hold", True), Unavailable)
-    assert seats.held(TRIP, later) == 3 and store.releases == [(r.reservation_id, later)]  # queued, not lost
+    assert seats.held(TRIP, later) == 3 and list(store.releases) == [(r.reservation_id, later)]  # queued, not lost
     assert store.reservations[r.reservation_id].trip_date == DAY and seats.held(TRIP, DAY) == 3  # still on its day
     seats.down = seats.crash_after_hold = False
-    await deps.releaser.release_now(r.reservation_id)
-    assert (seats.held(TRIP, DAY), seats.held(TRIP, later), store.releases) == (3, 0, [])
+    await deps.holds.release_queued(r.reservation_id)
+    assert (seats.held(TRIP, DAY), seats.held(TRIP, later), store.releases) == (3, 0, {})
 
 
 async def test_a_date_change_whose_write_fails_gives_the_new_day_back(world):
     store, seats, deps = world
     _, later = await _booked_then_moved(deps, lambda: setattr(store, "fail_commit", True), ConnectionError)
-    assert (seats.held(TRIP, DAY), seats.held(TRIP, later), store.releases) == (3, 0, [])
+    assert (seats.held(TRIP, DAY), seats.held(TRIP, later), store.releases) == (3, 0, {})
 
 
 async def test_a_refused_date_change_keeps_an_older_release_of_the_reservation(world):
@@ -209,10 +231,10 @@ async def test_a_refused_date_change_keeps_an_older_release_of_the_reservation(w
     later, full = DAY + timedelta(days=1), DAY + timedelta(days=2)
     seats.holds[(TRIP, full, uuid.uuid4())] = 10  # someone else's: that day is sold out
     moved = await handlers.update_reservation(UpdateReservation(r.reservation_id, later, None), deps)
-    store.releases.append((r.reservation_id, DAY))  # as if the move's release of DAY were still pending
+    store.releases[(r.reservation_id, DAY)] = Queued(TRIP, True)  # as if the move's release of DAY were pending
     with pytest.raises(FailedPrecondition):
         await handlers.update_reservation(UpdateReservation(moved.reservation_id, full, None), deps)
-    assert store.releases == [(r.reservation_id, DAY)]  # only the refused day's announcement went
+    assert list(store.releases) == [(r.reservation_id, DAY)]  # only the refused day's announcement went
 
 
 async def test_participants_respect_party_size(world):
