@@ -74,7 +74,7 @@ seat_releases = sa.Table(
     sa.Column("reservation_id", _uuid, primary_key=True),
     sa.Column("trip_date", sa.Date, primary_key=True),
     sa.Column("trip_id", _uuid, nullable=False),
-    sa.Column("due_at", _ts, nullable=False),
+    sa.Column("created_at", _ts, nullable=False, key="due_at"),  # named so before migration 0003
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text),
     sa.Column("claim_id", _uuid),

@@ -25,7 +25,7 @@ async def _announce(db, reservation_id, trip_id, day, due_in_s: float) -> None:
     async with db.begin() as conn:
         await conn.execute(
             sa.text(
-                "INSERT INTO reservations.seat_releases (reservation_id, trip_date, trip_id, due_at, attempts) "
+                "INSERT INTO reservations.seat_releases (reservation_id, trip_date, trip_id, created_at, attempts) "
                 "VALUES (:r, :d, :t, :at, 0) ON CONFLICT DO NOTHING"
             ),
             {"r": reservation_id, "d": day, "t": trip_id, "at": utcnow() + timedelta(seconds=due_in_s)},
@@ -120,7 +120,8 @@ async def _rows(db, reservation_id) -> dict:
     async with db.connect() as conn:
         rows = await conn.execute(
             sa.text(
-                "SELECT trip_date, attempts, last_error, due_at, claim_id FROM reservations.seat_releases "
+                "SELECT trip_date, attempts, last_error, created_at AS due_at, claim_id "
+                "FROM reservations.seat_releases "
                 "WHERE reservation_id = :r"
             ),
             {"r": reservation_id},
