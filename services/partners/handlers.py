@@ -14,6 +14,7 @@ from services.chassis.errors import Aborted, InvalidArgument, NotFound, Unavaila
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaFailed, SagaNotStarted
+from services.chassis.uow import UnitOfWorkFactory
 from services.partners.auth import Caller
 from services.partners.commands import NewBooking, NewPartner
 from services.partners.domain import BookingStatus, Partner, PartnerBooking, issue_key, key_digest
@@ -26,7 +27,7 @@ log = logging.getLogger("novatrek.partners")
 
 @dataclass
 class Deps:
-    uow: Callable[[], Any]
+    uow: UnitOfWorkFactory[Any]  # PartnerUnitOfWork, or an in-memory fake in unit tests
     sagas: Any  # SagaRunner
     reservations: Any  # ReservationDesk
     ledger: Any  # CommissionLedger
