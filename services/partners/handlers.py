@@ -13,13 +13,13 @@ from typing import Any
 from services.chassis.errors import Aborted, InvalidArgument, NotFound, Unavailable, error_from_record
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
-from services.chassis.saga import SagaFailed, SagaNotStarted
+from services.chassis.saga import SagaFailed, SagaNotStarted, SagaRunner
 from services.chassis.uow import UnitOfWorkFactory
 from services.partners.auth import Caller
 from services.partners.commands import NewBooking, NewPartner
 from services.partners.domain import BookingStatus, Partner, PartnerBooking, issue_key, key_digest
 from services.partners.pipeline import SAGA
-from services.partners.ports import EarlierRequest
+from services.partners.ports import CommissionLedger, EarlierRequest, ReservationDesk
 from services.partners.saga_state import BookingSagaState
 
 log = logging.getLogger("novatrek.partners")
@@ -28,9 +28,9 @@ log = logging.getLogger("novatrek.partners")
 @dataclass
 class Deps:
     uow: UnitOfWorkFactory[Any]  # PartnerUnitOfWork, or an in-memory fake in unit tests
-    sagas: Any  # SagaRunner
-    reservations: Any  # ReservationDesk
-    ledger: Any  # CommissionLedger
+    sagas: SagaRunner
+    reservations: ReservationDesk
+    ledger: CommissionLedger
     pepper: bytes
     key_grace: timedelta = timedelta(hours=24)
     idempotency_retention: timedelta = timedelta(hours=24)
@@ -114,6 +114,8 @@ def _replay(earlier: EarlierRequest, cmd: NewBooking) -> PartnerBooking:
         raise Aborted("a request with this Idempotency-Key is still in progress", reason="IDEMPOTENCY_KEY_IN_USE")
     if earlier.error is not None:
         raise error_from_record(earlier.error)
+    if earlier.booking is None:  # a settled key holds its answer: a booking or an error
+        raise RuntimeError(f"idempotency key {cmd.idempotency_key!r} settled without an answer")
     return earlier.booking
 
 
