@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,8 +12,9 @@ from services.catalog.domain import Departure, Trip, bookable
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
+from services.chassis.uow import UnitOfWorkFactory
 
-UowFactory = Callable[..., Any]  # CatalogUnitOfWork in production, an in-memory fake in unit tests
+UowFactory = UnitOfWorkFactory[Any]  # CatalogUnitOfWork in production, an in-memory fake in unit tests
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         v, d = Violations(), request.departure
         slot = _slot(d, v, "departure.")
         v.check(
-            slot.departure_date is None or slot.departure_date >= utcnow().date(),
+            v.refused("departure.departure_date") or slot.departure_date >= utcnow().date(),
             "departure.departure_date",
             "must not be in the past",
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
@@ -28,6 +27,7 @@ from services.chassis.events import spec_of
 from services.chassis.metrics import CONSUMER_PENDING, DEAD_LETTERS, EVENTS_HANDLED
 from services.chassis.protoconv import utcnow
 from services.chassis.telemetry import SpanKind, context_from, mark_error, tracer
+from services.chassis.uow import UnitOfWorkFactory
 
 log = logging.getLogger("novatrek.consumer")
 Event = TypeVar("Event", bound=Message)
@@ -67,7 +67,7 @@ class Consumer:
         self,
         service: str,
         broker: Broker,
-        uow_factory: Callable[[], AbstractAsyncContextManager[UnitOfWork]],
+        uow_factory: UnitOfWorkFactory[UnitOfWork],
         inbox: sa.Table,
         subscriptions: list[Subscription[Any]],
         ack_wait_s: float = 30.0,

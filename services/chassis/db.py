@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVarTuple
 
 import asyncpg
 import sqlalchemy as sa
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from services.chassis import errors
 from services.chassis.config import ServiceSettings
-from services.chassis.outbox import outbox_row
+from services.chassis.outbox import OutboxRelay, outbox_row
 
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
@@ -46,13 +48,13 @@ class UnitOfWork:
         engine: AsyncEngine,
         outbox: sa.Table | None,
         source: str,
-        relay=None,
+        relay: OutboxRelay | None = None,
         read_only: bool = False,
         autocommit: bool = False,
     ) -> None:
         self.engine, self.outbox, self.source, self.relay = engine, outbox, source, relay
         self.autocommit = read_only or autocommit
-        self._events: list[dict] = []
+        self._events: list[dict[str, Any]] = []
         self._wrote_events = False
         self.conn: AsyncConnection
 
@@ -64,14 +66,16 @@ class UnitOfWork:
             raise RuntimeError(
                 "an autocommit unit of work has no commit to add events to: write event_row() in the statement"
             )
+        if self.outbox is None:
+            raise RuntimeError(f"{self.source} has no outbox table to publish events through")
         self._events.append(outbox_row(event, self.source, occurred))
 
-    def event_row(self, event: Message, occurred: datetime) -> dict:
+    def event_row(self, event: Message, occurred: datetime) -> dict[str, Any]:
         """The outbox row of an event that the caller's own statement inserts (autocommit units)."""
         self._wrote_events = True
         return outbox_row(event, self.source, occurred)
 
-    async def __aenter__(self):
+    async def __aenter__(self) -> Self:
         self.conn = await self.engine.connect()
         if self.autocommit:
             await self.conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -81,12 +85,14 @@ class UnitOfWork:
         self.bind(self.conn)
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if self.autocommit:
                 pass  # every statement committed itself
             elif exc_type is None:
-                if self._events:
+                if self._events and self.outbox is not None:  # publish() refuses events without an outbox
                     await self.conn.execute(sa.insert(self.outbox), self._events)
                     self._wrote_events = True
                 await self.conn.commit()
@@ -120,7 +126,8 @@ _LOST = (
 def database_unavailable(exc: BaseException) -> errors.Unavailable | None:
     """The UNAVAILABLE (retry later) that a lost or refused database connection is for a caller,
     instead of INTERNAL: a database restart is an outage, not a bug. None for any other error."""
-    seen, pending = set(), [exc]
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
     while pending:  # SQLAlchemy wraps the driver's error: look along the whole chain
         e = pending.pop()
         if e is None or id(e) in seen:
@@ -138,9 +145,12 @@ async def database_reachable(engine: AsyncEngine) -> bool:
     return True
 
 
+Ts = TypeVarTuple("Ts")
+
+
 def newest_first(
-    query: sa.Select, created: sa.Column, ident: sa.Column, position: list | None, limit: int
-) -> sa.Select:
+    query: sa.Select[*Ts], created: sa.Column[Any], ident: sa.Column[Any], position: Sequence[Any] | None, limit: int
+) -> sa.Select[*Ts]:
     """Keyset page ordered by (created, id) descending; `position` is the last row of the previous
     page as [created ISO string, id string]. Fetches limit + 1 rows to know whether more exist."""
     if position is not None:

@@ -85,6 +85,10 @@ class Violations:
             self.add(field_path, description)
         return ok
 
+    def refused(self, field_path: str) -> bool:
+        """Whether a violation names the field (a parser that refused it returned a placeholder)."""
+        return any(item.field == field_path for item in self.items)
+
     def raise_if_any(self) -> None:
         if self.items:
             fields = ", ".join(v.field for v in self.items)

@@ -5,14 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Literal, overload
 
-from google.protobuf import timestamp_pb2
+from google.protobuf import field_mask_pb2, timestamp_pb2
 from google.type import date_pb2, money_pb2
 
 from services.chassis.errors import Violations
 from services.chassis.money import CURRENCY_MINOR_UNITS
 
 NANOS = Decimal(1_000_000_000)
+
+# What a parser of a required field returns for a value it refused, with the violation recorded: the
+# caller's `raise_if_any()` refuses the request before anything uses it. A check that compares the
+# value with another asks `violations.refused(field)` first.
+REFUSED_DATE = date.min
+REFUSED_UUID = uuid.UUID(int=0)
 
 
 def money_to_proto(amount: Decimal, currency: str) -> money_pb2.Money:
@@ -43,16 +50,26 @@ def date_to_proto(value: date) -> date_pb2.Date:
     return date_pb2.Date(year=value.year, month=value.month, day=value.day)
 
 
+@overload
+def date_from_proto(
+    value: date_pb2.Date, field: str, violations: Violations, required: Literal[True] = True
+) -> date: ...
+@overload
+def date_from_proto(
+    value: date_pb2.Date, field: str, violations: Violations, required: Literal[False]
+) -> date | None: ...
 def date_from_proto(value: date_pb2.Date, field: str, violations: Violations, required: bool = True) -> date | None:
+    """The date; an optional field unset or refused is None, a required one refused REFUSED_DATE."""
+    refused = REFUSED_DATE if required else None
     if value.year == value.month == value.day == 0:
         if required:
             violations.add(field, "is required")
-        return None
+        return refused
     try:
         return date(value.year, value.month, value.day)
     except ValueError:
         violations.add(field, "is not a valid calendar date")
-        return None
+        return refused
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -69,16 +86,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def parse_uuid(value: str, field: str, violations: Violations, required: Literal[True] = True) -> uuid.UUID: ...
+@overload
+def parse_uuid(value: str, field: str, violations: Violations, required: Literal[False]) -> uuid.UUID | None: ...
 def parse_uuid(value: str, field: str, violations: Violations, required: bool = True) -> uuid.UUID | None:
+    """The UUID; an optional field unset or refused is None, a required one refused REFUSED_UUID."""
+    refused = REFUSED_UUID if required else None
     if not value:
         if required:
             violations.add(field, "is required")
-        return None
+        return refused
     try:
         return uuid.UUID(value)
     except ValueError:
         violations.add(field, "must be a UUID")
-        return None
+        return refused
 
 
 def page_size(value: int, violations: Violations, default: int = 25, maximum: int = 100) -> int:
@@ -86,7 +109,7 @@ def page_size(value: int, violations: Violations, default: int = 25, maximum: in
     return value or default
 
 
-def mask_paths(mask, allowed: set[str], violations: Violations) -> set[str]:
+def mask_paths(mask: field_mask_pb2.FieldMask, allowed: set[str], violations: Violations) -> set[str]:
     """The paths of an update mask; unknown or immutable paths and an empty mask are violations."""
     paths = set(mask.paths)
     violations.check(bool(paths), "update_mask", "must name at least one field")

@@ -47,7 +47,8 @@ def dump_state(state: SagaState) -> dict[str, Any]:
 def load_state(kind: type[S], data: dict[str, Any]) -> S:
     data = dict(data)
     version = data.pop(VERSION_KEY, 0)
-    return from_json(kind, data if version == kind.version else kind.upgrade(data, version))
+    state: S = from_json(kind, data if version == kind.version else kind.upgrade(data, version))
+    return state
 
 
 @dataclass(frozen=True)
@@ -105,12 +106,12 @@ class SagaStore(Protocol):
 @dataclass
 class SagaRunner:
     store: SagaStore  # PgSagaStore in services; an in-memory one in unit tests
-    types: dict[str, SagaType]
+    types: dict[str, SagaType[Any]]
     lease_s: float = 30.0
     recovery_interval_s: float = 10.0
     clock: Callable[[], datetime] = utcnow  # leases are taken and found expired by it
     retry_backoff_s: float = 0.2  # a failed compensation's first wait
-    _running: set = field(default_factory=set)
+    _running: set[asyncio.Future[Any]] = field(default_factory=set)
 
     async def run(self, saga_type: str, state: S) -> S:
         """Runs a new saga to its end in a task of its own, so a caller that goes away (cancelled
@@ -170,10 +171,13 @@ class SagaRunner:
         if saga.on_compensated is not None:
             await saga.on_compensated(state, error)
 
-    async def _retrying(self, compensation, state: S, name: str, attempts: int = 3) -> None:
+    async def _retrying(
+        self, compensation: Callable[[S], Awaitable[None]], state: S, name: str, attempts: int = 3
+    ) -> None:
         for attempt in range(attempts):
             try:
-                return await compensation(state)
+                await compensation(state)
+                return
             except Exception as exc:
                 log.warning(
                     "compensation failed; retrying", extra={"step": name, "attempt": attempt, "error": repr(exc)}
@@ -181,7 +185,7 @@ class SagaRunner:
                 await asyncio.sleep(min(self.retry_backoff_s * 2**attempt, 5.0))
         raise RuntimeError(f"compensation {name} failed {attempts} times")
 
-    async def _write(self, saga_id: uuid.UUID, values: dict, insert: bool = False) -> None:
+    async def _write(self, saga_id: uuid.UUID, values: dict[str, Any], insert: bool = False) -> None:
         now = self.clock()
         values = {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
         await (self.store.insert if insert else self.store.update)(saga_id, values)

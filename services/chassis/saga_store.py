@@ -36,7 +36,7 @@ def saga_table(metadata: sa.MetaData) -> sa.Table:
 class PgSagaStore:
     def __init__(self, engine: AsyncEngine, table: sa.Table) -> None:
         self.engine, self.table = engine, table
-        self._statements: dict[tuple, sa.Insert | sa.Update] = {}
+        self._statements: dict[tuple[tuple[str, ...], bool], sa.Insert | sa.Update] = {}
 
     async def insert(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
         await self._write(saga_id, values, insert=True)

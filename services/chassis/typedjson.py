@@ -49,7 +49,7 @@ def from_json(kind: Any, data: Any) -> Any:
         return data
     if hasattr(kind, "from_json"):
         return kind.from_json(data)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):  # the class, never an instance
         hints = _hints(kind)
         return kind(**{f.name: from_json(hints[f.name], data[f.name]) for f in _fields(kind) if f.name in data})
     if kind is datetime or kind is date:
@@ -67,5 +67,5 @@ def _hints(kind: type) -> dict[str, Any]:
 
 
 @functools.cache
-def _fields(kind: type) -> tuple[dataclasses.Field, ...]:
+def _fields(kind: type) -> tuple[dataclasses.Field[Any], ...]:
     return tuple(f for f in dataclasses.fields(kind) if f.init)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
+from services.chassis.uow import UnitOfWorkFactory
 from services.guests.commands import CreateGuest, SearchGuests
 from services.guests.domain import Guest, IdentityClaim, Ineligibility, ineligibility, normalize_email
 
-UowFactory = Callable[..., Any]  # GuestUnitOfWork in production, an in-memory fake in unit tests
+UowFactory = UnitOfWorkFactory[Any]  # GuestUnitOfWork in production, an in-memory fake in unit tests
 
 
 async def create_guest(cmd: CreateGuest, uow_factory: UowFactory) -> Guest:

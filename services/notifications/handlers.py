@@ -11,13 +11,14 @@ from typing import Any
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
+from services.chassis.uow import UnitOfWorkFactory
 from services.notifications.commands import ListNotifications
 from services.notifications.domain import Attempt, Notification
 
 
 @dataclass
 class Deps:
-    uow: Callable[[], Any]  # NotificationUnitOfWork
+    uow: UnitOfWorkFactory[Any]  # NotificationUnitOfWork
     wake: Callable[[], None]  # wakes the delivery worker
     clock: Callable[[], datetime] = field(default=utcnow)
 

@@ -9,28 +9,31 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from services.chassis.errors import NotFound, Unavailable
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
-from services.chassis.saga import SagaFailed, SagaNotStarted
+from services.chassis.saga import SagaFailed, SagaNotStarted, SagaRunner
+from services.chassis.uow import UnitOfWorkFactory
 from services.partners.auth import Caller
 from services.partners.commands import NewBooking, NewPartner
 from services.partners.domain import BookingStatus, Partner, PartnerBooking, issue_key, key_digest
 from services.partners.idempotency import Claim, claim_or_replay, release_quietly
 from services.partners.pipeline import SAGA
+from services.partners.ports import CommissionLedger, ReservationDesk
 from services.partners.saga_state import BookingSagaState
 
 log = logging.getLogger("novatrek.partners")
+T = TypeVar("T")
 
 
 @dataclass
 class Deps:
-    uow: Callable[[], Any]
-    sagas: Any  # SagaRunner
-    reservations: Any  # ReservationDesk
-    ledger: Any  # CommissionLedger
+    uow: UnitOfWorkFactory[Any]  # PartnerUnitOfWork, or an in-memory fake in unit tests
+    sagas: SagaRunner
+    reservations: ReservationDesk
+    ledger: CommissionLedger
     pepper: bytes
     key_grace: timedelta = timedelta(hours=24)
     idempotency_retention: timedelta = timedelta(hours=24)
@@ -41,7 +44,7 @@ async def register_partner(cmd: NewPartner, deps: Deps, claim: Claim | None = No
     """The new partner and its API key. Under a `claim` already answered: that partner, as it is now,
     and no key (only its digest is kept: it is shown once; a lost one is replaced by a rotation)."""
     if claim is not None and (earlier := await claim_or_replay(claim, deps)) is not None:
-        return await get_partner(earlier.partner_id, deps), ""
+        return await get_partner(_answer(earlier.partner_id, claim.key), deps), ""
     partner, api_key = _new_partner(cmd, deps)
     try:
         async with deps.uow() as uow:
@@ -98,7 +101,7 @@ async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> Partn
     now, partner_id = deps.clock(), partner.partner_id
     earlier = await claim_or_replay(Claim(partner_id, cmd.idempotency_key, cmd.request_hash), deps)
     if earlier is not None:
-        return earlier.booking
+        return _answer(earlier.booking, cmd.idempotency_key)
     state = BookingSagaState.start(vars(cmd), partner, now)
     try:
         final = await deps.sagas.run(SAGA, state)
@@ -110,6 +113,12 @@ async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> Partn
             "the booking could not be started; retry with the same Idempotency-Key", reason="DATABASE_UNAVAILABLE"
         ) from never
     return final.booking()
+
+
+def _answer(answer: T | None, key: str) -> T:
+    if answer is None:  # a settled key holds its answer (or an error, which claim_or_replay raised)
+        raise RuntimeError(f"idempotency key {key!r} settled without an answer")
+    return answer
 
 
 async def get_booking(partner_id: uuid.UUID | None, booking_id: uuid.UUID, deps: Deps) -> PartnerBooking:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC
 from decimal import Decimal
+from typing import Any
 
 from services.chassis.errors import (
     AlreadyExists,
@@ -17,6 +18,7 @@ from services.chassis.errors import (
     error_record,
 )
 from services.chassis.saga import SagaType, Step
+from services.chassis.uow import UnitOfWorkFactory
 from services.partners import events
 from services.partners.domain import Basis, commission
 from services.partners.ports import Availability, CommissionLedger, GuestIdentity, ReservationDesk
@@ -29,7 +31,7 @@ FINAL: tuple[type[DomainError], ...] = (InvalidArgument, NotFound, FailedPrecond
 
 @dataclass
 class PipelinePorts:
-    uow: object
+    uow: UnitOfWorkFactory[Any]  # PartnerUnitOfWork, or an in-memory fake in unit tests
     guests: GuestIdentity
     availability: Availability
     reservations: ReservationDesk
@@ -54,7 +56,7 @@ def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
         await p.reservations.confirm(s.reservation_id)
 
     async def process_commission(s: BookingSagaState) -> BookingSagaState:
-        gross, currency = s.reserved.gross, s.reserved.currency
+        gross, currency = s.reservation().gross, s.reservation().currency
         rate = await _tier_rate(p, s)
         amount = commission(gross, rate, currency)
         await p.ledger.process(s.commission_record_id, s.partner_id, s.booking_id, s.reservation_id, amount, currency)
@@ -100,5 +102,5 @@ async def _tier_rate(p: PipelinePorts, s: BookingSagaState) -> Decimal:
     taken in one statement, so two bookings at a tier boundary cannot both count without the other."""
     month = s.created_at.astimezone(UTC).date().replace(day=1)
     async with p.uow(autocommit=True) as uow:
-        bookings, gross = await uow.volumes.take(s.booking_id, s.partner_id, month, s.reserved.gross)
+        bookings, gross = await uow.volumes.take(s.booking_id, s.partner_id, month, s.reservation().gross)
     return s.plan.rate_for(Decimal(bookings) if s.plan.basis is Basis.BOOKING_COUNT else gross)

@@ -25,7 +25,8 @@ def rate_text(rate: Decimal) -> str:
     """One spelling per rate, at least two decimals: the pipeline has the plan's "0.10", a stored booking
     NUMERIC(6, 5)'s 0.10000, and the same booking must not read differently after its creation."""
     rate = rate.normalize()
-    return format(rate if rate.as_tuple().exponent <= -2 else rate.quantize(Decimal("0.01")), "f")
+    exponent = rate.as_tuple().exponent  # an int: a rate is a finite number
+    return format(rate if isinstance(exponent, int) and exponent <= -2 else rate.quantize(Decimal("0.01")), "f")
 
 
 def plan_to_pb(plan: CommissionPlan) -> pb.CommissionPlan:

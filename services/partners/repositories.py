@@ -153,12 +153,15 @@ def _take_statement() -> sa.Select:
         bp("take_month", type_=sa.Date),
         bp("take_gross", type_=e.c.gross.type),
     )
-    bump = pg_insert(v).values(partner_id=partner, month=month, bookings=1, gross=gross)
-    bump = bump.on_conflict_do_update(
-        index_elements=["partner_id", "month"],
-        set_={"bookings": v.c.bookings + 1, "gross": v.c.gross + bump.excluded.gross},
+    upsert = pg_insert(v).values(partner_id=partner, month=month, bookings=1, gross=gross)
+    bump = (
+        upsert.on_conflict_do_update(
+            index_elements=["partner_id", "month"],
+            set_={"bookings": v.c.bookings + 1, "gross": v.c.gross + upsert.excluded.gross},
+        )
+        .returning(v.c.bookings, v.c.gross)
+        .cte("bump")
     )
-    bump = bump.returning(v.c.bookings, v.c.gross).cte("bump")
     entry = sa.insert(e).from_select(
         [e.c.booking_id, e.c.partner_id, e.c.month, e.c.gross, e.c.bookings_after, e.c.gross_after],
         sa.select(booking, partner, month, gross, bump.c.bookings, bump.c.gross),

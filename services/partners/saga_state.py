@@ -67,6 +67,12 @@ class BookingSagaState(SagaState):
     def commission_record_id(self) -> uuid.UUID:
         return commission_record_of(self.booking_id)
 
+    def reservation(self) -> Reserved:
+        """What create_reservation learnt, for the steps after it."""
+        if self.reserved is None:
+            raise RuntimeError(f"booking {self.booking_id} has no reservation yet")
+        return self.reserved
+
     def booking(self) -> PartnerBooking:
         if self.reserved is None or self.commission is None:
             raise RuntimeError(f"booking {self.booking_id} is not priced yet")

@@ -97,7 +97,7 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         )
         v.check(1 <= request.party_size <= MAX_PARTY_SIZE, "party_size", f"must be between 1 and {MAX_PARTY_SIZE}")
         v.check(
-            cmd.trip_date is None or cmd.trip_date >= datetime.now(UTC).date(), "trip_date", "must not be in the past"
+            v.refused("trip_date") or cmd.trip_date >= datetime.now(UTC).date(), "trip_date", "must not be in the past"
         )
         v.raise_if_any()
         if deadline_var.get() is None:  # a caller without deadline still gets a bounded pipeline
@@ -148,8 +148,9 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         caller, v = await self._caller(context), Violations()
         start = date_from_proto(request.start_date, "start_date", v)
         end = date_from_proto(request.end_date, "end_date", v)
-        v.check(not (start and end) or start <= end, "end_date", "must not be before start_date")
-        v.check(not (start and end) or (end - start).days <= 366, "end_date", "a range spans at most 366 days")
+        if not (v.refused("start_date") or v.refused("end_date")):
+            v.check(start <= end, "end_date", "must not be before start_date")
+            v.check((end - start).days <= 366, "end_date", "a range spans at most 366 days")
         v.raise_if_any()
         run_id, checked, issues = await reconcile(None if caller.admin else caller.partner_id, start, end, self.deps)
         discrepancies = [

@@ -11,6 +11,7 @@ from typing import Any
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
+from services.chassis.uow import UnitOfWorkFactory
 from services.payments import events
 from services.payments.commands import ListPayouts
 from services.payments.domain import ChargeRequest, CommissionClaim, CommissionPayout, Payment
@@ -19,7 +20,7 @@ from services.payments.ports import DuplicatePayment, PaymentProcessor
 
 @dataclass
 class Deps:
-    uow: Callable[[], Any]  # PaymentUnitOfWork, or an in-memory fake in unit tests
+    uow: UnitOfWorkFactory[Any]  # PaymentUnitOfWork, or an in-memory fake in unit tests
     processor: PaymentProcessor
     clock: Callable[[], datetime] = field(default=utcnow)
 

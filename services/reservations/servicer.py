@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from google.type import date_pb2
 from novatrek.reservations.v1 import reservations_pb2 as pb
 from novatrek.reservations.v1 import reservations_pb2_grpc
 
@@ -20,9 +21,9 @@ from services.reservations.protomap import STATUS_FROM_PB, participant_to_pb, re
 ADDABLE_ROLES = {"guest", "child"}
 
 
-def _trip_date(value, field: str, v: Violations, required: bool = True):
-    day = date_from_proto(value, field, v, required)
-    v.check(day is None or day >= datetime.now(UTC).date(), field, "must not be in the past")
+def _trip_date(value: date_pb2.Date, field: str, v: Violations) -> date:
+    day = date_from_proto(value, field, v)
+    v.check(v.refused(field) or day >= datetime.now(UTC).date(), field, "must not be in the past")
     return day
 
 
@@ -39,6 +40,12 @@ def _revision(value: int, v: Violations) -> int:
 def _status(value: pb.ReservationStatus.ValueType, field: str, v: Violations) -> Status | None:
     v.check(value in STATUS_FROM_PB, field, "must be a known reservation status")
     return STATUS_FROM_PB.get(value)
+
+
+def _new_status(value: pb.ReservationStatus.ValueType, v: Violations) -> Status:
+    """The status a transition moves to; an unknown one is refused (PENDING stands in until raise_if_any)."""
+    status = _status(value, "status", v)
+    return Status.PENDING if status is None else status
 
 
 class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
@@ -142,7 +149,7 @@ class ReservationServicer(reservations_pb2_grpc.ReservationServiceServicer):
         v = Violations()
         cmd = commands.TransitionStatus(
             reservation_id=parse_uuid(request.reservation_id, "reservation_id", v),
-            to=_status(request.status, "status", v),
+            to=_new_status(request.status, v),
             changed_by=text(request.changed_by, "changed_by", v, 100, required=False) or "system",
             reason=text(request.reason, "reason", v, 2000, False, Kind.TEXT),
             expected_revision=_revision(request.expected_revision, v),
