@@ -5,10 +5,13 @@ DDL lives in the Alembic migration (partitioning needs raw SQL); these Core tabl
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.chassis.consumer import inbox_table
@@ -98,7 +101,10 @@ def _history_row(change: StatusChange) -> dict:
     }
 
 
-def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert=sa.insert) -> sa.Insert:
+InsertT = TypeVar("InsertT", bound=sa.Insert)
+
+
+def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert: Callable[[sa.Table], InsertT]) -> InsertT:
     """INSERT of one row, from parameters named `<table>_<column>`, that happens only if `gate`
     returned a row."""
     columns = [table.c[name] for name in names]
@@ -108,13 +114,13 @@ def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert=sa.ins
 
 def _create_statement() -> sa.Select:
     """Built once (statement construction and its cache key cost more CPU than running it)."""
-    key = pg_insert(keys).values({c.key: sa.bindparam(f"{keys.name}_{c.key}", type_=c.type) for c in keys.c})
-    key = key.on_conflict_do_nothing().returning(keys.c.reservation_id).cte("new_key")
+    new_key = pg_insert(keys).values({c.key: sa.bindparam(f"{keys.name}_{c.key}", type_=c.type) for c in keys.c})
+    key = new_key.on_conflict_do_nothing().returning(keys.c.reservation_id).cte("new_key")
     writes = [
-        _insert_after(key, reservations, [c.key for c in reservations.c]),
-        _insert_after(key, participants, [c.key for c in participants.c]),
-        _insert_after(key, status_history, [c.key for c in status_history.c]),
-        _insert_after(key, outbox, ["id", "subject", "payload", "headers"]),
+        _insert_after(key, reservations, [c.key for c in reservations.c], sa.insert),
+        _insert_after(key, participants, [c.key for c in participants.c], sa.insert),
+        _insert_after(key, status_history, [c.key for c in status_history.c], sa.insert),
+        _insert_after(key, outbox, ["id", "subject", "payload", "headers"], sa.insert),
         sa.delete(seat_releases).where(  # that day's only: another day's may be an earlier attempt's hold
             seat_releases.c.reservation_id == sa.select(key.c.reservation_id).scalar_subquery(),
             seat_releases.c.trip_date == sa.bindparam("reservations_trip_date", type_=sa.Date),
@@ -126,7 +132,7 @@ def _create_statement() -> sa.Select:
 CREATE = _create_statement()
 
 
-def due_now(release: sa.Insert) -> sa.Insert:
+def due_now(release: PgInsert) -> PgInsert:
     """A queued seat release; one already there for that day — a hold announced by a create (due
     later, see SeatReleaser.announce), or backing off — becomes due now: the seats go back at once.
     A drain's claim on it is voided, so that drain cannot delete this release when it finishes."""
@@ -158,11 +164,11 @@ def _apply_statement(with_release: bool) -> sa.Select:
         .cte("changed")
     )
     writes = [
-        _insert_after(changed, status_history, [c.key for c in status_history.c]),
-        _insert_after(changed, outbox, ["id", "subject", "payload", "headers"]),
+        _insert_after(changed, status_history, [c.key for c in status_history.c], sa.insert),
+        _insert_after(changed, outbox, ["id", "subject", "payload", "headers"], sa.insert),
     ]
     if with_release:
-        writes.append(due_now(_insert_after(changed, seat_releases, QUEUED, insert=pg_insert)))
+        writes.append(due_now(_insert_after(changed, seat_releases, QUEUED, pg_insert)))
     return sa.select(changed.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from services.chassis.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
+from services.chassis.uow import UnitOfWorkFactory
 from services.reservations import events
 from services.reservations.commands import (
     AddParticipant,
@@ -34,7 +35,7 @@ from services.reservations.ports import CodeCollision, DuplicateRequest, GuestDi
 
 @dataclass
 class Deps:
-    uow: Callable[[], Any]  # ReservationUnitOfWork, or an in-memory fake in unit tests
+    uow: UnitOfWorkFactory[Any]  # ReservationUnitOfWork, or an in-memory fake in unit tests
     guests: GuestDirectory
     holds: SeatHolds
     clock: Callable[[], datetime] = field(default=utcnow)
@@ -105,14 +106,14 @@ async def _insert(reservation_id: uuid.UUID, cmd: CreateReservation, hold: Hold,
 async def _settle_twin(reservation_id: uuid.UUID, cmd: CreateReservation, deps: Deps) -> Reservation:
     """A concurrent request with the same id committed first. Its hold shares our id, so put it
     back to what the twin booked before answering."""
-    async with deps.uow(read_only=True) as uow:
-        twin = await uow.reservations.get(reservation_id)
+    twin = await get_reservation(reservation_id, "", deps)  # committed: it is there
     try:
-        return await _replay(reservation_id, cmd, deps)
+        earlier = await _replay(reservation_id, cmd, deps)
     except InvalidArgument:
         same_day = (twin.trip_id, twin.trip_date) == (cmd.trip_id, cmd.trip_date)
         await deps.holds.restore(cmd.trip_id, cmd.trip_date, reservation_id, twin.party_size if same_day else 0)
         raise
+    return earlier or twin
 
 
 async def get_reservation(reservation_id: uuid.UUID | None, code: str, deps: Deps) -> Reservation:
