@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.cli.children import Child, child_env, die_with_parent, stop_children
+from services.cli.children import Child, child_env, launch, stop_children
 from services.cli.databases import database_of
 from services.cli.embedded import free_port
 from services.cli.registry import REGISTRY
@@ -56,16 +55,7 @@ async def start_children(urls: dict[str, str], nats_url: str, logs: Path) -> Chi
         spec = REGISTRY[name]
         env = child_env(spec, "127.0.0.1", ports, urls[name], nats_url, {**os.environ, **settings_env(name, prefix)})
         log_path = logs / f"{name}.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli.main", "serve", name],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
+        process = launch([sys.executable, "-m", "services.cli.main", "serve", name], env, log_path)
         children.append(Child(spec, f"127.0.0.1:{ports[name]}", log_path, process))
     mesh = ChildMesh(children, urls)
     try:
