@@ -30,7 +30,7 @@ log = logging.getLogger("novatrek.payments")
 
 @dataclass
 class Deps:
-    uow: Callable[[], Any]  # PaymentUnitOfWork, or an in-memory fake in unit tests
+    uow: Callable[..., Any]  # PaymentUnitOfWork (read_only, autocommit), or an in-memory fake in unit tests
     processor: PaymentProcessor
     clock: Callable[[], datetime] = field(default=utcnow)
 
@@ -93,21 +93,21 @@ async def list_payouts(q: ListPayouts, deps: Deps) -> tuple[list[CommissionPayou
 
 
 async def authorize_payment(request: AuthorizationRequest, deps: Deps) -> Authorization:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         stored = await uow.authorizations.by_checkout(request.checkout_id)
     if stored is not None:
         return stored.answering(request)
     # Outside any transaction. An outage raises before anything is written; an answer lost after the
     # processor authorized is found again by a retry (keyed by checkout_id) or voided by checkout_id.
     answered = Authorization.answered(request, await deps.processor.authorize(request), deps.clock())
-    async with deps.uow() as uow:
+    async with deps.uow(autocommit=True) as uow:  # one statement, or a second to read a twin's row
         if (stored := await uow.authorizations.add(answered)) is None:  # a concurrent twin stored first
             stored = await uow.authorizations.by_checkout(request.checkout_id)
     return stored.answering(request)
 
 
 async def get_authorization(authorization_id: uuid.UUID, deps: Deps) -> Authorization:
-    async with deps.uow() as uow:
+    async with deps.uow(read_only=True) as uow:
         return _found(await uow.authorizations.get(authorization_id), authorization_id)
 
 

@@ -33,7 +33,7 @@ def in_status(status: AuthorizationStatus) -> Authorization:
 @pytest.fixture
 def world():
     store, processor = Store(), FakeProcessor(delay_s=0)
-    return store, processor, handlers.Deps(uow=lambda: FakeUow(store), processor=processor, clock=Clock())
+    return store, processor, handlers.Deps(uow=lambda **_: FakeUow(store), processor=processor, clock=Clock())
 
 
 def by_checkout(checkout_id: uuid.UUID) -> VoidAuthorization:

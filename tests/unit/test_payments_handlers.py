@@ -127,7 +127,7 @@ class Clock:
 @pytest.fixture
 def world():
     store, processor = Store(), CountingProcessor()
-    return store, processor, handlers.Deps(uow=lambda: FakeUow(store), processor=processor, clock=Clock())
+    return store, processor, handlers.Deps(uow=lambda **_: FakeUow(store), processor=processor, clock=Clock())
 
 
 async def test_a_payment_is_stored_and_announced_once(world):
