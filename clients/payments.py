@@ -11,8 +11,21 @@ from clients.channel import TypedClient
 from services.chassis.protoconv import money_to_proto
 
 SERVICE = pb.DESCRIPTOR.services_by_name["PaymentService"].full_name
-# Every write is keyed (request_id, commission_record_id), so all may be retried.
-IDEMPOTENT = ["ProcessPayment", "GetPayment", "ProcessCommission", "ReverseCommission", "ListPayouts"]
+# Every write is keyed, so all may be retried: ProcessPayment by request_id, the commission RPCs by
+# commission_record_id, AuthorizePayment by checkout_id (the processor is called with that key too, so
+# a retry after a lost answer authorizes once); capturing and voiding an authorization are idempotent
+# transitions (a captured one stays captured, a voided one voided).
+IDEMPOTENT = [
+    "ProcessPayment",
+    "GetPayment",
+    "ProcessCommission",
+    "ReverseCommission",
+    "ListPayouts",
+    "AuthorizePayment",
+    "GetAuthorization",
+    "CapturePayment",
+    "VoidAuthorization",
+]
 
 
 class PaymentsClient(TypedClient):
@@ -49,3 +62,37 @@ class PaymentsClient(TypedClient):
             found += page.payouts
             if not (token := page.next_page_token):
                 return found
+
+    async def authorize(
+        self, checkout_id: str, guest_id: str, amount: Decimal, currency: str, method_reference: str
+    ) -> pb.Authorization:
+        """A decline is an answer (status DECLINED); an outage or timeout raises Unavailable."""
+        request = pb.AuthorizePaymentRequest(
+            checkout_id=checkout_id,
+            guest_id=guest_id,
+            amount=money_to_proto(amount, currency),
+            method_reference=method_reference,
+        )
+        response: pb.AuthorizePaymentResponse = await self._call(self.stub.AuthorizePayment, request)
+        return response.authorization
+
+    async def get_authorization(self, authorization_id: str) -> pb.Authorization:
+        response: pb.GetAuthorizationResponse = await self._call(
+            self.stub.GetAuthorization, pb.GetAuthorizationRequest(authorization_id=authorization_id)
+        )
+        return response.authorization
+
+    async def capture(self, authorization_id: str) -> pb.Authorization:
+        response: pb.CapturePaymentResponse = await self._call(
+            self.stub.CapturePayment, pb.CapturePaymentRequest(authorization_id=authorization_id)
+        )
+        return response.authorization
+
+    async def void(
+        self, *, authorization_id: str = "", checkout_id: str = "", reason: str = ""
+    ) -> pb.Authorization | None:
+        """By one of the two ids; by checkout_id it also voids a hold whose answer was lost. None when
+        there is no authorization."""
+        request = pb.VoidAuthorizationRequest(authorization_id=authorization_id, checkout_id=checkout_id, reason=reason)
+        response: pb.VoidAuthorizationResponse = await self._call(self.stub.VoidAuthorization, request)
+        return response.authorization if response.HasField("authorization") else None

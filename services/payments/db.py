@@ -1,4 +1,4 @@
-"""payments schema: tables, repositories, unit of work. DDL lives in migrations/versions/0001_payments.py."""
+"""payments schema: tables, repositories, unit of work. DDL lives in migrations/versions/."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from services.chassis.consumer import inbox_table
 from services.chassis.db import UnitOfWork, newest_first
 from services.chassis.outbox import outbox_table
 from services.payments.domain import (
+    Authorization,
+    AuthorizationRequest,
+    AuthorizationStatus,
     ChargeRequest,
     CommissionClaim,
     CommissionPayout,
@@ -56,7 +60,23 @@ payouts = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("reversed_at", _ts),
 )
+authorizations = sa.Table(
+    "authorizations",
+    metadata,
+    sa.Column("authorization_id", _uuid, primary_key=True),
+    sa.Column("checkout_id", _uuid, nullable=False, unique=True),
+    sa.Column("guest_id", _uuid, nullable=False),
+    sa.Column("amount", _money, nullable=False),
+    sa.Column("currency", sa.CHAR(3), nullable=False),
+    sa.Column("method_reference", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("processor_reference", sa.String(64), nullable=False),
+    sa.Column("decline_reason", sa.String(64), nullable=False),
+    sa.Column("created_at", _ts, nullable=False),
+    sa.Column("updated_at", _ts, nullable=False),
+)
 outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
 
 _CLAIM = ("commission_record_id", "partner_id", "partner_booking_id", "reservation_id", "amount", "currency")
 
@@ -157,10 +177,79 @@ class PayoutRepository:
         return [_payout(r) for r in rows]
 
 
+_AUTHORIZATION = ("checkout_id", "guest_id", "amount", "currency", "method_reference")
+# Built once: an authorization is written by the first twin, read by key, locked to move it along.
+_ADD_AUTHORIZATION = (
+    pg_insert(authorizations).on_conflict_do_nothing(index_elements=["checkout_id"]).returning(authorizations)
+)
+_AUTHORIZATION_BY = {
+    key: sa.select(authorizations).where(authorizations.c[key] == sa.bindparam("key"))
+    for key in ("authorization_id", "checkout_id")
+}
+_AUTHORIZATION_LOCKED = {key: query.with_for_update() for key, query in _AUTHORIZATION_BY.items()}
+_MOVE_AUTHORIZATION = (
+    sa.update(authorizations)
+    .where(authorizations.c.authorization_id == sa.bindparam("id"))
+    .values(status=sa.bindparam("status"), updated_at=sa.bindparam("updated_at"))
+)
+
+
+def _authorization_row(a: Authorization) -> dict:
+    return {
+        **a.request.__dict__,
+        "authorization_id": a.authorization_id,
+        "status": a.status.value,
+        "processor_reference": a.processor_reference,
+        "decline_reason": a.decline_reason,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+    }
+
+
+def _authorization(row) -> Authorization:
+    m = row._mapping
+    return Authorization(
+        m["authorization_id"],
+        AuthorizationRequest(*(m[c] for c in _AUTHORIZATION)),
+        AuthorizationStatus(m["status"]),
+        m["processor_reference"],
+        m["decline_reason"],
+        m["created_at"],
+        m["updated_at"],
+    )
+
+
+class AuthorizationRepository:
+    def __init__(self, conn) -> None:
+        self.conn = conn
+
+    async def add(self, a: Authorization) -> Authorization | None:
+        """Stores `a`; None when its checkout has an authorization already (a twin's)."""
+        row = (await self.conn.execute(_ADD_AUTHORIZATION, _authorization_row(a))).first()
+        return _authorization(row) if row else None
+
+    async def get(self, authorization_id: uuid.UUID, for_update: bool = False) -> Authorization | None:
+        return await self._one("authorization_id", authorization_id, for_update)
+
+    async def by_checkout(self, checkout_id: uuid.UUID, for_update: bool = False) -> Authorization | None:
+        return await self._one("checkout_id", checkout_id, for_update)
+
+    async def save(self, a: Authorization) -> None:
+        values = {"id": a.authorization_id, "status": a.status.value, "updated_at": a.updated_at}
+        await self.conn.execute(_MOVE_AUTHORIZATION, values)
+
+    async def _one(self, column: str, key: uuid.UUID, for_update: bool) -> Authorization | None:
+        query = (_AUTHORIZATION_LOCKED if for_update else _AUTHORIZATION_BY)[column]
+        row = (await self.conn.execute(query, {"key": key})).first()
+        return _authorization(row) if row else None
+
+
 class PaymentUnitOfWork(UnitOfWork):
     payments: PaymentRepository
     payouts: PayoutRepository
+    authorizations: AuthorizationRepository
 
     def bind(self, conn) -> None:
         self.payments = PaymentRepository(conn)
         self.payouts = PayoutRepository(conn)
+        self.authorizations = AuthorizationRepository(conn)

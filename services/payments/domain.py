@@ -1,4 +1,5 @@
-"""Payments and commission payouts: values, idempotency rules, the payout state machine (pure Python)."""
+"""Payments, checkout authorizations and commission payouts: values, idempotency rules, the
+authorization and payout state machines (pure Python)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from services.chassis.errors import InvalidArgument
+from services.chassis.errors import FailedPrecondition, InvalidArgument
 
 # Amounts live in numeric(12,2) columns: everything must stay below 10^10.
 MAX_AMOUNT = Decimal(10) ** 10
@@ -47,7 +48,7 @@ class ChargeRequest:
 
 @dataclass(frozen=True)
 class Charge:
-    """The processor's answer: a decline is an answer too, with its reason."""
+    """The processor's answer to a charge or an authorization: a decline is an answer too, with its reason."""
 
     succeeded: bool
     processor_reference: str
@@ -128,3 +129,70 @@ class CommissionPayout:
         if self.status is PayoutStatus.REVERSED:
             return self
         return replace(self, status=PayoutStatus.REVERSED, reversal_reason=reason, reversed_at=now)
+
+
+class AuthorizationStatus(StrEnum):
+    AUTHORIZED = "authorized"
+    DECLINED = "declined"
+    CAPTURED = "captured"
+    VOIDED = "voided"
+    REFUNDED = "refunded"
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """AuthorizePayment, validated. `checkout_id` is the idempotency key, here and at the processor."""
+
+    checkout_id: uuid.UUID
+    guest_id: uuid.UUID
+    amount: Decimal
+    currency: str
+    method_reference: str
+
+
+# What undoing an authorization leaves: a hold is voided, a capture refunded.
+_CANCELLED = {
+    AuthorizationStatus.AUTHORIZED: AuthorizationStatus.VOIDED,
+    AuthorizationStatus.CAPTURED: AuthorizationStatus.REFUNDED,
+}
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """authorized -> captured -> refunded; authorized -> voided; declined, voided, refunded are final."""
+
+    authorization_id: uuid.UUID
+    request: AuthorizationRequest
+    status: AuthorizationStatus
+    processor_reference: str
+    decline_reason: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def answered(cls, request: AuthorizationRequest, answer: Charge, now: datetime) -> Authorization:
+        status = AuthorizationStatus.AUTHORIZED if answer.succeeded else AuthorizationStatus.DECLINED
+        return cls(uuid.uuid4(), request, status, answer.processor_reference, answer.decline_reason, now, now)
+
+    def answering(self, request: AuthorizationRequest) -> Authorization:
+        """This authorization as the answer to a retry of `request`; another body under the key is refused."""
+        if request != self.request:
+            raise _key_reused("checkout_id", request.checkout_id)
+        return self
+
+    def captured(self, now: datetime) -> Authorization:
+        """Idempotent: a captured authorization stays as it was captured."""
+        if self.status is AuthorizationStatus.CAPTURED:
+            return self
+        if self.status is not AuthorizationStatus.AUTHORIZED:
+            raise FailedPrecondition(
+                f"authorization {self.authorization_id} is {self.status.value}, not capturable",
+                reason="AUTHORIZATION_NOT_CAPTURABLE",
+                metadata={"authorization_id": str(self.authorization_id), "status": self.status.value},
+            )
+        return replace(self, status=AuthorizationStatus.CAPTURED, updated_at=now)
+
+    def cancelled(self, now: datetime) -> Authorization:
+        """Voided if held, refunded if captured; a declined, voided or refunded one stays as it is."""
+        after = _CANCELLED.get(self.status)
+        return replace(self, status=after, updated_at=now) if after else self

@@ -1,7 +1,8 @@
-"""Payment and commission use cases: (command, deps) -> result."""
+"""Payment, authorization and commission use cases: (command, deps) -> result."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,9 +14,19 @@ from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.chassis.uow import UnitOfWorkFactory
 from services.payments import events
-from services.payments.commands import ListPayouts
-from services.payments.domain import ChargeRequest, CommissionClaim, CommissionPayout, Payment
+from services.payments.commands import ListPayouts, VoidAuthorization
+from services.payments.domain import (
+    Authorization,
+    AuthorizationRequest,
+    AuthorizationStatus,
+    ChargeRequest,
+    CommissionClaim,
+    CommissionPayout,
+    Payment,
+)
 from services.payments.ports import DuplicatePayment, PaymentProcessor
+
+log = logging.getLogger("novatrek.payments")
 
 
 @dataclass
@@ -80,3 +91,71 @@ async def list_payouts(q: ListPayouts, deps: Deps) -> tuple[list[CommissionPayou
     async with deps.uow() as uow:
         rows = await uow.payouts.search(q.partner_id, q.status, q.position, q.limit)
     return page_of(rows, q.limit, lambda p: [p.created_at.isoformat(), str(p.payout_id)])
+
+
+async def authorize_payment(request: AuthorizationRequest, deps: Deps) -> Authorization:
+    async with deps.uow(read_only=True) as uow:
+        stored = await uow.authorizations.by_checkout(request.checkout_id)
+    if stored is not None:
+        return stored.answering(request)
+    # Outside any transaction. An outage raises before anything is written; an answer lost after the
+    # processor authorized is found again by a retry (keyed by checkout_id) or voided by checkout_id.
+    answered = Authorization.answered(request, await deps.processor.authorize(request), deps.clock())
+    async with deps.uow(autocommit=True) as uow:  # one statement, or a second to read a twin's row
+        if (stored := await uow.authorizations.add(answered)) is None:  # a concurrent twin stored first
+            stored = await uow.authorizations.by_checkout(request.checkout_id)
+    return stored.answering(request)
+
+
+async def get_authorization(authorization_id: uuid.UUID, deps: Deps) -> Authorization:
+    async with deps.uow(read_only=True) as uow:
+        return _found(await uow.authorizations.get(authorization_id), authorization_id)
+
+
+async def capture_payment(authorization_id: uuid.UUID, deps: Deps) -> Authorization:
+    async with deps.uow() as uow:
+        return await capture_in(uow, authorization_id, deps)
+
+
+async def capture_in(uow, authorization_id: uuid.UUID, deps: Deps) -> Authorization:
+    """In the caller's transaction, the row locked across the processor call: a capture and a void of
+    one authorization never both reach the processor. The processor call is keyed, so a rolled-back
+    transaction's retry captures once."""
+    held = _found(await uow.authorizations.get(authorization_id, for_update=True), authorization_id)
+    captured = held.captured(deps.clock())
+    if captured != held:
+        await deps.processor.capture(held.request.checkout_id)
+        await uow.authorizations.save(captured)
+    return captured
+
+
+async def void_authorization(cmd: VoidAuthorization, deps: Deps) -> Authorization | None:
+    async with deps.uow() as uow:
+        return await void_in(uow, cmd, deps)
+
+
+async def void_in(uow, cmd: VoidAuthorization, deps: Deps) -> Authorization | None:
+    """Voids a hold, refunds a capture (row locked as in capture_in). With no row for a checkout, the
+    processor may still hold an authorization whose answer we lost: it is voided by the checkout key."""
+    repo = uow.authorizations
+    if cmd.authorization_id is not None:
+        held = await repo.get(cmd.authorization_id, for_update=True)
+    else:
+        held = await repo.by_checkout(cmd.checkout_id, for_update=True)
+    if held is None:
+        if cmd.checkout_id is not None:
+            await deps.processor.void(cmd.checkout_id)
+        return None
+    cancelled = held.cancelled(deps.clock())
+    if cancelled != held:
+        undo = deps.processor.void if cancelled.status is AuthorizationStatus.VOIDED else deps.processor.refund
+        await undo(held.request.checkout_id)
+        await uow.authorizations.save(cancelled)
+        log.info("authorization cancelled", extra={"status": cancelled.status.value, "reason": cmd.reason})
+    return cancelled
+
+
+def _found(authorization: Authorization | None, authorization_id: uuid.UUID) -> Authorization:
+    if authorization is None:
+        raise NotFound(f"authorization {authorization_id} not found", reason="AUTHORIZATION_NOT_FOUND")
+    return authorization

@@ -5,11 +5,21 @@ from __future__ import annotations
 from novatrek.payments.v1 import payments_pb2 as pb
 
 from services.chassis.protoconv import money_to_proto, timestamp
-from services.payments.domain import CommissionPayout, Payment, PaymentStatus, PayoutStatus
+from services.payments.domain import (
+    Authorization,
+    AuthorizationStatus,
+    CommissionPayout,
+    Payment,
+    PaymentStatus,
+    PayoutStatus,
+)
 
 PAYMENT_STATUS_TO_PB = {s: pb.PaymentStatus.Value(f"PAYMENT_STATUS_{s.name}") for s in PaymentStatus}
 PAYOUT_STATUS_TO_PB = {s: pb.PayoutStatus.Value(f"PAYOUT_STATUS_{s.name}") for s in PayoutStatus}
 PAYOUT_STATUS_FROM_PB = {v: k for k, v in PAYOUT_STATUS_TO_PB.items()}
+AUTHORIZATION_STATUS_TO_PB = {
+    s: pb.AuthorizationStatus.Value(f"AUTHORIZATION_STATUS_{s.name}") for s in AuthorizationStatus
+}
 
 
 def payment_to_pb(p: Payment) -> pb.Payment:
@@ -41,4 +51,20 @@ def payout_to_pb(p: CommissionPayout) -> pb.CommissionPayout:
         reversal_reason=p.reversal_reason,
         create_time=timestamp(p.created_at),
         reverse_time=timestamp(p.reversed_at) if p.reversed_at else None,
+    )
+
+
+def authorization_to_pb(a: Authorization) -> pb.Authorization:
+    r = a.request
+    return pb.Authorization(
+        authorization_id=str(a.authorization_id),
+        checkout_id=str(r.checkout_id),
+        guest_id=str(r.guest_id),
+        amount=money_to_proto(r.amount, r.currency),
+        method_reference=r.method_reference,
+        status=AUTHORIZATION_STATUS_TO_PB[a.status],
+        processor_reference=a.processor_reference,
+        decline_reason=a.decline_reason,
+        create_time=timestamp(a.created_at),
+        update_time=timestamp(a.updated_at),
     )

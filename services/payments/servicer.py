@@ -18,10 +18,11 @@ from services.payments.domain import (
     MAX_AMOUNT,
     METHOD_REFERENCE_MAX,
     REVERSAL_REASON_MAX,
+    AuthorizationRequest,
     ChargeRequest,
     CommissionClaim,
 )
-from services.payments.protomap import PAYOUT_STATUS_FROM_PB, payment_to_pb, payout_to_pb
+from services.payments.protomap import PAYOUT_STATUS_FROM_PB, authorization_to_pb, payment_to_pb, payout_to_pb
 
 # A method reference is a processor token; something shaped like a card number is refused so that
 # card numbers never reach our database or logs.
@@ -109,3 +110,45 @@ class PaymentServicer(payments_pb2_grpc.PaymentServiceServicer):
         found, after = await handlers.list_payouts(query, self.deps)
         token = self.tokens.encode(after, filters) if after else ""
         return pb.ListPayoutsResponse(payouts=[payout_to_pb(p) for p in found], next_page_token=token)
+
+    async def AuthorizePayment(self, request, context):
+        v = Violations()
+        checkout_id, guest_id = (
+            parse_uuid(request.checkout_id, "checkout_id", v),
+            parse_uuid(request.guest_id, "guest_id", v),
+        )
+        amount, currency = _amount(request, v, positive=True)
+        method = _method_reference(request.method_reference, v)
+        v.raise_if_any()
+        authorization = await handlers.authorize_payment(
+            AuthorizationRequest(checkout_id, guest_id, amount, currency, method), self.deps
+        )
+        return pb.AuthorizePaymentResponse(authorization=authorization_to_pb(authorization))
+
+    async def GetAuthorization(self, request, context):
+        v = Violations()
+        authorization_id = parse_uuid(request.authorization_id, "authorization_id", v)
+        v.raise_if_any()
+        authorization = await handlers.get_authorization(authorization_id, self.deps)
+        return pb.GetAuthorizationResponse(authorization=authorization_to_pb(authorization))
+
+    async def CapturePayment(self, request, context):
+        v = Violations()
+        authorization_id = parse_uuid(request.authorization_id, "authorization_id", v)
+        v.raise_if_any()
+        authorization = await handlers.capture_payment(authorization_id, self.deps)
+        return pb.CapturePaymentResponse(authorization=authorization_to_pb(authorization))
+
+    async def VoidAuthorization(self, request, context):
+        v = Violations()
+        both_or_neither = bool(request.authorization_id) == bool(request.checkout_id)
+        for name in ("authorization_id", "checkout_id"):
+            v.check(not both_or_neither, name, "exactly one of authorization_id and checkout_id is required")
+        cmd = commands.VoidAuthorization(
+            parse_uuid(request.authorization_id, "authorization_id", v, required=False),
+            parse_uuid(request.checkout_id, "checkout_id", v, required=False),
+            text(request.reason, "reason", v, REVERSAL_REASON_MAX, False, Kind.TEXT),
+        )
+        v.raise_if_any()
+        authorization = await handlers.void_authorization(cmd, self.deps)
+        return pb.VoidAuthorizationResponse(authorization=authorization_to_pb(authorization) if authorization else None)

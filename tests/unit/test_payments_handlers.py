@@ -20,6 +20,7 @@ from tests.unit.test_payments_domain import charge_request, claim
 class Store:
     payments: dict = field(default_factory=dict)
     payouts: dict = field(default_factory=dict)  # commission_record_id -> payout
+    authorizations: dict = field(default_factory=dict)  # checkout_id -> authorization
     events: list = field(default_factory=list)
 
 
@@ -61,6 +62,28 @@ class FakePayouts:
         return found[: limit + 1]
 
 
+class FakeAuthorizations:
+    """Locks are no-ops: the unit tests run one use case at a time."""
+
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, a):
+        if a.request.checkout_id in self.s.authorizations:
+            return None
+        self.s.authorizations[a.request.checkout_id] = a
+        return a
+
+    async def get(self, authorization_id, for_update=False):
+        return next((a for a in self.s.authorizations.values() if a.authorization_id == authorization_id), None)
+
+    async def by_checkout(self, checkout_id, for_update=False):
+        return self.s.authorizations.get(checkout_id)
+
+    async def save(self, a):
+        self.s.authorizations[a.request.checkout_id] = a
+
+
 class FakeUow:
     """Works on a copy and publishes it on commit, so a failure leaves nothing behind."""
 
@@ -70,6 +93,7 @@ class FakeUow:
     async def __aenter__(self):
         self.work = copy.deepcopy(self.store)
         self.payments, self.payouts, self.pending = FakePayments(self.work), FakePayouts(self.work), []
+        self.authorizations = FakeAuthorizations(self.work)
         return self
 
     def publish(self, event, occurred):
@@ -83,6 +107,7 @@ class FakeUow:
 
 class CountingProcessor(FakeProcessor):
     def __init__(self) -> None:
+        super().__init__()
         self.calls = 0
 
     async def charge(self, request):
@@ -102,7 +127,7 @@ class Clock:
 @pytest.fixture
 def world():
     store, processor = Store(), CountingProcessor()
-    return store, processor, handlers.Deps(uow=lambda: FakeUow(store), processor=processor, clock=Clock())
+    return store, processor, handlers.Deps(uow=lambda **_: FakeUow(store), processor=processor, clock=Clock())
 
 
 async def test_a_payment_is_stored_and_announced_once(world):

@@ -57,6 +57,32 @@ PAYOUT_STATUS_OWED: PayoutStatus.ValueType  # 1
 PAYOUT_STATUS_REVERSED: PayoutStatus.ValueType  # 2
 Global___PayoutStatus: _TypeAlias = PayoutStatus  # noqa: Y015
 
+class _AuthorizationStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AuthorizationStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AuthorizationStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    AUTHORIZATION_STATUS_UNSPECIFIED: _AuthorizationStatus.ValueType  # 0
+    AUTHORIZATION_STATUS_AUTHORIZED: _AuthorizationStatus.ValueType  # 1
+    AUTHORIZATION_STATUS_DECLINED: _AuthorizationStatus.ValueType  # 2
+    AUTHORIZATION_STATUS_CAPTURED: _AuthorizationStatus.ValueType  # 3
+    AUTHORIZATION_STATUS_VOIDED: _AuthorizationStatus.ValueType  # 4
+    AUTHORIZATION_STATUS_REFUNDED: _AuthorizationStatus.ValueType  # 5
+
+class AuthorizationStatus(_AuthorizationStatus, metaclass=_AuthorizationStatusEnumTypeWrapper):
+    """Where an authorization stands. authorized -> captured -> refunded; authorized -> voided;
+    declined is final.
+    """
+
+AUTHORIZATION_STATUS_UNSPECIFIED: AuthorizationStatus.ValueType  # 0
+AUTHORIZATION_STATUS_AUTHORIZED: AuthorizationStatus.ValueType  # 1
+AUTHORIZATION_STATUS_DECLINED: AuthorizationStatus.ValueType  # 2
+AUTHORIZATION_STATUS_CAPTURED: AuthorizationStatus.ValueType  # 3
+AUTHORIZATION_STATUS_VOIDED: AuthorizationStatus.ValueType  # 4
+AUTHORIZATION_STATUS_REFUNDED: AuthorizationStatus.ValueType  # 5
+Global___AuthorizationStatus: _TypeAlias = AuthorizationStatus  # noqa: Y015
+
 @_typing.final
 class Payment(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
@@ -385,3 +411,229 @@ class ListPayoutsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListPayoutsResponse: _TypeAlias = ListPayoutsResponse  # noqa: Y015
+
+@_typing.final
+class Authorization(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_ID_FIELD_NUMBER: _builtins.int
+    CHECKOUT_ID_FIELD_NUMBER: _builtins.int
+    GUEST_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    METHOD_REFERENCE_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PROCESSOR_REFERENCE_FIELD_NUMBER: _builtins.int
+    DECLINE_REASON_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    authorization_id: _builtins.str
+    checkout_id: _builtins.str
+    guest_id: _builtins.str
+    method_reference: _builtins.str
+    """Opaque reference of the payment method (token), never a card number."""
+    status: Global___AuthorizationStatus.ValueType
+    processor_reference: _builtins.str
+    decline_reason: _builtins.str
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        authorization_id: _builtins.str = ...,
+        checkout_id: _builtins.str = ...,
+        guest_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        method_reference: _builtins.str = ...,
+        status: Global___AuthorizationStatus.ValueType = ...,
+        processor_reference: _builtins.str = ...,
+        decline_reason: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "authorization_id", b"authorization_id", "checkout_id", b"checkout_id", "create_time", b"create_time", "decline_reason", b"decline_reason", "guest_id", b"guest_id", "method_reference", b"method_reference", "processor_reference", b"processor_reference", "status", b"status", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Authorization: _TypeAlias = Authorization  # noqa: Y015
+
+@_typing.final
+class AuthorizePaymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHECKOUT_ID_FIELD_NUMBER: _builtins.int
+    GUEST_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_FIELD_NUMBER: _builtins.int
+    METHOD_REFERENCE_FIELD_NUMBER: _builtins.int
+    checkout_id: _builtins.str
+    """The checkout paying (UUID); the idempotency key."""
+    guest_id: _builtins.str
+    method_reference: _builtins.str
+    @_builtins.property
+    def amount(self) -> _money_pb2.Money: ...
+    def __init__(
+        self,
+        *,
+        checkout_id: _builtins.str = ...,
+        guest_id: _builtins.str = ...,
+        amount: _money_pb2.Money | None = ...,
+        method_reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "checkout_id", b"checkout_id", "guest_id", b"guest_id", "method_reference", b"method_reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuthorizePaymentRequest: _TypeAlias = AuthorizePaymentRequest  # noqa: Y015
+
+@_typing.final
+class AuthorizePaymentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def authorization(self) -> Global___Authorization: ...
+    def __init__(
+        self,
+        *,
+        authorization: Global___Authorization | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuthorizePaymentResponse: _TypeAlias = AuthorizePaymentResponse  # noqa: Y015
+
+@_typing.final
+class GetAuthorizationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_ID_FIELD_NUMBER: _builtins.int
+    authorization_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        authorization_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization_id", b"authorization_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAuthorizationRequest: _TypeAlias = GetAuthorizationRequest  # noqa: Y015
+
+@_typing.final
+class GetAuthorizationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def authorization(self) -> Global___Authorization: ...
+    def __init__(
+        self,
+        *,
+        authorization: Global___Authorization | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAuthorizationResponse: _TypeAlias = GetAuthorizationResponse  # noqa: Y015
+
+@_typing.final
+class CapturePaymentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_ID_FIELD_NUMBER: _builtins.int
+    authorization_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        authorization_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization_id", b"authorization_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CapturePaymentRequest: _TypeAlias = CapturePaymentRequest  # noqa: Y015
+
+@_typing.final
+class CapturePaymentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def authorization(self) -> Global___Authorization: ...
+    def __init__(
+        self,
+        *,
+        authorization: Global___Authorization | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CapturePaymentResponse: _TypeAlias = CapturePaymentResponse  # noqa: Y015
+
+@_typing.final
+class VoidAuthorizationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_ID_FIELD_NUMBER: _builtins.int
+    CHECKOUT_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    authorization_id: _builtins.str
+    """One of the two."""
+    checkout_id: _builtins.str
+    reason: _builtins.str
+    def __init__(
+        self,
+        *,
+        authorization_id: _builtins.str = ...,
+        checkout_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization_id", b"authorization_id", "checkout_id", b"checkout_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoidAuthorizationRequest: _TypeAlias = VoidAuthorizationRequest  # noqa: Y015
+
+@_typing.final
+class VoidAuthorizationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AUTHORIZATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def authorization(self) -> Global___Authorization:
+        """Unset when no authorization exists."""
+
+    def __init__(
+        self,
+        *,
+        authorization: Global___Authorization | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["authorization", b"authorization"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VoidAuthorizationResponse: _TypeAlias = VoidAuthorizationResponse  # noqa: Y015

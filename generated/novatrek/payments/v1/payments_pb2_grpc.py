@@ -60,6 +60,26 @@ class PaymentServiceStub:
                 request_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.ListPayoutsRequest.SerializeToString,
                 response_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.ListPayoutsResponse.FromString,
                 _registered_method=True)
+        self.AuthorizePayment = channel.unary_unary(
+                '/novatrek.payments.v1.PaymentService/AuthorizePayment',
+                request_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.AuthorizePaymentRequest.SerializeToString,
+                response_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.AuthorizePaymentResponse.FromString,
+                _registered_method=True)
+        self.GetAuthorization = channel.unary_unary(
+                '/novatrek.payments.v1.PaymentService/GetAuthorization',
+                request_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.GetAuthorizationRequest.SerializeToString,
+                response_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.GetAuthorizationResponse.FromString,
+                _registered_method=True)
+        self.CapturePayment = channel.unary_unary(
+                '/novatrek.payments.v1.PaymentService/CapturePayment',
+                request_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.CapturePaymentRequest.SerializeToString,
+                response_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.CapturePaymentResponse.FromString,
+                _registered_method=True)
+        self.VoidAuthorization = channel.unary_unary(
+                '/novatrek.payments.v1.PaymentService/VoidAuthorization',
+                request_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.VoidAuthorizationRequest.SerializeToString,
+                response_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.VoidAuthorizationResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -103,6 +123,38 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AuthorizePayment(self, request, context):
+        """Authorize Payment: reserves a checkout's total on the guest's payment method through the
+        processor. Idempotent per checkout_id. A decline is an answer (status DECLINED), a processor
+        outage or timeout is UNAVAILABLE (nothing is authorized: the processor call is keyed too).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAuthorization(self, request, context):
+        """One authorization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CapturePayment(self, request, context):
+        """Captures an authorization (the order completed). Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def VoidAuthorization(self, request, context):
+        """Voids an authorization that was not captured, or refunds one that was (the order was
+        cancelled). Idempotent; voiding an unknown checkout's authorization succeeds with nothing to
+        void, so a compensation can always run: address it by authorization_id or by checkout_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +182,26 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.ListPayouts,
                     request_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.ListPayoutsRequest.FromString,
                     response_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.ListPayoutsResponse.SerializeToString,
+            ),
+            'AuthorizePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthorizePayment,
+                    request_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.AuthorizePaymentRequest.FromString,
+                    response_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.AuthorizePaymentResponse.SerializeToString,
+            ),
+            'GetAuthorization': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAuthorization,
+                    request_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.GetAuthorizationRequest.FromString,
+                    response_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.GetAuthorizationResponse.SerializeToString,
+            ),
+            'CapturePayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CapturePayment,
+                    request_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.CapturePaymentRequest.FromString,
+                    response_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.CapturePaymentResponse.SerializeToString,
+            ),
+            'VoidAuthorization': grpc.unary_unary_rpc_method_handler(
+                    servicer.VoidAuthorization,
+                    request_deserializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.VoidAuthorizationRequest.FromString,
+                    response_serializer=novatrek_dot_payments_dot_v1_dot_payments__pb2.VoidAuthorizationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -268,6 +340,114 @@ class PaymentService:
             '/novatrek.payments.v1.PaymentService/ListPayouts',
             novatrek_dot_payments_dot_v1_dot_payments__pb2.ListPayoutsRequest.SerializeToString,
             novatrek_dot_payments_dot_v1_dot_payments__pb2.ListPayoutsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthorizePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.payments.v1.PaymentService/AuthorizePayment',
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.AuthorizePaymentRequest.SerializeToString,
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.AuthorizePaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAuthorization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.payments.v1.PaymentService/GetAuthorization',
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.GetAuthorizationRequest.SerializeToString,
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.GetAuthorizationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CapturePayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.payments.v1.PaymentService/CapturePayment',
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.CapturePaymentRequest.SerializeToString,
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.CapturePaymentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VoidAuthorization(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.payments.v1.PaymentService/VoidAuthorization',
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.VoidAuthorizationRequest.SerializeToString,
+            novatrek_dot_payments_dot_v1_dot_payments__pb2.VoidAuthorizationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,20 @@ class PaymentServiceStub:
     """
     ListPayouts: _grpc.UnaryUnaryMultiCallable[_payments_pb2.ListPayoutsRequest, _payments_pb2.ListPayoutsResponse]
     """Pages through commission payouts, for reconciliation."""
+    AuthorizePayment: _grpc.UnaryUnaryMultiCallable[_payments_pb2.AuthorizePaymentRequest, _payments_pb2.AuthorizePaymentResponse]
+    """Authorize Payment: reserves a checkout's total on the guest's payment method through the
+    processor. Idempotent per checkout_id. A decline is an answer (status DECLINED), a processor
+    outage or timeout is UNAVAILABLE (nothing is authorized: the processor call is keyed too).
+    """
+    GetAuthorization: _grpc.UnaryUnaryMultiCallable[_payments_pb2.GetAuthorizationRequest, _payments_pb2.GetAuthorizationResponse]
+    """One authorization."""
+    CapturePayment: _grpc.UnaryUnaryMultiCallable[_payments_pb2.CapturePaymentRequest, _payments_pb2.CapturePaymentResponse]
+    """Captures an authorization (the order completed). Idempotent."""
+    VoidAuthorization: _grpc.UnaryUnaryMultiCallable[_payments_pb2.VoidAuthorizationRequest, _payments_pb2.VoidAuthorizationResponse]
+    """Voids an authorization that was not captured, or refunds one that was (the order was
+    cancelled). Idempotent; voiding an unknown checkout's authorization succeeds with nothing to
+    void, so a compensation can always run: address it by authorization_id or by checkout_id.
+    """
 
 @_typing.type_check_only
 class PaymentServiceAsyncStub(PaymentServiceStub):
@@ -67,6 +81,20 @@ class PaymentServiceAsyncStub(PaymentServiceStub):
     """
     ListPayouts: _aio.UnaryUnaryMultiCallable[_payments_pb2.ListPayoutsRequest, _payments_pb2.ListPayoutsResponse]  # type: ignore[assignment]
     """Pages through commission payouts, for reconciliation."""
+    AuthorizePayment: _aio.UnaryUnaryMultiCallable[_payments_pb2.AuthorizePaymentRequest, _payments_pb2.AuthorizePaymentResponse]  # type: ignore[assignment]
+    """Authorize Payment: reserves a checkout's total on the guest's payment method through the
+    processor. Idempotent per checkout_id. A decline is an answer (status DECLINED), a processor
+    outage or timeout is UNAVAILABLE (nothing is authorized: the processor call is keyed too).
+    """
+    GetAuthorization: _aio.UnaryUnaryMultiCallable[_payments_pb2.GetAuthorizationRequest, _payments_pb2.GetAuthorizationResponse]  # type: ignore[assignment]
+    """One authorization."""
+    CapturePayment: _aio.UnaryUnaryMultiCallable[_payments_pb2.CapturePaymentRequest, _payments_pb2.CapturePaymentResponse]  # type: ignore[assignment]
+    """Captures an authorization (the order completed). Idempotent."""
+    VoidAuthorization: _aio.UnaryUnaryMultiCallable[_payments_pb2.VoidAuthorizationRequest, _payments_pb2.VoidAuthorizationResponse]  # type: ignore[assignment]
+    """Voids an authorization that was not captured, or refunds one that was (the order was
+    cancelled). Idempotent; voiding an unknown checkout's authorization succeeds with nothing to
+    void, so a compensation can always run: address it by authorization_id or by checkout_id.
+    """
 
 class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
     """Payments for reservations and commission payouts owed to partners."""
@@ -114,5 +142,43 @@ class PaymentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_payments_pb2.ListPayoutsResponse, _abc.Awaitable[_payments_pb2.ListPayoutsResponse]]:
         """Pages through commission payouts, for reconciliation."""
+
+    @_abc_1.abstractmethod
+    def AuthorizePayment(
+        self,
+        request: _payments_pb2.AuthorizePaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.AuthorizePaymentResponse, _abc.Awaitable[_payments_pb2.AuthorizePaymentResponse]]:
+        """Authorize Payment: reserves a checkout's total on the guest's payment method through the
+        processor. Idempotent per checkout_id. A decline is an answer (status DECLINED), a processor
+        outage or timeout is UNAVAILABLE (nothing is authorized: the processor call is keyed too).
+        """
+
+    @_abc_1.abstractmethod
+    def GetAuthorization(
+        self,
+        request: _payments_pb2.GetAuthorizationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.GetAuthorizationResponse, _abc.Awaitable[_payments_pb2.GetAuthorizationResponse]]:
+        """One authorization."""
+
+    @_abc_1.abstractmethod
+    def CapturePayment(
+        self,
+        request: _payments_pb2.CapturePaymentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.CapturePaymentResponse, _abc.Awaitable[_payments_pb2.CapturePaymentResponse]]:
+        """Captures an authorization (the order completed). Idempotent."""
+
+    @_abc_1.abstractmethod
+    def VoidAuthorization(
+        self,
+        request: _payments_pb2.VoidAuthorizationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_payments_pb2.VoidAuthorizationResponse, _abc.Awaitable[_payments_pb2.VoidAuthorizationResponse]]:
+        """Voids an authorization that was not captured, or refunds one that was (the order was
+        cancelled). Idempotent; voiding an unknown checkout's authorization succeeds with nothing to
+        void, so a compensation can always run: address it by authorization_id or by checkout_id.
+        """
 
 def add_PaymentServiceServicer_to_server(servicer: PaymentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
