@@ -1,0 +1,25 @@
+"""Building blocks of one-statement writes (DESIGN §8): data-modifying CTEs that write only when the
+statement's first write (an `INSERT … ON CONFLICT DO NOTHING`, a revision-checked `UPDATE`) returned
+a row, all with bind parameters so the statement is built once."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert=sa.insert) -> sa.Insert:
+    """INSERT of one row, from parameters named `<table>_<column>`, that happens only if `gate`
+    returned a row."""
+    columns = [table.c[name] for name in names]
+    values = sa.select(*(sa.bindparam(f"{table.name}_{c.key}", type_=c.type) for c in columns)).select_from(gate)
+    return insert(table).from_select(columns, values)
+
+
+def params_of(table: sa.Table, row: dict) -> dict:
+    """`row` as the parameters `insert_after` names for `table`."""
+    return {f"{table.name}_{name}": value for name, value in row.items()}
+
+
+def gated(gate: sa.CTE, writes: list) -> sa.Select:
+    """SELECT of the gate's rows, running `writes` (statements made from it) as CTEs of the same statement."""
+    return sa.select(*gate.c).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
