@@ -4,10 +4,16 @@ a row, all with bind parameters so the statement is built once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.sql.selectable import HasCTE
 
 
-def insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert=sa.insert) -> sa.Insert:
+def insert_after(
+    gate: sa.CTE, table: sa.Table, names: list[str], insert: Callable[[sa.Table], sa.Insert] = sa.insert
+) -> sa.Insert:
     """INSERT of one row, from parameters named `<table>_<column>`, that happens only if `gate`
     returned a row."""
     columns = [table.c[name] for name in names]
@@ -15,11 +21,11 @@ def insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert=sa.inse
     return insert(table).from_select(columns, values)
 
 
-def params_of(table: sa.Table, row: dict) -> dict:
+def params_of(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
     """`row` as the parameters `insert_after` names for `table`."""
     return {f"{table.name}_{name}": value for name, value in row.items()}
 
 
-def gated(gate: sa.CTE, writes: list) -> sa.Select:
+def gated(gate: sa.CTE, writes: Sequence[HasCTE]) -> sa.Select[Any]:
     """SELECT of the gate's rows, running `writes` (statements made from it) as CTEs of the same statement."""
     return sa.select(*gate.c).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))

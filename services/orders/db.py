@@ -99,9 +99,11 @@ def _apply_statement() -> sa.Select:
     )
 
 
-def _json_of(table: sa.Table, order_by: sa.Column, **fields) -> sa.ScalarSelect:
+def _json_of(table: sa.Table, order_by: sa.Column, **fields: sa.ColumnElement) -> sa.ScalarSelect:
     """The order's rows of `table` as one JSON array (money and times as text: exact, no floats)."""
-    pairs = [part for name, value in fields.items() for part in (sa.literal_column(f"'{name}'"), value)]
+    pairs: list[sa.ColumnElement] = []
+    for name, value in fields.items():
+        pairs += [sa.literal_column(f"'{name}'"), value]
     rows = sa.func.json_agg(aggregate_order_by(sa.func.json_build_object(*pairs), order_by), type_=JSON)
     return sa.select(rows).where(table.c.order_id == orders.c.order_id).scalar_subquery()
 

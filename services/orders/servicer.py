@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 from novatrek.orders.v1 import orders_pb2 as pb
@@ -26,6 +27,13 @@ from services.orders.domain import (
     OrderStatus,
 )
 from services.orders.protomap import order_to_pb
+
+# Stands in for a refused id: `raise_if_any()` refuses the call before anything uses it.
+_REFUSED_ID = uuid.UUID(int=0)
+
+
+def _id(value: str, field: str, v: Violations) -> uuid.UUID:
+    return parse_uuid(value, field, v) or _REFUSED_ID
 
 
 def _unit_price(item: pb.OrderItem, field: str, v: Violations) -> tuple[Decimal, str]:
@@ -64,7 +72,7 @@ def _items(items, v: Violations) -> tuple[OrderItem, ...]:
 
 def _change(request, to: OrderStatus, v: Violations, reason: str = "") -> commands.ChangeStatus:
     return commands.ChangeStatus(
-        order_id=parse_uuid(request.order_id, "order_id", v),
+        order_id=_id(request.order_id, "order_id", v),
         to=to,
         changed_by=text(request.changed_by, "changed_by", v, CHANGED_BY_MAX, required=False) or "system",
         reason=reason,
@@ -78,8 +86,8 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     async def CreateOrder(self, request, context):
         v = Violations()
         cmd = commands.CreateOrder(
-            checkout_id=parse_uuid(request.checkout_id, "checkout_id", v),
-            guest_id=parse_uuid(request.guest_id, "guest_id", v),
+            checkout_id=_id(request.checkout_id, "checkout_id", v),
+            guest_id=_id(request.guest_id, "guest_id", v),
             items=_items(request.items, v),
             authorization_id=text(request.authorization_id, "authorization_id", v, AUTHORIZATION_ID_MAX),
         )
@@ -88,7 +96,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
 
     async def GetOrder(self, request, context):
         v = Violations()
-        order_id = parse_uuid(request.order_id, "order_id", v)
+        order_id = _id(request.order_id, "order_id", v)
         v.raise_if_any()
         return pb.GetOrderResponse(order=order_to_pb(await handlers.get_order(order_id, self.deps)))
 
@@ -109,7 +117,7 @@ class OrderServicer(orders_pb2_grpc.OrderServiceServicer):
     async def ListOrders(self, request, context):
         v = Violations()
         limit = page_size(request.page_size, v)
-        filters = {"guest_id": parse_uuid(request.guest_id, "guest_id", v)}
+        filters = {"guest_id": _id(request.guest_id, "guest_id", v)}
         position = self.tokens.decode(request.page_token, filters, v)
         v.raise_if_any()
         found, after = await handlers.list_orders(commands.ListOrders(filters["guest_id"], position, limit), self.deps)
