@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from decimal import Decimal
 
 import grpc
 import nats
@@ -13,6 +14,8 @@ from google.type import money_pb2
 from novatrek.orders.v1 import events_pb2, orders_pb2_grpc
 from novatrek.orders.v1 import orders_pb2 as pb
 
+from clients.orders import OrderLine, OrdersClient
+from services.chassis.errors import FailedPrecondition, InvalidArgument
 from services.orders.config import OrderSettings
 from services.orders.main import build as build_orders
 from tests.helpers import eventually, fails
@@ -261,3 +264,25 @@ async def test_a_guests_orders_come_newest_first_in_signed_pages(orders_stub):
         orders_stub.ListOrders(pb.ListOrdersRequest(guest_id=str(uuid.uuid4()), page_token=first.next_page_token))
     )
     assert set(failure.violations) == {"page_token"}
+
+
+async def test_the_typed_client_places_cancels_and_passes_errors_on(orders_service):
+    client = OrdersClient(orders_service.address, timeout_s=5.0)
+    try:
+        checkout_id, guest_id = str(uuid.uuid4()), str(uuid.uuid4())
+        lines = [OrderLine("KAYAK-RENT", "Kayak rental kit", Decimal("35.50"), "NOK", 2)]
+        order = await client.create_order(checkout_id, guest_id, lines, "auth_client")
+        assert order.total == money(71, 0, "NOK") and order == await client.create_order(
+            checkout_id, guest_id, lines, "auth_client"
+        )
+        cancelled = await client.cancel_order(order.order_id, "stock ran out", "checkout")
+        assert cancelled == await client.cancel_order(order.order_id, "stock ran out", "checkout")
+        assert (await client.get_order(order.order_id)) == cancelled
+        assert [o.order_id for o in (await client.orders_of(guest_id)).orders] == [order.order_id]
+        with pytest.raises(InvalidArgument) as reused:
+            await client.create_order(checkout_id, guest_id, lines, "auth_other")
+        assert reused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+        with pytest.raises(FailedPrecondition):
+            await client.complete_order(order.order_id)
+    finally:
+        await client.close()
