@@ -124,6 +124,15 @@ REGISTRY: dict[str, ServiceSpec] = {
                 "payments_addr": "payments",
             },
         ),
+        ServiceSpec(
+            "orders",
+            "orders",
+            "services.orders.config:OrderSettings",
+            "services.orders.main:build",
+            "novatrek_orders",
+            50058,
+            "novatrek.orders.v1.OrderService",
+        ),
     )
 }
 

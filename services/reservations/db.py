@@ -5,9 +5,7 @@ DDL lives in the Alembic migration (partitioning needs raw SQL); these Core tabl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime
-from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
@@ -17,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from services.chassis.consumer import inbox_table
 from services.chassis.db import UnitOfWork, newest_first
 from services.chassis.outbox import outbox_table
+from services.chassis.statements import gated, insert_after, params_of
 from services.reservations.domain import Participant, Reservation, Status, StatusChange
 from services.reservations.ports import CodeCollision, DuplicateRequest
 
@@ -101,32 +100,21 @@ def _history_row(change: StatusChange) -> dict:
     }
 
 
-InsertT = TypeVar("InsertT", bound=sa.Insert)
-
-
-def _insert_after(gate: sa.CTE, table: sa.Table, names: list[str], insert: Callable[[sa.Table], InsertT]) -> InsertT:
-    """INSERT of one row, from parameters named `<table>_<column>`, that happens only if `gate`
-    returned a row."""
-    columns = [table.c[name] for name in names]
-    values = sa.select(*(sa.bindparam(f"{table.name}_{c.key}", type_=c.type) for c in columns)).select_from(gate)
-    return insert(table).from_select(columns, values)
-
-
 def _create_statement() -> sa.Select:
     """Built once (statement construction and its cache key cost more CPU than running it)."""
     new_key = pg_insert(keys).values({c.key: sa.bindparam(f"{keys.name}_{c.key}", type_=c.type) for c in keys.c})
     key = new_key.on_conflict_do_nothing().returning(keys.c.reservation_id).cte("new_key")
     writes = [
-        _insert_after(key, reservations, [c.key for c in reservations.c], sa.insert),
-        _insert_after(key, participants, [c.key for c in participants.c], sa.insert),
-        _insert_after(key, status_history, [c.key for c in status_history.c], sa.insert),
-        _insert_after(key, outbox, ["id", "subject", "payload", "headers"], sa.insert),
+        insert_after(key, reservations, [c.key for c in reservations.c]),
+        insert_after(key, participants, [c.key for c in participants.c]),
+        insert_after(key, status_history, [c.key for c in status_history.c]),
+        insert_after(key, outbox, ["id", "subject", "payload", "headers"]),
         sa.delete(seat_releases).where(  # that day's only: another day's may be an earlier attempt's hold
             seat_releases.c.reservation_id == sa.select(key.c.reservation_id).scalar_subquery(),
             seat_releases.c.trip_date == sa.bindparam("reservations_trip_date", type_=sa.Date),
         ),
     ]
-    return sa.select(key.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+    return gated(key, writes)
 
 
 CREATE = _create_statement()
@@ -164,12 +152,12 @@ def _apply_statement(with_release: bool) -> sa.Select:
         .cte("changed")
     )
     writes = [
-        _insert_after(changed, status_history, [c.key for c in status_history.c], sa.insert),
-        _insert_after(changed, outbox, ["id", "subject", "payload", "headers"], sa.insert),
+        insert_after(changed, status_history, [c.key for c in status_history.c]),
+        insert_after(changed, outbox, ["id", "subject", "payload", "headers"]),
     ]
     if with_release:
-        writes.append(due_now(_insert_after(changed, seat_releases, QUEUED, pg_insert)))
-    return sa.select(changed.c.reservation_id).add_cte(*(w.cte(f"write_{i}") for i, w in enumerate(writes)))
+        writes.append(due_now(insert_after(changed, seat_releases, QUEUED, pg_insert)))
+    return gated(changed, writes)
 
 
 APPLY = {release: _apply_statement(release) for release in (False, True)}
@@ -187,10 +175,6 @@ _GET_FOR_UPDATE = _GET.with_for_update(of=reservations)
 FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
 
 
-def _params(table: sa.Table, row: dict) -> dict:
-    return {f"{table.name}_{name}": value for name, value in row.items()}
-
-
 def create_params(r: Reservation, fingerprint: str, lead: Participant, first: StatusChange, event: dict) -> dict:
     """The parameters of CREATE (also run by the benchmark's pg_txn baseline)."""
     key = {
@@ -200,11 +184,11 @@ def create_params(r: Reservation, fingerprint: str, lead: Participant, first: St
         "request_fingerprint": fingerprint,
     }
     return {
-        **_params(keys, key),
-        **_params(reservations, {**r.__dict__, "status": r.status.value}),
-        **_params(participants, lead.__dict__),
-        **_params(status_history, _history_row(first)),
-        **_params(outbox, event),
+        **params_of(keys, key),
+        **params_of(reservations, {**r.__dict__, "status": r.status.value}),
+        **params_of(participants, lead.__dict__),
+        **params_of(status_history, _history_row(first)),
+        **params_of(outbox, event),
     }
 
 
@@ -274,11 +258,11 @@ class ReservationRepository:
             "apply_status": r.status.value,
             "apply_rev": r.rev,
             "apply_updated": r.updated_at,
-            **_params(status_history, _history_row(change)),
-            **_params(outbox, event),
+            **params_of(status_history, _history_row(change)),
+            **params_of(outbox, event),
         }
         if release_day is not None:
-            params |= _params(seat_releases, queued_release(r.reservation_id, release_day, r.trip_id, r.updated_at))
+            params |= params_of(seat_releases, queued_release(r.reservation_id, release_day, r.trip_id, r.updated_at))
         return (await self.conn.execute(APPLY[release_day is not None], params)).first() is not None
 
     async def history(self, reservation_id: uuid.UUID) -> list:

@@ -1,0 +1,39 @@
+"""Outbox payloads this context publishes."""
+
+from __future__ import annotations
+
+from google.protobuf.message import Message
+from novatrek.orders.v1 import events_pb2
+
+from services.chassis.protoconv import money_to_proto, timestamp
+from services.orders.domain import Order, OrderStatus
+from services.orders.protomap import item_to_pb
+
+
+def created(o: Order) -> events_pb2.OrderCreated:
+    return events_pb2.OrderCreated(
+        order_id=str(o.order_id),
+        checkout_id=str(o.checkout_id),
+        guest_id=str(o.guest_id),
+        items=[item_to_pb(item) for item in o.items],
+        total=money_to_proto(o.total, o.currency),
+        authorization_id=o.authorization_id,
+        occur_time=timestamp(o.created_at),
+    )
+
+
+def status_changed(o: Order) -> Message:
+    """OrderCompleted or OrderCancelled: the event of the order's last change."""
+    common = {
+        "order_id": str(o.order_id),
+        "checkout_id": str(o.checkout_id),
+        "guest_id": str(o.guest_id),
+        "total": money_to_proto(o.total, o.currency),
+        "authorization_id": o.authorization_id,
+        "occur_time": timestamp(o.updated_at),
+    }
+    if o.status is OrderStatus.COMPLETED:
+        return events_pb2.OrderCompleted(**common)
+    if o.status is OrderStatus.CANCELLED:
+        return events_pb2.OrderCancelled(**common, reason=o.last_change.reason)
+    raise ValueError(f"no event announces a move to {o.status}")
