@@ -124,6 +124,15 @@ REGISTRY: dict[str, ServiceSpec] = {
                 "payments_addr": "payments",
             },
         ),
+        ServiceSpec(
+            "inventory",
+            "inventory",
+            "services.inventory.config:InventorySettings",
+            "services.inventory.main:build",
+            "novatrek_inventory",
+            50059,
+            "novatrek.inventory.v1.InventoryService",
+        ),
     )
 }
 
