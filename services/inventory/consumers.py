@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from novatrek.orders.v1 import events_pb2 as order_events
 
@@ -31,7 +32,7 @@ async def on_order_cancelled(event: order_events.OrderCancelled, uow, headers: d
     await release_in(uow, uuid.UUID(event.checkout_id), utcnow())
 
 
-SUBSCRIPTIONS = [
+SUBSCRIPTIONS: list[Subscription[Any]] = [
     Subscription(order_events.OrderCompleted, "inventory-order-completed", on_order_completed),
     Subscription(order_events.OrderCancelled, "inventory-order-cancelled", on_order_cancelled),
 ]

@@ -52,6 +52,7 @@ lines = sa.Table(
 )
 inbox = inbox_table(metadata)
 _r, _l, _s = reservations, lines, stock
+_UNIQUE_VIOLATION = "23505"
 
 
 def _reserve_statement() -> sa.Select:
@@ -240,7 +241,9 @@ class ReservationRepository:
         try:
             rows = (await self.conn.execute(_RESERVE, params)).all()
         except IntegrityError as exc:
-            raise DuplicateReservation() from exc
+            if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:  # only the checkout's key is unique
+                raise DuplicateReservation() from exc
+            raise
         return ReserveOutcome(rows[0].fits, rows[0].already, {row.sku: row.available for row in rows})
 
     async def get(self, checkout_id: uuid.UUID) -> StockReservation | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from novatrek.inventory.v1 import inventory_pb2 as pb
 from novatrek.inventory.v1 import inventory_pb2_grpc
 
@@ -21,6 +23,11 @@ def _sku(value: str, field: str, v: Violations) -> str:
     return value
 
 
+def _checkout_id(request, v: Violations) -> uuid.UUID:
+    """The request's checkout_id; when it is bad, a violation (and a nil id the refused call never uses)."""
+    return parse_uuid(request.checkout_id, "checkout_id", v) or uuid.UUID(int=0)
+
+
 def _lines(request: pb.ReserveInventoryRequest, v: Violations) -> tuple[StockLine, ...]:
     v.check(1 <= len(request.lines) <= MAX_LINES, "lines", f"must hold 1-{MAX_LINES} lines")
     seen: set[str] = set()
@@ -38,7 +45,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
 
     async def ReserveInventory(self, request, context):
         v = Violations()
-        checkout_id, lines = parse_uuid(request.checkout_id, "checkout_id", v), _lines(request, v)
+        checkout_id, lines = _checkout_id(request, v), _lines(request, v)
         v.check(0 <= request.hold_seconds <= MAX_HOLD_S, "hold_seconds", f"must be 0 (default) to {MAX_HOLD_S}")
         v.raise_if_any()
         reserved = await handlers.reserve_inventory(
@@ -48,14 +55,14 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
 
     async def ReleaseInventory(self, request, context):
         v = Violations()
-        checkout_id = parse_uuid(request.checkout_id, "checkout_id", v)
+        checkout_id = _checkout_id(request, v)
         v.raise_if_any()
         released = await handlers.release_inventory(checkout_id, self.deps)
         return pb.ReleaseInventoryResponse(reservation=reservation_to_pb(released) if released else None)
 
     async def CommitInventory(self, request, context):
         v = Violations()
-        checkout_id = parse_uuid(request.checkout_id, "checkout_id", v)
+        checkout_id = _checkout_id(request, v)
         v.raise_if_any()
         return pb.CommitInventoryResponse(
             reservation=reservation_to_pb(await handlers.commit_inventory(checkout_id, self.deps))

@@ -128,6 +128,7 @@ def test_registry_is_the_one_table():
         "payments",
         "notifications",
         "partner-integrations",
+        "inventory",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
@@ -153,6 +154,7 @@ def test_ports_default_env_or_base():
         "payments": 50054,
         "notifications": 50055,
         "partner-integrations": 50056,
+        "inventory": 50059,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
     assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
@@ -162,6 +164,7 @@ def test_ports_default_env_or_base():
         "payments": 6003,
         "notifications": 6004,
         "partner-integrations": 6005,
+        "inventory": 6008,
     }
 
 
