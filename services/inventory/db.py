@@ -1,4 +1,4 @@
-"""inventory schema: tables, the statements (built once), repositories, unit of work. DDL lives in
+"""inventory schema: tables and the statements (built once; run by repositories.py). DDL lives in
 migrations/versions/0001_inventory.py.
 
 Every write is one statement, run in an autocommit unit (or the consumer's transaction). Stock rows
@@ -6,19 +6,12 @@ are always locked in SKU order, so reservations, releases and commits sharing SK
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 
 from services.chassis.consumer import inbox_table
-from services.chassis.db import UnitOfWork
-from services.inventory.domain import Status, Stock, StockLine, StockReservation
-from services.inventory.ports import DuplicateReservation, ReserveOutcome
+from services.inventory.domain import Status
 
 metadata = sa.MetaData(schema="inventory")
 _ts = sa.DateTime(timezone=True)
@@ -52,7 +45,6 @@ lines = sa.Table(
 )
 inbox = inbox_table(metadata)
 _r, _l, _s = reservations, lines, stock
-_UNIQUE_VIOLATION = "23505"
 
 
 def _reserve_statement() -> sa.Select:
@@ -180,93 +172,13 @@ def _set_level_statements() -> tuple[sa.Insert, sa.Update]:
     return upsert, update.returning(*_s.c)
 
 
-_RESERVE = _reserve_statement()
-_SETTLE = {to: _settle_statement(to) for to in (Status.RELEASED, Status.COMMITTED)}
-_EXPIRE = _expire_statement()
-_GET_RESERVATION = (
+RESERVE = _reserve_statement()
+SETTLE = {to: _settle_statement(to) for to in (Status.RELEASED, Status.COMMITTED)}
+EXPIRE = _expire_statement()
+GET_RESERVATION = (
     sa.select(_r, _l.c.sku, _l.c.quantity)
     .join_from(_r, _l, _l.c.checkout_id == _r.c.checkout_id)
     .where(_r.c.checkout_id == _p("g_checkout", type_=_r.c.checkout_id.type))
 )
-_GET_STOCK = sa.select(_s).where(_s.c.sku == _p("g_sku", type_=_s.c.sku.type))
-_UPSERT_LEVEL, _UPDATE_LEVEL = _set_level_statements()
-
-
-def _stock(row) -> Stock:
-    m = row._mapping
-    return Stock(m["sku"], m["name"], m["on_hand"], m["reserved"])
-
-
-def _reservation(rows) -> StockReservation | None:
-    """A reservation from its rows, one per line (as _GET_RESERVATION and _SETTLE return them)."""
-    if not rows:
-        return None
-    m = rows[0]._mapping
-    found = tuple(sorted((StockLine(r.sku, r.quantity) for r in rows), key=lambda line: line.sku))
-    return StockReservation(
-        m["checkout_id"], found, Status(m["status"]), m["hold_seconds"], m["created_at"], m["expire_time"]
-    )
-
-
-class StockRepository:
-    def __init__(self, conn) -> None:
-        self.conn = conn
-
-    async def get(self, sku: str) -> Stock | None:
-        row = (await self.conn.execute(_GET_STOCK, {"g_sku": sku})).first()
-        return _stock(row) if row else None
-
-    async def set_level(self, sku: str, name: str, on_hand: int, now: datetime) -> Stock | None:
-        """The stock after setting it; None when refused (below reserved) or, without a name, unknown."""
-        params = {"l_sku": sku, "l_on_hand": on_hand, "l_now": now}
-        statement = _UPSERT_LEVEL if name else _UPDATE_LEVEL
-        row = (await self.conn.execute(statement, {**params, "l_name": name} if name else params)).first()
-        return _stock(row) if row else None
-
-
-class ReservationRepository:
-    def __init__(self, conn) -> None:
-        self.conn = conn
-
-    async def reserve(self, r: StockReservation) -> ReserveOutcome:
-        params = {
-            "r_checkout": r.checkout_id,
-            "r_skus": [line.sku for line in r.lines],
-            "r_quantities": [line.quantity for line in r.lines],
-            "r_count": len(r.lines),
-            "r_hold": r.hold_seconds,
-            "r_now": r.created_at,
-            "r_expire": r.expire_time,
-        }
-        try:
-            rows = (await self.conn.execute(_RESERVE, params)).all()
-        except IntegrityError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION:  # only the checkout's key is unique
-                raise DuplicateReservation() from exc
-            raise
-        return ReserveOutcome(rows[0].fits, rows[0].already, {row.sku: row.available for row in rows})
-
-    async def get(self, checkout_id: uuid.UUID) -> StockReservation | None:
-        return _reservation((await self.conn.execute(_GET_RESERVATION, {"g_checkout": checkout_id})).all())
-
-    async def settle(self, checkout_id: uuid.UUID, to: Status, now: datetime) -> StockReservation | None:
-        """Moves a reserved reservation to `to` (a commit only before it expires); returns it as it
-        stands afterwards, None when the checkout has none."""
-        rows = (await self.conn.execute(_SETTLE[to], {"s_checkout": checkout_id, "s_now": now})).all()
-        found = _reservation(rows)
-        if found is not None and rows[0].changed:
-            return replace(found, status=to)
-        return found
-
-    async def release_expired(self, now: datetime, batch: int) -> int:
-        """Releases up to `batch` reservations expired at `now`; returns how many."""
-        return (await self.conn.execute(_EXPIRE, {"s_now": now, "s_batch": batch})).scalar_one()
-
-
-class InventoryUnitOfWork(UnitOfWork):
-    stock: StockRepository
-    reservations: ReservationRepository
-
-    def bind(self, conn) -> None:
-        self.stock = StockRepository(conn)
-        self.reservations = ReservationRepository(conn)
+GET_STOCK = sa.select(_s).where(_s.c.sku == _p("g_sku", type_=_s.c.sku.type))
+UPSERT_LEVEL, UPDATE_LEVEL = _set_level_statements()

@@ -9,8 +9,9 @@ from services.chassis.server import ServiceRuntime
 from services.chassis.wiring import Wiring
 from services.inventory.config import InventorySettings
 from services.inventory.consumers import SUBSCRIPTIONS
-from services.inventory.db import InventoryUnitOfWork, metadata
+from services.inventory.db import metadata
 from services.inventory.handlers import Deps, release_expired
+from services.inventory.repositories import InventoryUnitOfWork
 from services.inventory.servicer import InventoryServicer
 
 NAME = "inventory"

@@ -16,7 +16,9 @@ from novatrek.inventory.v1 import inventory_pb2_grpc
 from novatrek.orders.v1 import events_pb2 as order_events
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from clients.inventory import InventoryClient
 from services.chassis.broker import Broker
+from services.chassis.errors import FailedPrecondition
 from services.inventory.config import InventorySettings
 from services.inventory.main import build
 from tests.helpers import eventually, fails
@@ -93,6 +95,23 @@ async def test_reserve_commit_and_release(stub):
     assert released.status == RELEASED and await stock_of(stub, bag) == (6, 0, 6)
     failure = await fails(stub.CommitInventory(pb.CommitInventoryRequest(checkout_id=other)))
     assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "RESERVATION_RELEASED")
+
+
+async def test_the_typed_client(inventory):
+    client = InventoryClient(inventory.address, timeout_s=5)
+    try:
+        sku = new_sku()
+        assert (await client.set_stock_level(sku, 2, name="Head torch")).available == 2
+        checkout = str(uuid.uuid4())
+        with pytest.raises(FailedPrecondition) as refused:
+            await client.reserve(checkout, [(sku, 3)])
+        assert (refused.value.reason, refused.value.metadata) == ("OUT_OF_STOCK", {"sku": sku, "available": "2"})
+        assert (await client.reserve(checkout, [(sku, 2)], hold_seconds=60)).status == RESERVED
+        assert (await client.commit(checkout)).status == COMMITTED
+        assert (await client.release(checkout)).status == COMMITTED and await client.release(str(uuid.uuid4())) is None
+        assert (await client.stock(sku)).on_hand == 0
+    finally:
+        await client.close()
 
 
 async def test_release_of_an_unknown_checkout_answers_no_reservation(stub):
