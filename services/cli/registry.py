@@ -133,6 +133,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             50058,
             "novatrek.orders.v1.OrderService",
         ),
+        ServiceSpec(
+            "inventory",
+            "inventory",
+            "services.inventory.config:InventorySettings",
+            "services.inventory.main:build",
+            "novatrek_inventory",
+            50059,
+            "novatrek.inventory.v1.InventoryService",
+        ),
     )
 }
 

@@ -129,6 +129,7 @@ def test_registry_is_the_one_table():
         "notifications",
         "partner-integrations",
         "orders",
+        "inventory",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
@@ -155,6 +156,7 @@ def test_ports_default_env_or_base():
         "notifications": 50055,
         "partner-integrations": 50056,
         "orders": 50058,
+        "inventory": 50059,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
     assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
@@ -165,6 +167,7 @@ def test_ports_default_env_or_base():
         "notifications": 6004,
         "partner-integrations": 6005,
         "orders": 6007,
+        "inventory": 6008,
     }
 
 
