@@ -174,7 +174,7 @@ class GatewayChild(Child):
 
 
 def gateway_env(host: str, port: int, upstreams: dict[str, str], base: Mapping[str, str]) -> dict[str, str]:
-    """Public listener on `port` (partners), internal on `port + 1` (loopback; reservations, guests, catalog)."""
+    """Public listener on `port` (partners), internal on `port + 1` (loopback: the first-party surfaces)."""
     return {
         **base,
         "NOVATREK_GATEWAY_HOST": host,

@@ -29,6 +29,7 @@ from services.cli.children import (
 from services.cli.databases import create_database, database_of, prepare, redacted, with_database
 from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
 from services.cli.registry import NATS_URL_ENV, REGISTRY, get
+from services.gateway.config import INTERNAL_SERVICES
 from services.notifications.sink import WebhookSink
 
 STOP_GRACE_S = 15.0
@@ -172,16 +173,12 @@ class Mesh:
 
     def start_gateway(self) -> Child | None:
         """The REST gateway in front of whatever runs: partners on the public listener, the
-        first-party surfaces on the internal (loopback) one."""
+        first-party surfaces (INTERNAL_SERVICES: the seed's, ordering) on the internal (loopback) one."""
         o, running = self.options, {c.spec.grpc_service: c.address for c in self.children}
         public = [s for s in (REGISTRY["partner-integrations"].grpc_service,) if s in running]
         if not public:
             return None
-        internal = [
-            REGISTRY[n].grpc_service
-            for n in ("reservations", "guest-profiles", "trip-catalog")
-            if REGISTRY[n].grpc_service in running
-        ]
+        internal = [s for s in INTERNAL_SERVICES if s in running]
         port = o.gateway_port or (o.base_port + 29 if o.base_port else GATEWAY.port)
         if not (port_free(o.host, port) and port_free("127.0.0.1", port + 1)):
             raise StartupFailed(f"gateway port {port} or {port + 1} is in use — try --gateway-port")
@@ -201,7 +198,7 @@ class Mesh:
         self.infra.append(
             (
                 "gateway (internal)",
-                f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog; loopback only)",
+                f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog, orders, stock; loopback only)",
             )
         )
         return child

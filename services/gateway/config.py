@@ -13,6 +13,9 @@ RESERVATIONS = "novatrek.reservations.v1.ReservationService"
 GUESTS = "novatrek.guests.v1.GuestService"
 CATALOG = "novatrek.catalog.v1.CatalogService"
 PAYMENTS = "novatrek.payments.v1.PaymentService"
+CHECKOUT = "novatrek.checkout.v1.CheckoutService"
+ORDERS = "novatrek.orders.v1.OrderService"
+INVENTORY = "novatrek.inventory.v1.InventoryService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
@@ -21,7 +24,13 @@ DEFAULT_UPSTREAMS = {
     RESERVATIONS: "127.0.0.1:50053",
     PAYMENTS: "127.0.0.1:50054",
     PARTNERS: "127.0.0.1:50056",
+    CHECKOUT: "127.0.0.1:50057",
+    ORDERS: "127.0.0.1:50058",
+    INVENTORY: "127.0.0.1:50059",
 }
+# First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
+# checkouts and orders, and stock for back-office tools. Never partners' business.
+INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY)
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
 _RESERVED_HEADER = re.compile(
@@ -38,11 +47,11 @@ class GatewaySettings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = 8080
     public_services: list[str] = Field(default_factory=lambda: [PARTNERS])
-    # Internal listener: the first-party REST surfaces (seed `/reservations…`), loopback by default.
+    # Internal listener: the first-party REST surfaces (INTERNAL_SERVICES), loopback by default.
     internal_enabled: bool = True
     internal_host: str = "127.0.0.1"
     internal_port: int = 8081
-    internal_services: list[str] = Field(default_factory=lambda: [RESERVATIONS, GUESTS, CATALOG])
+    internal_services: list[str] = Field(default_factory=lambda: list(INTERNAL_SERVICES))
     # Full service name -> host:port of the gRPC server that implements it.
     upstreams: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_UPSTREAMS))
 

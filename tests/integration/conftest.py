@@ -189,3 +189,40 @@ def notifications_stub(notifications_service):
     from novatrek.notifications.v1 import notifications_pb2_grpc
 
     return notifications_pb2_grpc.NotificationServiceStub(notifications_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def orders_service(make_database, nats_url):
+    from services.orders.config import OrderSettings
+    from services.orders.main import build as build_orders
+
+    running = await serve(
+        build_orders, OrderSettings, await fresh_database(make_database, "orders", "orders"), nats_url=nats_url
+    )
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def orders_stub(orders_service):
+    from novatrek.orders.v1 import orders_pb2_grpc
+
+    return orders_pb2_grpc.OrderServiceStub(orders_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def inventory_service(make_database, nats_url):
+    from services.inventory.config import InventorySettings
+    from services.inventory.main import build as build_inventory
+
+    database = await fresh_database(make_database, "inventory", "inventory_shared")
+    running = await serve(build_inventory, InventorySettings, database, nats_url=nats_url)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def inventory_stub(inventory_service):
+    from novatrek.inventory.v1 import inventory_pb2_grpc
+
+    return inventory_pb2_grpc.InventoryServiceStub(inventory_service.channel)

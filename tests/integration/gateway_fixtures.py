@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import Case
 
-from services.gateway.config import PARTNERS, GatewaySettings
+from services.gateway.config import INTERNAL_SERVICES, PARTNERS, GatewaySettings
 from services.gateway.main import Gateway, build
 
 EXAMPLES_PER_OPERATION = 20
@@ -28,8 +28,10 @@ class Live:
 
 
 def gateway_settings(upstreams: dict[str, str], **overrides) -> GatewaySettings:
+    """The internal listener exposes the internal services among `upstreams` (those the test runs)."""
     # Limits high enough that only the rate-limit tests ever meet them.
     base = {
+        "internal_services": [s for s in INTERNAL_SERVICES if s in upstreams],
         "host": "127.0.0.1",
         "port": 0,
         "internal_host": "127.0.0.1",

@@ -261,15 +261,18 @@ def test_gateway_probes_and_listeners(target):
     env = env_of(target, container)
     assert env["NOVATREK_GATEWAY_PORT"] == str(GATEWAY.port)
     assert env["NOVATREK_GATEWAY_INTERNAL_PORT"] == str(GATEWAY.internal_port)
-    # the same validation the gateway runs at start-up
-    settings = GatewaySettings(
+    assert gateway_settings_from(env).public_services == GATEWAY.public_services
+
+
+def gateway_settings_from(env: dict) -> GatewaySettings:
+    """The gateway's settings from its environment, checked as the gateway checks them at start-up."""
+    return GatewaySettings(
         **{
             k.removeprefix("NOVATREK_GATEWAY_").lower(): json.loads(v) if v[:1] in "[{" else v
             for k, v in env.items()
             if isinstance(v, str) and k.startswith("NOVATREK_GATEWAY_")
         }
     )
-    assert settings.public_services == GATEWAY.public_services
 
 
 # --- addresses, databases, secrets -------------------------------------------------------------------
@@ -605,6 +608,7 @@ def test_compose_gateway():
         assert address == f"{spec.name}:{spec.port}"
         assert gateway["depends_on"][spec.name] == {"condition": "service_healthy"}
     assert f"8080:{GATEWAY.port}" in gateway["ports"]
+    assert gateway_settings_from(gateway["environment"]).public_services == GATEWAY.public_services
 
 
 # --- image --------------------------------------------------------------------------------------------

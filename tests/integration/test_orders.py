@@ -11,35 +11,18 @@ import grpc
 import nats
 import pytest
 from google.type import money_pb2
-from novatrek.orders.v1 import events_pb2, orders_pb2_grpc
+from novatrek.orders.v1 import events_pb2
 from novatrek.orders.v1 import orders_pb2 as pb
 
 from clients.orders import OrderLine, OrdersClient
 from services.chassis.errors import FailedPrecondition, InvalidArgument
-from services.orders.config import OrderSettings
-from services.orders.main import build as build_orders
 from tests.helpers import eventually, fails
-from tests.integration.conftest import fresh_database, serve
 
 EVENTS = {
     "novatrek.ordering.order.created": events_pb2.OrderCreated,
     "novatrek.ordering.order.completed": events_pb2.OrderCompleted,
     "novatrek.ordering.order.cancelled": events_pb2.OrderCancelled,
 }
-
-
-@pytest.fixture(scope="session")
-async def orders_service(make_database, nats_url):
-    running = await serve(
-        build_orders, OrderSettings, await fresh_database(make_database, "orders", "orders"), nats_url=nats_url
-    )
-    yield running
-    await running.stop()
-
-
-@pytest.fixture
-def orders_stub(orders_service):
-    return orders_pb2_grpc.OrderServiceStub(orders_service.channel)
 
 
 def money(units: int, nanos: int = 0, currency: str = "EUR") -> money_pb2.Money:
