@@ -10,7 +10,10 @@ import sys
 import uuid
 from pathlib import Path
 
-from services.cli.demo import DEMO_PARTNER, GUESTS, DemoData
+from google.protobuf import json_format
+
+from services.chassis.protoconv import money_to_proto
+from services.cli.demo import DEMO_PARTNER, GEAR, GUESTS, DemoData
 
 
 def novatrek_command() -> str:
@@ -80,6 +83,7 @@ def try_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = "nova
             f"{grpcurl} -plaintext -d {shlex.quote(query)} {notifications} "
             "novatrek.notifications.v1.NotificationService/ListNotifications"
         )
+    lines += ordering_commands(addresses, data, grpcurl)
     if name == "trip-catalog":
         lines.append(
             f"{grpcurl} -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips"
@@ -92,6 +96,42 @@ def try_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = "nova
     return lines
 
 
+def ordering_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = "novatrek grpcurl") -> list[str]:
+    """A demo SKU's stock, and a checkout of demo gear once a checkout service runs."""
+    lines = []
+    sku = next((g.sku for g in GEAR if data.stock.get(g.sku)), "")
+    if (inventory := addresses.get("inventory")) and sku:
+        lines.append(
+            f"{grpcurl} -plaintext -d {shlex.quote(json.dumps({'sku': sku}))} {inventory} "
+            "novatrek.inventory.v1.InventoryService/GetStock"
+        )
+    if checkout := addresses.get("checkout"):
+        lines += checkout_command(checkout, data, grpcurl)
+    return lines
+
+
+def _json(message) -> dict:
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def checkout_command(checkout: str, data: DemoData, grpcurl: str = "novatrek grpcurl") -> list[str]:
+    """CheckoutCart of two demo items in stock at the demo prices (the cart's), for the first demo guest;
+    a fresh cart id each time, and a payment token the fake processor authorizes."""
+    guest_id = next(iter(data.guests.values()), "")
+    gear = [g for g in GEAR if data.stock.get(g.sku, 0) >= 2][:2]
+    if not (guest_id and gear):
+        return []
+    cart_lines = [
+        {"sku": g.sku, "name": g.name, "unit_price": _json(money_to_proto(g.price, g.currency)), "quantity": 1 + i}
+        for i, g in enumerate(gear)
+    ]
+    body = {"cart_id": str(uuid.uuid4()), "guest_id": guest_id, "lines": cart_lines, "payment_method_token": "tok_demo"}
+    return [
+        f"{grpcurl} -plaintext -d {shlex.quote(json.dumps(body))} {checkout} "
+        "novatrek.checkout.v1.CheckoutService/CheckoutCart"
+    ]
+
+
 def banner(
     services: list[tuple[str, str, str]], infra: list[tuple[str, str]], data: DemoData, commands: list[str]
 ) -> str:
@@ -100,12 +140,17 @@ def banner(
     out = [rule, "NovaTrek mesh is up", ""]
     out += [f"  {name:<21} {addr:<22} {proto}" for name, addr, proto in services]
     out += [f"  {label:<21} {text}" for label, text in infra]
-    if data.guests or data.trips:
+    if data.guests or data.trips or data.stock:
         out += ["", "Demo data:"]
         out += [f"  guest  {gid}  {email}" for email, gid in data.guests.items()]
         for trip_name, tid in data.trips.items():
             days = ", ".join(d.isoformat() for d in data.departures.get(tid, []))
             out.append(f"  trip   {tid}  {trip_name}  (departures {days})")
+    out += [
+        f"  gear   {g.sku:<17} {g.currency} {g.price:>6}  {data.stock[g.sku]:>3} available  {g.name}"
+        for g in GEAR
+        if g.sku in data.stock
+    ]
     if data.partner_key:
         out += ["", f"Demo partner {data.partner_id} ({DEMO_PARTNER}), API key:", f"  {data.partner_key}"]
     out += ["", "Try:"] + [f"  {line}" for line in commands]

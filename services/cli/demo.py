@@ -1,5 +1,5 @@
 """Demo data for `novatrek up`, loaded through the public gRPC APIs and idempotent: what already
-exists (guests by email, trips by name, trips that already have future departures) is kept."""
+exists (guests by email, trips by name, trips that already have future departures, stocked SKUs) is kept."""
 
 from __future__ import annotations
 
@@ -44,6 +44,24 @@ TRIPS = (
     DemoTrip("Norwegian Fjords Kayak", "Five days paddling the Nærøyfjord.", Decimal("849.50")),
     DemoTrip("Iceland Highlands Traverse", "Laugavegur and Fimmvörðuháls in six days.", Decimal("1575.00")),
 )
+
+
+@dataclass(frozen=True)
+class DemoGear:
+    sku: str
+    name: str
+    stock: int  # on hand when first stocked
+    price: Decimal  # what the cart shows: inventory keeps no prices
+    currency: str = "USD"
+
+
+GEAR = (
+    DemoGear("RENTAL-KIT-TREK", "Trekking rental kit (poles, gaiters, headlamp)", 40, Decimal("35.00")),
+    DemoGear("RENTAL-KIT-KAYAK", "Kayak rental kit (paddle, spray deck, PFD)", 25, Decimal("55.00")),
+    DemoGear("DRYBAG-20L", "Dry bag 20 L", 100, Decimal("24.90")),
+    DemoGear("DRYBAG-40L", "Dry bag 40 L", 60, Decimal("32.50")),
+    DemoGear("GUIDE-PATAGONIA", "Patagonia trekking guidebook", 75, Decimal("19.95")),
+)
 DEPARTURE_OFFSETS_DAYS = (7, 14, 30)
 CAPACITIES = (12, 16, 20)
 
@@ -61,6 +79,7 @@ class DemoData:
     partner_id: str = ""
     partner_key: str = ""
     webhook_secret: str = field(default="", repr=False)  # the demo partner's, for the local receiver
+    stock: dict[str, int] = field(default_factory=dict)  # sku -> available
 
 
 def load_guests(channel: grpc.Channel) -> dict[str, str]:
@@ -171,6 +190,26 @@ def load_partner(channel: grpc.Channel, admin_token: str, saved: Path, webhook_u
     return answer.partner.partner_id, answer.api_key, answer.webhook_secret
 
 
+def load_stock(channel: grpc.Channel) -> dict[str, int]:
+    """Each demo SKU's available stock; a SKU inventory does not know yet is stocked (a known one,
+    maybe sold from since, keeps its level)."""
+    from novatrek.inventory.v1 import inventory_pb2 as pb
+    from novatrek.inventory.v1 import inventory_pb2_grpc
+
+    stub = inventory_pb2_grpc.InventoryServiceStub(channel)
+    available: dict[str, int] = {}
+    for gear in GEAR:
+        try:
+            stock = stub.GetStock(pb.GetStockRequest(sku=gear.sku), timeout=TIMEOUT_S).stock
+        except grpc.RpcError as err:
+            if err.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            request = pb.SetStockLevelRequest(sku=gear.sku, name=gear.name, on_hand=gear.stock)
+            stock = stub.SetStockLevel(request, timeout=TIMEOUT_S).stock
+        available[gear.sku] = stock.available
+    return available
+
+
 def load(
     addresses: dict[str, str], admin_token: str = "", saved_partner: Path | None = None, webhook_url: str = ""
 ) -> DemoData:
@@ -188,4 +227,7 @@ def load(
             data.partner_id, data.partner_key, data.webhook_secret = load_partner(
                 channel, admin_token, saved_partner, webhook_url
             )
+    if addr := addresses.get("inventory"):
+        with grpc.insecure_channel(addr) as channel:
+            data.stock = load_stock(channel)
     return data

@@ -12,7 +12,7 @@ import pytest
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 
 from services.cli.children import port_free
-from services.cli.demo import TRIPS
+from services.cli.demo import GEAR, TRIPS
 from services.cli.registry import REGISTRY
 from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, free_base_port, http_status, run_curl
 from tests.helpers import eventually_blocking
@@ -65,6 +65,9 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert "novatrek.reservations.v1.ReservationService" in listing
         assert "grpc.health.v1.Health" in listing and "grpc.reflection" in listing
 
+        stock = up.run_printed(up.grpcurl_line("/GetStock"))  # the demo gear, stocked through inventory
+        assert f'"{GEAR[0].sku}"' in stock and GEAR[0].name in stock and str(GEAR[0].stock) in stock, stock
+
         created = up.run_printed(up.grpcurl_line("/CreateReservation"))
         assert '"reservationId"' in created or '"reservation_id"' in created, created
         assert "RESERVATION_STATUS_" in created, created
@@ -87,6 +90,8 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert status == 200 and rest["booking"]["status"] == "PARTNER_BOOKING_STATUS_CONFIRMED", rest
         internal = f"http://127.0.0.1:{base + GATEWAY_OFFSET + 1}"
         assert http_status(f"{internal}/reservations?pageSize=1") == 200  # the seed's REST surface, internal only
+        assert http_status(f"{internal}/v1/stock/{GEAR[0].sku}") == 200  # ordering: internal only too
+        assert http_status(f"http://{gateway}/v1/stock/{GEAR[0].sku}") == 404
         assert (
             http_status(f"http://{gateway}/reservations") == 404
             and http_status(f"http://{gateway}/openapi.json") == 200
@@ -108,6 +113,8 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert sorted(names) == sorted(trips), "the second `up` created demo trips again"
         guest_lines = lambda u: sorted(ln for ln in u.lines if ln.strip().startswith("guest "))
         assert guest_lines(again) == guest_lines(up) and len(guest_lines(up)) == 3
+        gear_lines = lambda u: [ln for ln in u.lines if ln.strip().startswith("gear ")]
+        assert gear_lines(again) == gear_lines(up) and len(gear_lines(up)) == len(GEAR)
         key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))
         assert key_line(again) == key_line(up), "the demo partner's key must survive a restart"
         assert again.interrupt() == 0, again.output

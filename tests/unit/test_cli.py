@@ -12,10 +12,10 @@ import pytest
 
 from services.cli import main as cli
 from services.cli import registry
-from services.cli.banner import banner, try_commands
+from services.cli.banner import banner, checkout_command, try_commands
 from services.cli.children import child_env, connect_host, plan_ports
 from services.cli.databases import SERVICES
-from services.cli.demo import GUESTS, DemoData
+from services.cli.demo import GEAR, GUESTS, DemoData
 from services.cli.mesh import Mesh, UpOptions
 from services.cli.registry import REGISTRY, ServiceNotAvailable
 
@@ -216,6 +216,50 @@ def test_banner_prints_a_working_create_reservation_line():
     assert (
         "reservations" in text and "/d" in text and "g-1" in text and text.splitlines()[-2] == "Press Ctrl-C to stop."
     )
+
+
+def test_banner_prints_the_demo_stock_and_a_get_stock_line():
+    data = DemoData(stock={g.sku: g.stock for g in GEAR})
+    addresses = {"trip-catalog": "127.0.0.1:2", "inventory": "127.0.0.1:9"}
+    (get_stock,) = [line for line in try_commands(addresses, data) if "GetStock" in line]
+    argv = shlex.split(get_stock)
+    assert argv[-2:] == ["127.0.0.1:9", "novatrek.inventory.v1.InventoryService/GetStock"]
+    assert json.loads(argv[argv.index("-d") + 1]) == {"sku": GEAR[0].sku}
+    text = banner([], [], data, [get_stock])
+    assert f"  gear   {'DRYBAG-20L':<17} USD  24.90  100 available  Dry bag 20 L" in text.splitlines()
+    assert not [line for line in try_commands(addresses, DemoData()) if "GetStock" in line]
+
+
+def test_checkout_line_buys_demo_gear_at_the_demo_prices():
+    data = DemoData(guests={GUESTS[0].email: "g-1"}, stock={g.sku: 50 for g in GEAR})
+    (line,) = checkout_command("127.0.0.1:7", data)
+    assert len([c for c in try_commands({"checkout": "127.0.0.1:7"}, data) if "CheckoutCart" in c]) == 1
+    argv = shlex.split(line)
+    assert argv[-2:] == ["127.0.0.1:7", "novatrek.checkout.v1.CheckoutService/CheckoutCart"]
+    body = json.loads(argv[argv.index("-d") + 1])
+    assert body["guest_id"] == "g-1" and len(body["cart_id"]) == 36 and body["payment_method_token"]
+    assert body["lines"] == [
+        {
+            "sku": "RENTAL-KIT-TREK",
+            "name": GEAR[0].name,
+            "unit_price": {"currency_code": "USD", "units": "35"},
+            "quantity": 1,
+        },
+        {
+            "sku": "RENTAL-KIT-KAYAK",
+            "name": GEAR[1].name,
+            "unit_price": {"currency_code": "USD", "units": "55"},
+            "quantity": 2,
+        },
+    ]
+    sold_out = DemoData(guests=data.guests, stock={**data.stock, "RENTAL-KIT-TREK": 1})  # the line wants 1-2
+    (line,) = checkout_command("c:1", sold_out)
+    lines = json.loads(shlex.split(line)[shlex.split(line).index("-d") + 1])["lines"]
+    assert [(x["sku"], x["unit_price"]) for x in lines] == [
+        ("RENTAL-KIT-KAYAK", {"currency_code": "USD", "units": "55"}),
+        ("DRYBAG-20L", {"currency_code": "USD", "units": "24", "nanos": 900000000}),
+    ]
+    assert checkout_command("c:1", DemoData(stock=data.stock)) == []  # no guest to check out for
 
 
 def test_up_tells_where_the_admin_token_and_logs_are_but_not_the_token(tmp_path, monkeypatch):
