@@ -216,7 +216,11 @@ async def inventory_service(make_database, nats_url):
     from services.inventory.main import build as build_inventory
 
     database = await fresh_database(make_database, "inventory", "inventory_shared")
-    running = await serve(build_inventory, InventorySettings, database, nats_url=nats_url)
+    # Durables of its own: test_inventory's instance must not compete with it for order events.
+    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    running = await serve(
+        build_inventory, InventorySettings, database, nats_url=nats_url, consumer_durable_prefix=prefix
+    )
     yield running
     await running.stop()
 
