@@ -16,6 +16,7 @@ from schemathesis.checks import (
 )
 
 from services.chassis.protoconv import utcnow
+from services.gateway.config import INVENTORY, ORDERS
 from tests.integration.booking import new_departure, new_guest
 from tests.integration.gateway_fixtures import date_json, fuzz, gateway_settings, live_gateway, partner_gateway_settings
 from tests.integration.partner_fixtures import ADMIN_TOKEN, as_key, booking_request, register
@@ -40,8 +41,12 @@ def merge(body: dict, known: dict) -> dict:
     }
 
 
-async def test_no_internal_operation_answers_a_server_error(reservations_service, guests_service, catalog_service):
-    async with live_gateway(gateway_settings(mesh(reservations_service, guests_service, catalog_service))) as running:
+async def test_no_internal_operation_answers_a_server_error(
+    reservations_service, guests_service, catalog_service, orders_service, inventory_service
+):
+    upstreams = mesh(reservations_service, guests_service, catalog_service)
+    upstreams |= {ORDERS: orders_service.address, INVENTORY: inventory_service.address}
+    async with live_gateway(gateway_settings(upstreams)) as running:
         failures = await fuzz_live(running.internal, [not_a_server_error])
     assert not failures, "\n\n".join(failures)
 
