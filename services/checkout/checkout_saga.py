@@ -10,7 +10,8 @@ earlier step, or a crash before it, is compensated in reverse."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,14 @@ from typing import Any
 from services.chassis.saga import SagaType, Step
 from services.chassis.uow import UnitOfWorkFactory
 from services.checkout import events
-from services.checkout.domain import Checkout
+from services.checkout.domain import Checkout, failure_of
 from services.checkout.ports import Inventory, Orders, Payments
 from services.checkout.saga_state import CheckoutSagaState
 
+log = logging.getLogger("novatrek.checkout.saga")
 SAGA = "checkout"
 UNDONE = "checkout failed"  # the reason the compensations give
+Action = Callable[[CheckoutSagaState], Awaitable[CheckoutSagaState | None]]
 
 
 @dataclass
@@ -63,20 +66,47 @@ def checkout_saga(p: SagaPorts) -> SagaType[CheckoutSagaState]:
         await _settle(p, s.completed(p.clock()))
 
     async def fail(s: CheckoutSagaState, error: BaseException | None) -> None:
-        await _settle(p, s.failed(error, p.clock()))
+        reason, message = failure_of(error) if error else await _noted(p, s)
+        await _settle(p, s.failed(reason, message, p.clock()))
 
     return SagaType(
         SAGA,
         CheckoutSagaState,
         [
-            Step("reserve_inventory", reserve_inventory, release_inventory),
-            Step("authorize_payment", authorize_payment, void_authorization),
-            Step("create_order", create_order, cancel_order),
+            Step("reserve_inventory", _noting(p, reserve_inventory), release_inventory),
+            Step("authorize_payment", _noting(p, authorize_payment), void_authorization),
+            Step("create_order", _noting(p, create_order), cancel_order),
             Step("complete_checkout", complete),
         ],
         on_compensated=fail,
         pivot=3,  # the order exists: only forward from here
     )
+
+
+def _noting(p: SagaPorts, action: Action) -> Action:
+    """The step, noting on the checkout why it failed before the runner compensates: a compensation
+    that waits for a peer (or a crash) leaves the checkout running, and its reason is shown meanwhile
+    and kept for the end recovery writes."""
+
+    async def noted(s: CheckoutSagaState) -> CheckoutSagaState | None:
+        try:
+            return await action(s)
+        except Exception as error:
+            try:
+                async with p.uow(autocommit=True) as uow:
+                    await uow.checkouts.note_failure(s.checkout_id, *failure_of(error))
+            except Exception as unnoted:  # the compensation matters more than the note
+                log.warning("failure not noted", extra={"checkout_id": str(s.checkout_id), "error": repr(unnoted)})
+            raise
+
+    return noted
+
+
+async def _noted(p: SagaPorts, s: CheckoutSagaState) -> tuple[str, str]:
+    """Why a checkout that recovery compensated failed: as noted, or interrupted (a crash)."""
+    async with p.uow(read_only=True) as uow:
+        found = await uow.checkouts.get(s.checkout_id)
+    return (found.failure_reason, found.failure_message) if found and found.failure_reason else failure_of(None)
 
 
 async def _settle(p: SagaPorts, end: Checkout) -> None:

@@ -71,6 +71,11 @@ START = (
 )
 SETTLE = _settle_statement()
 GET = sa.select(checkouts).where(_c.checkout_id == sa.bindparam("wanted", type_=_uuid))
+NOTE = (
+    sa.update(checkouts)
+    .where(_c.checkout_id == sa.bindparam("noted", type_=_uuid), _c.state == CheckoutState.RUNNING.value)
+    .values(failure_reason=sa.bindparam("note_reason"), failure_message=sa.bindparam("note_message"))
+)
 ABANDON = sa.delete(checkouts).where(
     _c.checkout_id == sa.bindparam("abandoned", type_=_uuid), _c.state == CheckoutState.RUNNING.value
 )
@@ -120,6 +125,10 @@ class CheckoutRepository:
         row = _row(c)
         params = {"settle_id": c.checkout_id, **{f"settle_{n}": row[n] for n in _SETTLED}, **params_of(outbox, event)}
         return (await self.conn.execute(SETTLE, params)).first() is not None
+
+    async def note_failure(self, checkout_id: uuid.UUID, reason: str, message: str) -> None:
+        """Why a running checkout is being compensated (it stays running until it is)."""
+        await self.conn.execute(NOTE, {"noted": checkout_id, "note_reason": reason, "note_message": message})
 
     async def abandon(self, checkout_id: uuid.UUID) -> None:
         """Frees a cart whose saga could not even be recorded (nothing ran)."""

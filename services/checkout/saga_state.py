@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.chassis.saga import SagaState
-from services.checkout.domain import Cart, Checkout, CheckoutState, failure_of
+from services.checkout.domain import Cart, Checkout, CheckoutState
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,7 @@ class CheckoutSagaState(SagaState):
             updated_at=now,
         )
 
-    def failed(self, error: BaseException | None, now: datetime) -> Checkout:
-        reason, message = failure_of(error)
+    def failed(self, reason: str, message: str, now: datetime) -> Checkout:
         started = Checkout.start(self.cart, self.created_at)
         return replace(
             started, state=CheckoutState.FAILED, failure_reason=reason, failure_message=message, updated_at=now
