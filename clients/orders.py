@@ -10,6 +10,7 @@ from novatrek.orders.v1 import orders_pb2 as pb
 from novatrek.orders.v1 import orders_pb2_grpc
 
 from clients.channel import TypedClient
+from clients.order_ids import order_id_for as order_id_for  # re-exported: the callers' one import
 from services.chassis.protoconv import money_to_proto
 
 SERVICE = pb.DESCRIPTOR.services_by_name["OrderService"].full_name

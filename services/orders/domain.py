@@ -11,11 +11,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from clients.order_ids import order_id_for
 from services.chassis.errors import FailedPrecondition, FieldViolation, InvalidArgument
 from services.chassis.money import quantize
 
-# Order ids derive from the checkout's id, so a retried CreateOrder writes (or finds) the same order.
-ORDER_NAMESPACE = uuid.UUID("0b6f3c1e-8e4a-4d2b-9a57-3f1d2c7e5a90")
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
 # Totals live in NUMERIC(14, 2): 50 lines x 1000 x a unit price below this stay under 10^12.
@@ -38,10 +37,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.COMPLETED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
 }
-
-
-def order_id_for(checkout_id: uuid.UUID) -> uuid.UUID:
-    return uuid.uuid5(ORDER_NAMESPACE, str(checkout_id))
 
 
 @dataclass(frozen=True)
