@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.chassis.broker import Broker
 from services.chassis.context import REQUEST_ID_HEADER, request_id_var
 from services.chassis.events import spec_of
+from services.chassis.metrics import BACKGROUND, WORK
 from services.chassis.protoconv import utcnow
 from services.chassis.telemetry import inject
 
@@ -115,6 +116,7 @@ class OutboxRelay:
                     break
                 published.append(row.id)
             if published:
+                WORK.labels(self.broker.name, BACKGROUND, "publish").inc(len(published))
                 await conn.execute(sa.delete(t).where(t.c.id.in_(published)))
             if failure:
                 values = {"attempts": t.c.attempts + 1, "last_error": repr(failure[1])[:500]}
