@@ -36,6 +36,12 @@ class SagaState:
         """The JSON of an earlier version, reshaped as this version's."""
         raise ValueError(f"{cls.__name__} cannot read state version {version}")
 
+    @classmethod
+    def steps_done_of(cls, steps_done: int, version: int) -> int:
+        """Where a saga persisted at an earlier version stands in this version's steps (a release that
+        drops a step says here how the earlier count maps)."""
+        return steps_done
+
 
 S = TypeVar("S", bound=SagaState)
 
@@ -206,10 +212,11 @@ class SagaRunner:
     async def _recover(self, row: OpenSaga) -> None:
         saga = self.types[row.saga_type]
         state = load_state(saga.state, row.state)  # as persisted by this release or an earlier one
-        if row.status == "running" and saga.forward_only(row.steps_done):
-            await self._drive(row.saga_id, saga, state, row.steps_done)
+        done = saga.state.steps_done_of(row.steps_done, row.state.get(VERSION_KEY, 0))
+        if row.status == "running" and saga.forward_only(done):
+            await self._drive(row.saga_id, saga, state, done)
         else:
-            await self._compensate(row.saga_id, saga, state, min(row.steps_done + 1, len(saga.steps)), None)
+            await self._compensate(row.saga_id, saga, state, min(done + 1, len(saga.steps)), None)
 
     async def run_recovery(self) -> None:
         while True:

@@ -1,5 +1,6 @@
-"""The partner booking pipeline as a saga, in the seed's order: validate guest identity, check
-availability, create the reservation, confirm it, process the commission, record + announce."""
+"""The partner booking pipeline as a saga: validate guest identity, create the reservation (its seat
+hold answers SOLD_OUT: no availability check before it), confirm it, process the commission, record
++ announce."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from services.chassis.saga import SagaType, Step
 from services.chassis.uow import UnitOfWorkFactory
 from services.partners import events
 from services.partners.domain import Basis, commission
-from services.partners.ports import Availability, CommissionLedger, GuestIdentity, ReservationDesk
+from services.partners.ports import CommissionLedger, GuestIdentity, ReservationDesk
 from services.partners.saga_state import BookingSagaState, Commission, Reserved
 
 SAGA = "partner_booking"
@@ -33,7 +34,6 @@ FINAL: tuple[type[DomainError], ...] = (InvalidArgument, NotFound, FailedPrecond
 class PipelinePorts:
     uow: UnitOfWorkFactory[Any]  # PartnerUnitOfWork, or an in-memory fake in unit tests
     guests: GuestIdentity
-    availability: Availability
     reservations: ReservationDesk
     ledger: CommissionLedger
 
@@ -41,9 +41,6 @@ class PipelinePorts:
 def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
     async def validate_guest(s: BookingSagaState) -> None:
         await p.guests.ensure_eligible(str(s.guest_id), s.first_name, s.last_name, s.email)
-
-    async def check_availability(s: BookingSagaState) -> None:
-        await p.availability.ensure_available(s.trip_id, s.trip_date, s.party_size)
 
     async def create_reservation(s: BookingSagaState) -> BookingSagaState:
         r = await p.reservations.create(s.reservation_id, s.guest_id, s.trip_id, s.trip_date, s.party_size)
@@ -86,14 +83,13 @@ def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
         BookingSagaState,
         [
             Step("validate_guest", validate_guest),
-            Step("check_availability", check_availability),
             Step("create_reservation", create_reservation, cancel_reservation),
             Step("confirm_reservation", confirm_reservation),
             Step("process_commission", process_commission, reverse_commission),
             Step("record_and_announce", record),
         ],
         on_compensated=settle_key,
-        pivot=5,
+        pivot=4,
     )  # the booking's own write: once tried, only forward
 
 

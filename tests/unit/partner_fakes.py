@@ -45,14 +45,6 @@ class Guests:
         self.world.call("guests.ensure_eligible")
 
 
-class Catalog:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def ensure_available(self, trip_id, day, seats) -> None:
-        self.world.call("catalog.ensure_available")
-
-
 class Desk:
     def __init__(self, world: World) -> None:
         self.world = world
@@ -154,7 +146,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         w = self.world
-        saga = partner_booking_saga(PipelinePorts(lambda **kw: Uow(w, **kw), Guests(w), Catalog(w), Desk(w), Ledger(w)))
+        saga = partner_booking_saga(PipelinePorts(lambda **kw: Uow(w, **kw), Guests(w), Desk(w), Ledger(w)))
         self.runner = SagaRunner(self.store, {saga.name: saga}, clock=self.clock, retry_backoff_s=0)
         self.deps = handlers.Deps(
             uow=lambda **kw: Uow(w, **kw), sagas=self.runner, reservations=None, ledger=None, pepper=b"p"

@@ -17,7 +17,6 @@ from tests.unit.partner_fakes import Pipeline
 
 FORWARD = [
     "guests.ensure_eligible",
-    "catalog.ensure_available",
     "reservations.create",
     "reservations.confirm",
     "volumes.take",
@@ -40,7 +39,7 @@ async def test_a_booking_runs_every_step_and_stores_its_answer():
     assert world.bookings == {booking.booking_id: booking} and world.payouts == [(Decimal("30.00"), "USD")]
     assert [e.booking.booking_id for e in world.events] == [str(booking.booking_id)]
     row = pipeline.store.only()
-    assert (row["status"], row["steps_done"], row["state"]["state_version"]) == ("completed", 6, 1)
+    assert (row["status"], row["steps_done"], row["state"]["state_version"]) == ("completed", 5, 2)
     assert load_state(BookingSagaState, row["state"]).booking() == booking
 
 
@@ -55,7 +54,6 @@ async def test_a_replay_answers_with_the_stored_booking_and_runs_nothing():
     ("failing", "undone"),
     [
         ("guests.ensure_eligible", []),
-        ("catalog.ensure_available", []),
         ("reservations.create", UNDO_RESERVATION),  # its answer may have been lost: undone too
         ("reservations.confirm", UNDO_RESERVATION),
         ("ledger.process", UNDO_COMMISSION + UNDO_RESERVATION),
@@ -75,14 +73,14 @@ async def test_a_failing_step_is_compensated_with_every_earlier_one_in_reverse(f
 async def test_a_final_error_is_stored_and_replayed_for_its_key():
     pipeline = Pipeline()
     sold_out = FailedPrecondition("no seats left", reason="SOLD_OUT")
-    pipeline.world.failing["catalog.ensure_available"] = sold_out
+    pipeline.world.failing["reservations.create"] = sold_out  # the seat hold's answer, passed on
     with pytest.raises(FailedPrecondition) as first:
         await pipeline.book("k-sold-out")
     assert pipeline.world.calls[-1] == "keys.refuse"
-    del pipeline.world.failing["catalog.ensure_available"]  # seats freed since: the key keeps its answer
+    del pipeline.world.failing["reservations.create"]  # seats freed since: the key keeps its answer
     with pytest.raises(FailedPrecondition) as again:
         await pipeline.book("k-sold-out")
-    assert again.value == first.value == sold_out and pipeline.world.calls.count("catalog.ensure_available") == 1
+    assert again.value == first.value == sold_out and pipeline.world.calls.count("reservations.create") == 1
 
 
 async def test_a_compensation_that_keeps_failing_leaves_the_key_in_flight_for_recovery():
