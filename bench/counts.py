@@ -25,7 +25,7 @@ UNITS = {"rpcs": "rpc", "statements": "statement", "transactions": "transaction"
 BUDGETS = {
     "get_reservation": {"rpcs": 0, "statements": 1, "transactions": 1, "commits": 0, "publishes": 0},
     "create_reservation": {"rpcs": 2, "statements": 5, "transactions": 5, "commits": 3, "publishes": 1},
-    "partner_create_booking": {"rpcs": 6, "statements": 22, "transactions": 19, "commits": 14, "publishes": 3},
+    "partner_create_booking": {"rpcs": 6, "statements": 20, "transactions": 15, "commits": 10, "publishes": 3},
 }
 
 

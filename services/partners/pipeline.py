@@ -18,7 +18,8 @@ from services.chassis.errors import (
     PermissionDenied,
     error_record,
 )
-from services.chassis.saga import SagaType, Step
+from services.chassis.protoconv import utcnow
+from services.chassis.saga import SagaType, Step, running_saga
 from services.chassis.uow import UnitOfWorkFactory
 from services.partners import events
 from services.partners.domain import Basis, commission
@@ -65,11 +66,13 @@ def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
         await p.ledger.reverse(s.commission_record_id, "partner booking failed")
 
     async def record(s: BookingSagaState) -> None:
+        """The booking, its answer and the saga's completion: one transaction."""
         booking = s.booking()
         async with p.uow() as uow:
             if await uow.bookings.add(booking, booking.created_at):
                 uow.publish(events.confirmed(booking), booking.created_at)
             await uow.idempotency.complete(booking.partner_id, s.idempotency_key, booking)
+            await uow.sagas.complete(running_saga.get(), saga.completion(s, utcnow()))
 
     async def settle_key(s: BookingSagaState, error: BaseException | None) -> None:
         async with p.uow() as uow:
@@ -78,7 +81,7 @@ def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
             else:  # transient or unknown: the partner may retry with the same key
                 await uow.idempotency.release(s.partner_id, s.idempotency_key)
 
-    return SagaType(
+    saga = SagaType(
         SAGA,
         BookingSagaState,
         [
@@ -86,11 +89,12 @@ def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
             Step("create_reservation", create_reservation, cancel_reservation),
             Step("confirm_reservation", confirm_reservation),
             Step("process_commission", process_commission, reverse_commission),
-            Step("record_and_announce", record),
+            Step("record_and_announce", record, completes=True),
         ],
         on_compensated=settle_key,
-        pivot=4,
-    )  # the booking's own write: once tried, only forward
+        pivot=4,  # the booking's own write: once tried, only forward
+    )
+    return saga
 
 
 async def _tier_rate(p: PipelinePorts, s: BookingSagaState) -> Decimal:

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis.db import UnitOfWork, newest_first
+from services.chassis.saga_store import SagaRows
 from services.chassis.typedjson import from_json, to_json
 from services.partners.db import (
     commission_records,
@@ -24,6 +25,7 @@ from services.partners.db import (
     partner_bookings,
     partners,
     reconciliation_log,
+    sagas,
     volume_entries,
 )
 from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking
@@ -315,3 +317,4 @@ class PartnersUnitOfWork(UnitOfWork):
         self.bookings = BookingRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.volumes = VolumeRepository(conn)
+        self.sagas = SagaRows(conn, sagas)

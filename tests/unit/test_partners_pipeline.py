@@ -10,6 +10,7 @@ import pytest
 
 from services.chassis.errors import FailedPrecondition, Unavailable
 from services.chassis.saga import load_state
+from services.partners import handlers
 from services.partners.domain import BookingStatus
 from services.partners.ports import EarlierRequest
 from services.partners.saga_state import BookingSagaState
@@ -40,6 +41,9 @@ async def test_a_booking_runs_every_step_and_stores_its_answer():
     assert [e.booking.booking_id for e in world.events] == [str(booking.booking_id)]
     row = pipeline.store.only()
     assert (row["status"], row["steps_done"], row["state"]["state_version"]) == ("completed", 5, 2)
+    # opened with the key's claim; written before the commission (whose reversal the row must reach)
+    # and at the pivot; completed in the booking's own transaction (DESIGN §8)
+    assert pipeline.store.writes == [("running", 0), ("running", 3), ("running", 4), ("completed", 5)]
     assert load_state(BookingSagaState, row["state"]).booking() == booking
 
 
@@ -191,4 +195,21 @@ async def test_a_saga_the_previous_release_left_before_its_pivot_is_compensated_
     previous_release_row(pipeline, steps_done)
     assert await pipeline.runner.recover_once() == 1
     assert pipeline.world.calls == [*undone, "keys.release"]
+    assert pipeline.world.keys == {} and pipeline.store.only()["status"] == "compensated"
+
+
+async def test_a_saga_that_died_before_its_first_progress_write_has_its_reservation_undone():
+    """Only the opening (with the key's claim) precedes the reservation's creation: recovery of such
+    a row must still reach the reservation's cancel, and free the key."""
+    pipeline = Pipeline()
+    cmd = handlers.NewBooking(
+        "k-died", "hash", uuid.uuid4(), "Ada", "Lovelace", "ada@example.com", uuid.uuid4(),
+        pipeline.clock().date(), 2, "OTA-1",
+    )  # fmt: skip
+    state = BookingSagaState.start(vars(cmd), pipeline.partner, pipeline.clock())
+    pipeline.world.keys[(pipeline.partner.partner_id, "k-died")] = EarlierRequest("hash", True)
+    await pipeline.store.insert(state.booking_id, pipeline.runner.opening("partner_booking", state))
+    pipeline.clock.advance(pipeline.runner.lease_s + 1)
+    assert await pipeline.runner.recover_once() == 1
+    assert pipeline.world.calls == [*UNDO_RESERVATION, "keys.release"]
     assert pipeline.world.keys == {} and pipeline.store.only()["status"] == "compensated"
