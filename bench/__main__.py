@@ -1,14 +1,19 @@
-"""`python -m bench [--quick] [--json FILE]`: baselines and scenarios at concurrency 1, 8 and 32."""
+"""`python -m bench [--quick] [--json FILE] [--counts-only]`: baselines and scenarios at concurrency 1,
+8 and 32, with what each request costs (RPCs, statements, transactions, commits, publishes)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import importlib
 import json
 import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from bench import counts
 from bench import stack as stacks
 from bench.cpu import CpuMeter
 from bench.load import run_in_process
@@ -46,20 +51,34 @@ def plan(s: stacks.Stack) -> tuple[dict, dict]:
     return baselines, scenarios
 
 
-def measure(targets: dict, seconds: float, warmup_s: float, meter: CpuMeter, profiler: Profiler | None = None) -> dict:
-    results: dict[str, dict[str, object]] = {}
+def measure(
+    targets: dict,
+    seconds: float,
+    warmup_s: float,
+    meter: CpuMeter,
+    profiler: Profiler | None = None,
+    stack: stacks.Stack | None = None,
+) -> dict:
+    """Each target at each concurrency; with `stack`, also what a request cost (`per_request`)."""
+    results: dict[str, dict[str, dict[str, Any]]] = {}
+    read = counts.from_endpoints(stack.metrics_urls) if stack else None
     for name, (target, args) in targets.items():
         results[name] = {}
         for c in CONCURRENCY:
             recorders = (
                 profiler.start(f"{name}-c{c}", warmup_s + seconds + 2) if profiler and c == CONCURRENCY[-1] else []
             )
+            tally: counts.Tally = asyncio.run(read()) if read else {}
             before = meter.snapshot()
             result = run_in_process(target, args, c, seconds, warmup_s)
             Profiler.finish(recorders)
             cpu = meter.per_request_ms(before, meter.snapshot(), result.calls)
             cpu["load"] = round(1000 * result.cpu_s / result.calls, 3) if result.calls else 0.0
             results[name][f"c{c}"] = {**result.summary(), "cpu_ms_per_request": cpu}
+            if read and stack:
+                asyncio.run(counts.drained(stack.database_urls))
+                spent = counts.per_request(tally, asyncio.run(read()), result.calls)
+                results[name][f"c{c}"]["per_request"] = spent
             print(f"  {name:<28} c{c:<3} {results[name][f'c{c}']}", file=sys.stderr, flush=True)
     return results
 
@@ -84,6 +103,28 @@ def cpu_table(report: dict, c: str = "c32") -> str:
             f"{name:<28}" + " ".join(f"{cpu.get(g, 0):>12.3f}" for g in groups) + f" {sum(cpu.values()):>8.3f}"
         )
     return "\n".join(lines)
+
+
+def counts_table(by_name: dict[str, dict[str, float]]) -> str:
+    """What one request costs, by scenario (the units of bench/counts.py)."""
+    units = ("rpcs", "statements", "transactions", "commits", "publishes")
+    lines = [f"{'per request':<28}" + "".join(f"{u:>13}" for u in units)]
+    for name, spent in by_name.items():
+        lines.append(f"{name:<28}" + "".join(f"{spent.get(u, 0):>13}" for u in units))
+    return "\n".join(lines)
+
+
+async def count_only(s: stacks.Stack, scenarios: dict, requests: int) -> dict[str, dict[str, float]]:
+    """Each scenario's requests one after another, counted; no timing."""
+    found = {}
+    for name, (target, args) in scenarios.items():
+        module, _, factory = target.partition(":")
+        call, close = await getattr(importlib.import_module(module), factory)(**args)
+        try:
+            found[name] = await counts.count(call, requests, counts.from_endpoints(s.metrics_urls), s.database_urls)
+        finally:
+            await close()
+    return found
 
 
 def table(report: dict) -> str:
@@ -116,6 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile-dir", type=Path, default=Path("bench/profiles"), help="where --profile writes (default: %(default)s)"
     )
+    parser.add_argument(
+        "--counts-only",
+        type=int,
+        nargs="?",
+        const=10,
+        metavar="N",
+        help="only count what a request costs, over N requests one after another (default 10)",
+    )
     args = parser.parse_args(argv)
     seconds, warmup_s = (1.0, 0.3) if args.quick else (5.0, 1.0)
     started = time.time()
@@ -127,16 +176,24 @@ def main(argv: list[str] | None = None) -> int:
         profiler = Profiler(s.pids(), args.profile, args.profile_dir) if args.profile else None
         if args.only:
             scenarios = {k: v for k, v in scenarios.items() if k in args.only}
+        if args.counts_only:
+            found = asyncio.run(count_only(s, scenarios, args.counts_only))
+            print(counts_table(found))
+            if args.json_file:
+                with open(args.json_file, "w") as f:
+                    json.dump({"scenarios": {k: {"per_request": v} for k, v in found.items()}}, f, indent=2)
+            return 0
         report = {
             "machine": {"python": platform.python_version(), "platform": platform.platform()},
             "baselines": measure(baselines, seconds, warmup_s, meter),
-            "scenarios": measure(scenarios, seconds, warmup_s, meter, profiler),
+            "scenarios": measure(scenarios, seconds, warmup_s, meter, profiler, s),
         }
     finally:
         s.stop()
     add_ratios(report)
     print(table(report))
     print(cpu_table(report))
+    print(counts_table({k: v["c32"].get("per_request", {}) for k, v in report["scenarios"].items()}))
     print(f"(total {time.time() - started:.0f} s)", file=sys.stderr)
     if args.json_file:
         with open(args.json_file, "w") as f:

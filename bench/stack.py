@@ -45,6 +45,8 @@ class Stack:
     reservations_dsn: str
     processes: list[subprocess.Popen] = field(default_factory=list)
     data: dict = field(default_factory=dict)
+    metrics_urls: list[str] = field(default_factory=list)  # each service's /metrics (bench/counts.py)
+    database_urls: list[str] = field(default_factory=list)  # each service's database (its outbox)
 
     def pids(self) -> dict[str, int]:
         """Our own processes by name: the services, the gateway and the echo server."""
@@ -82,6 +84,9 @@ def start(work_dir: Path | None = None) -> Stack:
     urls, nats_url = mesh.start_postgres(), mesh.start_nats()
     asyncio.run(mesh.migrate_all(urls))
     mesh.secret_env["partner-integrations"] = mesh.partner_secrets()
+    metrics_ports = {name: free_port() for name in SERVICES}  # what a request costs is read from there
+    for name, port in metrics_ports.items():
+        os.environ[get(name).env("metrics_port")] = str(port)
     mesh.start_services(urls, nats_url)
     addresses = {c.spec.name: c.address for c in mesh.children}
     gateway_port, echo_port = free_port(), free_port()
@@ -107,6 +112,8 @@ def start(work_dir: Path | None = None) -> Stack:
         f"127.0.0.1:{echo_port}",
         urls["reservations"].replace("+asyncpg", ""),
         [gateway, echo],
+        metrics_urls=[f"http://127.0.0.1:{port}/metrics" for port in metrics_ports.values()],
+        database_urls=[urls[name] for name in SERVICES],
     )
     wait_for_port("127.0.0.1", gateway_port, 30)
     wait_for_port("127.0.0.1", echo_port, 30)

@@ -11,6 +11,7 @@ from google.protobuf.message import Message
 
 from services.chassis import errors
 from services.chassis.context import outbound_metadata, outbound_timeout
+from services.chassis.metrics import origin_metadata
 from services.chassis.telemetry import SpanKind, in_trace, inject, mark_error, tracer, tracing_enabled
 
 _TRACER = tracer("clients")
@@ -90,9 +91,10 @@ async def call(
     timeout = outbound_timeout(timeout_s)
     if timeout <= 0:
         raise errors.DeadlineExceeded(f"no time left to call {dependency}", reason="DEADLINE_EXHAUSTED")
+    sent = (*outbound_metadata(), *origin_metadata(), *metadata)
     if not tracing_enabled() and not in_trace():  # no span to record or continue: skip the tracing API
         try:
-            return await method(request, timeout=timeout, metadata=(*outbound_metadata(), *metadata))
+            return await method(request, timeout=timeout, metadata=sent)
         except grpc.aio.AioRpcError as err:
             raise remote_error(err, dependency) from err
     name = getattr(method, "_method", b"").decode().lstrip("/") or dependency
@@ -100,7 +102,7 @@ async def call(
         name, kind=SpanKind.CLIENT, attributes={"rpc.system": "grpc", "peer.service": dependency}
     ) as span:
         try:
-            return await method(request, timeout=timeout, metadata=(*outbound_metadata(), *inject().items(), *metadata))
+            return await method(request, timeout=timeout, metadata=(*sent, *inject().items()))
         except grpc.aio.AioRpcError as err:
             mark_error(span, err.code().name)
             raise remote_error(err, dependency) from err

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from services.chassis import errors
 from services.chassis.config import ServiceSettings
+from services.chassis.metrics import count_database_work
 from services.chassis.outbox import OutboxRelay, outbox_row
 
 
@@ -24,7 +25,7 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
     # are recycled after the idle timeout. No pre-ping by default (a round trip per checkout): after
     # a database restart the first statement on a stale connection fails as UNAVAILABLE, and that
     # error makes SQLAlchemy renew every connection older than it (see docs/reliability.md).
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url.get_secret_value(),
         pool_size=settings.db_pool_min,
         max_overflow=max(0, settings.db_pool_max - settings.db_pool_min),
@@ -33,6 +34,8 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_pre_ping=settings.db_pool_pre_ping,
         connect_args={"timeout": 5, "command_timeout": 30, "server_settings": {"timezone": "UTC"}},
     )
+    count_database_work(engine)
+    return engine
 
 
 class UnitOfWork:

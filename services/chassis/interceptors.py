@@ -21,7 +21,7 @@ from opentelemetry.trace import Span
 from services.chassis import errors
 from services.chassis.context import MESH_CALL_HEADER, REQUEST_ID_HEADER, deadline_var, new_request_id, request_id_var
 from services.chassis.db import database_unavailable
-from services.chassis.metrics import RPC_REQUESTS, RPC_SECONDS
+from services.chassis.metrics import BACKGROUND, CALL, ORIGIN_HEADER, RPC_REQUESTS, RPC_SECONDS, WORK, work_var
 from services.chassis.status import STATUS_DETAILS_KEY, to_status
 from services.chassis.telemetry import TRACE_HEADER, SpanKind, context_from, mark_error, tracer, tracing_enabled
 
@@ -75,9 +75,10 @@ class ServerCalls:
         behaviour, unlimited = handler.unary_unary, method.startswith(_UNLIMITED)
         counted = not unlimited  # probes neither count against max_calls nor are refused by it
         succeeded, seconds = RPC_REQUESTS.labels(self.service, method, "OK"), RPC_SECONDS.labels(self.service, method)
+        served = {origin: WORK.labels(self.service, origin, "rpc") for origin in (CALL, BACKGROUND)}
 
         async def wrapped(request: object, context: grpc.aio.ServicerContext) -> Any:  # a response, or abort raised
-            request_id, from_mesh, traced = "", False, tracing_enabled()
+            request_id, from_mesh, traced, origin = "", False, tracing_enabled(), CALL
             metadata = context.invocation_metadata() or ()
             for key, value in metadata:
                 if key == REQUEST_ID_HEADER:
@@ -88,7 +89,12 @@ class ServerCalls:
                     )
                 elif key == TRACE_HEADER:
                     traced = True  # even when we export nothing, the caller's trace goes on through us
+                elif key == ORIGIN_HEADER:
+                    origin = BACKGROUND  # made by a loop or a consumer, not to answer a call
             request_id_var.set(request_id or new_request_id())
+            work_var.set((self.service, origin))
+            if counted:
+                served[origin].inc()
             left = context.time_remaining()
             deadline_var.set(None if left is None else time.monotonic() + left)
             started, code = time.perf_counter(), grpc.StatusCode.OK

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.chassis.broker import Broker
 from services.chassis.context import REQUEST_ID_HEADER, request_id_var
 from services.chassis.events import spec_of
+from services.chassis.metrics import BACKGROUND, WORK
 from services.chassis.protoconv import utcnow
 from services.chassis.telemetry import inject
 
@@ -78,6 +79,20 @@ class OutboxRelay:
         self.engine, self.table, self.broker = engine, table, broker
         self.batch_size, self.poll_interval_s, self.max_backoff_s = batch_size, poll_interval_s, max_backoff_s
         self._wake = asyncio.Event()
+        # Built once, run with parameters.
+        t = table
+        self._waiting = (
+            sa.select(t.c.id, t.c.subject, t.c.payload, t.c.headers)
+            .order_by(t.c.created_at, t.c.id)
+            .limit(batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        self._published = sa.delete(t).where(t.c.id.in_(sa.bindparam("ids", expanding=True)))
+        self._failed = (
+            sa.update(t)
+            .where(t.c.id == sa.bindparam("failed_id"))
+            .values(attempts=t.c.attempts + 1, last_error=sa.bindparam("error"))
+        )
 
     def kick(self) -> None:
         """Called after a commit that wrote events, so they go out without waiting for the poll."""
@@ -87,8 +102,7 @@ class OutboxRelay:
         backoff = 0.1
         while True:
             try:
-                while await self.drain_batch():
-                    pass
+                await self.drain()
                 backoff = 0.1
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
@@ -100,12 +114,16 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.max_backoff_s)
 
+    async def drain(self) -> None:
+        """Publishes what is waiting: batch after batch until one comes back short (a short batch took
+        every row there was, so no empty drain follows it: one transaction per wake-up, DESIGN §8)."""
+        while await self.drain_batch() == self.batch_size:
+            pass
+
     async def drain_batch(self) -> int:
         """Publishes up to one batch; returns how many went out. Raises after recording a failure."""
-        t = self.table
         async with self.engine.begin() as conn:
-            query = sa.select(t.c.id, t.c.subject, t.c.payload, t.c.headers).order_by(t.c.created_at, t.c.id)
-            rows = (await conn.execute(query.limit(self.batch_size).with_for_update(skip_locked=True))).all()
+            rows = (await conn.execute(self._waiting)).all()
             published, failure = [], None
             for row in rows:
                 try:
@@ -115,10 +133,10 @@ class OutboxRelay:
                     break
                 published.append(row.id)
             if published:
-                await conn.execute(sa.delete(t).where(t.c.id.in_(published)))
+                WORK.labels(self.broker.name, BACKGROUND, "publish").inc(len(published))
+                await conn.execute(self._published, {"ids": published})
             if failure:
-                values = {"attempts": t.c.attempts + 1, "last_error": repr(failure[1])[:500]}
-                await conn.execute(sa.update(t).where(t.c.id == failure[0]).values(**values))
+                await conn.execute(self._failed, {"failed_id": failure[0], "error": repr(failure[1])[:500]})
         if failure:
             raise failure[1]
         return len(published)

@@ -1,5 +1,6 @@
-"""Orchestrated sagas: state and progress persisted before each next call, a compensation per
-step, and recovery of any saga a crash left half-done (its lease expired).
+"""Orchestrated sagas: state and progress persisted before the calls recovery would have to undo
+or finish, a compensation per step, and recovery of any saga a crash left half-done (its lease
+expired).
 
 A saga's state is a frozen dataclass deriving from SagaState (typed fields, coded by typedjson);
 a step takes it and returns the next one (`dataclasses.replace`) or None. Steps must be idempotent:
@@ -13,6 +14,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
@@ -23,6 +25,8 @@ from services.chassis.typedjson import from_json, to_json
 
 log = logging.getLogger("novatrek.saga")
 VERSION_KEY = "state_version"
+# The saga whose steps run in this task: a step that `completes` writes its row by this id.
+running_saga: ContextVar[uuid.UUID] = ContextVar("running_saga")
 
 
 class SagaState:
@@ -35,6 +39,12 @@ class SagaState:
     def upgrade(cls, data: dict[str, Any], version: int) -> dict[str, Any]:
         """The JSON of an earlier version, reshaped as this version's."""
         raise ValueError(f"{cls.__name__} cannot read state version {version}")
+
+    @classmethod
+    def steps_done_of(cls, steps_done: int, version: int) -> int:
+        """Where a saga persisted at an earlier version stands in this version's steps (a release that
+        drops a step says here how the earlier count maps)."""
+        return steps_done
 
 
 S = TypeVar("S", bound=SagaState)
@@ -56,6 +66,9 @@ class Step(Generic[S]):
     name: str
     action: Callable[[S], Awaitable[S | None]]  # the next state, or None: unchanged
     compensation: Callable[[S], Awaitable[None]] | None = None
+    # The step writes the saga's completion (SagaType.completion) in its own transaction, so the
+    # runner writes nothing after it: only the last step may.
+    completes: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,35 @@ class SagaType(Generic[S]):
 
     def forward_only(self, step_index: int) -> bool:
         return self.pivot is not None and step_index >= self.pivot
+
+    def covered(self, steps_done: int) -> int:
+        """How many steps a saga persisted at `steps_done` may have begun, for undoing it: up to the
+        next step with a compensation (the runner persists before any step beyond that, see below)."""
+        for index in range(steps_done, len(self.steps)):
+            if self.steps[index].compensation is not None:
+                return index + 1
+        return len(self.steps)
+
+    def persist_before(self, index: int, persisted: int) -> bool:
+        """Whether the row must say `index` steps are done before step `index` runs: at the pivot
+        (recovery finishes the saga from there), and before a step whose compensation the row
+        persisted at `persisted` would not reach. Steps without compensation (reads, a confirm that
+        the reservation's cancel undoes too) need no write of their own (DESIGN §8)."""
+        if index <= persisted:
+            return False
+        if index == self.pivot:
+            return True
+        return any(step.compensation is not None for step in self.steps[self.covered(persisted) : index + 1])
+
+    def completion(self, state: S, now: datetime) -> dict[str, Any]:
+        """The row once every step is done: written by the runner, or by a step that `completes`."""
+        return {
+            "status": "completed",
+            "steps_done": len(self.steps),
+            "state": dump_state(state),
+            "updated_at": now,
+            "lease_until": now,
+        }
 
 
 class SagaFailed(Exception):
@@ -113,25 +155,38 @@ class SagaRunner:
     retry_backoff_s: float = 0.2  # a failed compensation's first wait
     _running: set[asyncio.Future[Any]] = field(default_factory=set)
 
-    async def run(self, saga_type: str, state: S) -> S:
+    def opening(self, saga_type: str, state: SagaState) -> dict[str, Any]:
+        """The saga row's first values. A caller may write them in its own transaction (with the claim
+        of an idempotency key: one commit for both) and then `run(..., opened=True)`."""
+        now = self.clock()
+        values = {"saga_type": saga_type, "status": "running", "steps_done": 0, "state": dump_state(state)}
+        return {**values, "created_at": now, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
+
+    async def run(self, saga_type: str, state: S, saga_id: uuid.UUID | None = None, opened: bool = False) -> S:
         """Runs a new saga to its end in a task of its own, so a caller that goes away (cancelled
-        RPC) does not stop it half-way: it completes, or compensates."""
-        saga, saga_id = self.types[saga_type], uuid.uuid4()
+        RPC) does not stop it half-way: it completes, or compensates. `opened`: the caller wrote the
+        row (`opening`) under `saga_id`. Between two writes the steps must fit in the lease."""
+        saga, saga_id = self.types[saga_type], saga_id or uuid.uuid4()
         if not isinstance(state, saga.state):
             raise TypeError(f"saga {saga_type} runs on a {saga.state.__name__}, not a {type(state).__name__}")
-        try:
-            values = {"saga_type": saga_type, "status": "running", "steps_done": 0, "state": dump_state(state)}
-            await self._write(saga_id, {**values, "created_at": self.clock()}, insert=True)
-        except Exception as exc:
-            raise SagaNotStarted(exc) from exc
+        if not opened:
+            try:
+                await self.store.insert(saga_id, self.opening(saga_type, state))
+            except Exception as exc:
+                raise SagaNotStarted(exc) from exc
         task = asyncio.ensure_future(self._drive(saga_id, saga, state, 0))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
 
     async def _drive(self, saga_id: uuid.UUID, saga: SagaType[S], state: S, done: int) -> S:
+        persisted = done
+        running_saga.set(saga_id)
         for index in range(done, len(saga.steps)):
             step = saga.steps[index]
+            if saga.persist_before(index, persisted):
+                await self._write(saga_id, {"steps_done": index, "state": dump_state(state)})
+                persisted = index
             try:
                 state = await step.action(state) or state
             except BaseException as exc:
@@ -149,8 +204,8 @@ class SagaRunner:
                 except Exception as stuck:  # the lease expires and recovery finishes the job
                     log.error("saga left compensating", extra={"saga_id": str(saga_id), "error": repr(stuck)})
                 raise SagaFailed(exc) from exc
-            progress = {"steps_done": index + 1, "state": dump_state(state)}
-            await self._write(saga_id, progress if index + 1 < len(saga.steps) else {**progress, "status": "completed"})
+        if not saga.steps[-1].completes:
+            await self._write(saga_id, saga.completion(state, self.clock()))
         return state
 
     async def _compensate(
@@ -185,10 +240,11 @@ class SagaRunner:
                 await asyncio.sleep(min(self.retry_backoff_s * 2**attempt, 5.0))
         raise RuntimeError(f"compensation {name} failed {attempts} times")
 
-    async def _write(self, saga_id: uuid.UUID, values: dict[str, Any], insert: bool = False) -> None:
+    async def _write(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
         now = self.clock()
-        values = {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
-        await (self.store.insert if insert else self.store.update)(saga_id, values)
+        await self.store.update(
+            saga_id, {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
+        )
 
     async def recover_once(self) -> int:
         """Claims sagas whose lease expired (their process died, or a step past the pivot failed):
@@ -206,10 +262,13 @@ class SagaRunner:
     async def _recover(self, row: OpenSaga) -> None:
         saga = self.types[row.saga_type]
         state = load_state(saga.state, row.state)  # as persisted by this release or an earlier one
-        if row.status == "running" and saga.forward_only(row.steps_done):
-            await self._drive(row.saga_id, saga, state, row.steps_done)
-        else:
-            await self._compensate(row.saga_id, saga, state, min(row.steps_done + 1, len(saga.steps)), None)
+        version = row.state.get(VERSION_KEY, 0)
+        done = saga.state.steps_done_of(row.steps_done, version)
+        if row.status == "running" and saga.forward_only(done):
+            await self._drive(row.saga_id, saga, state, done)
+        else:  # an earlier release persisted before every step: the step after its count is the last begun
+            upto = saga.covered(done) if version == saga.state.version else min(done + 1, len(saga.steps))
+            await self._compensate(row.saga_id, saga, state, upto, None)
 
     async def run_recovery(self) -> None:
         while True:

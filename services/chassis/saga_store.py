@@ -1,5 +1,6 @@
 """Where the saga runner keeps its sagas: the `saga_instances` table (one autocommit statement per
-write), behind a small port so a unit test can run sagas on an in-memory store."""
+write, or a statement in the caller's transaction: SagaRows), behind a small port so a unit test can
+run sagas on an in-memory store."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.chassis.db import autocommit
 from services.chassis.saga import OpenSaga
@@ -33,36 +34,58 @@ def saga_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+_STATEMENTS: dict[tuple[str, tuple[str, ...], str], sa.Insert | sa.Update] = {}
+
+
+def _statement(table: sa.Table, names: tuple[str, ...], kind: str) -> sa.Insert | sa.Update:
+    """Built once per table, set of columns written (a few) and kind — insert, update, or finish (an
+    update of a saga still running) — then run with parameters. Parameter names are no column's: an
+    UPDATE would take one named like a column as a value to SET."""
+    if (statement := _STATEMENTS.get((table.fullname, names, kind))) is None:
+        values = {n: sa.bindparam(f"new_{n}", type_=table.c[n].type) for n in names}
+        saga_id = sa.bindparam("the_saga", type_=table.c.saga_id.type)
+        if kind == "insert":
+            statement = sa.insert(table).values(saga_id=saga_id, **values)
+        else:
+            update = sa.update(table).where(table.c.saga_id == saga_id)
+            statement = (update.where(table.c.status == "running") if kind == "finish" else update).values(**values)
+        _STATEMENTS[(table.fullname, names, kind)] = statement
+    return statement
+
+
+async def _write(conn: AsyncConnection, table: sa.Table, saga_id: uuid.UUID, values: dict[str, Any], kind: str) -> int:
+    statement = _statement(table, tuple(sorted(values)), kind)
+    done = await conn.execute(statement, {"the_saga": saga_id, **{f"new_{k}": v for k, v in values.items()}})
+    return int(done.rowcount)
+
+
+class SagaRows:
+    """Saga rows written inside a caller's own transaction: the opening (SagaRunner.opening) with the
+    claim of an idempotency key, the completion (SagaType.completion) with the last step's write."""
+
+    def __init__(self, conn: AsyncConnection, table: sa.Table) -> None:
+        self.conn, self.table = conn, table
+
+    async def open(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
+        await _write(self.conn, self.table, saga_id, values, "insert")
+
+    async def complete(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
+        """Refuses (and so rolls the caller's transaction back) if recovery took the saga over."""
+        if await _write(self.conn, self.table, saga_id, values, "finish") != 1:
+            raise RuntimeError(f"saga {saga_id} is no longer running: not completed")
+
+
 class PgSagaStore:
     def __init__(self, engine: AsyncEngine, table: sa.Table) -> None:
         self.engine, self.table = engine, table
-        self._statements: dict[tuple[tuple[str, ...], bool], sa.Insert | sa.Update] = {}
 
     async def insert(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
-        await self._write(saga_id, values, insert=True)
+        async with autocommit(self.engine) as conn:  # one statement: no BEGIN/COMMIT round trips
+            await _write(conn, self.table, saga_id, values, "insert")
 
     async def update(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
-        await self._write(saga_id, values, insert=False)
-
-    async def _write(self, saga_id: uuid.UUID, values: dict[str, Any], insert: bool) -> None:
-        statement = self._statement(tuple(sorted(values)), insert)
-        async with autocommit(self.engine) as conn:  # one statement: no BEGIN/COMMIT round trips
-            await conn.execute(statement, {"the_saga": saga_id, **{f"new_{k}": v for k, v in values.items()}})
-
-    def _statement(self, names: tuple[str, ...], insert: bool) -> sa.Insert | sa.Update:
-        """Built once per set of columns written (a few), then run with parameters. Parameter names
-        are no column's: an UPDATE would take one named like a column as a value to SET."""
-        if (statement := self._statements.get((names, insert))) is None:
-            t = self.table
-            values = {n: sa.bindparam(f"new_{n}", type_=t.c[n].type) for n in names}
-            saga_id = sa.bindparam("the_saga", type_=t.c.saga_id.type)
-            statement = (
-                sa.insert(t).values(saga_id=saga_id, **values)
-                if insert
-                else sa.update(t).where(t.c.saga_id == saga_id).values(**values)
-            )
-            self._statements[(names, insert)] = statement
-        return statement
+        async with autocommit(self.engine) as conn:
+            await _write(conn, self.table, saga_id, values, "update")
 
     async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
         t = self.table

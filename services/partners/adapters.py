@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import date
 from decimal import Decimal
 
 from novatrek.payments.v1 import payments_pb2
 from novatrek.reservations.v1 import reservations_pb2
 
-from clients.catalog import CatalogClient
 from clients.payments import PaymentsClient
 from clients.reservations import ReservationsClient
 from services.chassis.errors import FailedPrecondition, NotFound
@@ -31,23 +29,6 @@ def _info(r: reservations_pb2.Reservation) -> ReservationInfo:
     )
 
 
-class AvailabilityOverGrpc:
-    def __init__(self, client: CatalogClient) -> None:
-        self.client = client
-
-    async def ensure_available(self, trip_id: uuid.UUID, day: date, seats: int) -> None:
-        try:
-            answer = await self.client.check_availability(str(trip_id), day, seats)
-        except NotFound as exc:
-            raise FailedPrecondition(exc.message, reason=exc.reason) from exc
-        if not answer.available:
-            raise FailedPrecondition(
-                f"only {answer.seats_available} seats left",
-                reason="SOLD_OUT",
-                metadata={"seats_available": str(answer.seats_available)},
-            )
-
-
 class ReservationDeskOverGrpc:
     def __init__(self, client: ReservationsClient) -> None:
         self.client = client
@@ -65,15 +46,15 @@ class ReservationDeskOverGrpc:
         )
         return _info(r)
 
-    async def confirm(self, reservation_id: uuid.UUID) -> ReservationInfo:
-        current = await self.client.get(str(reservation_id))
-        if current.status == reservations_pb2.RESERVATION_STATUS_CONFIRMED:  # a retried step
-            return _info(current)
-        return _info(
+    async def confirm(self, reservation_id: uuid.UUID) -> None:
+        """One call: the transition's refusal says when a retried step finds it confirmed already."""
+        try:
             await self.client.transition(
                 str(reservation_id), reservations_pb2.RESERVATION_STATUS_CONFIRMED, ACTOR, "partner booking"
             )
-        )
+        except FailedPrecondition as refused:
+            if (refused.reason, refused.metadata.get("from")) != ("ILLEGAL_STATUS_TRANSITION", "confirmed"):
+                raise
 
     async def cancel(self, reservation_id: uuid.UUID, reason: str) -> None:
         with contextlib.suppress(NotFound):  # never created: nothing to undo

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from services.chassis.errors import NotFound, Unavailable
+from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
-from services.chassis.saga import SagaFailed, SagaNotStarted, SagaRunner
+from services.chassis.saga import SagaFailed, SagaRunner
 from services.chassis.uow import UnitOfWorkFactory
 from services.partners.auth import Caller
 from services.partners.commands import NewBooking, NewPartner
@@ -98,20 +98,15 @@ async def rotate_key(caller: Caller, partner_id: uuid.UUID, deps: Deps) -> tuple
 async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> PartnerBooking:
     """The booking of this idempotency key: the one it stored, or made now by the saga if it is new.
     `partner`: as the caller's credentials were checked against it, a moment ago."""
-    now, partner_id = deps.clock(), partner.partner_id
-    earlier = await claim_or_replay(Claim(partner_id, cmd.idempotency_key, cmd.request_hash), deps)
+    state = BookingSagaState.start(vars(cmd), partner, deps.clock())
+    opening = (state.booking_id, deps.sagas.opening(SAGA, state))  # the saga's first write rides with the claim
+    earlier = await claim_or_replay(Claim(partner.partner_id, cmd.idempotency_key, cmd.request_hash), deps, opening)
     if earlier is not None:
         return _answer(earlier.booking, cmd.idempotency_key)
-    state = BookingSagaState.start(vars(cmd), partner, now)
     try:
-        final = await deps.sagas.run(SAGA, state)
+        final = await deps.sagas.run(SAGA, state, saga_id=state.booking_id, opened=True)
     except SagaFailed as failed:  # the saga settled the key (stored answer or released)
         raise failed.cause from None
-    except SagaNotStarted as never:  # nothing ran and nothing will settle the key: free it for a retry
-        await release_quietly(partner_id, cmd.idempotency_key, deps)
-        raise Unavailable(
-            "the booking could not be started; retry with the same Idempotency-Key", reason="DATABASE_UNAVAILABLE"
-        ) from never
     return final.booking()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from services.chassis.errors import Aborted, InvalidArgument, error_from_record
 from services.partners.ports import EarlierRequest
@@ -23,14 +24,20 @@ class Claim:
     request_hash: str
 
 
-async def claim_or_replay(claim: Claim, deps) -> EarlierRequest | None:
+async def claim_or_replay(
+    claim: Claim, deps, saga: tuple[uuid.UUID, dict[str, Any]] | None = None
+) -> EarlierRequest | None:
     """None: the key is now this request's, in flight. Else its first request, answered (an answer
-    that was an error is raised); another request under the key, or one in flight, is refused."""
+    that was an error is raised); another request under the key, or one in flight, is refused.
+    `saga`: the id and opening row of the saga that will answer the key, written with the claim (one
+    commit; a key is never in flight without the saga whose recovery settles it)."""
     now = deps.clock()
-    async with deps.uow(autocommit=True) as uow:
+    async with deps.uow(autocommit=saga is None) as uow:
         earlier = await uow.idempotency.claim(
             claim.scope, claim.key, claim.request_hash, now, now + deps.idempotency_retention
         )
+        if earlier is None and saga is not None:
+            await uow.sagas.open(*saga)
     if earlier is None:
         return None
     if earlier.request_hash != claim.request_hash:

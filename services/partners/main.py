@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 
-from clients.catalog import CatalogClient
 from clients.channel import TypedClient
 from clients.guests import GuestsClient
 from clients.payments import PaymentsClient
@@ -18,7 +17,7 @@ from services.chassis.saga import SagaRunner
 from services.chassis.saga_store import PgSagaStore
 from services.chassis.server import ServiceRuntime
 from services.chassis.wiring import Wiring
-from services.partners.adapters import AvailabilityOverGrpc, CommissionLedgerOverGrpc, ReservationDeskOverGrpc
+from services.partners.adapters import CommissionLedgerOverGrpc, ReservationDeskOverGrpc
 from services.partners.auth import Authenticator
 from services.partners.config import PartnerSettings
 from services.partners.db import metadata, sagas
@@ -35,12 +34,11 @@ def build(settings: PartnerSettings | None = None, clock: Callable[[], datetime]
     s = settings or PartnerSettings()
     wiring = Wiring(NAME, s, PartnersUnitOfWork, metadata, publishes_events=True)
     guests = GuestsClient(s.guests_addr, s.outbound_timeout_s)
-    catalog = CatalogClient(s.catalog_addr, s.outbound_timeout_s)
     reservations = ReservationsClient(s.reservations_addr, s.outbound_timeout_s)
     payments = PaymentsClient(s.payments_addr, s.outbound_timeout_s)
-    clients: list[TypedClient] = [guests, catalog, reservations, payments]
+    clients: list[TypedClient] = [guests, reservations, payments]
     desk, ledger = ReservationDeskOverGrpc(reservations), CommissionLedgerOverGrpc(payments)
-    ports = PipelinePorts(wiring.uow, guests, AvailabilityOverGrpc(catalog), desk, ledger)
+    ports = PipelinePorts(wiring.uow, guests, desk, ledger)
     saga = partner_booking_saga(ports)
     runner = SagaRunner(
         PgSagaStore(wiring.engine, sagas),

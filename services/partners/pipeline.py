@@ -1,5 +1,6 @@
-"""The partner booking pipeline as a saga, in the seed's order: validate guest identity, check
-availability, create the reservation, confirm it, process the commission, record + announce."""
+"""The partner booking pipeline as a saga: validate guest identity, create the reservation (its seat
+hold answers SOLD_OUT: no availability check before it), confirm it, process the commission, record
++ announce."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from services.chassis.errors import (
     PermissionDenied,
     error_record,
 )
-from services.chassis.saga import SagaType, Step
+from services.chassis.protoconv import utcnow
+from services.chassis.saga import SagaType, Step, running_saga
 from services.chassis.uow import UnitOfWorkFactory
 from services.partners import events
 from services.partners.domain import Basis, commission
-from services.partners.ports import Availability, CommissionLedger, GuestIdentity, ReservationDesk
+from services.partners.ports import CommissionLedger, GuestIdentity, ReservationDesk
 from services.partners.saga_state import BookingSagaState, Commission, Reserved
 
 SAGA = "partner_booking"
@@ -33,7 +35,6 @@ FINAL: tuple[type[DomainError], ...] = (InvalidArgument, NotFound, FailedPrecond
 class PipelinePorts:
     uow: UnitOfWorkFactory[Any]  # PartnerUnitOfWork, or an in-memory fake in unit tests
     guests: GuestIdentity
-    availability: Availability
     reservations: ReservationDesk
     ledger: CommissionLedger
 
@@ -41,9 +42,6 @@ class PipelinePorts:
 def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
     async def validate_guest(s: BookingSagaState) -> None:
         await p.guests.ensure_eligible(str(s.guest_id), s.first_name, s.last_name, s.email)
-
-    async def check_availability(s: BookingSagaState) -> None:
-        await p.availability.ensure_available(s.trip_id, s.trip_date, s.party_size)
 
     async def create_reservation(s: BookingSagaState) -> BookingSagaState:
         r = await p.reservations.create(s.reservation_id, s.guest_id, s.trip_id, s.trip_date, s.party_size)
@@ -68,11 +66,13 @@ def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
         await p.ledger.reverse(s.commission_record_id, "partner booking failed")
 
     async def record(s: BookingSagaState) -> None:
+        """The booking, its answer and the saga's completion: one transaction."""
         booking = s.booking()
         async with p.uow() as uow:
             if await uow.bookings.add(booking, booking.created_at):
                 uow.publish(events.confirmed(booking), booking.created_at)
             await uow.idempotency.complete(booking.partner_id, s.idempotency_key, booking)
+            await uow.sagas.complete(running_saga.get(), saga.completion(s, utcnow()))
 
     async def settle_key(s: BookingSagaState, error: BaseException | None) -> None:
         async with p.uow() as uow:
@@ -81,20 +81,20 @@ def partner_booking_saga(p: PipelinePorts) -> SagaType[BookingSagaState]:
             else:  # transient or unknown: the partner may retry with the same key
                 await uow.idempotency.release(s.partner_id, s.idempotency_key)
 
-    return SagaType(
+    saga = SagaType(
         SAGA,
         BookingSagaState,
         [
             Step("validate_guest", validate_guest),
-            Step("check_availability", check_availability),
             Step("create_reservation", create_reservation, cancel_reservation),
             Step("confirm_reservation", confirm_reservation),
             Step("process_commission", process_commission, reverse_commission),
-            Step("record_and_announce", record),
+            Step("record_and_announce", record, completes=True),
         ],
         on_compensated=settle_key,
-        pivot=5,
-    )  # the booking's own write: once tried, only forward
+        pivot=4,  # the booking's own write: once tried, only forward
+    )
+    return saga
 
 
 async def _tier_rate(p: PipelinePorts, s: BookingSagaState) -> Decimal:

@@ -31,16 +31,13 @@ class GuestIdentity(Protocol):
     async def ensure_eligible(self, guest_id: str, first_name: str, last_name: str, email: str) -> None: ...
 
 
-class Availability(Protocol):
-    async def ensure_available(self, trip_id: uuid.UUID, day: date, seats: int) -> None:
-        """Raises FailedPrecondition(SOLD_OUT | DEPARTURE_NOT_FOUND)."""
-
-
 class ReservationDesk(Protocol):
     async def create(
         self, reservation_id: uuid.UUID, guest_id: uuid.UUID, trip_id: uuid.UUID, day: date, party_size: int
     ) -> ReservationInfo: ...
-    async def confirm(self, reservation_id: uuid.UUID) -> ReservationInfo: ...
+    async def confirm(self, reservation_id: uuid.UUID) -> None:
+        """Idempotent: a reservation already confirmed is done."""
+
     async def cancel(self, reservation_id: uuid.UUID, reason: str) -> None:
         """Idempotent; an unknown reservation is nothing to cancel."""
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from services.chassis.db import UnitOfWork, newest_first
+from services.chassis.saga_store import SagaRows
 from services.chassis.typedjson import from_json, to_json
 from services.partners.db import (
     commission_records,
@@ -24,6 +25,7 @@ from services.partners.db import (
     partner_bookings,
     partners,
     reconciliation_log,
+    sagas,
     volume_entries,
 )
 from services.partners.domain import BookingStatus, CommissionPlan, Partner, PartnerBooking
@@ -55,8 +57,7 @@ class PartnerRepository:
         return _partner(row) if row else None
 
     async def by_key_id(self, key_id: str) -> Partner | None:
-        query = sa.select(partners).where(sa.or_(partners.c.api_key_id == key_id, partners.c.previous_key_id == key_id))
-        row = (await self.conn.execute(query)).first()
+        row = (await self.conn.execute(_BY_KEY_ID, {"wanted_key_id": key_id})).first()
         return _partner(row) if row else None
 
     async def save_keys(self, p: Partner) -> None:
@@ -72,21 +73,20 @@ class BookingRepository:
 
     async def add(self, b: PartnerBooking, now: datetime) -> bool:
         """Idempotent (a recovered pipeline may record twice): False when it existed."""
-        inserted = await self.conn.execute(
-            pg_insert(partner_bookings).values(b.__dict__ | {"status": b.status.value}).on_conflict_do_nothing()
-        )
+        inserted = await self.conn.execute(_ADD_BOOKING, b.__dict__ | {"status": b.status.value})
         if inserted.rowcount:
             await self.conn.execute(
-                sa.insert(commission_records).values(
-                    commission_record_id=b.commission_record_id,
-                    booking_id=b.booking_id,
-                    partner_id=b.partner_id,
-                    amount=b.commission_amount,
-                    currency=b.currency,
-                    rate=b.commission_rate,
-                    status="recorded",
-                    created_at=now,
-                )
+                _ADD_RECORD,
+                {
+                    "commission_record_id": b.commission_record_id,
+                    "booking_id": b.booking_id,
+                    "partner_id": b.partner_id,
+                    "amount": b.commission_amount,
+                    "currency": b.currency,
+                    "rate": b.commission_rate,
+                    "status": "recorded",
+                    "created_at": now,
+                },
             )
         return bool(inserted.rowcount)
 
@@ -240,6 +240,51 @@ def _earlier(row: Any) -> EarlierRequest:
     raise ValueError(f"unknown stored answer format {answer.get('format')!r}")
 
 
+def _claim_statement() -> sa.Insert:
+    """The claim of a key (see IdempotencyRepository.claim), with parameters."""
+    t, bp = idempotency_keys, sa.bindparam  # parameter names are no column's
+    statement = pg_insert(t).values(
+        partner_id=bp("claim_partner", type_=UUID),
+        idempotency_key=bp("claim_key", type_=t.c.idempotency_key.type),
+        request_hash=bp("claim_hash", type_=t.c.request_hash.type),
+        state="in_flight",
+        response=None,
+        is_error=False,
+        created_at=bp("claim_now", type_=t.c.created_at.type),
+        expires_at=bp("claim_expires", type_=t.c.expires_at.type),
+    )
+    taken_over = {
+        name: statement.excluded[name]
+        for name in ("request_hash", "state", "response", "is_error", "created_at", "expires_at")
+    }
+    return statement.on_conflict_do_update(
+        index_elements=["partner_id", "idempotency_key"],
+        set_=taken_over,
+        where=t.c.expires_at < bp("claim_now", type_=t.c.created_at.type),
+    ).returning(t.c.partner_id)
+
+
+def _complete_statement() -> sa.Update:
+    t, bp = idempotency_keys, sa.bindparam
+    return (
+        sa.update(t)
+        .where(t.c.partner_id == bp("done_partner", type_=UUID), t.c.idempotency_key == bp("done_key"))
+        .values(state="completed", response=bp("done_response"), is_error=bp("done_error"))
+    )
+
+
+# The booking path's statements, built once (DESIGN §8).
+_CLAIM, _COMPLETE = _claim_statement(), _complete_statement()
+_ADD_BOOKING = pg_insert(partner_bookings).on_conflict_do_nothing()  # values from the parameters
+_ADD_RECORD = sa.insert(commission_records)
+_BY_KEY_ID = sa.select(partners).where(
+    sa.or_(
+        partners.c.api_key_id == sa.bindparam("wanted_key_id"),
+        partners.c.previous_key_id == sa.bindparam("wanted_key_id"),
+    )
+)
+
+
 class IdempotencyRepository:
     def __init__(self, conn) -> None:
         self.conn = conn
@@ -248,26 +293,8 @@ class IdempotencyRepository:
         """Claims the key for a request in flight; returns None when claimed, else the existing row.
         One statement: a row whose retention expired is taken over by the ON CONFLICT branch."""
         t = idempotency_keys
-        row = {
-            "partner_id": partner_id,
-            "idempotency_key": key,
-            "request_hash": request_hash,
-            "state": "in_flight",
-            "response": None,
-            "is_error": False,
-            "created_at": now,
-            "expires_at": expires,
-        }
-        statement = pg_insert(t).values(row)
-        taken_over = {
-            name: statement.excluded[name]
-            for name in ("request_hash", "state", "response", "is_error", "created_at", "expires_at")
-        }
-        claimed = await self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["partner_id", "idempotency_key"], set_=taken_over, where=t.c.expires_at < now
-            ).returning(t.c.partner_id)
-        )
+        params = {"claim_partner": partner_id, "claim_key": key, "claim_hash": request_hash, "claim_now": now}
+        claimed = await self.conn.execute(_CLAIM, {**params, "claim_expires": expires})
         if claimed.first() is not None:
             return None
         row = (
@@ -288,12 +315,8 @@ class IdempotencyRepository:
         await self._complete(partner_id, key, json.dumps(error).encode(), is_error=True)
 
     async def _complete(self, partner_id: uuid.UUID, key: str, response: bytes, is_error: bool) -> None:
-        t = idempotency_keys
-        await self.conn.execute(
-            sa.update(t)
-            .where(t.c.partner_id == partner_id, t.c.idempotency_key == key)
-            .values(state="completed", response=response, is_error=is_error)
-        )
+        params = {"done_partner": partner_id, "done_key": key, "done_response": response, "done_error": is_error}
+        await self.conn.execute(_COMPLETE, params)
 
     async def release(self, partner_id: uuid.UUID, key: str) -> None:
         """Forgets a claim whose request failed transiently, so the partner may retry with it. A completed
@@ -315,3 +338,4 @@ class PartnersUnitOfWork(UnitOfWork):
         self.bookings = BookingRepository(conn)
         self.idempotency = IdempotencyRepository(conn)
         self.volumes = VolumeRepository(conn)
+        self.sagas = SagaRows(conn, sagas)

@@ -29,6 +29,8 @@ class Commission:
 
 @dataclass(frozen=True)
 class BookingSagaState(SagaState):
+    version = 2  # 2: no availability check step (its hold answers SOLD_OUT)
+
     # the request, as the handler accepted it
     idempotency_key: str
     request_hash: str
@@ -96,7 +98,10 @@ class BookingSagaState(SagaState):
 
     @classmethod
     def upgrade(cls, data: dict[str, Any], version: int) -> dict[str, Any]:
-        """Version 0 (the release before versions): one flat dict, the steps' results at its top level."""
+        """Version 1 has this shape (its saga had one more step); version 0 (the release before
+        versions) is one flat dict, the steps' results at its top level."""
+        if version == 1:
+            return data
         if version != 0:
             return super().upgrade(data, version)
         data = dict(data)
@@ -106,3 +111,9 @@ class BookingSagaState(SagaState):
         if "commission" in data:
             data["commission"] = {"amount": data.pop("commission"), "rate": data.pop("rate")}
         return data
+
+    @classmethod
+    def steps_done_of(cls, steps_done: int, version: int) -> int:
+        """Before version 2 a check_availability step (no effect) came second: a saga in it, or past it,
+        stands one step earlier now."""
+        return steps_done if version >= 2 else max(0, steps_done - 1)

@@ -52,7 +52,6 @@ async def test_a_partner_booking_is_one_connected_trace(exported_spans, partners
     assert {
         ("novatrek.partner-integrations", "novatrek.partners.v1.PartnerService/CreatePartnerBooking"),
         ("novatrek.guest-profiles", "novatrek.guests.v1.GuestService/ValidateGuest"),
-        ("novatrek.trip-catalog", "novatrek.catalog.v1.CatalogService/CheckAvailability"),
         ("novatrek.trip-catalog", "novatrek.catalog.v1.CatalogService/HoldSeats"),
         ("novatrek.reservations", "novatrek.reservations.v1.ReservationService/CreateReservation"),
         ("novatrek.reservations", "novatrek.reservations.v1.ReservationService/TransitionReservationStatus"),

@@ -4,6 +4,7 @@ in `world.failing` raises that error instead (`world.failing_once` only the firs
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,14 +44,6 @@ class Guests:
 
     async def ensure_eligible(self, guest_id: str, first_name: str, last_name: str, email: str) -> None:
         self.world.call("guests.ensure_eligible")
-
-
-class Catalog:
-    def __init__(self, world: World) -> None:
-        self.world = world
-
-    async def ensure_available(self, trip_id, day, seats) -> None:
-        self.world.call("catalog.ensure_available")
 
 
 class Desk:
@@ -129,10 +122,26 @@ class Keys:
         self.world.keys[(partner_id, key)] = EarlierRequest(claimed.request_hash, in_flight=False, **answer)
 
 
+class Sagas:
+    """The saga rows a partner unit of work writes itself (with the key's claim, with the booking)."""
+
+    def __init__(self, store: InMemorySagaStore) -> None:
+        self.store = store
+
+    async def open(self, saga_id, values) -> None:
+        await self.store.insert(saga_id, values)
+
+    async def complete(self, saga_id, values) -> None:
+        if self.store.rows[saga_id]["status"] != "running":
+            raise RuntimeError(f"saga {saga_id} is no longer running")
+        await self.store.update(saga_id, values)
+
+
 class Uow:
-    def __init__(self, world: World, autocommit: bool = False, read_only: bool = False) -> None:
+    def __init__(self, world: World, store: InMemorySagaStore, autocommit: bool = False, read_only: bool = False):
         self.world = world
         self.volumes, self.bookings, self.idempotency = Volumes(world), Bookings(world), Keys(world)
+        self.sagas = Sagas(store)
 
     def publish(self, event, occurred) -> None:
         self.world.events.append(event)
@@ -154,11 +163,10 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         w = self.world
-        saga = partner_booking_saga(PipelinePorts(lambda **kw: Uow(w, **kw), Guests(w), Catalog(w), Desk(w), Ledger(w)))
+        uow = functools.partial(Uow, w, self.store)
+        saga = partner_booking_saga(PipelinePorts(uow, Guests(w), Desk(w), Ledger(w)))
         self.runner = SagaRunner(self.store, {saga.name: saga}, clock=self.clock, retry_backoff_s=0)
-        self.deps = handlers.Deps(
-            uow=lambda **kw: Uow(w, **kw), sagas=self.runner, reservations=None, ledger=None, pepper=b"p"
-        )
+        self.deps = handlers.Deps(uow=uow, sagas=self.runner, reservations=None, ledger=None, pepper=b"p")
         self.partner = Partner(
             uuid.uuid4(),
             "OTA",

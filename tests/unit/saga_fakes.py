@@ -31,13 +31,16 @@ class InMemorySagaStore:
 
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, dict] = {}
+        self.writes: list[tuple[str, int]] = []  # (status, steps_done) of every write, in order
 
     async def insert(self, saga_id: uuid.UUID, values: dict) -> None:
         assert saga_id not in self.rows
         self.rows[saga_id] = _as_stored(values)
+        self.writes.append((values["status"], values["steps_done"]))
 
     async def update(self, saga_id: uuid.UUID, values: dict) -> None:
         self.rows[saga_id].update(_as_stored(values))
+        self.writes.append((self.rows[saga_id]["status"], self.rows[saga_id]["steps_done"]))
 
     async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
         claimed = []

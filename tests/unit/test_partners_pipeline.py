@@ -10,6 +10,7 @@ import pytest
 
 from services.chassis.errors import FailedPrecondition, Unavailable
 from services.chassis.saga import load_state
+from services.partners import handlers
 from services.partners.domain import BookingStatus
 from services.partners.ports import EarlierRequest
 from services.partners.saga_state import BookingSagaState
@@ -17,7 +18,6 @@ from tests.unit.partner_fakes import Pipeline
 
 FORWARD = [
     "guests.ensure_eligible",
-    "catalog.ensure_available",
     "reservations.create",
     "reservations.confirm",
     "volumes.take",
@@ -40,7 +40,10 @@ async def test_a_booking_runs_every_step_and_stores_its_answer():
     assert world.bookings == {booking.booking_id: booking} and world.payouts == [(Decimal("30.00"), "USD")]
     assert [e.booking.booking_id for e in world.events] == [str(booking.booking_id)]
     row = pipeline.store.only()
-    assert (row["status"], row["steps_done"], row["state"]["state_version"]) == ("completed", 6, 1)
+    assert (row["status"], row["steps_done"], row["state"]["state_version"]) == ("completed", 5, 2)
+    # opened with the key's claim; written before the commission (whose reversal the row must reach)
+    # and at the pivot; completed in the booking's own transaction (DESIGN §8)
+    assert pipeline.store.writes == [("running", 0), ("running", 3), ("running", 4), ("completed", 5)]
     assert load_state(BookingSagaState, row["state"]).booking() == booking
 
 
@@ -55,7 +58,6 @@ async def test_a_replay_answers_with_the_stored_booking_and_runs_nothing():
     ("failing", "undone"),
     [
         ("guests.ensure_eligible", []),
-        ("catalog.ensure_available", []),
         ("reservations.create", UNDO_RESERVATION),  # its answer may have been lost: undone too
         ("reservations.confirm", UNDO_RESERVATION),
         ("ledger.process", UNDO_COMMISSION + UNDO_RESERVATION),
@@ -75,14 +77,14 @@ async def test_a_failing_step_is_compensated_with_every_earlier_one_in_reverse(f
 async def test_a_final_error_is_stored_and_replayed_for_its_key():
     pipeline = Pipeline()
     sold_out = FailedPrecondition("no seats left", reason="SOLD_OUT")
-    pipeline.world.failing["catalog.ensure_available"] = sold_out
+    pipeline.world.failing["reservations.create"] = sold_out  # the seat hold's answer, passed on
     with pytest.raises(FailedPrecondition) as first:
         await pipeline.book("k-sold-out")
     assert pipeline.world.calls[-1] == "keys.refuse"
-    del pipeline.world.failing["catalog.ensure_available"]  # seats freed since: the key keeps its answer
+    del pipeline.world.failing["reservations.create"]  # seats freed since: the key keeps its answer
     with pytest.raises(FailedPrecondition) as again:
         await pipeline.book("k-sold-out")
-    assert again.value == first.value == sold_out and pipeline.world.calls.count("catalog.ensure_available") == 1
+    assert again.value == first.value == sold_out and pipeline.world.calls.count("reservations.create") == 1
 
 
 async def test_a_compensation_that_keeps_failing_leaves_the_key_in_flight_for_recovery():
@@ -193,4 +195,21 @@ async def test_a_saga_the_previous_release_left_before_its_pivot_is_compensated_
     previous_release_row(pipeline, steps_done)
     assert await pipeline.runner.recover_once() == 1
     assert pipeline.world.calls == [*undone, "keys.release"]
+    assert pipeline.world.keys == {} and pipeline.store.only()["status"] == "compensated"
+
+
+async def test_a_saga_that_died_before_its_first_progress_write_has_its_reservation_undone():
+    """Only the opening (with the key's claim) precedes the reservation's creation: recovery of such
+    a row must still reach the reservation's cancel, and free the key."""
+    pipeline = Pipeline()
+    cmd = handlers.NewBooking(
+        "k-died", "hash", uuid.uuid4(), "Ada", "Lovelace", "ada@example.com", uuid.uuid4(),
+        pipeline.clock().date(), 2, "OTA-1",
+    )  # fmt: skip
+    state = BookingSagaState.start(vars(cmd), pipeline.partner, pipeline.clock())
+    pipeline.world.keys[(pipeline.partner.partner_id, "k-died")] = EarlierRequest("hash", True)
+    await pipeline.store.insert(state.booking_id, pipeline.runner.opening("partner_booking", state))
+    pipeline.clock.advance(pipeline.runner.lease_s + 1)
+    assert await pipeline.runner.recover_once() == 1
+    assert pipeline.world.calls == [*UNDO_RESERVATION, "keys.release"]
     assert pipeline.world.keys == {} and pipeline.store.only()["status"] == "compensated"
