@@ -119,7 +119,6 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.partners.v1.PartnerService",
             peers={
                 "guests_addr": "guest-profiles",
-                "catalog_addr": "trip-catalog",
                 "reservations_addr": "reservations",
                 "payments_addr": "payments",
             },

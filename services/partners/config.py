@@ -8,7 +8,6 @@ class PartnerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOVATREK_PARTNERS_", extra="ignore")
     port: int = 50056
     guests_addr: str = "127.0.0.1:50051"
-    catalog_addr: str = "127.0.0.1:50052"
     reservations_addr: str = "127.0.0.1:50053"
     payments_addr: str = "127.0.0.1:50054"
     # Empty: no admin access at all (RegisterPartner refused) until an operator sets one.

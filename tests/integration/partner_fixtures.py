@@ -59,7 +59,6 @@ async def partners_with(
     async def start(clock=utcnow, **overrides):
         addresses = {
             "guests_addr": guests_service.address,
-            "catalog_addr": catalog_service.address,
             "reservations_addr": reservations_service.address,
             "payments_addr": payments_service.address,
         }
