@@ -5,17 +5,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from uuid import UUID
 
 from novatrek.orders.v1 import orders_pb2 as pb
 from novatrek.orders.v1 import orders_pb2_grpc
 
 from clients.channel import TypedClient
 from services.chassis.protoconv import money_to_proto
+from services.orders import domain
 
 SERVICE = pb.DESCRIPTOR.services_by_name["OrderService"].full_name
 # CreateOrder is keyed by checkout_id; cancelling a cancelled or completing a completed order answers
 # it unchanged: every method may be retried.
 IDEMPOTENT = ["CreateOrder", "GetOrder", "CancelOrder", "CompleteOrder", "ListOrders"]
+
+
+def order_id_for(checkout_id: UUID) -> UUID:
+    """The id CreateOrder gives a checkout's order: a caller can cancel an order whose answer it lost."""
+    return domain.order_id_for(checkout_id)
 
 
 @dataclass(frozen=True)

@@ -19,3 +19,5 @@ CREATE ROLE novatrek_notifications LOGIN PASSWORD 'novatrek_notifications';
 CREATE DATABASE novatrek_notifications OWNER novatrek_notifications;
 CREATE ROLE novatrek_partners LOGIN PASSWORD 'novatrek_partners';
 CREATE DATABASE novatrek_partners OWNER novatrek_partners;
+CREATE ROLE novatrek_checkout LOGIN PASSWORD 'novatrek_checkout';
+CREATE DATABASE novatrek_checkout OWNER novatrek_checkout;

@@ -125,6 +125,16 @@ REGISTRY: dict[str, ServiceSpec] = {
             },
         ),
         ServiceSpec(
+            "checkout",
+            "checkout",
+            "services.checkout.config:CheckoutSettings",
+            "services.checkout.main:build",
+            "novatrek_checkout",
+            50057,
+            "novatrek.checkout.v1.CheckoutService",
+            peers={"inventory_addr": "inventory", "payments_addr": "payments", "orders_addr": "orders"},
+        ),
+        ServiceSpec(
             "orders",
             "orders",
             "services.orders.config:OrderSettings",

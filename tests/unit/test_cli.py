@@ -128,6 +128,7 @@ def test_registry_is_the_one_table():
         "payments",
         "notifications",
         "partner-integrations",
+        "checkout",
         "orders",
         "inventory",
     ]
@@ -155,6 +156,7 @@ def test_ports_default_env_or_base():
         "payments": 50054,
         "notifications": 50055,
         "partner-integrations": 50056,
+        "checkout": 50057,
         "orders": 50058,
         "inventory": 50059,
     }
@@ -166,6 +168,7 @@ def test_ports_default_env_or_base():
         "payments": 6003,
         "notifications": 6004,
         "partner-integrations": 6005,
+        "checkout": 6006,
         "orders": 6007,
         "inventory": 6008,
     }

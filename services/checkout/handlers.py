@@ -1,0 +1,96 @@
+"""Checkout use cases: (command, deps) -> result."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from services.chassis.context import remaining_time
+from services.chassis.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.chassis.protoconv import utcnow
+from services.chassis.saga import SagaFailed, SagaNotStarted
+from services.chassis.uow import UnitOfWorkFactory
+from services.checkout.checkout_saga import SAGA
+from services.checkout.commands import CheckoutCart
+from services.checkout.domain import Checkout
+from services.checkout.outcomes import Outcomes
+from services.checkout.saga_state import CheckoutSagaState
+
+log = logging.getLogger("novatrek.checkout")
+_POLL_S, _POLL_MAX_S, _MARGIN_S = 0.05, 1.0, 0.1
+
+
+class Sagas(Protocol):
+    async def run(self, saga_type: str, state: CheckoutSagaState) -> CheckoutSagaState: ...
+
+
+@dataclass
+class Deps:
+    uow: UnitOfWorkFactory[Any]  # CheckoutUnitOfWork, or an in-memory fake in unit tests
+    sagas: Sagas
+    outcomes: Outcomes
+    clock: Callable[[], datetime] = utcnow
+    wait_s: float = 20.0  # how long a caller without deadline waits for a checkout's end
+
+
+async def checkout_cart(cart: CheckoutCart, deps: Deps) -> Checkout:
+    """Runs the cart's saga, or answers the cart's checkout that ran (or is running) already."""
+    fresh = Checkout.start(cart, deps.clock())
+    with deps.outcomes.watching(fresh.checkout_id) as ended:
+        async with deps.uow(autocommit=True) as uow:
+            started = await uow.checkouts.start(fresh)
+        if started:
+            return await _run(fresh, cart, ended, deps)
+        return await _awaited(cart, ended, deps)
+
+
+async def _run(fresh: Checkout, cart: CheckoutCart, ended: asyncio.Future[Checkout], deps: Deps) -> Checkout:
+    try:
+        await deps.sagas.run(SAGA, CheckoutSagaState(cart, fresh.created_at))
+    except SagaNotStarted as exc:  # nothing ran: free the cart for a retry
+        async with deps.uow(autocommit=True) as uow:
+            await uow.checkouts.abandon(fresh.checkout_id)
+        raise Unavailable("the checkout could not be started; retry later") from exc
+    except SagaFailed:
+        pass  # compensated: its end is the answer
+    except Exception as exc:  # past the pivot: recovery finishes it
+        log.warning("checkout left for recovery", extra={"checkout_id": str(fresh.checkout_id), "error": repr(exc)})
+    return ended.result() if ended.done() else await _read(fresh.checkout_id, deps)
+
+
+async def _awaited(cart: CheckoutCart, ended: asyncio.Future[Checkout], deps: Deps) -> Checkout:
+    """The cart's checkout once it ended, or as it stands when the caller's time is nearly up."""
+    left = remaining_time()
+    until = time.monotonic() + (deps.wait_s if left is None else left - _MARGIN_S)
+    pause = _POLL_S
+    while True:
+        found = await _read(cart.checkout_id, deps)
+        if found.fingerprint != cart.fingerprint:
+            raise InvalidArgument(
+                "this cart was checked out with another body",
+                reason="IDEMPOTENCY_KEY_REUSED",
+                violations=[FieldViolation("cart_id", "was checked out with other lines, guest or payment method")],
+            )
+        if not found.running or (left_s := until - time.monotonic()) <= 0:
+            return found
+        await asyncio.wait({ended}, timeout=min(pause, left_s))
+        if ended.done():
+            return ended.result()
+        pause = min(pause * 2, _POLL_MAX_S)
+
+
+async def _read(checkout_id: uuid.UUID, deps: Deps) -> Checkout:
+    async with deps.uow(read_only=True) as uow:
+        found = await uow.checkouts.get(checkout_id)
+    if found is None:
+        raise NotFound(f"checkout {checkout_id} not found", reason="CHECKOUT_NOT_FOUND")
+    return found
+
+
+get_checkout = _read
