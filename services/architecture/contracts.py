@@ -79,7 +79,7 @@ def _rpc(c: Contracts, file: str, path, m, request: str, base: dict, problems: l
     summary = c.comments.get((file, path), "") or (req.comment if req else "")
     return Resource(
         slug(res.name), res.name, kind, summary=summary, proto=f"{service}.{m.name}",
-        schema=c.closure(schema), fingerprint=c.fingerprint(schema), **_override(base, res),
+        schema=c.closure(schema), fingerprint=c.fingerprint(schema, f"{service}.{m.name}"), **_override(base, res),
     )
 
 

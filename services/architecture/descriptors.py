@@ -49,6 +49,7 @@ class Contracts:
     files: list[descriptor_pb2.FileDescriptorProto]
     types: dict[str, Type]
     comments: dict[tuple[str, tuple[int, ...]], str]
+    root: Path = Path(".")  # the source tree compiled
 
     def own_files(self) -> Iterator[descriptor_pb2.FileDescriptorProto]:
         return (f for f in self.files if f.name.startswith("novatrek/"))
@@ -68,8 +69,8 @@ class Contracts:
     def definition(self, name: str) -> bytes:
         return self.types[name].proto.SerializeToString(deterministic=True)
 
-    def fingerprint(self, names: list[str]) -> str:
-        digest = hashlib.sha256()
+    def fingerprint(self, names: list[str], *also: str) -> str:
+        digest = hashlib.sha256("\0".join(also).encode())
         for name in self.closure(names):
             digest.update(name.encode() + b"\0" + self.definition(name))
         return digest.hexdigest()[:16]
@@ -86,7 +87,9 @@ def compile_tree(root: Path) -> Contracts:
         if protoc.main([*args, "--include_source_info", f"--descriptor_set_out={out}", *sources]) != 0:
             raise SystemExit(f"protoc failed on {protos}")
         files = list(descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file)
-    return index(files)
+    contracts = index(files)
+    contracts.root = root
+    return contracts
 
 
 def index(files: list[descriptor_pb2.FileDescriptorProto]) -> Contracts:
