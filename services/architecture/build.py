@@ -50,7 +50,7 @@ def _entry_digest(entry: dict) -> str:
 
 def build(root: Path, contracts: Contracts | None = None) -> tuple[Catalog, Contracts]:
     contracts = contracts or compile_tree(root)
-    data, problems = load_data(root), []
+    data, problems = load_data(root), list[str]()
     found, relations = proto_resources(contracts, problems)
     catalog = Catalog({}, relations, {}, problems)
     for r in found:
@@ -72,18 +72,46 @@ def _add_data(catalog: Catalog, data: dict, root: Path) -> None:
     for team, e in data.get("teams", {}).items():
         _add(catalog, Resource(team, e["name"], "team", summary=e.get("summary", ""), fingerprint=_entry_digest(e)))
     for name, e in data.get("domains", {}).items():
-        _add(catalog, Resource(slug(name), name, "domain", owner=e["owner"], summary=e["summary"], fingerprint=_entry_digest(e)))
+        _add(
+            catalog,
+            Resource(slug(name), name, "domain", owner=e["owner"], summary=e["summary"], fingerprint=_entry_digest(e)),
+        )
     for name, e in data.get("systems", {}).items():
-        _add(catalog, Resource(slug(name), name, "system", owner=e["owner"], summary=e["summary"], fingerprint=_entry_digest(e)))
+        _add(
+            catalog,
+            Resource(slug(name), name, "system", owner=e["owner"], summary=e["summary"], fingerprint=_entry_digest(e)),
+        )
     for name, e in data.get("containers", {}).items():
         paths = matching(files, e["paths"])
-        _add(catalog, Resource(slug(name), name, "container", owner=data["systems"][e["system"]]["owner"],
-                               summary=e["summary"], system=e["system"], paths=paths, fingerprint=digest(root, paths)))
+        _add(
+            catalog,
+            Resource(
+                slug(name),
+                name,
+                "container",
+                owner=data["systems"][e["system"]]["owner"],
+                summary=e["summary"],
+                system=e["system"],
+                paths=paths,
+                fingerprint=digest(root, paths),
+            ),
+        )
     components = data.get("components", {})
     for name, e in components.items():
         paths = matching(files, e["paths"])
-        _add(catalog, Resource(slug(name), name, "service", owner=e["owner"], summary=e["summary"], system=e["system"],
-                               paths=paths, fingerprint=digest(root, paths)))
+        _add(
+            catalog,
+            Resource(
+                slug(name),
+                name,
+                "service",
+                owner=e["owner"],
+                summary=e["summary"],
+                system=e["system"],
+                paths=paths,
+                fingerprint=digest(root, paths),
+            ),
+        )
     taken = {p for e in components.values() for p in matching(files, e["paths"])}
     for service in catalog.of_kind("service"):
         if service.proto:  # a gRPC service: its context's code (less its components) and its typed client
@@ -113,7 +141,9 @@ def _add_code_relations(catalog: Catalog, contracts: Contracts, data: dict, root
             target = takers.get("publishes", service.id)
             catalog.relations.append(Relation(target, "sends", by_proto[event], tuple(sorted(files))))
         for event in sorted(found.consumes):
-            catalog.relations.append(Relation(service.id, "receives", by_proto[event], (f"services/{ctx}/consumers.py",)))
+            catalog.relations.append(
+                Relation(service.id, "receives", by_proto[event], (f"services/{ctx}/consumers.py",))
+            )
         for rpc, files in sorted(found.calls.items()):
             if rpc in by_proto:
                 target = takers.get("calls", service.id)
@@ -134,7 +164,9 @@ def _add_flows(catalog: Catalog, data: dict, root: Path) -> None:
                 catalog.problems.append(f"flow {name}: step {i} names {s['resource']!r}, which is no resource")
             title = s.get("title") or s.get("resource", "")
             compensation = slug(s.get("compensation", ""))
-            steps.append(Step(f"{i}-{slug(title)}", title, target, s.get("actor", ""), s.get("saga_step", ""), compensation))
+            steps.append(
+                Step(f"{i}-{slug(title)}", title, target, s.get("actor", ""), s.get("saga_step", ""), compensation)
+            )
         catalog.flows[slug(name)] = steps
         if saga := e.get("saga"):
             in_code, in_flow = code.saga_steps(root, saga), [s.saga_step for s in steps if s.saga_step]

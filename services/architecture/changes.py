@@ -37,11 +37,11 @@ def compare(files: list[str], base: tuple[Catalog, Contracts], head: tuple[Catal
             found.resources[rid] = "changed"
     own = sorted(n for n in old_c.types.keys() | new_c.types.keys() if n.startswith("novatrek."))
     for name in own:
-        a, b = old_c.types.get(name), new_c.types.get(name)
-        if a is None or b is None or old_c.definition(name) != new_c.definition(name):
+        ta, tb = old_c.types.get(name), new_c.types.get(name)
+        if ta is None or tb is None or old_c.definition(name) != new_c.definition(name):
             found.types.append(name)
-            found.fields.extend(_members(name, a, "removed", b))
-            found.fields.extend(_members(name, b, "added", a))
+            found.fields.extend(_members(name, ta, "removed", tb))
+            found.fields.extend(_members(name, tb, "added", ta))
     found.fields.sort()
     found.problems = sorted(set(new.problems) - set(old.problems))
     return found
@@ -53,4 +53,6 @@ def _members(name: str, t, change: str, other) -> list[FieldChange]:
         return []
     members = t.proto.field if t.is_message else t.proto.value
     theirs = {m.name for m in (other.proto.field if other and other.is_message else other.proto.value if other else [])}
-    return [FieldChange(name, m.name, change, t.field_comments.get(m.name, "")) for m in members if m.name not in theirs]
+    return [
+        FieldChange(name, m.name, change, t.field_comments.get(m.name, "")) for m in members if m.name not in theirs
+    ]

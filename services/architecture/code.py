@@ -18,7 +18,7 @@ class ContextCode:
 
 
 def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> dotted origin: `from novatrek.x.v1 import events_pb2 as pb` gives pb -> novatrek.x.v1.events_pb2."""
+    """Local name -> dotted origin (`from novatrek.x.v1 import events_pb2 as pb`: pb -> novatrek.x.v1.events_pb2)."""
     found = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -117,7 +117,12 @@ def _client_class(path: Path, cls: str) -> tuple[str, dict[str, set[str]]]:
 
 
 def _is_self(node: ast.expr, attr: str) -> bool:
-    return isinstance(node, ast.Attribute) and node.attr == attr and isinstance(node.value, ast.Name) and node.value.id == "self"
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == attr
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    )
 
 
 def saga_steps(root: Path, rel: str) -> list[str]:
@@ -125,6 +130,10 @@ def saga_steps(root: Path, rel: str) -> list[str]:
     path = root / rel
     if not path.exists():
         return []
-    calls = [n for n in ast.walk(_parse(path)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
-    steps = [n for n in calls if n.func.id == "Step" and n.args and isinstance(n.args[0], ast.Constant)]
-    return [s.args[0].value for s in sorted(steps, key=lambda n: (n.lineno, n.col_offset))]
+    steps = [
+        (n.lineno, n.col_offset, n.args[0].value)
+        for n in ast.walk(_parse(path))
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "Step"
+        if n.args and isinstance(n.args[0], ast.Constant)
+    ]
+    return [str(name) for _, _, name in sorted(steps)]

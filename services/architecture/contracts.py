@@ -37,8 +37,12 @@ def proto_resources(c: Contracts, problems: list[str]) -> tuple[list[Resource], 
                 continue
             opt = svc.options.Extensions[arch.service]
             service = Resource(
-                slug(opt.name), opt.name, "service", summary=c.comments.get((f.name, (FILE_SERVICE, i)), ""),
-                proto=full, **_override(base, opt),
+                slug(opt.name),
+                opt.name,
+                "service",
+                summary=c.comments.get((f.name, (FILE_SERVICE, i)), ""),
+                proto=full,
+                **_override(base, opt),
             )
             service.fingerprint = hashlib.sha256(svc.SerializeToString(deterministic=True)).hexdigest()[:16]
             resources.append(service)
@@ -62,24 +66,40 @@ def proto_resources(c: Contracts, problems: list[str]) -> tuple[list[Resource], 
             base = {"owner": own.owner, "domain": own.domain, "system": own.system, "version": version_of(f.package)}
             schema = c.closure([name])
             resources.append(
-                Resource(slug(res.name), res.name, kind, summary=t.comment, proto=name, schema=schema,
-                         fingerprint=c.fingerprint([name]), **_override(base, res))
+                Resource(
+                    slug(res.name),
+                    res.name,
+                    kind,
+                    summary=t.comment,
+                    proto=name,
+                    schema=schema,
+                    fingerprint=c.fingerprint([name]),
+                    **_override(base, res),
+                )
             )
     return resources, relations
 
 
 def _rpc(c: Contracts, file: str, path, m, request: str, base: dict, problems: list[str], service: str):
     req = c.types.get(request)
-    res = m.options.Extensions[arch.method] if m.options.HasExtension(arch.method) else (req.resource() if req else None)
+    res = (
+        m.options.Extensions[arch.method] if m.options.HasExtension(arch.method) else (req.resource() if req else None)
+    )
     kind = KINDS.get(res.kind) if res else None
-    if kind not in ("command", "query"):
+    if res is None or kind not in ("command", "query"):
         problems.append(f"rpc {service}.{m.name}: request {request} not classified (KIND_COMMAND or KIND_QUERY)")
         return None
     schema = [request, m.output_type.lstrip(".")]
     summary = c.comments.get((file, path), "") or (req.comment if req else "")
     return Resource(
-        slug(res.name), res.name, kind, summary=summary, proto=f"{service}.{m.name}",
-        schema=c.closure(schema), fingerprint=c.fingerprint(schema, f"{service}.{m.name}"), **_override(base, res),
+        slug(res.name),
+        res.name,
+        kind,
+        summary=summary,
+        proto=f"{service}.{m.name}",
+        schema=c.closure(schema),
+        fingerprint=c.fingerprint(schema, f"{service}.{m.name}"),
+        **_override(base, res),
     )
 
 

@@ -34,14 +34,18 @@ class Type:
         return isinstance(self.proto, descriptor_pb2.DescriptorProto)
 
     def resource(self) -> arch.Resource | None:
+        if not isinstance(self.proto, descriptor_pb2.DescriptorProto):
+            return None
         options = self.proto.options
-        return options.Extensions[arch.resource] if self.is_message and options.HasExtension(arch.resource) else None
+        return options.Extensions[arch.resource] if options.HasExtension(arch.resource) else None
 
     def is_event(self) -> bool:
-        return self.is_message and self.proto.options.HasExtension(events.event)
+        return isinstance(self.proto, descriptor_pb2.DescriptorProto) and self.proto.options.HasExtension(events.event)
 
     def references(self) -> list[str]:
-        return [f.type_name.lstrip(".") for f in self.proto.field if f.type_name] if self.is_message else []
+        if not isinstance(self.proto, descriptor_pb2.DescriptorProto):
+            return []
+        return [f.type_name.lstrip(".") for f in self.proto.field if f.type_name]
 
 
 @dataclass

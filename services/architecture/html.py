@@ -42,7 +42,11 @@ def page(catalog: Catalog) -> str:
                 parts.append(_card(catalog, sid, more if catalog.resources[sid].kind == "service" else ""))
     parts.append("<h2>Commands, queries, events, entities</h2>")
     for r in catalog.of_kind("command", "query", "event", "entity"):
-        who = f"<div>sent by: {_links(catalog, catalog.related(r.id, 'sends'))}; received by: {_links(catalog, catalog.related(r.id, 'receives'))}</div>"
+        senders, receivers = (
+            _links(catalog, catalog.related(r.id, "sends")),
+            _links(catalog, catalog.related(r.id, "receives")),
+        )
+        who = f"<div>sent by: {senders}; received by: {receivers}</div>"
         parts.append(_card(catalog, r.id, who if r.kind != "entity" else f"<code>{escape(r.proto)}</code>"))
     parts.append("<h2>Flows</h2>")
     for flow in catalog.of_kind("flow"):

@@ -73,6 +73,8 @@ class Catalog:
                 {"source": r.source, "verb": r.verb, "target": r.target, "evidence": list(r.evidence)}
                 for r in sorted(self.relations)
             ],
-            "flows": {f: [{k: v for k, v in asdict(s).items() if v} for s in steps] for f, steps in sorted(self.flows.items())},
+            "flows": {
+                f: [{k: v for k, v in asdict(s).items() if v} for s in steps] for f, steps in sorted(self.flows.items())
+            },
             "problems": sorted(self.problems),
         }

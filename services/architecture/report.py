@@ -21,10 +21,17 @@ def to_json(r: Review, catalog: Catalog, data: dict) -> dict:
         "docs_only": bool(r.files) and r.docs == r.files,
         "docs": r.docs,
         "categories": [
-            {"id": c, "title": data["categories"][c]["title"], "reasons": why} for c, why in sorted(r.categories.items())
+            {"id": c, "title": data["categories"][c]["title"], "reasons": why}
+            for c, why in sorted(r.categories.items())
         ],
         "resources": [
-            {"id": rid, "name": name(rid), "kind": _kind(catalog, rid), "owner": _owner(catalog, rid), "why": sorted(why)}
+            {
+                "id": rid,
+                "name": name(rid),
+                "kind": _kind(catalog, rid),
+                "owner": _owner(catalog, rid),
+                "why": sorted(why),
+            }
             for rid, why in sorted(r.resources.items())
         ],
         "teams": [{"id": t, "why": sorted(why)} for t, why in sorted(r.teams.items())],
@@ -61,7 +68,10 @@ def to_markdown(report: dict) -> str:
     out += [f"**Touches:** {cats}", f"**Review by:** {teams}", f"**Contracts:** {verdict}", ""]
     out += ["### Categories", ""] + [f"- **{c['title']}**: {'; '.join(c['reasons'])}" for c in report["categories"]]
     out += ["", "### Affected resources", "", "| resource | kind | owner | why |", "|---|---|---|---|"]
-    out += [f"| {r['name']} (`{r['id']}`) | {r['kind']} | {r['owner']} | {'; '.join(r['why'])} |" for r in report["resources"]]
+    out += [
+        f"| {r['name']} (`{r['id']}`) | {r['kind']} | {r['owner']} | {'; '.join(r['why'])} |"
+        for r in report["resources"]
+    ]
     out += ["", "### Teams", ""] + [f"- `{t['id']}`: {'; '.join(t['why'])}" for t in report["teams"]]
     if report["breaking"]["findings"]:
         out += ["", "### buf breaking", "", "```", *report["breaking"]["findings"], "```"]

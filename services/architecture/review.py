@@ -57,13 +57,19 @@ def _categories(r: Review, ch: Changes, catalog: Catalog, data: dict) -> None:
     for cid, cat in sorted(data.get("categories", {}).items()):
         names = {slug(n) for n in cat.get("resources", [])}
         reasons = [f"{rid} {ch.resources[rid]}" for rid in sorted(names & changed.keys())]
-        reasons += [f"{rid} {ch.resources[rid]}" for rid, res in changed.items()
-                    if res and res.kind in cat.get("kinds", []) and rid not in names]
+        reasons += [
+            f"{rid} {ch.resources[rid]}"
+            for rid, res in changed.items()
+            if res and res.kind in cat.get("kinds", []) and rid not in names
+        ]
         reasons += [f"{t} changed" for t in ch.types if t in cat.get("types", [])]
         reasons += [f"{f} changed" for f in ch.files if any(fnmatch.fnmatchcase(f, p) for p in cat.get("paths", []))]
         if pattern := cat.get("fields"):
-            reasons += [f"field {fc.type}.{fc.name} {fc.change}" for fc in ch.fields
-                        if fc.type in cat.get("field_types", []) and re.search(pattern, fc.name)]
+            reasons += [
+                f"field {fc.type}.{fc.name} {fc.change}"
+                for fc in ch.fields
+                if fc.type in cat.get("field_types", []) and re.search(pattern, fc.name)
+            ]
             for fc in ch.fields:
                 for regex, system in sorted(cat.get("systems", {}).items()):
                     if fc.type in cat.get("field_types", []) and re.search(regex, fc.name):
@@ -74,7 +80,7 @@ def _categories(r: Review, ch: Changes, catalog: Catalog, data: dict) -> None:
 
 def _parties(r: Review, catalog: Catalog, ch: Changes) -> None:
     """The services on either side of a changed message, and the flows with a changed step."""
-    for rid, status in sorted(ch.resources.items()):
+    for rid in sorted(ch.resources):
         res = catalog.resources.get(rid)
         if res and res.kind in ("command", "query", "event"):
             for verb in ("receives", "sends"):
@@ -89,7 +95,7 @@ def _parties(r: Review, catalog: Catalog, ch: Changes) -> None:
 
 
 def _teams(r: Review, catalog: Catalog, base: Catalog) -> None:
-    for rid, why in r.resources.items():
+    for rid in r.resources:
         res = catalog.resources.get(rid) or base.resources.get(rid)
         if res and res.owner:
             r.teams.setdefault(res.owner, set()).add(f"owns {rid}")
@@ -103,7 +109,13 @@ def _guidance(r: Review, ch: Changes, catalog: Catalog, data: dict) -> None:
             if not (set(expected) & ch.resources.keys()) and not (pages & set(ch.files)):
                 r.guidance[gid] = g["say"]
         elif g["rule"] == "snapshot":
-            bad = [fc for fc in ch.fields if fc.change == "added" and fc.type in g["field_types"]
-                   and re.search(g["fields"], fc.name) and "snapshot" not in fc.comment.lower()]
+            bad = [
+                fc
+                for fc in ch.fields
+                if fc.change == "added"
+                and fc.type in g["field_types"]
+                and re.search(g["fields"], fc.name)
+                and "snapshot" not in fc.comment.lower()
+            ]
             if bad:
                 r.guidance[gid] = g["say"] + " Fields: " + ", ".join(f"{fc.type}.{fc.name}" for fc in bad) + "."
