@@ -83,7 +83,7 @@ def export(catalog: Catalog, contracts: Contracts, dest: Path) -> int:
             written += 1
             body += f'\n## Schema\n\n`{r.proto}` in `protos/{source}`.\n\n<Schema file="schema.proto" />\n'
         elif r.kind == "container":
-            front["container_type"] = "database"
+            front |= {"container_type": "database", "technology": "postgres"}
         elif r.kind == "flow":
             front["steps"] = _steps(catalog, r.id)
         _write(dest / FOLDERS[r.kind] / _folder(r) / "index.mdx", front, body)
