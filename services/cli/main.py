@@ -104,6 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="check: buf breaking of protos/ against the image; release: rewrite the image from protos/",
     )
 
+    arch = sub.add_parser("architecture", help="the architecture catalog and the review of a change (seed 003)")
+    what = arch.add_subparsers(dest="architecture_command", required=True, metavar="ARCHITECTURE_COMMAND")
+    build = what.add_parser("build", help="the catalog from the contracts, the code and architecture/catalog.toml")
+    build.add_argument("--json", type=Path, required=True, dest="json_out", metavar="FILE")
+    build.add_argument("--html", type=Path, default=None, dest="html_out", metavar="FILE", help="a self-contained page")
+    export = what.add_parser("export-eventcatalog", help="the catalog as an EventCatalog project")
+    export.add_argument("dest", type=Path, metavar="DIR")
+    review = what.add_parser("review", help="categories, resources and teams a change between two git refs touches")
+    review.add_argument("--base", required=True, help="the ref the change starts from, e.g. origin/main")
+    review.add_argument("--head", default="HEAD", help="the ref of the change (default: HEAD)")
+    review.add_argument("--json", action="store_true", dest="as_json", help="JSON instead of Markdown")
+    review.add_argument("--repo", type=Path, default=Path("."), help="the git repository (default: .)")
+
     events = sub.add_parser("events", help="dead letters and a live tail of domain events")
     events.add_argument("--nats-url", default=os.environ.get("NOVATREK_NATS_URL", "nats://127.0.0.1:4222"))
     which = events.add_subparsers(dest="events_command", required=True, metavar="EVENTS_COMMAND")
@@ -186,6 +199,16 @@ def cmd_contracts(args: argparse.Namespace) -> int:
     return run(args.contracts_command)
 
 
+def cmd_architecture(args: argparse.Namespace) -> int:
+    from services.architecture import cli
+
+    if args.architecture_command == "build":
+        return cli.cmd_build(args.json_out, args.html_out)
+    if args.architecture_command == "export-eventcatalog":
+        return cli.cmd_export(args.dest)
+    return cli.cmd_review(args.repo, args.base, args.head, args.as_json)
+
+
 def cmd_events(args: argparse.Namespace) -> int:
     from services.cli.events import run
 
@@ -201,6 +224,7 @@ COMMANDS = {
     "gen": cmd_gen,
     "contracts": cmd_contracts,
     "events": cmd_events,
+    "architecture": cmd_architecture,
 }
 
 

@@ -291,3 +291,24 @@ def test_grpcurl_passes_its_arguments_through(monkeypatch):
     monkeypatch.setattr(cli.os, "execv", lambda path, argv: execs.append((path, argv)) or 0)
     cli.main(["grpcurl", "-plaintext", "-d", '{"a": 1}', "127.0.0.1:1", "list"])
     assert execs == [(GRPCURL_EXECUTABLE, ["grpcurl", "-plaintext", "-d", '{"a": 1}', "127.0.0.1:1", "list"])]
+
+
+def test_architecture_commands_parse():
+    args = parse("architecture", "build", "--json", "c.json", "--html", "c.html")
+    assert (args.command, args.architecture_command, args.json_out, args.html_out) == (
+        "architecture",
+        "build",
+        Path("c.json"),
+        Path("c.html"),
+    )
+    assert parse("architecture", "build", "--json", "c.json").html_out is None
+    assert parse("architecture", "export-eventcatalog", "out").dest == Path("out")
+    review = parse("architecture", "review", "--base", "origin/main")
+    assert (review.base, review.head, review.as_json, review.repo) == ("origin/main", "HEAD", False, Path("."))
+    assert parse("architecture", "review", "--base", "a", "--head", "b", "--json").as_json
+
+
+@pytest.mark.parametrize("argv", [("architecture",), ("architecture", "build"), ("architecture", "review")])
+def test_architecture_commands_need_their_arguments(argv):
+    with pytest.raises(SystemExit):
+        parse(*argv)

@@ -27,16 +27,17 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/catalog/v1/catalog.proto\x12\x13novatrek.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\"\xc1\x01\n\x04Trip\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x32\n\x10price_per_person\x18\x04 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xc0\x01\n\tDeparture\x12\x1a\n\x0c\x64\x65parture_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07trip_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02\x12\x18\n\nseats_held\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x1d\n\x0fseats_available\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03\"B\n\x11\x43reateTripRequest\x12-\n\x04trip\x18\x01 \x01(\x0b\x32\x19.novatrek.catalog.v1.TripB\x04\xe2\x41\x01\x02\"=\n\x12\x43reateTripResponse\x12\'\n\x04trip\x18\x01 \x01(\x0b\x32\x19.novatrek.catalog.v1.Trip\"\'\n\x0eGetTripRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\":\n\x0fGetTripResponse\x12\'\n\x04trip\x18\x01 \x01(\x0b\x32\x19.novatrek.catalog.v1.Trip\"9\n\x10ListTripsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"V\n\x11ListTripsResponse\x12(\n\x05trips\x18\x01 \x03(\x0b\x32\x19.novatrek.catalog.v1.Trip\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Q\n\x16\x43reateDepartureRequest\x12\x37\n\tdeparture\x18\x01 \x01(\x0b\x32\x1e.novatrek.catalog.v1.DepartureB\x04\xe2\x41\x01\x02\"L\n\x17\x43reateDepartureResponse\x12\x31\n\tdeparture\x18\x01 \x01(\x0b\x32\x1e.novatrek.catalog.v1.Departure\"z\n\x15ListDeparturesRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12%\n\nstart_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"L\n\x16ListDeparturesResponse\x12\x32\n\ndepartures\x18\x01 \x03(\x0b\x32\x1e.novatrek.catalog.v1.Departure\"w\n\x18\x43heckAvailabilityRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x13\n\x05seats\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x02\"\x8b\x01\n\x19\x43heckAvailabilityResponse\x12\x11\n\tavailable\x18\x01 \x01(\x08\x12\x17\n\x0fseats_available\x18\x02 \x01(\x05\x12,\n\x10price_per_person\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x14\n\x0c\x64\x65parture_id\x18\x04 \x01(\t\"\x8d\x01\n\x10HoldSeatsRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x1c\n\x0ereservation_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05seats\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02\"\x94\x01\n\x11HoldSeatsResponse\x12\x14\n\x0c\x64\x65parture_id\x18\x01 \x01(\t\x12\"\n\x1aseats_held_for_reservation\x18\x02 \x01(\x05\x12\x17\n\x0fseats_available\x18\x03 \x01(\x05\x12,\n\x10price_per_person\x18\x04 \x01(\x0b\x32\x12.google.type.Money\"{\n\x13ReleaseSeatsRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x1c\n\x0ereservation_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"G\n\x14ReleaseSeatsResponse\x12\x16\n\x0eseats_released\x18\x01 \x01(\x05\x12\x17\n\x0fseats_available\x18\x02 \x01(\x05\x32\xe0\x08\n\x0e\x43\x61talogService\x12v\n\nCreateTrip\x12&.novatrek.catalog.v1.CreateTripRequest\x1a\'.novatrek.catalog.v1.CreateTripResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\t/v1/trips:\x04trip\x12q\n\x07GetTrip\x12#.novatrek.catalog.v1.GetTripRequest\x1a$.novatrek.catalog.v1.GetTripResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/trips/{trip_id}\x12m\n\tListTrips\x12%.novatrek.catalog.v1.ListTripsRequest\x1a&.novatrek.catalog.v1.ListTripsResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/trips\x12\xa9\x01\n\x0f\x43reateDeparture\x12+.novatrek.catalog.v1.CreateDepartureRequest\x1a,.novatrek.catalog.v1.CreateDepartureResponse\";\x82\xd3\xe4\x93\x02\x35\"(/v1/trips/{departure.trip_id}/departures:\tdeparture\x12\x91\x01\n\x0eListDepartures\x12*.novatrek.catalog.v1.ListDeparturesRequest\x1a+.novatrek.catalog.v1.ListDeparturesResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/trips/{trip_id}/departures\x12\x9c\x01\n\x11\x43heckAvailability\x12-.novatrek.catalog.v1.CheckAvailabilityRequest\x1a..novatrek.catalog.v1.CheckAvailabilityResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/trips/{trip_id}/availability\x12\x80\x01\n\tHoldSeats\x12%.novatrek.catalog.v1.HoldSeatsRequest\x1a&.novatrek.catalog.v1.HoldSeatsResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/trips/{trip_id}/holds:\x01*\x12\x91\x01\n\x0cReleaseSeats\x12(.novatrek.catalog.v1.ReleaseSeatsRequest\x1a).novatrek.catalog.v1.ReleaseSeatsResponse\",\x82\xd3\xe4\x93\x02&\"!/v1/trips/{trip_id}/holds:release:\x01*B\x1fZ\x1dnovatrek/catalog/v1;catalogv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/catalog/v1/catalog.proto\x12\x13novatrek.catalog.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\"\xcf\x01\n\x04Trip\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x32\n\x10price_per_person\x18\x04 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x02\x12\x0e\n\x06\x61\x63tive\x18\x05 \x01(\x08\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03:\x0c\xda\xc1\x18\x08\n\x04Trip\x10\x04\"\xd3\x01\n\tDeparture\x12\x1a\n\x0c\x64\x65parture_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x15\n\x07trip_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02\x12\x18\n\nseats_held\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x1d\n\x0fseats_available\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03:\x11\xda\xc1\x18\r\n\tDeparture\x10\x04\"W\n\x11\x43reateTripRequest\x12-\n\x04trip\x18\x01 \x01(\x0b\x32\x19.novatrek.catalog.v1.TripB\x04\xe2\x41\x01\x02:\x13\xda\xc1\x18\x0f\n\x0b\x43reate Trip\x10\x01\"=\n\x12\x43reateTripResponse\x12\'\n\x04trip\x18\x01 \x01(\x0b\x32\x19.novatrek.catalog.v1.Trip\"9\n\x0eGetTripRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x10\xda\xc1\x18\x0c\n\x08Get Trip\x10\x02\":\n\x0fGetTripResponse\x12\'\n\x04trip\x18\x01 \x01(\x0b\x32\x19.novatrek.catalog.v1.Trip\"M\n\x10ListTripsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t:\x12\xda\xc1\x18\x0e\n\nList Trips\x10\x02\"V\n\x11ListTripsResponse\x12(\n\x05trips\x18\x01 \x03(\x0b\x32\x19.novatrek.catalog.v1.Trip\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x16\x43reateDepartureRequest\x12\x37\n\tdeparture\x18\x01 \x01(\x0b\x32\x1e.novatrek.catalog.v1.DepartureB\x04\xe2\x41\x01\x02:\x18\xda\xc1\x18\x14\n\x10\x43reate Departure\x10\x01\"L\n\x17\x43reateDepartureResponse\x12\x31\n\tdeparture\x18\x01 \x01(\x0b\x32\x1e.novatrek.catalog.v1.Departure\"\x93\x01\n\x15ListDeparturesRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12%\n\nstart_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date:\x17\xda\xc1\x18\x13\n\x0fList Departures\x10\x02\"L\n\x16ListDeparturesResponse\x12\x32\n\ndepartures\x18\x01 \x03(\x0b\x32\x1e.novatrek.catalog.v1.Departure\"\x93\x01\n\x18\x43heckAvailabilityRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x13\n\x05seats\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x02:\x1a\xda\xc1\x18\x16\n\x12\x43heck Availability\x10\x02\"\x8b\x01\n\x19\x43heckAvailabilityResponse\x12\x11\n\tavailable\x18\x01 \x01(\x08\x12\x17\n\x0fseats_available\x18\x02 \x01(\x05\x12,\n\x10price_per_person\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x14\n\x0c\x64\x65parture_id\x18\x04 \x01(\t\"\xa1\x01\n\x10HoldSeatsRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x1c\n\x0ereservation_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05seats\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02:\x12\xda\xc1\x18\x0e\n\nHold Seats\x10\x01\"\x94\x01\n\x11HoldSeatsResponse\x12\x14\n\x0c\x64\x65parture_id\x18\x01 \x01(\t\x12\"\n\x1aseats_held_for_reservation\x18\x02 \x01(\x05\x12\x17\n\x0fseats_available\x18\x03 \x01(\x05\x12,\n\x10price_per_person\x18\x04 \x01(\x0b\x32\x12.google.type.Money\"\x92\x01\n\x13ReleaseSeatsRequest\x12\x15\n\x07trip_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x64\x65parture_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x1c\n\x0ereservation_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02:\x15\xda\xc1\x18\x11\n\rRelease Seats\x10\x01\"G\n\x14ReleaseSeatsResponse\x12\x16\n\x0eseats_released\x18\x01 \x01(\x05\x12\x17\n\x0fseats_available\x18\x02 \x01(\x05\x32\xfc\x08\n\x0e\x43\x61talogService\x12v\n\nCreateTrip\x12&.novatrek.catalog.v1.CreateTripRequest\x1a\'.novatrek.catalog.v1.CreateTripResponse\"\x17\x82\xd3\xe4\x93\x02\x11\"\t/v1/trips:\x04trip\x12q\n\x07GetTrip\x12#.novatrek.catalog.v1.GetTripRequest\x1a$.novatrek.catalog.v1.GetTripResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/trips/{trip_id}\x12m\n\tListTrips\x12%.novatrek.catalog.v1.ListTripsRequest\x1a&.novatrek.catalog.v1.ListTripsResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/trips\x12\xa9\x01\n\x0f\x43reateDeparture\x12+.novatrek.catalog.v1.CreateDepartureRequest\x1a,.novatrek.catalog.v1.CreateDepartureResponse\";\x82\xd3\xe4\x93\x02\x35\"(/v1/trips/{departure.trip_id}/departures:\tdeparture\x12\x91\x01\n\x0eListDepartures\x12*.novatrek.catalog.v1.ListDeparturesRequest\x1a+.novatrek.catalog.v1.ListDeparturesResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/trips/{trip_id}/departures\x12\x9c\x01\n\x11\x43heckAvailability\x12-.novatrek.catalog.v1.CheckAvailabilityRequest\x1a..novatrek.catalog.v1.CheckAvailabilityResponse\"(\x82\xd3\xe4\x93\x02\"\x12 /v1/trips/{trip_id}/availability\x12\x80\x01\n\tHoldSeats\x12%.novatrek.catalog.v1.HoldSeatsRequest\x1a&.novatrek.catalog.v1.HoldSeatsResponse\"$\x82\xd3\xe4\x93\x02\x1e\"\x19/v1/trips/{trip_id}/holds:\x01*\x12\x91\x01\n\x0cReleaseSeats\x12(.novatrek.catalog.v1.ReleaseSeatsRequest\x1a).novatrek.catalog.v1.ReleaseSeatsResponse\",\x82\xd3\xe4\x93\x02&\"!/v1/trips/{trip_id}/holds:release:\x01*\x1a\x1a\xd2\xc1\x18\x16\n\x14Trip Catalog ServiceBOZ\x1dnovatrek/catalog/v1;catalogv1\xca\xc1\x18,\n\x05Trips\x12\x13Trip Catalog System\x1a\x0etrips-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.catalog.v1.catalog_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\035novatrek/catalog/v1;catalogv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\035novatrek/catalog/v1;catalogv1\312\301\030,\n\005Trips\022\023Trip Catalog System\032\016trips-platform'
   _globals['_TRIP'].fields_by_name['trip_id']._loaded_options = None
   _globals['_TRIP'].fields_by_name['trip_id']._serialized_options = b'\342A\001\003'
   _globals['_TRIP'].fields_by_name['name']._loaded_options = None
@@ -45,6 +46,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRIP'].fields_by_name['price_per_person']._serialized_options = b'\342A\001\002'
   _globals['_TRIP'].fields_by_name['create_time']._loaded_options = None
   _globals['_TRIP'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_TRIP']._loaded_options = None
+  _globals['_TRIP']._serialized_options = b'\332\301\030\010\n\004Trip\020\004'
   _globals['_DEPARTURE'].fields_by_name['departure_id']._loaded_options = None
   _globals['_DEPARTURE'].fields_by_name['departure_id']._serialized_options = b'\342A\001\003'
   _globals['_DEPARTURE'].fields_by_name['trip_id']._loaded_options = None
@@ -57,20 +60,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEPARTURE'].fields_by_name['seats_held']._serialized_options = b'\342A\001\003'
   _globals['_DEPARTURE'].fields_by_name['seats_available']._loaded_options = None
   _globals['_DEPARTURE'].fields_by_name['seats_available']._serialized_options = b'\342A\001\003'
+  _globals['_DEPARTURE']._loaded_options = None
+  _globals['_DEPARTURE']._serialized_options = b'\332\301\030\r\n\tDeparture\020\004'
   _globals['_CREATETRIPREQUEST'].fields_by_name['trip']._loaded_options = None
   _globals['_CREATETRIPREQUEST'].fields_by_name['trip']._serialized_options = b'\342A\001\002'
+  _globals['_CREATETRIPREQUEST']._loaded_options = None
+  _globals['_CREATETRIPREQUEST']._serialized_options = b'\332\301\030\017\n\013Create Trip\020\001'
   _globals['_GETTRIPREQUEST'].fields_by_name['trip_id']._loaded_options = None
   _globals['_GETTRIPREQUEST'].fields_by_name['trip_id']._serialized_options = b'\342A\001\002'
+  _globals['_GETTRIPREQUEST']._loaded_options = None
+  _globals['_GETTRIPREQUEST']._serialized_options = b'\332\301\030\014\n\010Get Trip\020\002'
+  _globals['_LISTTRIPSREQUEST']._loaded_options = None
+  _globals['_LISTTRIPSREQUEST']._serialized_options = b'\332\301\030\016\n\nList Trips\020\002'
   _globals['_CREATEDEPARTUREREQUEST'].fields_by_name['departure']._loaded_options = None
   _globals['_CREATEDEPARTUREREQUEST'].fields_by_name['departure']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEDEPARTUREREQUEST']._loaded_options = None
+  _globals['_CREATEDEPARTUREREQUEST']._serialized_options = b'\332\301\030\024\n\020Create Departure\020\001'
   _globals['_LISTDEPARTURESREQUEST'].fields_by_name['trip_id']._loaded_options = None
   _globals['_LISTDEPARTURESREQUEST'].fields_by_name['trip_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTDEPARTURESREQUEST']._loaded_options = None
+  _globals['_LISTDEPARTURESREQUEST']._serialized_options = b'\332\301\030\023\n\017List Departures\020\002'
   _globals['_CHECKAVAILABILITYREQUEST'].fields_by_name['trip_id']._loaded_options = None
   _globals['_CHECKAVAILABILITYREQUEST'].fields_by_name['trip_id']._serialized_options = b'\342A\001\002'
   _globals['_CHECKAVAILABILITYREQUEST'].fields_by_name['departure_date']._loaded_options = None
   _globals['_CHECKAVAILABILITYREQUEST'].fields_by_name['departure_date']._serialized_options = b'\342A\001\002'
   _globals['_CHECKAVAILABILITYREQUEST'].fields_by_name['seats']._loaded_options = None
   _globals['_CHECKAVAILABILITYREQUEST'].fields_by_name['seats']._serialized_options = b'\342A\001\002'
+  _globals['_CHECKAVAILABILITYREQUEST']._loaded_options = None
+  _globals['_CHECKAVAILABILITYREQUEST']._serialized_options = b'\332\301\030\026\n\022Check Availability\020\002'
   _globals['_HOLDSEATSREQUEST'].fields_by_name['trip_id']._loaded_options = None
   _globals['_HOLDSEATSREQUEST'].fields_by_name['trip_id']._serialized_options = b'\342A\001\002'
   _globals['_HOLDSEATSREQUEST'].fields_by_name['departure_date']._loaded_options = None
@@ -79,12 +96,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOLDSEATSREQUEST'].fields_by_name['reservation_id']._serialized_options = b'\342A\001\002'
   _globals['_HOLDSEATSREQUEST'].fields_by_name['seats']._loaded_options = None
   _globals['_HOLDSEATSREQUEST'].fields_by_name['seats']._serialized_options = b'\342A\001\002'
+  _globals['_HOLDSEATSREQUEST']._loaded_options = None
+  _globals['_HOLDSEATSREQUEST']._serialized_options = b'\332\301\030\016\n\nHold Seats\020\001'
   _globals['_RELEASESEATSREQUEST'].fields_by_name['trip_id']._loaded_options = None
   _globals['_RELEASESEATSREQUEST'].fields_by_name['trip_id']._serialized_options = b'\342A\001\002'
   _globals['_RELEASESEATSREQUEST'].fields_by_name['departure_date']._loaded_options = None
   _globals['_RELEASESEATSREQUEST'].fields_by_name['departure_date']._serialized_options = b'\342A\001\002'
   _globals['_RELEASESEATSREQUEST'].fields_by_name['reservation_id']._loaded_options = None
   _globals['_RELEASESEATSREQUEST'].fields_by_name['reservation_id']._serialized_options = b'\342A\001\002'
+  _globals['_RELEASESEATSREQUEST']._loaded_options = None
+  _globals['_RELEASESEATSREQUEST']._serialized_options = b'\332\301\030\021\n\rRelease Seats\020\001'
+  _globals['_CATALOGSERVICE']._loaded_options = None
+  _globals['_CATALOGSERVICE']._serialized_options = b'\322\301\030\026\n\024Trip Catalog Service'
   _globals['_CATALOGSERVICE'].methods_by_name['CreateTrip']._loaded_options = None
   _globals['_CATALOGSERVICE'].methods_by_name['CreateTrip']._serialized_options = b'\202\323\344\223\002\021\"\t/v1/trips:\004trip'
   _globals['_CATALOGSERVICE'].methods_by_name['GetTrip']._loaded_options = None
@@ -101,42 +124,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CATALOGSERVICE'].methods_by_name['HoldSeats']._serialized_options = b'\202\323\344\223\002\036\"\031/v1/trips/{trip_id}/holds:\001*'
   _globals['_CATALOGSERVICE'].methods_by_name['ReleaseSeats']._loaded_options = None
   _globals['_CATALOGSERVICE'].methods_by_name['ReleaseSeats']._serialized_options = b'\202\323\344\223\002&\"!/v1/trips/{trip_id}/holds:release:\001*'
-  _globals['_TRIP']._serialized_start=204
-  _globals['_TRIP']._serialized_end=397
-  _globals['_DEPARTURE']._serialized_start=400
-  _globals['_DEPARTURE']._serialized_end=592
-  _globals['_CREATETRIPREQUEST']._serialized_start=594
-  _globals['_CREATETRIPREQUEST']._serialized_end=660
-  _globals['_CREATETRIPRESPONSE']._serialized_start=662
-  _globals['_CREATETRIPRESPONSE']._serialized_end=723
-  _globals['_GETTRIPREQUEST']._serialized_start=725
-  _globals['_GETTRIPREQUEST']._serialized_end=764
-  _globals['_GETTRIPRESPONSE']._serialized_start=766
-  _globals['_GETTRIPRESPONSE']._serialized_end=824
-  _globals['_LISTTRIPSREQUEST']._serialized_start=826
-  _globals['_LISTTRIPSREQUEST']._serialized_end=883
-  _globals['_LISTTRIPSRESPONSE']._serialized_start=885
-  _globals['_LISTTRIPSRESPONSE']._serialized_end=971
-  _globals['_CREATEDEPARTUREREQUEST']._serialized_start=973
-  _globals['_CREATEDEPARTUREREQUEST']._serialized_end=1054
-  _globals['_CREATEDEPARTURERESPONSE']._serialized_start=1056
-  _globals['_CREATEDEPARTURERESPONSE']._serialized_end=1132
-  _globals['_LISTDEPARTURESREQUEST']._serialized_start=1134
-  _globals['_LISTDEPARTURESREQUEST']._serialized_end=1256
-  _globals['_LISTDEPARTURESRESPONSE']._serialized_start=1258
-  _globals['_LISTDEPARTURESRESPONSE']._serialized_end=1334
-  _globals['_CHECKAVAILABILITYREQUEST']._serialized_start=1336
-  _globals['_CHECKAVAILABILITYREQUEST']._serialized_end=1455
-  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_start=1458
-  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_end=1597
-  _globals['_HOLDSEATSREQUEST']._serialized_start=1600
-  _globals['_HOLDSEATSREQUEST']._serialized_end=1741
-  _globals['_HOLDSEATSRESPONSE']._serialized_start=1744
-  _globals['_HOLDSEATSRESPONSE']._serialized_end=1892
-  _globals['_RELEASESEATSREQUEST']._serialized_start=1894
-  _globals['_RELEASESEATSREQUEST']._serialized_end=2017
-  _globals['_RELEASESEATSRESPONSE']._serialized_start=2019
-  _globals['_RELEASESEATSRESPONSE']._serialized_end=2090
-  _globals['_CATALOGSERVICE']._serialized_start=2093
-  _globals['_CATALOGSERVICE']._serialized_end=3213
+  _globals['_TRIP']._serialized_start=244
+  _globals['_TRIP']._serialized_end=451
+  _globals['_DEPARTURE']._serialized_start=454
+  _globals['_DEPARTURE']._serialized_end=665
+  _globals['_CREATETRIPREQUEST']._serialized_start=667
+  _globals['_CREATETRIPREQUEST']._serialized_end=754
+  _globals['_CREATETRIPRESPONSE']._serialized_start=756
+  _globals['_CREATETRIPRESPONSE']._serialized_end=817
+  _globals['_GETTRIPREQUEST']._serialized_start=819
+  _globals['_GETTRIPREQUEST']._serialized_end=876
+  _globals['_GETTRIPRESPONSE']._serialized_start=878
+  _globals['_GETTRIPRESPONSE']._serialized_end=936
+  _globals['_LISTTRIPSREQUEST']._serialized_start=938
+  _globals['_LISTTRIPSREQUEST']._serialized_end=1015
+  _globals['_LISTTRIPSRESPONSE']._serialized_start=1017
+  _globals['_LISTTRIPSRESPONSE']._serialized_end=1103
+  _globals['_CREATEDEPARTUREREQUEST']._serialized_start=1105
+  _globals['_CREATEDEPARTUREREQUEST']._serialized_end=1212
+  _globals['_CREATEDEPARTURERESPONSE']._serialized_start=1214
+  _globals['_CREATEDEPARTURERESPONSE']._serialized_end=1290
+  _globals['_LISTDEPARTURESREQUEST']._serialized_start=1293
+  _globals['_LISTDEPARTURESREQUEST']._serialized_end=1440
+  _globals['_LISTDEPARTURESRESPONSE']._serialized_start=1442
+  _globals['_LISTDEPARTURESRESPONSE']._serialized_end=1518
+  _globals['_CHECKAVAILABILITYREQUEST']._serialized_start=1521
+  _globals['_CHECKAVAILABILITYREQUEST']._serialized_end=1668
+  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_start=1671
+  _globals['_CHECKAVAILABILITYRESPONSE']._serialized_end=1810
+  _globals['_HOLDSEATSREQUEST']._serialized_start=1813
+  _globals['_HOLDSEATSREQUEST']._serialized_end=1974
+  _globals['_HOLDSEATSRESPONSE']._serialized_start=1977
+  _globals['_HOLDSEATSRESPONSE']._serialized_end=2125
+  _globals['_RELEASESEATSREQUEST']._serialized_start=2128
+  _globals['_RELEASESEATSREQUEST']._serialized_end=2274
+  _globals['_RELEASESEATSRESPONSE']._serialized_start=2276
+  _globals['_RELEASESEATSRESPONSE']._serialized_end=2347
+  _globals['_CATALOGSERVICE']._serialized_start=2350
+  _globals['_CATALOGSERVICE']._serialized_end=3498
 # @@protoc_insertion_point(module_scope)

@@ -26,16 +26,17 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#novatrek/checkout/v1/checkout.proto\x12\x14novatrek.checkout.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\"w\n\x08\x43\x61rtLine\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\nunit_price\x18\x03 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02\"\xbd\x03\n\x08\x43heckout\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12-\n\x05lines\x18\x04 \x03(\x0b\x32\x1e.novatrek.checkout.v1.CartLine\x12\'\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x03\x12\x38\n\x05state\x18\x06 \x01(\x0e\x32#.novatrek.checkout.v1.CheckoutStateB\x04\xe2\x41\x01\x03\x12\x16\n\x08order_id\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x61uthorization_id\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x66\x61ilure_reason\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x1d\n\x0f\x66\x61ilure_message\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\x9d\x01\n\x13\x43heckoutCartRequest\x12\x15\n\x07\x63\x61rt_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.novatrek.checkout.v1.CartLineB\x04\xe2\x41\x01\x02\x12\"\n\x14payment_method_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\"H\n\x14\x43heckoutCartResponse\x12\x30\n\x08\x63heckout\x18\x01 \x01(\x0b\x32\x1e.novatrek.checkout.v1.Checkout\"/\n\x12GetCheckoutRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"G\n\x13GetCheckoutResponse\x12\x30\n\x08\x63heckout\x18\x01 \x01(\x0b\x32\x1e.novatrek.checkout.v1.Checkout*\x84\x01\n\rCheckoutState\x12\x1e\n\x1a\x43HECKOUT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43HECKOUT_STATE_RUNNING\x10\x01\x12\x1c\n\x18\x43HECKOUT_STATE_COMPLETED\x10\x02\x12\x19\n\x15\x43HECKOUT_STATE_FAILED\x10\x03\x32\x9c\x02\n\x0f\x43heckoutService\x12\x7f\n\x0c\x43heckoutCart\x12).novatrek.checkout.v1.CheckoutCartRequest\x1a*.novatrek.checkout.v1.CheckoutCartResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/v1/checkouts:\x01*\x12\x87\x01\n\x0bGetCheckout\x12(.novatrek.checkout.v1.GetCheckoutRequest\x1a).novatrek.checkout.v1.GetCheckoutResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/checkouts/{checkout_id}B!Z\x1fnovatrek/checkout/v1;checkoutv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#novatrek/checkout/v1/checkout.proto\x12\x14novatrek.checkout.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\"w\n\x08\x43\x61rtLine\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\nunit_price\x18\x03 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02\"\xcf\x03\n\x08\x43heckout\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12-\n\x05lines\x18\x04 \x03(\x0b\x32\x1e.novatrek.checkout.v1.CartLine\x12\'\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x03\x12\x38\n\x05state\x18\x06 \x01(\x0e\x32#.novatrek.checkout.v1.CheckoutStateB\x04\xe2\x41\x01\x03\x12\x16\n\x08order_id\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1e\n\x10\x61uthorization_id\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x66\x61ilure_reason\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x1d\n\x0f\x66\x61ilure_message\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03:\x10\xda\xc1\x18\x0c\n\x08\x43heckout\x10\x04\"\xb4\x01\n\x13\x43heckoutCartRequest\x12\x15\n\x07\x63\x61rt_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.novatrek.checkout.v1.CartLineB\x04\xe2\x41\x01\x02\x12\"\n\x14payment_method_token\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02:\x15\xda\xc1\x18\x11\n\rCheckout Cart\x10\x02\"H\n\x14\x43heckoutCartResponse\x12\x30\n\x08\x63heckout\x18\x01 \x01(\x0b\x32\x1e.novatrek.checkout.v1.Checkout\"E\n\x12GetCheckoutRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x14\xda\xc1\x18\x10\n\x0cGet Checkout\x10\x02\"G\n\x13GetCheckoutResponse\x12\x30\n\x08\x63heckout\x18\x01 \x01(\x0b\x32\x1e.novatrek.checkout.v1.Checkout*\x84\x01\n\rCheckoutState\x12\x1e\n\x1a\x43HECKOUT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43HECKOUT_STATE_RUNNING\x10\x01\x12\x1c\n\x18\x43HECKOUT_STATE_COMPLETED\x10\x02\x12\x19\n\x15\x43HECKOUT_STATE_FAILED\x10\x03\x32\xb0\x02\n\x0f\x43heckoutService\x12\x7f\n\x0c\x43heckoutCart\x12).novatrek.checkout.v1.CheckoutCartRequest\x1a*.novatrek.checkout.v1.CheckoutCartResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/v1/checkouts:\x01*\x12\x87\x01\n\x0bGetCheckout\x12(.novatrek.checkout.v1.GetCheckoutRequest\x1a).novatrek.checkout.v1.GetCheckoutResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/checkouts/{checkout_id}\x1a\x12\xd2\xc1\x18\x0e\n\x0c\x43heckout APIBSZ\x1fnovatrek/checkout/v1;checkoutv1\xca\xc1\x18.\n\x08Ordering\x12\x0f\x43heckout System\x1a\x11ordering-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.checkout.v1.checkout_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/checkout/v1;checkoutv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/checkout/v1;checkoutv1\312\301\030.\n\010Ordering\022\017Checkout System\032\021ordering-platform'
   _globals['_CARTLINE'].fields_by_name['sku']._loaded_options = None
   _globals['_CARTLINE'].fields_by_name['sku']._serialized_options = b'\342A\001\002'
   _globals['_CARTLINE'].fields_by_name['name']._loaded_options = None
@@ -62,6 +63,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKOUT'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_CHECKOUT'].fields_by_name['update_time']._loaded_options = None
   _globals['_CHECKOUT'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_CHECKOUT']._loaded_options = None
+  _globals['_CHECKOUT']._serialized_options = b'\332\301\030\014\n\010Checkout\020\004'
   _globals['_CHECKOUTCARTREQUEST'].fields_by_name['cart_id']._loaded_options = None
   _globals['_CHECKOUTCARTREQUEST'].fields_by_name['cart_id']._serialized_options = b'\342A\001\002'
   _globals['_CHECKOUTCARTREQUEST'].fields_by_name['guest_id']._loaded_options = None
@@ -70,26 +73,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKOUTCARTREQUEST'].fields_by_name['lines']._serialized_options = b'\342A\001\002'
   _globals['_CHECKOUTCARTREQUEST'].fields_by_name['payment_method_token']._loaded_options = None
   _globals['_CHECKOUTCARTREQUEST'].fields_by_name['payment_method_token']._serialized_options = b'\342A\001\002'
+  _globals['_CHECKOUTCARTREQUEST']._loaded_options = None
+  _globals['_CHECKOUTCARTREQUEST']._serialized_options = b'\332\301\030\021\n\rCheckout Cart\020\002'
   _globals['_GETCHECKOUTREQUEST'].fields_by_name['checkout_id']._loaded_options = None
   _globals['_GETCHECKOUTREQUEST'].fields_by_name['checkout_id']._serialized_options = b'\342A\001\002'
+  _globals['_GETCHECKOUTREQUEST']._loaded_options = None
+  _globals['_GETCHECKOUTREQUEST']._serialized_options = b'\332\301\030\020\n\014Get Checkout\020\002'
+  _globals['_CHECKOUTSERVICE']._loaded_options = None
+  _globals['_CHECKOUTSERVICE']._serialized_options = b'\322\301\030\016\n\014Checkout API'
   _globals['_CHECKOUTSERVICE'].methods_by_name['CheckoutCart']._loaded_options = None
   _globals['_CHECKOUTSERVICE'].methods_by_name['CheckoutCart']._serialized_options = b'\202\323\344\223\002\022\"\r/v1/checkouts:\001*'
   _globals['_CHECKOUTSERVICE'].methods_by_name['GetCheckout']._loaded_options = None
   _globals['_CHECKOUTSERVICE'].methods_by_name['GetCheckout']._serialized_options = b'\202\323\344\223\002\035\022\033/v1/checkouts/{checkout_id}'
-  _globals['_CHECKOUTSTATE']._serialized_start=1108
-  _globals['_CHECKOUTSTATE']._serialized_end=1240
-  _globals['_CARTLINE']._serialized_start=182
-  _globals['_CARTLINE']._serialized_end=301
-  _globals['_CHECKOUT']._serialized_start=304
-  _globals['_CHECKOUT']._serialized_end=749
-  _globals['_CHECKOUTCARTREQUEST']._serialized_start=752
-  _globals['_CHECKOUTCARTREQUEST']._serialized_end=909
-  _globals['_CHECKOUTCARTRESPONSE']._serialized_start=911
-  _globals['_CHECKOUTCARTRESPONSE']._serialized_end=983
-  _globals['_GETCHECKOUTREQUEST']._serialized_start=985
-  _globals['_GETCHECKOUTREQUEST']._serialized_end=1032
-  _globals['_GETCHECKOUTRESPONSE']._serialized_start=1034
-  _globals['_GETCHECKOUTRESPONSE']._serialized_end=1105
-  _globals['_CHECKOUTSERVICE']._serialized_start=1243
-  _globals['_CHECKOUTSERVICE']._serialized_end=1527
+  _globals['_CHECKOUTSTATE']._serialized_start=1211
+  _globals['_CHECKOUTSTATE']._serialized_end=1343
+  _globals['_CARTLINE']._serialized_start=222
+  _globals['_CARTLINE']._serialized_end=341
+  _globals['_CHECKOUT']._serialized_start=344
+  _globals['_CHECKOUT']._serialized_end=807
+  _globals['_CHECKOUTCARTREQUEST']._serialized_start=810
+  _globals['_CHECKOUTCARTREQUEST']._serialized_end=990
+  _globals['_CHECKOUTCARTRESPONSE']._serialized_start=992
+  _globals['_CHECKOUTCARTRESPONSE']._serialized_end=1064
+  _globals['_GETCHECKOUTREQUEST']._serialized_start=1066
+  _globals['_GETCHECKOUTREQUEST']._serialized_end=1135
+  _globals['_GETCHECKOUTRESPONSE']._serialized_start=1137
+  _globals['_GETCHECKOUTRESPONSE']._serialized_end=1208
+  _globals['_CHECKOUTSERVICE']._serialized_start=1346
+  _globals['_CHECKOUTSERVICE']._serialized_end=1650
 # @@protoc_insertion_point(module_scope)

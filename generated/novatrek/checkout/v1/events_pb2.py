@@ -24,23 +24,24 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 from novatrek.events.v1 import options_pb2 as novatrek_dot_events_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/checkout/v1/events.proto\x12\x14novatrek.checkout.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a novatrek/events/v1/options.proto\"\x85\x02\n\x11\x43heckoutCompleted\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12!\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.Money\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:S\xaa\xbb\x18O\n$novatrek.ordering.checkout.completed\x12\'novatrek.ordering.checkout.completed.v1\"\xf8\x01\n\x0e\x43heckoutFailed\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\x04 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x05 \x01(\t\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:M\xaa\xbb\x18I\n!novatrek.ordering.checkout.failed\x12$novatrek.ordering.checkout.failed.v1B!Z\x1fnovatrek/checkout/v1;checkoutv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/checkout/v1/events.proto\x12\x14novatrek.checkout.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\x1a novatrek/events/v1/options.proto\"\x9f\x02\n\x11\x43heckoutCompleted\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x10\n\x08order_id\x18\x04 \x01(\t\x12!\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.Money\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:m\xaa\xbb\x18O\n$novatrek.ordering.checkout.completed\x12\'novatrek.ordering.checkout.completed.v1\xda\xc1\x18\x16\n\x12\x43heckout Completed\x10\x03\"\x8f\x02\n\x0e\x43heckoutFailed\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61rt_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x16\n\x0e\x66\x61ilure_reason\x18\x04 \x01(\t\x12\x17\n\x0f\x66\x61ilure_message\x18\x05 \x01(\t\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:d\xaa\xbb\x18I\n!novatrek.ordering.checkout.failed\x12$novatrek.ordering.checkout.failed.v1\xda\xc1\x18\x13\n\x0f\x43heckout Failed\x10\x03\x42SZ\x1fnovatrek/checkout/v1;checkoutv1\xca\xc1\x18.\n\x08Ordering\x12\x0f\x43heckout System\x1a\x11ordering-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.checkout.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/checkout/v1;checkoutv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/checkout/v1;checkoutv1\312\301\030.\n\010Ordering\022\017Checkout System\032\021ordering-platform'
   _globals['_CHECKOUTCOMPLETED']._loaded_options = None
-  _globals['_CHECKOUTCOMPLETED']._serialized_options = b'\252\273\030O\n$novatrek.ordering.checkout.completed\022\'novatrek.ordering.checkout.completed.v1'
+  _globals['_CHECKOUTCOMPLETED']._serialized_options = b'\252\273\030O\n$novatrek.ordering.checkout.completed\022\'novatrek.ordering.checkout.completed.v1\332\301\030\026\n\022Checkout Completed\020\003'
   _globals['_CHECKOUTFAILED']._loaded_options = None
-  _globals['_CHECKOUTFAILED']._serialized_options = b'\252\273\030I\n!novatrek.ordering.checkout.failed\022$novatrek.ordering.checkout.failed.v1'
-  _globals['_CHECKOUTCOMPLETED']._serialized_start=152
-  _globals['_CHECKOUTCOMPLETED']._serialized_end=413
-  _globals['_CHECKOUTFAILED']._serialized_start=416
-  _globals['_CHECKOUTFAILED']._serialized_end=664
+  _globals['_CHECKOUTFAILED']._serialized_options = b'\252\273\030I\n!novatrek.ordering.checkout.failed\022$novatrek.ordering.checkout.failed.v1\332\301\030\023\n\017Checkout Failed\020\003'
+  _globals['_CHECKOUTCOMPLETED']._serialized_start=192
+  _globals['_CHECKOUTCOMPLETED']._serialized_end=479
+  _globals['_CHECKOUTFAILED']._serialized_start=482
+  _globals['_CHECKOUTFAILED']._serialized_end=753
 # @@protoc_insertion_point(module_scope)

@@ -23,16 +23,17 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n novatrek/events/v1/options.proto\x12\x12novatrek.events.v1\x1a google/protobuf/descriptor.proto\"*\n\tEventSpec\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t:O\n\x05\x65vent\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\x0b\x32\x1d.novatrek.events.v1.EventSpecB\x1dZ\x1bnovatrek/events/v1;eventsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n novatrek/events/v1/options.proto\x12\x12novatrek.events.v1\x1a google/protobuf/descriptor.proto\x1a&novatrek/architecture/v1/options.proto\"*\n\tEventSpec\x12\x0f\n\x07subject\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t:O\n\x05\x65vent\x12\x1f.google.protobuf.MessageOptions\x18\xb5\x87\x03 \x01(\x0b\x32\x1d.novatrek.events.v1.EventSpecBOZ\x1bnovatrek/events/v1;eventsv1\xca\xc1\x18.\n\x08Platform\x12\x0cMesh Chassis\x1a\x14platform-engineeringb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.events.v1.options_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/events/v1;eventsv1'
-  _globals['_EVENTSPEC']._serialized_start=90
-  _globals['_EVENTSPEC']._serialized_end=132
+  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/events/v1;eventsv1\312\301\030.\n\010Platform\022\014Mesh Chassis\032\024platform-engineering'
+  _globals['_EVENTSPEC']._serialized_start=130
+  _globals['_EVENTSPEC']._serialized_end=172
 # @@protoc_insertion_point(module_scope)

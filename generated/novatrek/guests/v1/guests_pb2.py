@@ -27,16 +27,17 @@ from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior_
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnovatrek/guests/v1/guests.proto\x12\x12novatrek.guests.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xbf\x02\n\x05Guest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nfirst_name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tlast_name\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05\x65mail\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05phone\x18\x05 \x01(\t\x12(\n\rdate_of_birth\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.novatrek.guests.v1.GuestStatus\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"D\n\x12\x43reateGuestRequest\x12.\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.GuestB\x04\xe2\x41\x01\x02\"?\n\x13\x43reateGuestResponse\x12(\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.Guest\")\n\x0fGetGuestRequest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"<\n\x10GetGuestResponse\x12(\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.Guest\"\x96\x01\n\x13SearchGuestsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x18\n\x10last_name_prefix\x18\x04 \x01(\t\x12/\n\x06status\x18\x05 \x01(\x0e\x32\x1f.novatrek.guests.v1.GuestStatus\"Z\n\x14SearchGuestsResponse\x12)\n\x06guests\x18\x01 \x03(\x0b\x32\x19.novatrek.guests.v1.Guest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"{\n\x12UpdateGuestRequest\x12.\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.GuestB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\"?\n\x13UpdateGuestResponse\x12(\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.Guest\"d\n\x14ValidateGuestRequest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\"c\n\x15ValidateGuestResponse\x12\x10\n\x08\x65ligible\x18\x01 \x01(\x08\x12\x38\n\x07reasons\x18\x02 \x03(\x0e\x32\'.novatrek.guests.v1.IneligibilityReason*{\n\x0bGuestStatus\x12\x1c\n\x18GUEST_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13GUEST_STATUS_ACTIVE\x10\x01\x12\x19\n\x15GUEST_STATUS_INACTIVE\x10\x02\x12\x1a\n\x16GUEST_STATUS_SUSPENDED\x10\x03*\xf7\x01\n\x13IneligibilityReason\x12$\n INELIGIBILITY_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1eINELIGIBILITY_REASON_NOT_FOUND\x10\x01\x12!\n\x1dINELIGIBILITY_REASON_INACTIVE\x10\x02\x12\"\n\x1eINELIGIBILITY_REASON_SUSPENDED\x10\x03\x12&\n\"INELIGIBILITY_REASON_NAME_MISMATCH\x10\x04\x12\'\n#INELIGIBILITY_REASON_EMAIL_MISMATCH\x10\x05\x32\x95\x05\n\x0cGuestService\x12y\n\x0b\x43reateGuest\x12&.novatrek.guests.v1.CreateGuestRequest\x1a\'.novatrek.guests.v1.CreateGuestResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\n/v1/guests:\x05guest\x12t\n\x08GetGuest\x12#.novatrek.guests.v1.GetGuestRequest\x1a$.novatrek.guests.v1.GetGuestResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/guests/{guest_id}\x12u\n\x0cSearchGuests\x12\'.novatrek.guests.v1.SearchGuestsRequest\x1a(.novatrek.guests.v1.SearchGuestsResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/guests\x12\x8a\x01\n\x0bUpdateGuest\x12&.novatrek.guests.v1.UpdateGuestRequest\x1a\'.novatrek.guests.v1.UpdateGuestResponse\"*\x82\xd3\xe4\x93\x02$2\x1b/v1/guests/{guest.guest_id}:\x05guest\x12\x8f\x01\n\rValidateGuest\x12(.novatrek.guests.v1.ValidateGuestRequest\x1a).novatrek.guests.v1.ValidateGuestResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/guests/{guest_id}:validate:\x01*B\x1dZ\x1bnovatrek/guests/v1;guestsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnovatrek/guests/v1/guests.proto\x12\x12novatrek.guests.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a&novatrek/architecture/v1/options.proto\"\xce\x02\n\x05Guest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nfirst_name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\tlast_name\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x13\n\x05\x65mail\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05phone\x18\x05 \x01(\t\x12(\n\rdate_of_birth\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12/\n\x06status\x18\x07 \x01(\x0e\x32\x1f.novatrek.guests.v1.GuestStatus\x12\x35\n\x0b\x63reate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03:\r\xda\xc1\x18\t\n\x05Guest\x10\x04\"Z\n\x12\x43reateGuestRequest\x12.\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.GuestB\x04\xe2\x41\x01\x02:\x14\xda\xc1\x18\x10\n\x0c\x43reate Guest\x10\x01\"?\n\x13\x43reateGuestResponse\x12(\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.Guest\"<\n\x0fGetGuestRequest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x11\xda\xc1\x18\r\n\tGet Guest\x10\x02\"<\n\x10GetGuestResponse\x12(\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.Guest\"\xad\x01\n\x13SearchGuestsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12\x18\n\x10last_name_prefix\x18\x04 \x01(\t\x12/\n\x06status\x18\x05 \x01(\x0e\x32\x1f.novatrek.guests.v1.GuestStatus:\x15\xda\xc1\x18\x11\n\rSearch Guests\x10\x02\"Z\n\x14SearchGuestsResponse\x12)\n\x06guests\x18\x01 \x03(\x0b\x32\x19.novatrek.guests.v1.Guest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x91\x01\n\x12UpdateGuestRequest\x12.\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.GuestB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02:\x14\xda\xc1\x18\x10\n\x0cUpdate Guest\x10\x01\"?\n\x13UpdateGuestResponse\x12(\n\x05guest\x18\x01 \x01(\x0b\x32\x19.novatrek.guests.v1.Guest\"|\n\x14ValidateGuestRequest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t:\x16\xda\xc1\x18\x12\n\x0eValidate Guest\x10\x02\"c\n\x15ValidateGuestResponse\x12\x10\n\x08\x65ligible\x18\x01 \x01(\x08\x12\x38\n\x07reasons\x18\x02 \x03(\x0e\x32\'.novatrek.guests.v1.IneligibilityReason*{\n\x0bGuestStatus\x12\x1c\n\x18GUEST_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13GUEST_STATUS_ACTIVE\x10\x01\x12\x19\n\x15GUEST_STATUS_INACTIVE\x10\x02\x12\x1a\n\x16GUEST_STATUS_SUSPENDED\x10\x03*\xf7\x01\n\x13IneligibilityReason\x12$\n INELIGIBILITY_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1eINELIGIBILITY_REASON_NOT_FOUND\x10\x01\x12!\n\x1dINELIGIBILITY_REASON_INACTIVE\x10\x02\x12\"\n\x1eINELIGIBILITY_REASON_SUSPENDED\x10\x03\x12&\n\"INELIGIBILITY_REASON_NAME_MISMATCH\x10\x04\x12\'\n#INELIGIBILITY_REASON_EMAIL_MISMATCH\x10\x05\x32\xb2\x05\n\x0cGuestService\x12y\n\x0b\x43reateGuest\x12&.novatrek.guests.v1.CreateGuestRequest\x1a\'.novatrek.guests.v1.CreateGuestResponse\"\x19\x82\xd3\xe4\x93\x02\x13\"\n/v1/guests:\x05guest\x12t\n\x08GetGuest\x12#.novatrek.guests.v1.GetGuestRequest\x1a$.novatrek.guests.v1.GetGuestResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/guests/{guest_id}\x12u\n\x0cSearchGuests\x12\'.novatrek.guests.v1.SearchGuestsRequest\x1a(.novatrek.guests.v1.SearchGuestsResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/guests\x12\x8a\x01\n\x0bUpdateGuest\x12&.novatrek.guests.v1.UpdateGuestRequest\x1a\'.novatrek.guests.v1.UpdateGuestResponse\"*\x82\xd3\xe4\x93\x02$2\x1b/v1/guests/{guest.guest_id}:\x05guest\x12\x8f\x01\n\rValidateGuest\x12(.novatrek.guests.v1.ValidateGuestRequest\x1a).novatrek.guests.v1.ValidateGuestResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/guests/{guest_id}:validate:\x01*\x1a\x1b\xd2\xc1\x18\x17\n\x15Guest Profile ServiceBOZ\x1bnovatrek/guests/v1;guestsv1\xca\xc1\x18.\n\x06Guests\x12\x14Guest Profile System\x1a\x0eguest-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.guests.v1.guests_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/guests/v1;guestsv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/guests/v1;guestsv1\312\301\030.\n\006Guests\022\024Guest Profile System\032\016guest-platform'
   _globals['_GUEST'].fields_by_name['guest_id']._loaded_options = None
   _globals['_GUEST'].fields_by_name['guest_id']._serialized_options = b'\342A\001\003'
   _globals['_GUEST'].fields_by_name['first_name']._loaded_options = None
@@ -49,16 +50,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GUEST'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_GUEST'].fields_by_name['update_time']._loaded_options = None
   _globals['_GUEST'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_GUEST']._loaded_options = None
+  _globals['_GUEST']._serialized_options = b'\332\301\030\t\n\005Guest\020\004'
   _globals['_CREATEGUESTREQUEST'].fields_by_name['guest']._loaded_options = None
   _globals['_CREATEGUESTREQUEST'].fields_by_name['guest']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEGUESTREQUEST']._loaded_options = None
+  _globals['_CREATEGUESTREQUEST']._serialized_options = b'\332\301\030\020\n\014Create Guest\020\001'
   _globals['_GETGUESTREQUEST'].fields_by_name['guest_id']._loaded_options = None
   _globals['_GETGUESTREQUEST'].fields_by_name['guest_id']._serialized_options = b'\342A\001\002'
+  _globals['_GETGUESTREQUEST']._loaded_options = None
+  _globals['_GETGUESTREQUEST']._serialized_options = b'\332\301\030\r\n\tGet Guest\020\002'
+  _globals['_SEARCHGUESTSREQUEST']._loaded_options = None
+  _globals['_SEARCHGUESTSREQUEST']._serialized_options = b'\332\301\030\021\n\rSearch Guests\020\002'
   _globals['_UPDATEGUESTREQUEST'].fields_by_name['guest']._loaded_options = None
   _globals['_UPDATEGUESTREQUEST'].fields_by_name['guest']._serialized_options = b'\342A\001\002'
   _globals['_UPDATEGUESTREQUEST'].fields_by_name['update_mask']._loaded_options = None
   _globals['_UPDATEGUESTREQUEST'].fields_by_name['update_mask']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEGUESTREQUEST']._loaded_options = None
+  _globals['_UPDATEGUESTREQUEST']._serialized_options = b'\332\301\030\020\n\014Update Guest\020\001'
   _globals['_VALIDATEGUESTREQUEST'].fields_by_name['guest_id']._loaded_options = None
   _globals['_VALIDATEGUESTREQUEST'].fields_by_name['guest_id']._serialized_options = b'\342A\001\002'
+  _globals['_VALIDATEGUESTREQUEST']._loaded_options = None
+  _globals['_VALIDATEGUESTREQUEST']._serialized_options = b'\332\301\030\022\n\016Validate Guest\020\002'
+  _globals['_GUESTSERVICE']._loaded_options = None
+  _globals['_GUESTSERVICE']._serialized_options = b'\322\301\030\027\n\025Guest Profile Service'
   _globals['_GUESTSERVICE'].methods_by_name['CreateGuest']._loaded_options = None
   _globals['_GUESTSERVICE'].methods_by_name['CreateGuest']._serialized_options = b'\202\323\344\223\002\023\"\n/v1/guests:\005guest'
   _globals['_GUESTSERVICE'].methods_by_name['GetGuest']._loaded_options = None
@@ -69,32 +84,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GUESTSERVICE'].methods_by_name['UpdateGuest']._serialized_options = b'\202\323\344\223\002$2\033/v1/guests/{guest.guest_id}:\005guest'
   _globals['_GUESTSERVICE'].methods_by_name['ValidateGuest']._loaded_options = None
   _globals['_GUESTSERVICE'].methods_by_name['ValidateGuest']._serialized_options = b'\202\323\344\223\002#\"\036/v1/guests/{guest_id}:validate:\001*'
-  _globals['_GUESTSTATUS']._serialized_start=1409
-  _globals['_GUESTSTATUS']._serialized_end=1532
-  _globals['_INELIGIBILITYREASON']._serialized_start=1535
-  _globals['_INELIGIBILITYREASON']._serialized_end=1782
-  _globals['_GUEST']._serialized_start=210
-  _globals['_GUEST']._serialized_end=529
-  _globals['_CREATEGUESTREQUEST']._serialized_start=531
-  _globals['_CREATEGUESTREQUEST']._serialized_end=599
-  _globals['_CREATEGUESTRESPONSE']._serialized_start=601
-  _globals['_CREATEGUESTRESPONSE']._serialized_end=664
-  _globals['_GETGUESTREQUEST']._serialized_start=666
-  _globals['_GETGUESTREQUEST']._serialized_end=707
-  _globals['_GETGUESTRESPONSE']._serialized_start=709
-  _globals['_GETGUESTRESPONSE']._serialized_end=769
-  _globals['_SEARCHGUESTSREQUEST']._serialized_start=772
-  _globals['_SEARCHGUESTSREQUEST']._serialized_end=922
-  _globals['_SEARCHGUESTSRESPONSE']._serialized_start=924
-  _globals['_SEARCHGUESTSRESPONSE']._serialized_end=1014
-  _globals['_UPDATEGUESTREQUEST']._serialized_start=1016
-  _globals['_UPDATEGUESTREQUEST']._serialized_end=1139
-  _globals['_UPDATEGUESTRESPONSE']._serialized_start=1141
-  _globals['_UPDATEGUESTRESPONSE']._serialized_end=1204
-  _globals['_VALIDATEGUESTREQUEST']._serialized_start=1206
-  _globals['_VALIDATEGUESTREQUEST']._serialized_end=1306
-  _globals['_VALIDATEGUESTRESPONSE']._serialized_start=1308
-  _globals['_VALIDATEGUESTRESPONSE']._serialized_end=1407
-  _globals['_GUESTSERVICE']._serialized_start=1785
-  _globals['_GUESTSERVICE']._serialized_end=2446
+  _globals['_GUESTSTATUS']._serialized_start=1575
+  _globals['_GUESTSTATUS']._serialized_end=1698
+  _globals['_INELIGIBILITYREASON']._serialized_start=1701
+  _globals['_INELIGIBILITYREASON']._serialized_end=1948
+  _globals['_GUEST']._serialized_start=250
+  _globals['_GUEST']._serialized_end=584
+  _globals['_CREATEGUESTREQUEST']._serialized_start=586
+  _globals['_CREATEGUESTREQUEST']._serialized_end=676
+  _globals['_CREATEGUESTRESPONSE']._serialized_start=678
+  _globals['_CREATEGUESTRESPONSE']._serialized_end=741
+  _globals['_GETGUESTREQUEST']._serialized_start=743
+  _globals['_GETGUESTREQUEST']._serialized_end=803
+  _globals['_GETGUESTRESPONSE']._serialized_start=805
+  _globals['_GETGUESTRESPONSE']._serialized_end=865
+  _globals['_SEARCHGUESTSREQUEST']._serialized_start=868
+  _globals['_SEARCHGUESTSREQUEST']._serialized_end=1041
+  _globals['_SEARCHGUESTSRESPONSE']._serialized_start=1043
+  _globals['_SEARCHGUESTSRESPONSE']._serialized_end=1133
+  _globals['_UPDATEGUESTREQUEST']._serialized_start=1136
+  _globals['_UPDATEGUESTREQUEST']._serialized_end=1281
+  _globals['_UPDATEGUESTRESPONSE']._serialized_start=1283
+  _globals['_UPDATEGUESTRESPONSE']._serialized_end=1346
+  _globals['_VALIDATEGUESTREQUEST']._serialized_start=1348
+  _globals['_VALIDATEGUESTREQUEST']._serialized_end=1472
+  _globals['_VALIDATEGUESTRESPONSE']._serialized_start=1474
+  _globals['_VALIDATEGUESTRESPONSE']._serialized_end=1573
+  _globals['_GUESTSERVICE']._serialized_start=1951
+  _globals['_GUESTSERVICE']._serialized_end=2641
 # @@protoc_insertion_point(module_scope)

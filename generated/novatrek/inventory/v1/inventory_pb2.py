@@ -25,38 +25,55 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%novatrek/inventory/v1/inventory.proto\x12\x15novatrek.inventory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"d\n\x05Stock\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07on_hand\x18\x03 \x01(\x05\x12\x16\n\x08reserved\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x17\n\tavailable\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x03\"6\n\tStockLine\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x02\"\xf9\x01\n\x10StockReservation\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12/\n\x05lines\x18\x02 \x03(\x0b\x32 .novatrek.inventory.v1.StockLine\x12=\n\x06status\x18\x03 \x01(\x0e\x32-.novatrek.inventory.v1.StockReservationStatus\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x01\n\x17ReserveInventoryRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x35\n\x05lines\x18\x02 \x03(\x0b\x32 .novatrek.inventory.v1.StockLineB\x04\xe2\x41\x01\x02\x12\x14\n\x0chold_seconds\x18\x03 \x01(\x05\"X\n\x18ReserveInventoryResponse\x12<\n\x0breservation\x18\x01 \x01(\x0b\x32\'.novatrek.inventory.v1.StockReservation\"4\n\x17ReleaseInventoryRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"X\n\x18ReleaseInventoryResponse\x12<\n\x0breservation\x18\x01 \x01(\x0b\x32\'.novatrek.inventory.v1.StockReservation\"3\n\x16\x43ommitInventoryRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"W\n\x17\x43ommitInventoryResponse\x12<\n\x0breservation\x18\x01 \x01(\x0b\x32\'.novatrek.inventory.v1.StockReservation\"$\n\x0fGetStockRequest\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"?\n\x10GetStockResponse\x12+\n\x05stock\x18\x01 \x01(\x0b\x32\x1c.novatrek.inventory.v1.Stock\"N\n\x14SetStockLevelRequest\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\x07on_hand\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x02\"D\n\x15SetStockLevelResponse\x12+\n\x05stock\x18\x01 \x01(\x0b\x32\x1c.novatrek.inventory.v1.Stock*\xb8\x01\n\x16StockReservationStatus\x12(\n$STOCK_RESERVATION_STATUS_UNSPECIFIED\x10\x00\x12%\n!STOCK_RESERVATION_STATUS_RESERVED\x10\x01\x12&\n\"STOCK_RESERVATION_STATUS_COMMITTED\x10\x02\x12%\n!STOCK_RESERVATION_STATUS_RELEASED\x10\x03\x32\x84\x06\n\x10InventoryService\x12\x96\x01\n\x10ReserveInventory\x12..novatrek.inventory.v1.ReserveInventoryRequest\x1a/.novatrek.inventory.v1.ReserveInventoryResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/v1/stock-reservations:\x01*\x12\xac\x01\n\x10ReleaseInventory\x12..novatrek.inventory.v1.ReleaseInventoryRequest\x1a/.novatrek.inventory.v1.ReleaseInventoryResponse\"7\x82\xd3\xe4\x93\x02\x31\",/v1/stock-reservations/{checkout_id}:release:\x01*\x12\xa8\x01\n\x0f\x43ommitInventory\x12-.novatrek.inventory.v1.CommitInventoryRequest\x1a..novatrek.inventory.v1.CommitInventoryResponse\"6\x82\xd3\xe4\x93\x02\x30\"+/v1/stock-reservations/{checkout_id}:commit:\x01*\x12t\n\x08GetStock\x12&.novatrek.inventory.v1.GetStockRequest\x1a\'.novatrek.inventory.v1.GetStockResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/stock/{sku}\x12\x86\x01\n\rSetStockLevel\x12+.novatrek.inventory.v1.SetStockLevelRequest\x1a,.novatrek.inventory.v1.SetStockLevelResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x1a\x0f/v1/stock/{sku}:\x01*B#Z!novatrek/inventory/v1;inventoryv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%novatrek/inventory/v1/inventory.proto\x12\x15novatrek.inventory.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&novatrek/architecture/v1/options.proto\"s\n\x05Stock\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07on_hand\x18\x03 \x01(\x05\x12\x16\n\x08reserved\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x17\n\tavailable\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x03:\r\xda\xc1\x18\t\n\x05Stock\x10\x04\"6\n\tStockLine\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x02\"\x94\x02\n\x10StockReservation\x12\x13\n\x0b\x63heckout_id\x18\x01 \x01(\t\x12/\n\x05lines\x18\x02 \x03(\x0b\x32 .novatrek.inventory.v1.StockLine\x12=\n\x06status\x18\x03 \x01(\x0e\x32-.novatrek.inventory.v1.StockReservationStatus\x12/\n\x0b\x65xpire_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x19\xda\xc1\x18\x15\n\x11Stock Reservation\x10\x04\"\xaf\x01\n\x17ReserveInventoryRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x35\n\x05lines\x18\x02 \x03(\x0b\x32 .novatrek.inventory.v1.StockLineB\x04\xe2\x41\x01\x02\x12\x14\n\x0chold_seconds\x18\x03 \x01(\x05:,\xda\xc1\x18(\n\x11Reserve Inventory\x10\x01\x1a\x11ordering-platform\"X\n\x18ReserveInventoryResponse\x12<\n\x0breservation\x18\x01 \x01(\x0b\x32\'.novatrek.inventory.v1.StockReservation\"O\n\x17ReleaseInventoryRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x19\xda\xc1\x18\x15\n\x11Release Inventory\x10\x01\"X\n\x18ReleaseInventoryResponse\x12<\n\x0breservation\x18\x01 \x01(\x0b\x32\'.novatrek.inventory.v1.StockReservation\"M\n\x16\x43ommitInventoryRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x18\xda\xc1\x18\x14\n\x10\x43ommit Inventory\x10\x01\"W\n\x17\x43ommitInventoryResponse\x12<\n\x0breservation\x18\x01 \x01(\x0b\x32\'.novatrek.inventory.v1.StockReservation\"7\n\x0fGetStockRequest\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x11\xda\xc1\x18\r\n\tGet Stock\x10\x02\"?\n\x10GetStockResponse\x12+\n\x05stock\x18\x01 \x01(\x0b\x32\x1c.novatrek.inventory.v1.Stock\"g\n\x14SetStockLevelRequest\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x15\n\x07on_hand\x18\x03 \x01(\x05\x42\x04\xe2\x41\x01\x02:\x17\xda\xc1\x18\x13\n\x0fSet Stock Level\x10\x01\"D\n\x15SetStockLevelResponse\x12+\n\x05stock\x18\x01 \x01(\x0b\x32\x1c.novatrek.inventory.v1.Stock*\xb8\x01\n\x16StockReservationStatus\x12(\n$STOCK_RESERVATION_STATUS_UNSPECIFIED\x10\x00\x12%\n!STOCK_RESERVATION_STATUS_RESERVED\x10\x01\x12&\n\"STOCK_RESERVATION_STATUS_COMMITTED\x10\x02\x12%\n!STOCK_RESERVATION_STATUS_RELEASED\x10\x03\x32\x9d\x06\n\x10InventoryService\x12\x96\x01\n\x10ReserveInventory\x12..novatrek.inventory.v1.ReserveInventoryRequest\x1a/.novatrek.inventory.v1.ReserveInventoryResponse\"!\x82\xd3\xe4\x93\x02\x1b\"\x16/v1/stock-reservations:\x01*\x12\xac\x01\n\x10ReleaseInventory\x12..novatrek.inventory.v1.ReleaseInventoryRequest\x1a/.novatrek.inventory.v1.ReleaseInventoryResponse\"7\x82\xd3\xe4\x93\x02\x31\",/v1/stock-reservations/{checkout_id}:release:\x01*\x12\xa8\x01\n\x0f\x43ommitInventory\x12-.novatrek.inventory.v1.CommitInventoryRequest\x1a..novatrek.inventory.v1.CommitInventoryResponse\"6\x82\xd3\xe4\x93\x02\x30\"+/v1/stock-reservations/{checkout_id}:commit:\x01*\x12t\n\x08GetStock\x12&.novatrek.inventory.v1.GetStockRequest\x1a\'.novatrek.inventory.v1.GetStockResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/stock/{sku}\x12\x86\x01\n\rSetStockLevel\x12+.novatrek.inventory.v1.SetStockLevelRequest\x1a,.novatrek.inventory.v1.SetStockLevelResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x1a\x0f/v1/stock/{sku}:\x01*\x1a\x17\xd2\xc1\x18\x13\n\x11Inventory ServiceBZZ!novatrek/inventory/v1;inventoryv1\xca\xc1\x18\x33\n\nFulfilment\x12\x10Inventory System\x1a\x13\x66ulfilment-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.inventory.v1.inventory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z!novatrek/inventory/v1;inventoryv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z!novatrek/inventory/v1;inventoryv1\312\301\0303\n\nFulfilment\022\020Inventory System\032\023fulfilment-platform'
   _globals['_STOCK'].fields_by_name['reserved']._loaded_options = None
   _globals['_STOCK'].fields_by_name['reserved']._serialized_options = b'\342A\001\003'
   _globals['_STOCK'].fields_by_name['available']._loaded_options = None
   _globals['_STOCK'].fields_by_name['available']._serialized_options = b'\342A\001\003'
+  _globals['_STOCK']._loaded_options = None
+  _globals['_STOCK']._serialized_options = b'\332\301\030\t\n\005Stock\020\004'
   _globals['_STOCKLINE'].fields_by_name['sku']._loaded_options = None
   _globals['_STOCKLINE'].fields_by_name['sku']._serialized_options = b'\342A\001\002'
   _globals['_STOCKLINE'].fields_by_name['quantity']._loaded_options = None
   _globals['_STOCKLINE'].fields_by_name['quantity']._serialized_options = b'\342A\001\002'
+  _globals['_STOCKRESERVATION']._loaded_options = None
+  _globals['_STOCKRESERVATION']._serialized_options = b'\332\301\030\025\n\021Stock Reservation\020\004'
   _globals['_RESERVEINVENTORYREQUEST'].fields_by_name['checkout_id']._loaded_options = None
   _globals['_RESERVEINVENTORYREQUEST'].fields_by_name['checkout_id']._serialized_options = b'\342A\001\002'
   _globals['_RESERVEINVENTORYREQUEST'].fields_by_name['lines']._loaded_options = None
   _globals['_RESERVEINVENTORYREQUEST'].fields_by_name['lines']._serialized_options = b'\342A\001\002'
+  _globals['_RESERVEINVENTORYREQUEST']._loaded_options = None
+  _globals['_RESERVEINVENTORYREQUEST']._serialized_options = b'\332\301\030(\n\021Reserve Inventory\020\001\032\021ordering-platform'
   _globals['_RELEASEINVENTORYREQUEST'].fields_by_name['checkout_id']._loaded_options = None
   _globals['_RELEASEINVENTORYREQUEST'].fields_by_name['checkout_id']._serialized_options = b'\342A\001\002'
+  _globals['_RELEASEINVENTORYREQUEST']._loaded_options = None
+  _globals['_RELEASEINVENTORYREQUEST']._serialized_options = b'\332\301\030\025\n\021Release Inventory\020\001'
   _globals['_COMMITINVENTORYREQUEST'].fields_by_name['checkout_id']._loaded_options = None
   _globals['_COMMITINVENTORYREQUEST'].fields_by_name['checkout_id']._serialized_options = b'\342A\001\002'
+  _globals['_COMMITINVENTORYREQUEST']._loaded_options = None
+  _globals['_COMMITINVENTORYREQUEST']._serialized_options = b'\332\301\030\024\n\020Commit Inventory\020\001'
   _globals['_GETSTOCKREQUEST'].fields_by_name['sku']._loaded_options = None
   _globals['_GETSTOCKREQUEST'].fields_by_name['sku']._serialized_options = b'\342A\001\002'
+  _globals['_GETSTOCKREQUEST']._loaded_options = None
+  _globals['_GETSTOCKREQUEST']._serialized_options = b'\332\301\030\r\n\tGet Stock\020\002'
   _globals['_SETSTOCKLEVELREQUEST'].fields_by_name['sku']._loaded_options = None
   _globals['_SETSTOCKLEVELREQUEST'].fields_by_name['sku']._serialized_options = b'\342A\001\002'
   _globals['_SETSTOCKLEVELREQUEST'].fields_by_name['on_hand']._loaded_options = None
   _globals['_SETSTOCKLEVELREQUEST'].fields_by_name['on_hand']._serialized_options = b'\342A\001\002'
+  _globals['_SETSTOCKLEVELREQUEST']._loaded_options = None
+  _globals['_SETSTOCKLEVELREQUEST']._serialized_options = b'\332\301\030\023\n\017Set Stock Level\020\001'
+  _globals['_INVENTORYSERVICE']._loaded_options = None
+  _globals['_INVENTORYSERVICE']._serialized_options = b'\322\301\030\023\n\021Inventory Service'
   _globals['_INVENTORYSERVICE'].methods_by_name['ReserveInventory']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['ReserveInventory']._serialized_options = b'\202\323\344\223\002\033\"\026/v1/stock-reservations:\001*'
   _globals['_INVENTORYSERVICE'].methods_by_name['ReleaseInventory']._loaded_options = None
@@ -67,34 +84,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVENTORYSERVICE'].methods_by_name['GetStock']._serialized_options = b'\202\323\344\223\002\021\022\017/v1/stock/{sku}'
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStockLevel']._loaded_options = None
   _globals['_INVENTORYSERVICE'].methods_by_name['SetStockLevel']._serialized_options = b'\202\323\344\223\002\024\032\017/v1/stock/{sku}:\001*'
-  _globals['_STOCKRESERVATIONSTATUS']._serialized_start=1332
-  _globals['_STOCKRESERVATIONSTATUS']._serialized_end=1516
-  _globals['_STOCK']._serialized_start=160
-  _globals['_STOCK']._serialized_end=260
-  _globals['_STOCKLINE']._serialized_start=262
-  _globals['_STOCKLINE']._serialized_end=316
-  _globals['_STOCKRESERVATION']._serialized_start=319
-  _globals['_STOCKRESERVATION']._serialized_end=568
-  _globals['_RESERVEINVENTORYREQUEST']._serialized_start=571
-  _globals['_RESERVEINVENTORYREQUEST']._serialized_end=700
-  _globals['_RESERVEINVENTORYRESPONSE']._serialized_start=702
-  _globals['_RESERVEINVENTORYRESPONSE']._serialized_end=790
-  _globals['_RELEASEINVENTORYREQUEST']._serialized_start=792
-  _globals['_RELEASEINVENTORYREQUEST']._serialized_end=844
-  _globals['_RELEASEINVENTORYRESPONSE']._serialized_start=846
-  _globals['_RELEASEINVENTORYRESPONSE']._serialized_end=934
-  _globals['_COMMITINVENTORYREQUEST']._serialized_start=936
-  _globals['_COMMITINVENTORYREQUEST']._serialized_end=987
-  _globals['_COMMITINVENTORYRESPONSE']._serialized_start=989
-  _globals['_COMMITINVENTORYRESPONSE']._serialized_end=1076
-  _globals['_GETSTOCKREQUEST']._serialized_start=1078
-  _globals['_GETSTOCKREQUEST']._serialized_end=1114
-  _globals['_GETSTOCKRESPONSE']._serialized_start=1116
-  _globals['_GETSTOCKRESPONSE']._serialized_end=1179
-  _globals['_SETSTOCKLEVELREQUEST']._serialized_start=1181
-  _globals['_SETSTOCKLEVELREQUEST']._serialized_end=1259
-  _globals['_SETSTOCKLEVELRESPONSE']._serialized_start=1261
-  _globals['_SETSTOCKLEVELRESPONSE']._serialized_end=1329
-  _globals['_INVENTORYSERVICE']._serialized_start=1519
-  _globals['_INVENTORYSERVICE']._serialized_end=2291
+  _globals['_STOCKRESERVATIONSTATUS']._serialized_start=1557
+  _globals['_STOCKRESERVATIONSTATUS']._serialized_end=1741
+  _globals['_STOCK']._serialized_start=200
+  _globals['_STOCK']._serialized_end=315
+  _globals['_STOCKLINE']._serialized_start=317
+  _globals['_STOCKLINE']._serialized_end=371
+  _globals['_STOCKRESERVATION']._serialized_start=374
+  _globals['_STOCKRESERVATION']._serialized_end=650
+  _globals['_RESERVEINVENTORYREQUEST']._serialized_start=653
+  _globals['_RESERVEINVENTORYREQUEST']._serialized_end=828
+  _globals['_RESERVEINVENTORYRESPONSE']._serialized_start=830
+  _globals['_RESERVEINVENTORYRESPONSE']._serialized_end=918
+  _globals['_RELEASEINVENTORYREQUEST']._serialized_start=920
+  _globals['_RELEASEINVENTORYREQUEST']._serialized_end=999
+  _globals['_RELEASEINVENTORYRESPONSE']._serialized_start=1001
+  _globals['_RELEASEINVENTORYRESPONSE']._serialized_end=1089
+  _globals['_COMMITINVENTORYREQUEST']._serialized_start=1091
+  _globals['_COMMITINVENTORYREQUEST']._serialized_end=1168
+  _globals['_COMMITINVENTORYRESPONSE']._serialized_start=1170
+  _globals['_COMMITINVENTORYRESPONSE']._serialized_end=1257
+  _globals['_GETSTOCKREQUEST']._serialized_start=1259
+  _globals['_GETSTOCKREQUEST']._serialized_end=1314
+  _globals['_GETSTOCKRESPONSE']._serialized_start=1316
+  _globals['_GETSTOCKRESPONSE']._serialized_end=1379
+  _globals['_SETSTOCKLEVELREQUEST']._serialized_start=1381
+  _globals['_SETSTOCKLEVELREQUEST']._serialized_end=1484
+  _globals['_SETSTOCKLEVELRESPONSE']._serialized_start=1486
+  _globals['_SETSTOCKLEVELRESPONSE']._serialized_end=1554
+  _globals['_INVENTORYSERVICE']._serialized_start=1744
+  _globals['_INVENTORYSERVICE']._serialized_end=2541
 # @@protoc_insertion_point(module_scope)

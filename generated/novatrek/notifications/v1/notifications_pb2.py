@@ -25,16 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-novatrek/notifications/v1/notifications.proto\x12\x19novatrek.notifications.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x04\n\x0cNotification\x12\x1d\n\x0fnotification_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12?\n\x04kind\x18\x02 \x01(\x0e\x32+.novatrek.notifications.v1.NotificationKindB\x04\xe2\x41\x01\x03\x12\x43\n\x06status\x18\x03 \x01(\x0e\x32-.novatrek.notifications.v1.NotificationStatusB\x04\xe2\x41\x01\x03\x12\x18\n\npartner_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0ereservation_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nbooking_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06target\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rattempt_count\x18\x08 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x18\n\nlast_error\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0c\x64\x65liver_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12;\n\x11next_attempt_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65vent_id\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nevent_type\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03\"\x94\x01\n\x0f\x44\x65liveryAttempt\x12\x16\n\x0e\x61ttempt_number\x18\x01 \x01(\x05\x12\x30\n\x0c\x61ttempt_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bhttp_status\x18\x03 \x01(\x05\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x05 \x01(\x05\"\xe7\x01\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x12\n\npartner_id\x18\x03 \x01(\t\x12=\n\x06status\x18\x04 \x01(\x0e\x32-.novatrek.notifications.v1.NotificationStatus\x12\x39\n\x04kind\x18\x05 \x01(\x0e\x32+.novatrek.notifications.v1.NotificationKind\x12\x16\n\x0ereservation_id\x18\x06 \x01(\t\"t\n\x19ListNotificationsResponse\x12>\n\rnotifications\x18\x01 \x03(\x0b\x32\'.novatrek.notifications.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"7\n\x16GetNotificationRequest\x12\x1d\n\x0fnotification_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x96\x01\n\x17GetNotificationResponse\x12=\n\x0cnotification\x18\x01 \x01(\x0b\x32\'.novatrek.notifications.v1.Notification\x12<\n\x08\x61ttempts\x18\x02 \x03(\x0b\x32*.novatrek.notifications.v1.DeliveryAttempt\"9\n\x18RetryNotificationRequest\x12\x1d\n\x0fnotification_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"Z\n\x19RetryNotificationResponse\x12=\n\x0cnotification\x18\x01 \x01(\x0b\x32\'.novatrek.notifications.v1.Notification*\x98\x01\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12/\n+NOTIFICATION_KIND_PARTNER_BOOKING_CONFIRMED\x10\x01\x12\x30\n,NOTIFICATION_KIND_RESERVATION_STATUS_CHANGED\x10\x02*\xbe\x01\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_STATUS_PENDING\x10\x01\x12!\n\x1dNOTIFICATION_STATUS_DELIVERED\x10\x02\x12\x1e\n\x1aNOTIFICATION_STATUS_FAILED\x10\x03\x12\x1f\n\x1bNOTIFICATION_STATUS_SKIPPED\x10\x04\x32\x90\x04\n\x13NotificationService\x12\x99\x01\n\x11ListNotifications\x12\x33.novatrek.notifications.v1.ListNotificationsRequest\x1a\x34.novatrek.notifications.v1.ListNotificationsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/notifications\x12\xa5\x01\n\x0fGetNotification\x12\x31.novatrek.notifications.v1.GetNotificationRequest\x1a\x32.novatrek.notifications.v1.GetNotificationResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/notifications/{notification_id}\x12\xb4\x01\n\x11RetryNotification\x12\x33.novatrek.notifications.v1.RetryNotificationRequest\x1a\x34.novatrek.notifications.v1.RetryNotificationResponse\"4\x82\xd3\xe4\x93\x02.\")/v1/notifications/{notification_id}:retry:\x01*B+Z)novatrek/notifications/v1;notificationsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n-novatrek/notifications/v1/notifications.proto\x12\x19novatrek.notifications.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&novatrek/architecture/v1/options.proto\"\xc6\x04\n\x0cNotification\x12\x1d\n\x0fnotification_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12?\n\x04kind\x18\x02 \x01(\x0e\x32+.novatrek.notifications.v1.NotificationKindB\x04\xe2\x41\x01\x03\x12\x43\n\x06status\x18\x03 \x01(\x0e\x32-.novatrek.notifications.v1.NotificationStatusB\x04\xe2\x41\x01\x03\x12\x18\n\npartner_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0ereservation_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nbooking_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06target\x18\x07 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rattempt_count\x18\x08 \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x18\n\nlast_error\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x36\n\x0c\x64\x65liver_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12;\n\x11next_attempt_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x16\n\x08\x65vent_id\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x18\n\nevent_type\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03:\x14\xda\xc1\x18\x10\n\x0cNotification\x10\x04\"\x94\x01\n\x0f\x44\x65liveryAttempt\x12\x16\n\x0e\x61ttempt_number\x18\x01 \x01(\x05\x12\x30\n\x0c\x61ttempt_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bhttp_status\x18\x03 \x01(\x05\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x13\n\x0b\x64uration_ms\x18\x05 \x01(\x05\"\x83\x02\n\x18ListNotificationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x12\n\npartner_id\x18\x03 \x01(\t\x12=\n\x06status\x18\x04 \x01(\x0e\x32-.novatrek.notifications.v1.NotificationStatus\x12\x39\n\x04kind\x18\x05 \x01(\x0e\x32+.novatrek.notifications.v1.NotificationKind\x12\x16\n\x0ereservation_id\x18\x06 \x01(\t:\x1a\xda\xc1\x18\x16\n\x12List Notifications\x10\x02\"t\n\x19ListNotificationsResponse\x12>\n\rnotifications\x18\x01 \x03(\x0b\x32\'.novatrek.notifications.v1.Notification\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"Q\n\x16GetNotificationRequest\x12\x1d\n\x0fnotification_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x18\xda\xc1\x18\x14\n\x10Get Notification\x10\x02\"\x96\x01\n\x17GetNotificationResponse\x12=\n\x0cnotification\x18\x01 \x01(\x0b\x32\'.novatrek.notifications.v1.Notification\x12<\n\x08\x61ttempts\x18\x02 \x03(\x0b\x32*.novatrek.notifications.v1.DeliveryAttempt\"U\n\x18RetryNotificationRequest\x12\x1d\n\x0fnotification_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x1a\xda\xc1\x18\x16\n\x12Retry Notification\x10\x01\"Z\n\x19RetryNotificationResponse\x12=\n\x0cnotification\x18\x01 \x01(\x0b\x32\'.novatrek.notifications.v1.Notification*\x98\x01\n\x10NotificationKind\x12!\n\x1dNOTIFICATION_KIND_UNSPECIFIED\x10\x00\x12/\n+NOTIFICATION_KIND_PARTNER_BOOKING_CONFIRMED\x10\x01\x12\x30\n,NOTIFICATION_KIND_RESERVATION_STATUS_CHANGED\x10\x02*\xbe\x01\n\x12NotificationStatus\x12#\n\x1fNOTIFICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1f\n\x1bNOTIFICATION_STATUS_PENDING\x10\x01\x12!\n\x1dNOTIFICATION_STATUS_DELIVERED\x10\x02\x12\x1e\n\x1aNOTIFICATION_STATUS_FAILED\x10\x03\x12\x1f\n\x1bNOTIFICATION_STATUS_SKIPPED\x10\x04\x32\xac\x04\n\x13NotificationService\x12\x99\x01\n\x11ListNotifications\x12\x33.novatrek.notifications.v1.ListNotificationsRequest\x1a\x34.novatrek.notifications.v1.ListNotificationsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/notifications\x12\xa5\x01\n\x0fGetNotification\x12\x31.novatrek.notifications.v1.GetNotificationRequest\x1a\x32.novatrek.notifications.v1.GetNotificationResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/notifications/{notification_id}\x12\xb4\x01\n\x11RetryNotification\x12\x33.novatrek.notifications.v1.RetryNotificationRequest\x1a\x34.novatrek.notifications.v1.RetryNotificationResponse\"4\x82\xd3\xe4\x93\x02.\")/v1/notifications/{notification_id}:retry:\x01*\x1a\x1a\xd2\xc1\x18\x16\n\x14Notification ServiceBkZ)novatrek/notifications/v1;notificationsv1\xca\xc1\x18<\n\rNotifications\x12\x13Notification System\x1a\x16notifications-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.notifications.v1.notifications_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z)novatrek/notifications/v1;notificationsv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z)novatrek/notifications/v1;notificationsv1\312\301\030<\n\rNotifications\022\023Notification System\032\026notifications-platform'
   _globals['_NOTIFICATION'].fields_by_name['notification_id']._loaded_options = None
   _globals['_NOTIFICATION'].fields_by_name['notification_id']._serialized_options = b'\342A\001\003'
   _globals['_NOTIFICATION'].fields_by_name['kind']._loaded_options = None
@@ -63,36 +64,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NOTIFICATION'].fields_by_name['event_id']._serialized_options = b'\342A\001\003'
   _globals['_NOTIFICATION'].fields_by_name['event_type']._loaded_options = None
   _globals['_NOTIFICATION'].fields_by_name['event_type']._serialized_options = b'\342A\001\003'
+  _globals['_NOTIFICATION']._loaded_options = None
+  _globals['_NOTIFICATION']._serialized_options = b'\332\301\030\020\n\014Notification\020\004'
+  _globals['_LISTNOTIFICATIONSREQUEST']._loaded_options = None
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_options = b'\332\301\030\026\n\022List Notifications\020\002'
   _globals['_GETNOTIFICATIONREQUEST'].fields_by_name['notification_id']._loaded_options = None
   _globals['_GETNOTIFICATIONREQUEST'].fields_by_name['notification_id']._serialized_options = b'\342A\001\002'
+  _globals['_GETNOTIFICATIONREQUEST']._loaded_options = None
+  _globals['_GETNOTIFICATIONREQUEST']._serialized_options = b'\332\301\030\024\n\020Get Notification\020\002'
   _globals['_RETRYNOTIFICATIONREQUEST'].fields_by_name['notification_id']._loaded_options = None
   _globals['_RETRYNOTIFICATIONREQUEST'].fields_by_name['notification_id']._serialized_options = b'\342A\001\002'
+  _globals['_RETRYNOTIFICATIONREQUEST']._loaded_options = None
+  _globals['_RETRYNOTIFICATIONREQUEST']._serialized_options = b'\332\301\030\026\n\022Retry Notification\020\001'
+  _globals['_NOTIFICATIONSERVICE']._loaded_options = None
+  _globals['_NOTIFICATIONSERVICE']._serialized_options = b'\322\301\030\026\n\024Notification Service'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListNotifications']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['ListNotifications']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/notifications'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['GetNotification']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['GetNotification']._serialized_options = b'\202\323\344\223\002%\022#/v1/notifications/{notification_id}'
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['RetryNotification']._loaded_options = None
   _globals['_NOTIFICATIONSERVICE'].methods_by_name['RetryNotification']._serialized_options = b'\202\323\344\223\002.\")/v1/notifications/{notification_id}:retry:\001*'
-  _globals['_NOTIFICATIONKIND']._serialized_start=1600
-  _globals['_NOTIFICATIONKIND']._serialized_end=1752
-  _globals['_NOTIFICATIONSTATUS']._serialized_start=1755
-  _globals['_NOTIFICATIONSTATUS']._serialized_end=1945
-  _globals['_NOTIFICATION']._serialized_start=173
-  _globals['_NOTIFICATION']._serialized_end=733
-  _globals['_DELIVERYATTEMPT']._serialized_start=736
-  _globals['_DELIVERYATTEMPT']._serialized_end=884
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=887
-  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=1118
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=1120
-  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=1236
-  _globals['_GETNOTIFICATIONREQUEST']._serialized_start=1238
-  _globals['_GETNOTIFICATIONREQUEST']._serialized_end=1293
-  _globals['_GETNOTIFICATIONRESPONSE']._serialized_start=1296
-  _globals['_GETNOTIFICATIONRESPONSE']._serialized_end=1446
-  _globals['_RETRYNOTIFICATIONREQUEST']._serialized_start=1448
-  _globals['_RETRYNOTIFICATIONREQUEST']._serialized_end=1505
-  _globals['_RETRYNOTIFICATIONRESPONSE']._serialized_start=1507
-  _globals['_RETRYNOTIFICATIONRESPONSE']._serialized_end=1597
-  _globals['_NOTIFICATIONSERVICE']._serialized_start=1948
-  _globals['_NOTIFICATIONSERVICE']._serialized_end=2476
+  _globals['_NOTIFICATIONKIND']._serialized_start=1744
+  _globals['_NOTIFICATIONKIND']._serialized_end=1896
+  _globals['_NOTIFICATIONSTATUS']._serialized_start=1899
+  _globals['_NOTIFICATIONSTATUS']._serialized_end=2089
+  _globals['_NOTIFICATION']._serialized_start=213
+  _globals['_NOTIFICATION']._serialized_end=795
+  _globals['_DELIVERYATTEMPT']._serialized_start=798
+  _globals['_DELIVERYATTEMPT']._serialized_end=946
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_start=949
+  _globals['_LISTNOTIFICATIONSREQUEST']._serialized_end=1208
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_start=1210
+  _globals['_LISTNOTIFICATIONSRESPONSE']._serialized_end=1326
+  _globals['_GETNOTIFICATIONREQUEST']._serialized_start=1328
+  _globals['_GETNOTIFICATIONREQUEST']._serialized_end=1409
+  _globals['_GETNOTIFICATIONRESPONSE']._serialized_start=1412
+  _globals['_GETNOTIFICATIONRESPONSE']._serialized_end=1562
+  _globals['_RETRYNOTIFICATIONREQUEST']._serialized_start=1564
+  _globals['_RETRYNOTIFICATIONREQUEST']._serialized_end=1649
+  _globals['_RETRYNOTIFICATIONRESPONSE']._serialized_start=1651
+  _globals['_RETRYNOTIFICATIONRESPONSE']._serialized_end=1741
+  _globals['_NOTIFICATIONSERVICE']._serialized_start=2092
+  _globals['_NOTIFICATIONSERVICE']._serialized_end=2648
 # @@protoc_insertion_point(module_scope)

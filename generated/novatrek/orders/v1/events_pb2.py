@@ -24,28 +24,29 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 from novatrek.events.v1 import options_pb2 as novatrek_dot_events_dot_v1_dot_options__pb2
 from novatrek.orders.v1 import orders_pb2 as novatrek_dot_orders_dot_v1_dot_orders__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnovatrek/orders/v1/events.proto\x12\x12novatrek.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a novatrek/events/v1/options.proto\x1a\x1fnovatrek/orders/v1/orders.proto\"\xad\x02\n\x0cOrderCreated\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12,\n\x05items\x18\x04 \x03(\x0b\x32\x1d.novatrek.orders.v1.OrderItem\x12!\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10\x61uthorization_id\x18\x06 \x01(\t\x12.\n\noccur_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:I\xaa\xbb\x18\x45\n\x1fnovatrek.ordering.order.created\x12\"novatrek.ordering.order.created.v1\"\x85\x02\n\x0eOrderCompleted\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12!\n\x05total\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10\x61uthorization_id\x18\x05 \x01(\t\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:M\xaa\xbb\x18I\n!novatrek.ordering.order.completed\x12$novatrek.ordering.order.completed.v1\"\x95\x02\n\x0eOrderCancelled\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12!\n\x05total\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10\x61uthorization_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12.\n\noccur_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:M\xaa\xbb\x18I\n!novatrek.ordering.order.cancelled\x12$novatrek.ordering.order.cancelled.v1B\x1dZ\x1bnovatrek/orders/v1;ordersv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnovatrek/orders/v1/events.proto\x12\x12novatrek.orders.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\x1a novatrek/events/v1/options.proto\x1a\x1fnovatrek/orders/v1/orders.proto\"\xc2\x02\n\x0cOrderCreated\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12,\n\x05items\x18\x04 \x03(\x0b\x32\x1d.novatrek.orders.v1.OrderItem\x12!\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10\x61uthorization_id\x18\x06 \x01(\t\x12.\n\noccur_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:^\xaa\xbb\x18\x45\n\x1fnovatrek.ordering.order.created\x12\"novatrek.ordering.order.created.v1\xda\xc1\x18\x11\n\rOrder Created\x10\x03\"\x9c\x02\n\x0eOrderCompleted\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12!\n\x05total\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10\x61uthorization_id\x18\x05 \x01(\t\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:d\xaa\xbb\x18I\n!novatrek.ordering.order.completed\x12$novatrek.ordering.order.completed.v1\xda\xc1\x18\x13\n\x0fOrder Completed\x10\x03\"\xac\x02\n\x0eOrderCancelled\x12\x10\n\x08order_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12!\n\x05total\x18\x04 \x01(\x0b\x32\x12.google.type.Money\x12\x18\n\x10\x61uthorization_id\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\t\x12.\n\noccur_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:d\xaa\xbb\x18I\n!novatrek.ordering.order.cancelled\x12$novatrek.ordering.order.cancelled.v1\xda\xc1\x18\x13\n\x0fOrder Cancelled\x10\x03\x42WZ\x1bnovatrek/orders/v1;ordersv1\xca\xc1\x18\x36\n\x08Ordering\x12\x17Order Management System\x1a\x11ordering-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.orders.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/orders/v1;ordersv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/orders/v1;ordersv1\312\301\0306\n\010Ordering\022\027Order Management System\032\021ordering-platform'
   _globals['_ORDERCREATED']._loaded_options = None
-  _globals['_ORDERCREATED']._serialized_options = b'\252\273\030E\n\037novatrek.ordering.order.created\022\"novatrek.ordering.order.created.v1'
+  _globals['_ORDERCREATED']._serialized_options = b'\252\273\030E\n\037novatrek.ordering.order.created\022\"novatrek.ordering.order.created.v1\332\301\030\021\n\rOrder Created\020\003'
   _globals['_ORDERCOMPLETED']._loaded_options = None
-  _globals['_ORDERCOMPLETED']._serialized_options = b'\252\273\030I\n!novatrek.ordering.order.completed\022$novatrek.ordering.order.completed.v1'
+  _globals['_ORDERCOMPLETED']._serialized_options = b'\252\273\030I\n!novatrek.ordering.order.completed\022$novatrek.ordering.order.completed.v1\332\301\030\023\n\017Order Completed\020\003'
   _globals['_ORDERCANCELLED']._loaded_options = None
-  _globals['_ORDERCANCELLED']._serialized_options = b'\252\273\030I\n!novatrek.ordering.order.cancelled\022$novatrek.ordering.order.cancelled.v1'
-  _globals['_ORDERCREATED']._serialized_start=181
-  _globals['_ORDERCREATED']._serialized_end=482
-  _globals['_ORDERCOMPLETED']._serialized_start=485
-  _globals['_ORDERCOMPLETED']._serialized_end=746
-  _globals['_ORDERCANCELLED']._serialized_start=749
-  _globals['_ORDERCANCELLED']._serialized_end=1026
+  _globals['_ORDERCANCELLED']._serialized_options = b'\252\273\030I\n!novatrek.ordering.order.cancelled\022$novatrek.ordering.order.cancelled.v1\332\301\030\023\n\017Order Cancelled\020\003'
+  _globals['_ORDERCREATED']._serialized_start=221
+  _globals['_ORDERCREATED']._serialized_end=543
+  _globals['_ORDERCOMPLETED']._serialized_start=546
+  _globals['_ORDERCOMPLETED']._serialized_end=830
+  _globals['_ORDERCANCELLED']._serialized_start=833
+  _globals['_ORDERCANCELLED']._serialized_end=1133
 # @@protoc_insertion_point(module_scope)

@@ -26,16 +26,17 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnovatrek/orders/v1/orders.proto\x12\x12novatrek.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\"x\n\tOrderItem\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\nunit_price\x18\x03 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02\"\xd2\x01\n\x11OrderStatusChange\x12\x33\n\nold_status\x18\x01 \x01(\x0e\x32\x1f.novatrek.orders.v1.OrderStatus\x12\x33\n\nnew_status\x18\x02 \x01(\x0e\x32\x1f.novatrek.orders.v1.OrderStatus\x12\x12\n\nchanged_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12/\n\x0b\x63hange_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x03\n\x05Order\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12,\n\x05items\x18\x04 \x03(\x0b\x32\x1d.novatrek.orders.v1.OrderItem\x12\'\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x03\x12\x18\n\x10\x61uthorization_id\x18\x06 \x01(\t\x12\x35\n\x06status\x18\x07 \x01(\x0e\x32\x1f.novatrek.orders.v1.OrderStatusB\x04\xe2\x41\x01\x03\x12<\n\x07history\x18\x08 \x03(\x0b\x32%.novatrek.orders.v1.OrderStatusChangeB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\x9b\x01\n\x12\x43reateOrderRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x05items\x18\x03 \x03(\x0b\x32\x1d.novatrek.orders.v1.OrderItemB\x04\xe2\x41\x01\x02\x12\x1e\n\x10\x61uthorization_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\"?\n\x13\x43reateOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\")\n\x0fGetOrderRequest\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"<\n\x10GetOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\"P\n\x12\x43\x61ncelOrderRequest\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nchanged_by\x18\x03 \x01(\t\"?\n\x13\x43\x61ncelOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\"B\n\x14\x43ompleteOrderRequest\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nchanged_by\x18\x02 \x01(\t\"A\n\x15\x43ompleteOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\"R\n\x11ListOrdersRequest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"X\n\x12ListOrdersResponse\x12)\n\x06orders\x18\x01 \x03(\x0b\x32\x19.novatrek.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x7f\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16ORDER_STATUS_CONFIRMED\x10\x01\x12\x1a\n\x16ORDER_STATUS_COMPLETED\x10\x02\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x03\x32\x88\x05\n\x0cOrderService\x12u\n\x0b\x43reateOrder\x12&.novatrek.orders.v1.CreateOrderRequest\x1a\'.novatrek.orders.v1.CreateOrderResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/v1/orders:\x01*\x12t\n\x08GetOrder\x12#.novatrek.orders.v1.GetOrderRequest\x1a$.novatrek.orders.v1.GetOrderResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/orders/{order_id}\x12\x87\x01\n\x0b\x43\x61ncelOrder\x12&.novatrek.orders.v1.CancelOrderRequest\x1a\'.novatrek.orders.v1.CancelOrderResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/orders/{order_id}:cancel:\x01*\x12\x8f\x01\n\rCompleteOrder\x12(.novatrek.orders.v1.CompleteOrderRequest\x1a).novatrek.orders.v1.CompleteOrderResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/orders/{order_id}:complete:\x01*\x12o\n\nListOrders\x12%.novatrek.orders.v1.ListOrdersRequest\x1a&.novatrek.orders.v1.ListOrdersResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/ordersB\x1dZ\x1bnovatrek/orders/v1;ordersv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnovatrek/orders/v1/orders.proto\x12\x12novatrek.orders.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\"\x8c\x01\n\tOrderItem\x12\x11\n\x03sku\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04name\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\nunit_price\x18\x03 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x02\x12\x16\n\x08quantity\x18\x04 \x01(\x05\x42\x04\xe2\x41\x01\x02:\x12\xda\xc1\x18\x0e\n\nOrder Item\x10\x04\"\xd2\x01\n\x11OrderStatusChange\x12\x33\n\nold_status\x18\x01 \x01(\x0e\x32\x1f.novatrek.orders.v1.OrderStatus\x12\x33\n\nnew_status\x18\x02 \x01(\x0e\x32\x1f.novatrek.orders.v1.OrderStatus\x12\x12\n\nchanged_by\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12/\n\x0b\x63hange_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa9\x03\n\x05Order\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x13\n\x0b\x63heckout_id\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12,\n\x05items\x18\x04 \x03(\x0b\x32\x1d.novatrek.orders.v1.OrderItem\x12\'\n\x05total\x18\x05 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x03\x12\x18\n\x10\x61uthorization_id\x18\x06 \x01(\t\x12\x35\n\x06status\x18\x07 \x01(\x0e\x32\x1f.novatrek.orders.v1.OrderStatusB\x04\xe2\x41\x01\x03\x12<\n\x07history\x18\x08 \x03(\x0b\x32%.novatrek.orders.v1.OrderStatusChangeB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03:\r\xda\xc1\x18\t\n\x05Order\x10\x04\"\xb1\x01\n\x12\x43reateOrderRequest\x12\x19\n\x0b\x63heckout_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x05items\x18\x03 \x03(\x0b\x32\x1d.novatrek.orders.v1.OrderItemB\x04\xe2\x41\x01\x02\x12\x1e\n\x10\x61uthorization_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02:\x14\xda\xc1\x18\x10\n\x0c\x43reate Order\x10\x01\"?\n\x13\x43reateOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\"<\n\x0fGetOrderRequest\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x11\xda\xc1\x18\r\n\tGet Order\x10\x02\"<\n\x10GetOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\"f\n\x12\x43\x61ncelOrderRequest\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x12\n\nchanged_by\x18\x03 \x01(\t:\x14\xda\xc1\x18\x10\n\x0c\x43\x61ncel Order\x10\x01\"?\n\x13\x43\x61ncelOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\"Z\n\x14\x43ompleteOrderRequest\x12\x16\n\x08order_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\nchanged_by\x18\x02 \x01(\t:\x16\xda\xc1\x18\x12\n\x0e\x43omplete Order\x10\x01\"A\n\x15\x43ompleteOrderResponse\x12(\n\x05order\x18\x01 \x01(\x0b\x32\x19.novatrek.orders.v1.Order\"g\n\x11ListOrdersRequest\x12\x16\n\x08guest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t:\x13\xda\xc1\x18\x0f\n\x0bList Orders\x10\x02\"X\n\x12ListOrdersResponse\x12)\n\x06orders\x18\x01 \x03(\x0b\x32\x19.novatrek.orders.v1.Order\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x7f\n\x0bOrderStatus\x12\x1c\n\x18ORDER_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16ORDER_STATUS_CONFIRMED\x10\x01\x12\x1a\n\x16ORDER_STATUS_COMPLETED\x10\x02\x12\x1a\n\x16ORDER_STATUS_CANCELLED\x10\x03\x32\x9d\x05\n\x0cOrderService\x12u\n\x0b\x43reateOrder\x12&.novatrek.orders.v1.CreateOrderRequest\x1a\'.novatrek.orders.v1.CreateOrderResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\"\n/v1/orders:\x01*\x12t\n\x08GetOrder\x12#.novatrek.orders.v1.GetOrderRequest\x1a$.novatrek.orders.v1.GetOrderResponse\"\x1d\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/orders/{order_id}\x12\x87\x01\n\x0b\x43\x61ncelOrder\x12&.novatrek.orders.v1.CancelOrderRequest\x1a\'.novatrek.orders.v1.CancelOrderResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/v1/orders/{order_id}:cancel:\x01*\x12\x8f\x01\n\rCompleteOrder\x12(.novatrek.orders.v1.CompleteOrderRequest\x1a).novatrek.orders.v1.CompleteOrderResponse\")\x82\xd3\xe4\x93\x02#\"\x1e/v1/orders/{order_id}:complete:\x01*\x12o\n\nListOrders\x12%.novatrek.orders.v1.ListOrdersRequest\x1a&.novatrek.orders.v1.ListOrdersResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/orders\x1a\x13\xd2\xc1\x18\x0f\n\rOrder ServiceBWZ\x1bnovatrek/orders/v1;ordersv1\xca\xc1\x18\x36\n\x08Ordering\x12\x17Order Management System\x1a\x11ordering-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.orders.v1.orders_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/orders/v1;ordersv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\033novatrek/orders/v1;ordersv1\312\301\0306\n\010Ordering\022\027Order Management System\032\021ordering-platform'
   _globals['_ORDERITEM'].fields_by_name['sku']._loaded_options = None
   _globals['_ORDERITEM'].fields_by_name['sku']._serialized_options = b'\342A\001\002'
   _globals['_ORDERITEM'].fields_by_name['name']._loaded_options = None
@@ -44,6 +45,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERITEM'].fields_by_name['unit_price']._serialized_options = b'\342A\001\002'
   _globals['_ORDERITEM'].fields_by_name['quantity']._loaded_options = None
   _globals['_ORDERITEM'].fields_by_name['quantity']._serialized_options = b'\342A\001\002'
+  _globals['_ORDERITEM']._loaded_options = None
+  _globals['_ORDERITEM']._serialized_options = b'\332\301\030\016\n\nOrder Item\020\004'
   _globals['_ORDER'].fields_by_name['order_id']._loaded_options = None
   _globals['_ORDER'].fields_by_name['order_id']._serialized_options = b'\342A\001\003'
   _globals['_ORDER'].fields_by_name['total']._loaded_options = None
@@ -56,6 +59,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDER'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_ORDER'].fields_by_name['update_time']._loaded_options = None
   _globals['_ORDER'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_ORDER']._loaded_options = None
+  _globals['_ORDER']._serialized_options = b'\332\301\030\t\n\005Order\020\004'
   _globals['_CREATEORDERREQUEST'].fields_by_name['checkout_id']._loaded_options = None
   _globals['_CREATEORDERREQUEST'].fields_by_name['checkout_id']._serialized_options = b'\342A\001\002'
   _globals['_CREATEORDERREQUEST'].fields_by_name['guest_id']._loaded_options = None
@@ -64,14 +69,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEORDERREQUEST'].fields_by_name['items']._serialized_options = b'\342A\001\002'
   _globals['_CREATEORDERREQUEST'].fields_by_name['authorization_id']._loaded_options = None
   _globals['_CREATEORDERREQUEST'].fields_by_name['authorization_id']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEORDERREQUEST']._loaded_options = None
+  _globals['_CREATEORDERREQUEST']._serialized_options = b'\332\301\030\020\n\014Create Order\020\001'
   _globals['_GETORDERREQUEST'].fields_by_name['order_id']._loaded_options = None
   _globals['_GETORDERREQUEST'].fields_by_name['order_id']._serialized_options = b'\342A\001\002'
+  _globals['_GETORDERREQUEST']._loaded_options = None
+  _globals['_GETORDERREQUEST']._serialized_options = b'\332\301\030\r\n\tGet Order\020\002'
   _globals['_CANCELORDERREQUEST'].fields_by_name['order_id']._loaded_options = None
   _globals['_CANCELORDERREQUEST'].fields_by_name['order_id']._serialized_options = b'\342A\001\002'
+  _globals['_CANCELORDERREQUEST']._loaded_options = None
+  _globals['_CANCELORDERREQUEST']._serialized_options = b'\332\301\030\020\n\014Cancel Order\020\001'
   _globals['_COMPLETEORDERREQUEST'].fields_by_name['order_id']._loaded_options = None
   _globals['_COMPLETEORDERREQUEST'].fields_by_name['order_id']._serialized_options = b'\342A\001\002'
+  _globals['_COMPLETEORDERREQUEST']._loaded_options = None
+  _globals['_COMPLETEORDERREQUEST']._serialized_options = b'\332\301\030\022\n\016Complete Order\020\001'
   _globals['_LISTORDERSREQUEST'].fields_by_name['guest_id']._loaded_options = None
   _globals['_LISTORDERSREQUEST'].fields_by_name['guest_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTORDERSREQUEST']._loaded_options = None
+  _globals['_LISTORDERSREQUEST']._serialized_options = b'\332\301\030\017\n\013List Orders\020\002'
+  _globals['_ORDERSERVICE']._loaded_options = None
+  _globals['_ORDERSERVICE']._serialized_options = b'\322\301\030\017\n\rOrder Service'
   _globals['_ORDERSERVICE'].methods_by_name['CreateOrder']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['CreateOrder']._serialized_options = b'\202\323\344\223\002\017\"\n/v1/orders:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['GetOrder']._loaded_options = None
@@ -82,34 +99,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERSERVICE'].methods_by_name['CompleteOrder']._serialized_options = b'\202\323\344\223\002#\"\036/v1/orders/{order_id}:complete:\001*'
   _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._loaded_options = None
   _globals['_ORDERSERVICE'].methods_by_name['ListOrders']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/orders'
-  _globals['_ORDERSTATUS']._serialized_start=1708
-  _globals['_ORDERSTATUS']._serialized_end=1835
-  _globals['_ORDERITEM']._serialized_start=176
-  _globals['_ORDERITEM']._serialized_end=296
-  _globals['_ORDERSTATUSCHANGE']._serialized_start=299
-  _globals['_ORDERSTATUSCHANGE']._serialized_end=509
-  _globals['_ORDER']._serialized_start=512
-  _globals['_ORDER']._serialized_end=922
-  _globals['_CREATEORDERREQUEST']._serialized_start=925
-  _globals['_CREATEORDERREQUEST']._serialized_end=1080
-  _globals['_CREATEORDERRESPONSE']._serialized_start=1082
-  _globals['_CREATEORDERRESPONSE']._serialized_end=1145
-  _globals['_GETORDERREQUEST']._serialized_start=1147
-  _globals['_GETORDERREQUEST']._serialized_end=1188
-  _globals['_GETORDERRESPONSE']._serialized_start=1190
-  _globals['_GETORDERRESPONSE']._serialized_end=1250
-  _globals['_CANCELORDERREQUEST']._serialized_start=1252
-  _globals['_CANCELORDERREQUEST']._serialized_end=1332
-  _globals['_CANCELORDERRESPONSE']._serialized_start=1334
-  _globals['_CANCELORDERRESPONSE']._serialized_end=1397
-  _globals['_COMPLETEORDERREQUEST']._serialized_start=1399
-  _globals['_COMPLETEORDERREQUEST']._serialized_end=1465
-  _globals['_COMPLETEORDERRESPONSE']._serialized_start=1467
-  _globals['_COMPLETEORDERRESPONSE']._serialized_end=1532
-  _globals['_LISTORDERSREQUEST']._serialized_start=1534
-  _globals['_LISTORDERSREQUEST']._serialized_end=1616
-  _globals['_LISTORDERSRESPONSE']._serialized_start=1618
-  _globals['_LISTORDERSRESPONSE']._serialized_end=1706
-  _globals['_ORDERSERVICE']._serialized_start=1838
-  _globals['_ORDERSERVICE']._serialized_end=2486
+  _globals['_ORDERSTATUS']._serialized_start=1892
+  _globals['_ORDERSTATUS']._serialized_end=2019
+  _globals['_ORDERITEM']._serialized_start=217
+  _globals['_ORDERITEM']._serialized_end=357
+  _globals['_ORDERSTATUSCHANGE']._serialized_start=360
+  _globals['_ORDERSTATUSCHANGE']._serialized_end=570
+  _globals['_ORDER']._serialized_start=573
+  _globals['_ORDER']._serialized_end=998
+  _globals['_CREATEORDERREQUEST']._serialized_start=1001
+  _globals['_CREATEORDERREQUEST']._serialized_end=1178
+  _globals['_CREATEORDERRESPONSE']._serialized_start=1180
+  _globals['_CREATEORDERRESPONSE']._serialized_end=1243
+  _globals['_GETORDERREQUEST']._serialized_start=1245
+  _globals['_GETORDERREQUEST']._serialized_end=1305
+  _globals['_GETORDERRESPONSE']._serialized_start=1307
+  _globals['_GETORDERRESPONSE']._serialized_end=1367
+  _globals['_CANCELORDERREQUEST']._serialized_start=1369
+  _globals['_CANCELORDERREQUEST']._serialized_end=1471
+  _globals['_CANCELORDERRESPONSE']._serialized_start=1473
+  _globals['_CANCELORDERRESPONSE']._serialized_end=1536
+  _globals['_COMPLETEORDERREQUEST']._serialized_start=1538
+  _globals['_COMPLETEORDERREQUEST']._serialized_end=1628
+  _globals['_COMPLETEORDERRESPONSE']._serialized_start=1630
+  _globals['_COMPLETEORDERRESPONSE']._serialized_end=1695
+  _globals['_LISTORDERSREQUEST']._serialized_start=1697
+  _globals['_LISTORDERSREQUEST']._serialized_end=1800
+  _globals['_LISTORDERSRESPONSE']._serialized_start=1802
+  _globals['_LISTORDERSRESPONSE']._serialized_end=1890
+  _globals['_ORDERSERVICE']._serialized_start=2022
+  _globals['_ORDERSERVICE']._serialized_end=2691
 # @@protoc_insertion_point(module_scope)

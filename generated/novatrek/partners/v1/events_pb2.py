@@ -23,20 +23,21 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 from novatrek.events.v1 import options_pb2 as novatrek_dot_events_dot_v1_dot_options__pb2
 from novatrek.partners.v1 import partners_pb2 as novatrek_dot_partners_dot_v1_dot_partners__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/partners/v1/events.proto\x12\x14novatrek.partners.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a novatrek/events/v1/options.proto\x1a#novatrek/partners/v1/partners.proto\"\xe3\x01\n\x17PartnerBookingConfirmed\x12\x35\n\x07\x62ooking\x18\x01 \x01(\x0b\x32$.novatrek.partners.v1.PartnerBooking\x12.\n\noccur_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:a\xaa\xbb\x18]\n+novatrek.external.partner-booking.confirmed\x12.novatrek.external.partner_booking.confirmed.v1B!Z\x1fnovatrek/partners/v1;partnersv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/partners/v1/events.proto\x12\x14novatrek.partners.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&novatrek/architecture/v1/options.proto\x1a novatrek/events/v1/options.proto\x1a#novatrek/partners/v1/partners.proto\"\x85\x02\n\x17PartnerBookingConfirmed\x12\x35\n\x07\x62ooking\x18\x01 \x01(\x0b\x32$.novatrek.partners.v1.PartnerBooking\x12.\n\noccur_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x82\x01\xaa\xbb\x18]\n+novatrek.external.partner-booking.confirmed\x12.novatrek.external.partner_booking.confirmed.v1\xda\xc1\x18\x1d\n\x19Partner Booking Confirmed\x10\x03\x42]Z\x1fnovatrek/partners/v1;partnersv1\xca\xc1\x18\x38\n\x08Partners\x12\x1aPartner Integration System\x1a\x10partner-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.partners.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/partners/v1;partnersv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/partners/v1;partnersv1\312\301\0308\n\010Partners\022\032Partner Integration System\032\020partner-platform'
   _globals['_PARTNERBOOKINGCONFIRMED']._loaded_options = None
-  _globals['_PARTNERBOOKINGCONFIRMED']._serialized_options = b'\252\273\030]\n+novatrek.external.partner-booking.confirmed\022.novatrek.external.partner_booking.confirmed.v1'
-  _globals['_PARTNERBOOKINGCONFIRMED']._serialized_start=164
-  _globals['_PARTNERBOOKINGCONFIRMED']._serialized_end=391
+  _globals['_PARTNERBOOKINGCONFIRMED']._serialized_options = b'\252\273\030]\n+novatrek.external.partner-booking.confirmed\022.novatrek.external.partner_booking.confirmed.v1\332\301\030\035\n\031Partner Booking Confirmed\020\003'
+  _globals['_PARTNERBOOKINGCONFIRMED']._serialized_start=204
+  _globals['_PARTNERBOOKINGCONFIRMED']._serialized_end=465
 # @@protoc_insertion_point(module_scope)

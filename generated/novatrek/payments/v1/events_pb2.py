@@ -24,20 +24,21 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 from novatrek.events.v1 import options_pb2 as novatrek_dot_events_dot_v1_dot_options__pb2
 from novatrek.payments.v1 import payments_pb2 as novatrek_dot_payments_dot_v1_dot_payments__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/payments/v1/events.proto\x12\x14novatrek.payments.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a novatrek/events/v1/options.proto\x1a#novatrek/payments/v1/payments.proto\"\x98\x02\n\x10PaymentProcessed\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\"\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.novatrek.payments.v1.PaymentStatus\x12.\n\noccur_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:O\xaa\xbb\x18K\n\"novatrek.support.payment.processed\x12%novatrek.support.payment.processed.v1B!Z\x1fnovatrek/payments/v1;paymentsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/payments/v1/events.proto\x12\x14novatrek.payments.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\x1a novatrek/events/v1/options.proto\x1a#novatrek/payments/v1/payments.proto\"\xb1\x02\n\x10PaymentProcessed\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x16\n\x0ereservation_id\x18\x02 \x01(\t\x12\"\n\x06\x61mount\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x33\n\x06status\x18\x04 \x01(\x0e\x32#.novatrek.payments.v1.PaymentStatus\x12.\n\noccur_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:h\xaa\xbb\x18K\n\"novatrek.support.payment.processed\x12%novatrek.support.payment.processed.v1\xda\xc1\x18\x15\n\x11Payment Processed\x10\x03\x42]Z\x1fnovatrek/payments/v1;paymentsv1\xca\xc1\x18\x38\n\x08Payments\x12\x19Payment Processing System\x1a\x11payments-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.payments.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/payments/v1;paymentsv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/payments/v1;paymentsv1\312\301\0308\n\010Payments\022\031Payment Processing System\032\021payments-platform'
   _globals['_PAYMENTPROCESSED']._loaded_options = None
-  _globals['_PAYMENTPROCESSED']._serialized_options = b'\252\273\030K\n\"novatrek.support.payment.processed\022%novatrek.support.payment.processed.v1'
-  _globals['_PAYMENTPROCESSED']._serialized_start=189
-  _globals['_PAYMENTPROCESSED']._serialized_end=469
+  _globals['_PAYMENTPROCESSED']._serialized_options = b'\252\273\030K\n\"novatrek.support.payment.processed\022%novatrek.support.payment.processed.v1\332\301\030\025\n\021Payment Processed\020\003'
+  _globals['_PAYMENTPROCESSED']._serialized_start=229
+  _globals['_PAYMENTPROCESSED']._serialized_end=534
 # @@protoc_insertion_point(module_scope)

@@ -28,16 +28,17 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+novatrek/reservations/v1/reservations.proto\x12\x18novatrek.reservations.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\"\xae\x03\n\x0bReservation\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x05\x12\x15\n\x07trip_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x05\x12\x1f\n\x11\x63onfirmation_code\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x41\n\x06status\x18\x05 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatusB\x04\xe2\x41\x01\x03\x12$\n\ttrip_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12\x12\n\nparty_size\x18\x07 \x01(\x05\x12.\n\x0ctotal_amount\x18\x08 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x03\x12\x16\n\x08revision\x18\t \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xbd\x01\n\x0bParticipant\x12\x1c\n\x0eparticipant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0ereservation_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08guest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x15\n\rwaiver_signed\x18\x05 \x01(\x08\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\xf6\x01\n\x19SearchReservationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x0f\n\x07trip_id\x18\x04 \x01(\t\x12;\n\x06status\x18\x05 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatus\x12)\n\x0etrip_date_from\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12\'\n\x0ctrip_date_to\x18\x07 \x01(\x0b\x32\x11.google.type.Date\"r\n\x1aSearchReservationsResponse\x12;\n\x0creservations\x18\x01 \x03(\x0b\x32%.novatrek.reservations.v1.Reservation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xee\x01\n\x18\x43reateReservationRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07trip_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12*\n\ttrip_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x18\n\nparty_size\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x02\x12\x15\n\rcurrency_code\x18\x06 \x01(\t\x12\x14\n\x0crequested_by\x18\x07 \x01(\t\x12\x16\n\x0ereservation_id\x18\x08 \x01(\t\"W\n\x19\x43reateReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"J\n\x15GetReservationRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x19\n\x11\x63onfirmation_code\x18\x02 \x01(\t\"T\n\x16GetReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"\xae\x01\n\x18UpdateReservationRequest\x12@\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.ReservationB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x19\n\x11\x65xpected_revision\x18\x03 \x01(\x05\"W\n\x19UpdateReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"y\n\x18\x43\x61ncelReservationRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x03 \x01(\t\x12\x19\n\x11\x65xpected_revision\x18\x04 \x01(\x05\"W\n\x19\x43\x61ncelReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"7\n\x17ListParticipantsRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"W\n\x18ListParticipantsResponse\x12;\n\x0cparticipants\x18\x01 \x03(\x0b\x32%.novatrek.reservations.v1.Participant\"w\n\x15\x41\x64\x64ParticipantRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12@\n\x0bparticipant\x18\x02 \x01(\x0b\x32%.novatrek.reservations.v1.ParticipantB\x04\xe2\x41\x01\x02\"T\n\x16\x41\x64\x64ParticipantResponse\x12:\n\x0bparticipant\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Participant\"\xc4\x01\n\"TransitionReservationStatusRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x41\n\x06status\x18\x02 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatusB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nchanged_by\x18\x04 \x01(\t\x12\x19\n\x11\x65xpected_revision\x18\x05 \x01(\x05\"a\n#TransitionReservationStatusResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation*\x80\x02\n\x11ReservationStatus\x12\"\n\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRESERVATION_STATUS_PENDING\x10\x01\x12 \n\x1cRESERVATION_STATUS_CONFIRMED\x10\x02\x12!\n\x1dRESERVATION_STATUS_CHECKED_IN\x10\x03\x12 \n\x1cRESERVATION_STATUS_COMPLETED\x10\x04\x12 \n\x1cRESERVATION_STATUS_CANCELLED\x10\x05\x12\x1e\n\x1aRESERVATION_STATUS_NO_SHOW\x10\x06\x32\x9b\x0b\n\x12ReservationService\x12\x96\x01\n\x12SearchReservations\x12\x33.novatrek.reservations.v1.SearchReservationsRequest\x1a\x34.novatrek.reservations.v1.SearchReservationsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/reservations\x12\x96\x01\n\x11\x43reateReservation\x12\x32.novatrek.reservations.v1.CreateReservationRequest\x1a\x33.novatrek.reservations.v1.CreateReservationResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/reservations:\x01*\x12\xb3\x01\n\x0eGetReservation\x12/.novatrek.reservations.v1.GetReservationRequest\x1a\x30.novatrek.reservations.v1.GetReservationResponse\">\x82\xd3\xe4\x93\x02\x38\x12\x1e/reservations/{reservation_id}Z\x16\x12\x14/reservations:lookup\x12\xbd\x01\n\x11UpdateReservation\x12\x32.novatrek.reservations.v1.UpdateReservationRequest\x1a\x33.novatrek.reservations.v1.UpdateReservationResponse\"?\x82\xd3\xe4\x93\x02\x39\x32*/reservations/{reservation.reservation_id}:\x0breservation\x12\xa4\x01\n\x11\x43\x61ncelReservation\x12\x32.novatrek.reservations.v1.CancelReservationRequest\x1a\x33.novatrek.reservations.v1.CancelReservationResponse\"&\x82\xd3\xe4\x93\x02 *\x1e/reservations/{reservation_id}\x12\xae\x01\n\x10ListParticipants\x12\x31.novatrek.reservations.v1.ListParticipantsRequest\x1a\x32.novatrek.reservations.v1.ListParticipantsResponse\"3\x82\xd3\xe4\x93\x02-\x12+/reservations/{reservation_id}/participants\x12\xb5\x01\n\x0e\x41\x64\x64Participant\x12/.novatrek.reservations.v1.AddParticipantRequest\x1a\x30.novatrek.reservations.v1.AddParticipantResponse\"@\x82\xd3\xe4\x93\x02:\"+/reservations/{reservation_id}/participants:\x0bparticipant\x12\xcc\x01\n\x1bTransitionReservationStatus\x12<.novatrek.reservations.v1.TransitionReservationStatusRequest\x1a=.novatrek.reservations.v1.TransitionReservationStatusResponse\"0\x82\xd3\xe4\x93\x02*\x1a%/reservations/{reservation_id}/status:\x01*B)Z\'novatrek/reservations/v1;reservationsv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+novatrek/reservations/v1/reservations.proto\x12\x18novatrek.reservations.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\"\xc3\x03\n\x0bReservation\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x05\x12\x15\n\x07trip_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x05\x12\x1f\n\x11\x63onfirmation_code\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12\x41\n\x06status\x18\x05 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatusB\x04\xe2\x41\x01\x03\x12$\n\ttrip_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12\x12\n\nparty_size\x18\x07 \x01(\x05\x12.\n\x0ctotal_amount\x18\x08 \x01(\x0b\x32\x12.google.type.MoneyB\x04\xe2\x41\x01\x03\x12\x16\n\x08revision\x18\t \x01(\x05\x42\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03:\x13\xda\xc1\x18\x0f\n\x0bReservation\x10\x04\"\xd2\x01\n\x0bParticipant\x12\x1c\n\x0eparticipant_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x1c\n\x0ereservation_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08guest_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04role\x18\x04 \x01(\t\x12\x15\n\rwaiver_signed\x18\x05 \x01(\x08\x12\x35\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03:\x13\xda\xc1\x18\x0f\n\x0bParticipant\x10\x04\"\x93\x02\n\x19SearchReservationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x0f\n\x07trip_id\x18\x04 \x01(\t\x12;\n\x06status\x18\x05 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatus\x12)\n\x0etrip_date_from\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12\'\n\x0ctrip_date_to\x18\x07 \x01(\x0b\x32\x11.google.type.Date:\x1b\xda\xc1\x18\x17\n\x13Search Reservations\x10\x02\"r\n\x1aSearchReservationsResponse\x12;\n\x0creservations\x18\x01 \x03(\x0b\x32%.novatrek.reservations.v1.Reservation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8a\x02\n\x18\x43reateReservationRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08guest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07trip_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12*\n\ttrip_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x18\n\nparty_size\x18\x05 \x01(\x05\x42\x04\xe2\x41\x01\x02\x12\x15\n\rcurrency_code\x18\x06 \x01(\t\x12\x14\n\x0crequested_by\x18\x07 \x01(\t\x12\x16\n\x0ereservation_id\x18\x08 \x01(\t:\x1a\xda\xc1\x18\x16\n\x12\x43reate Reservation\x10\x01\"W\n\x19\x43reateReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"c\n\x15GetReservationRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x19\n\x11\x63onfirmation_code\x18\x02 \x01(\t:\x17\xda\xc1\x18\x13\n\x0fGet Reservation\x10\x02\"T\n\x16GetReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"\xca\x01\n\x18UpdateReservationRequest\x12@\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.ReservationB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x02\x12\x19\n\x11\x65xpected_revision\x18\x03 \x01(\x05:\x1a\xda\xc1\x18\x16\n\x12Update Reservation\x10\x01\"W\n\x19UpdateReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"\x95\x01\n\x18\x43\x61ncelReservationRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x03 \x01(\t\x12\x19\n\x11\x65xpected_revision\x18\x04 \x01(\x05:\x1a\xda\xc1\x18\x16\n\x12\x43\x61ncel Reservation\x10\x01\"W\n\x19\x43\x61ncelReservationResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\"R\n\x17ListParticipantsRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02:\x19\xda\xc1\x18\x15\n\x11List Participants\x10\x02\"W\n\x18ListParticipantsResponse\x12;\n\x0cparticipants\x18\x01 \x03(\x0b\x32%.novatrek.reservations.v1.Participant\"\x90\x01\n\x15\x41\x64\x64ParticipantRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12@\n\x0bparticipant\x18\x02 \x01(\x0b\x32%.novatrek.reservations.v1.ParticipantB\x04\xe2\x41\x01\x02:\x17\xda\xc1\x18\x13\n\x0f\x41\x64\x64 Participant\x10\x01\"T\n\x16\x41\x64\x64ParticipantResponse\x12:\n\x0bparticipant\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Participant\"\xeb\x01\n\"TransitionReservationStatusRequest\x12\x1c\n\x0ereservation_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x41\n\x06status\x18\x02 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatusB\x04\xe2\x41\x01\x02\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nchanged_by\x18\x04 \x01(\t\x12\x19\n\x11\x65xpected_revision\x18\x05 \x01(\x05:%\xda\xc1\x18!\n\x1dTransition Reservation Status\x10\x01\"a\n#TransitionReservationStatusResponse\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation*\x80\x02\n\x11ReservationStatus\x12\"\n\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1aRESERVATION_STATUS_PENDING\x10\x01\x12 \n\x1cRESERVATION_STATUS_CONFIRMED\x10\x02\x12!\n\x1dRESERVATION_STATUS_CHECKED_IN\x10\x03\x12 \n\x1cRESERVATION_STATUS_COMPLETED\x10\x04\x12 \n\x1cRESERVATION_STATUS_CANCELLED\x10\x05\x12\x1e\n\x1aRESERVATION_STATUS_NO_SHOW\x10\x06\x32\xb6\x0b\n\x12ReservationService\x12\x96\x01\n\x12SearchReservations\x12\x33.novatrek.reservations.v1.SearchReservationsRequest\x1a\x34.novatrek.reservations.v1.SearchReservationsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/reservations\x12\x96\x01\n\x11\x43reateReservation\x12\x32.novatrek.reservations.v1.CreateReservationRequest\x1a\x33.novatrek.reservations.v1.CreateReservationResponse\"\x18\x82\xd3\xe4\x93\x02\x12\"\r/reservations:\x01*\x12\xb3\x01\n\x0eGetReservation\x12/.novatrek.reservations.v1.GetReservationRequest\x1a\x30.novatrek.reservations.v1.GetReservationResponse\">\x82\xd3\xe4\x93\x02\x38\x12\x1e/reservations/{reservation_id}Z\x16\x12\x14/reservations:lookup\x12\xbd\x01\n\x11UpdateReservation\x12\x32.novatrek.reservations.v1.UpdateReservationRequest\x1a\x33.novatrek.reservations.v1.UpdateReservationResponse\"?\x82\xd3\xe4\x93\x02\x39\x32*/reservations/{reservation.reservation_id}:\x0breservation\x12\xa4\x01\n\x11\x43\x61ncelReservation\x12\x32.novatrek.reservations.v1.CancelReservationRequest\x1a\x33.novatrek.reservations.v1.CancelReservationResponse\"&\x82\xd3\xe4\x93\x02 *\x1e/reservations/{reservation_id}\x12\xae\x01\n\x10ListParticipants\x12\x31.novatrek.reservations.v1.ListParticipantsRequest\x1a\x32.novatrek.reservations.v1.ListParticipantsResponse\"3\x82\xd3\xe4\x93\x02-\x12+/reservations/{reservation_id}/participants\x12\xb5\x01\n\x0e\x41\x64\x64Participant\x12/.novatrek.reservations.v1.AddParticipantRequest\x1a\x30.novatrek.reservations.v1.AddParticipantResponse\"@\x82\xd3\xe4\x93\x02:\"+/reservations/{reservation_id}/participants:\x0bparticipant\x12\xcc\x01\n\x1bTransitionReservationStatus\x12<.novatrek.reservations.v1.TransitionReservationStatusRequest\x1a=.novatrek.reservations.v1.TransitionReservationStatusResponse\"0\x82\xd3\xe4\x93\x02*\x1a%/reservations/{reservation_id}/status:\x01*\x1a\x19\xd2\xc1\x18\x15\n\x13Reservation ServiceB\\Z\'novatrek/reservations/v1;reservationsv1\xca\xc1\x18/\n\x07\x42ooking\x12\x12Reservation System\x1a\x10\x62ooking-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.reservations.v1.reservations_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\'novatrek/reservations/v1;reservationsv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\'novatrek/reservations/v1;reservationsv1\312\301\030/\n\007Booking\022\022Reservation System\032\020booking-platform'
   _globals['_RESERVATION'].fields_by_name['reservation_id']._loaded_options = None
   _globals['_RESERVATION'].fields_by_name['reservation_id']._serialized_options = b'\342A\001\003'
   _globals['_RESERVATION'].fields_by_name['guest_id']._loaded_options = None
@@ -56,6 +57,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESERVATION'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_RESERVATION'].fields_by_name['update_time']._loaded_options = None
   _globals['_RESERVATION'].fields_by_name['update_time']._serialized_options = b'\342A\001\003'
+  _globals['_RESERVATION']._loaded_options = None
+  _globals['_RESERVATION']._serialized_options = b'\332\301\030\017\n\013Reservation\020\004'
   _globals['_PARTICIPANT'].fields_by_name['participant_id']._loaded_options = None
   _globals['_PARTICIPANT'].fields_by_name['participant_id']._serialized_options = b'\342A\001\003'
   _globals['_PARTICIPANT'].fields_by_name['reservation_id']._loaded_options = None
@@ -64,6 +67,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PARTICIPANT'].fields_by_name['guest_id']._serialized_options = b'\342A\001\002'
   _globals['_PARTICIPANT'].fields_by_name['create_time']._loaded_options = None
   _globals['_PARTICIPANT'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
+  _globals['_PARTICIPANT']._loaded_options = None
+  _globals['_PARTICIPANT']._serialized_options = b'\332\301\030\017\n\013Participant\020\004'
+  _globals['_SEARCHRESERVATIONSREQUEST']._loaded_options = None
+  _globals['_SEARCHRESERVATIONSREQUEST']._serialized_options = b'\332\301\030\027\n\023Search Reservations\020\002'
   _globals['_CREATERESERVATIONREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATERESERVATIONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_CREATERESERVATIONREQUEST'].fields_by_name['guest_id']._loaded_options = None
@@ -74,22 +81,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATERESERVATIONREQUEST'].fields_by_name['trip_date']._serialized_options = b'\342A\001\002'
   _globals['_CREATERESERVATIONREQUEST'].fields_by_name['party_size']._loaded_options = None
   _globals['_CREATERESERVATIONREQUEST'].fields_by_name['party_size']._serialized_options = b'\342A\001\002'
+  _globals['_CREATERESERVATIONREQUEST']._loaded_options = None
+  _globals['_CREATERESERVATIONREQUEST']._serialized_options = b'\332\301\030\026\n\022Create Reservation\020\001'
+  _globals['_GETRESERVATIONREQUEST']._loaded_options = None
+  _globals['_GETRESERVATIONREQUEST']._serialized_options = b'\332\301\030\023\n\017Get Reservation\020\002'
   _globals['_UPDATERESERVATIONREQUEST'].fields_by_name['reservation']._loaded_options = None
   _globals['_UPDATERESERVATIONREQUEST'].fields_by_name['reservation']._serialized_options = b'\342A\001\002'
   _globals['_UPDATERESERVATIONREQUEST'].fields_by_name['update_mask']._loaded_options = None
   _globals['_UPDATERESERVATIONREQUEST'].fields_by_name['update_mask']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATERESERVATIONREQUEST']._loaded_options = None
+  _globals['_UPDATERESERVATIONREQUEST']._serialized_options = b'\332\301\030\026\n\022Update Reservation\020\001'
   _globals['_CANCELRESERVATIONREQUEST'].fields_by_name['reservation_id']._loaded_options = None
   _globals['_CANCELRESERVATIONREQUEST'].fields_by_name['reservation_id']._serialized_options = b'\342A\001\002'
+  _globals['_CANCELRESERVATIONREQUEST']._loaded_options = None
+  _globals['_CANCELRESERVATIONREQUEST']._serialized_options = b'\332\301\030\026\n\022Cancel Reservation\020\001'
   _globals['_LISTPARTICIPANTSREQUEST'].fields_by_name['reservation_id']._loaded_options = None
   _globals['_LISTPARTICIPANTSREQUEST'].fields_by_name['reservation_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTPARTICIPANTSREQUEST']._loaded_options = None
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_options = b'\332\301\030\025\n\021List Participants\020\002'
   _globals['_ADDPARTICIPANTREQUEST'].fields_by_name['reservation_id']._loaded_options = None
   _globals['_ADDPARTICIPANTREQUEST'].fields_by_name['reservation_id']._serialized_options = b'\342A\001\002'
   _globals['_ADDPARTICIPANTREQUEST'].fields_by_name['participant']._loaded_options = None
   _globals['_ADDPARTICIPANTREQUEST'].fields_by_name['participant']._serialized_options = b'\342A\001\002'
+  _globals['_ADDPARTICIPANTREQUEST']._loaded_options = None
+  _globals['_ADDPARTICIPANTREQUEST']._serialized_options = b'\332\301\030\023\n\017Add Participant\020\001'
   _globals['_TRANSITIONRESERVATIONSTATUSREQUEST'].fields_by_name['reservation_id']._loaded_options = None
   _globals['_TRANSITIONRESERVATIONSTATUSREQUEST'].fields_by_name['reservation_id']._serialized_options = b'\342A\001\002'
   _globals['_TRANSITIONRESERVATIONSTATUSREQUEST'].fields_by_name['status']._loaded_options = None
   _globals['_TRANSITIONRESERVATIONSTATUSREQUEST'].fields_by_name['status']._serialized_options = b'\342A\001\002'
+  _globals['_TRANSITIONRESERVATIONSTATUSREQUEST']._loaded_options = None
+  _globals['_TRANSITIONRESERVATIONSTATUSREQUEST']._serialized_options = b'\332\301\030!\n\035Transition Reservation Status\020\001'
+  _globals['_RESERVATIONSERVICE']._loaded_options = None
+  _globals['_RESERVATIONSERVICE']._serialized_options = b'\322\301\030\025\n\023Reservation Service'
   _globals['_RESERVATIONSERVICE'].methods_by_name['SearchReservations']._loaded_options = None
   _globals['_RESERVATIONSERVICE'].methods_by_name['SearchReservations']._serialized_options = b'\202\323\344\223\002\017\022\r/reservations'
   _globals['_RESERVATIONSERVICE'].methods_by_name['CreateReservation']._loaded_options = None
@@ -106,44 +129,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESERVATIONSERVICE'].methods_by_name['AddParticipant']._serialized_options = b'\202\323\344\223\002:\"+/reservations/{reservation_id}/participants:\013participant'
   _globals['_RESERVATIONSERVICE'].methods_by_name['TransitionReservationStatus']._loaded_options = None
   _globals['_RESERVATIONSERVICE'].methods_by_name['TransitionReservationStatus']._serialized_options = b'\202\323\344\223\002*\032%/reservations/{reservation_id}/status:\001*'
-  _globals['_RESERVATIONSTATUS']._serialized_start=2864
-  _globals['_RESERVATIONSTATUS']._serialized_end=3120
-  _globals['_RESERVATION']._serialized_start=253
-  _globals['_RESERVATION']._serialized_end=683
-  _globals['_PARTICIPANT']._serialized_start=686
-  _globals['_PARTICIPANT']._serialized_end=875
-  _globals['_SEARCHRESERVATIONSREQUEST']._serialized_start=878
-  _globals['_SEARCHRESERVATIONSREQUEST']._serialized_end=1124
-  _globals['_SEARCHRESERVATIONSRESPONSE']._serialized_start=1126
-  _globals['_SEARCHRESERVATIONSRESPONSE']._serialized_end=1240
-  _globals['_CREATERESERVATIONREQUEST']._serialized_start=1243
-  _globals['_CREATERESERVATIONREQUEST']._serialized_end=1481
-  _globals['_CREATERESERVATIONRESPONSE']._serialized_start=1483
-  _globals['_CREATERESERVATIONRESPONSE']._serialized_end=1570
-  _globals['_GETRESERVATIONREQUEST']._serialized_start=1572
-  _globals['_GETRESERVATIONREQUEST']._serialized_end=1646
-  _globals['_GETRESERVATIONRESPONSE']._serialized_start=1648
-  _globals['_GETRESERVATIONRESPONSE']._serialized_end=1732
-  _globals['_UPDATERESERVATIONREQUEST']._serialized_start=1735
-  _globals['_UPDATERESERVATIONREQUEST']._serialized_end=1909
-  _globals['_UPDATERESERVATIONRESPONSE']._serialized_start=1911
-  _globals['_UPDATERESERVATIONRESPONSE']._serialized_end=1998
-  _globals['_CANCELRESERVATIONREQUEST']._serialized_start=2000
-  _globals['_CANCELRESERVATIONREQUEST']._serialized_end=2121
-  _globals['_CANCELRESERVATIONRESPONSE']._serialized_start=2123
-  _globals['_CANCELRESERVATIONRESPONSE']._serialized_end=2210
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=2212
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=2267
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=2269
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=2356
-  _globals['_ADDPARTICIPANTREQUEST']._serialized_start=2358
-  _globals['_ADDPARTICIPANTREQUEST']._serialized_end=2477
-  _globals['_ADDPARTICIPANTRESPONSE']._serialized_start=2479
-  _globals['_ADDPARTICIPANTRESPONSE']._serialized_end=2563
-  _globals['_TRANSITIONRESERVATIONSTATUSREQUEST']._serialized_start=2566
-  _globals['_TRANSITIONRESERVATIONSTATUSREQUEST']._serialized_end=2762
-  _globals['_TRANSITIONRESERVATIONSTATUSRESPONSE']._serialized_start=2764
-  _globals['_TRANSITIONRESERVATIONSTATUSRESPONSE']._serialized_end=2861
-  _globals['_RESERVATIONSERVICE']._serialized_start=3123
-  _globals['_RESERVATIONSERVICE']._serialized_end=4558
+  _globals['_RESERVATIONSTATUS']._serialized_start=3177
+  _globals['_RESERVATIONSTATUS']._serialized_end=3433
+  _globals['_RESERVATION']._serialized_start=293
+  _globals['_RESERVATION']._serialized_end=744
+  _globals['_PARTICIPANT']._serialized_start=747
+  _globals['_PARTICIPANT']._serialized_end=957
+  _globals['_SEARCHRESERVATIONSREQUEST']._serialized_start=960
+  _globals['_SEARCHRESERVATIONSREQUEST']._serialized_end=1235
+  _globals['_SEARCHRESERVATIONSRESPONSE']._serialized_start=1237
+  _globals['_SEARCHRESERVATIONSRESPONSE']._serialized_end=1351
+  _globals['_CREATERESERVATIONREQUEST']._serialized_start=1354
+  _globals['_CREATERESERVATIONREQUEST']._serialized_end=1620
+  _globals['_CREATERESERVATIONRESPONSE']._serialized_start=1622
+  _globals['_CREATERESERVATIONRESPONSE']._serialized_end=1709
+  _globals['_GETRESERVATIONREQUEST']._serialized_start=1711
+  _globals['_GETRESERVATIONREQUEST']._serialized_end=1810
+  _globals['_GETRESERVATIONRESPONSE']._serialized_start=1812
+  _globals['_GETRESERVATIONRESPONSE']._serialized_end=1896
+  _globals['_UPDATERESERVATIONREQUEST']._serialized_start=1899
+  _globals['_UPDATERESERVATIONREQUEST']._serialized_end=2101
+  _globals['_UPDATERESERVATIONRESPONSE']._serialized_start=2103
+  _globals['_UPDATERESERVATIONRESPONSE']._serialized_end=2190
+  _globals['_CANCELRESERVATIONREQUEST']._serialized_start=2193
+  _globals['_CANCELRESERVATIONREQUEST']._serialized_end=2342
+  _globals['_CANCELRESERVATIONRESPONSE']._serialized_start=2344
+  _globals['_CANCELRESERVATIONRESPONSE']._serialized_end=2431
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=2433
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=2515
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=2517
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=2604
+  _globals['_ADDPARTICIPANTREQUEST']._serialized_start=2607
+  _globals['_ADDPARTICIPANTREQUEST']._serialized_end=2751
+  _globals['_ADDPARTICIPANTRESPONSE']._serialized_start=2753
+  _globals['_ADDPARTICIPANTRESPONSE']._serialized_end=2837
+  _globals['_TRANSITIONRESERVATIONSTATUSREQUEST']._serialized_start=2840
+  _globals['_TRANSITIONRESERVATIONSTATUSREQUEST']._serialized_end=3075
+  _globals['_TRANSITIONRESERVATIONSTATUSRESPONSE']._serialized_start=3077
+  _globals['_TRANSITIONRESERVATIONSTATUSRESPONSE']._serialized_end=3174
+  _globals['_RESERVATIONSERVICE']._serialized_start=3436
+  _globals['_RESERVATIONSERVICE']._serialized_end=4898
 # @@protoc_insertion_point(module_scope)

@@ -24,21 +24,22 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import money_pb2 as google_dot_type_dot_money__pb2
+from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 from novatrek.events.v1 import options_pb2 as novatrek_dot_events_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/shopping/v1/events.proto\x12\x14novatrek.shopping.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a novatrek/events/v1/options.proto\"\x81\x02\n\x0e\x43\x61rtCheckedOut\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\x12\x10\n\x08guest_id\x18\x02 \x01(\t\x12-\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.novatrek.shopping.v1.CartLine\x12\x1c\n\x14payment_method_token\x18\x04 \x01(\t\x12.\n\noccur_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:O\xaa\xbb\x18K\n\"novatrek.shopping.cart.checked-out\x12%novatrek.shopping.cart.checked-out.v1\"_\n\x08\x43\x61rtLine\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\nunit_price\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x10\n\x08quantity\x18\x04 \x01(\x05\x42!Z\x1fnovatrek/shopping/v1;shoppingv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!novatrek/shopping/v1/events.proto\x12\x14novatrek.shopping.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\x1a novatrek/events/v1/options.proto\"\x99\x02\n\x0e\x43\x61rtCheckedOut\x12\x0f\n\x07\x63\x61rt_id\x18\x01 \x01(\t\x12\x10\n\x08guest_id\x18\x02 \x01(\t\x12-\n\x05lines\x18\x03 \x03(\x0b\x32\x1e.novatrek.shopping.v1.CartLine\x12\x1c\n\x14payment_method_token\x18\x04 \x01(\t\x12.\n\noccur_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:g\xaa\xbb\x18K\n\"novatrek.shopping.cart.checked-out\x12%novatrek.shopping.cart.checked-out.v1\xda\xc1\x18\x14\n\x10\x43\x61rt Checked Out\x10\x03\"_\n\x08\x43\x61rtLine\x12\x0b\n\x03sku\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12&\n\nunit_price\x18\x03 \x01(\x0b\x32\x12.google.type.Money\x12\x10\n\x08quantity\x18\x04 \x01(\x05\x42SZ\x1fnovatrek/shopping/v1;shoppingv1\xca\xc1\x18.\n\x08Shopping\x12\x0fShopping System\x1a\x11shopping-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'novatrek.shopping.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
-  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/shopping/v1;shoppingv1'
+  _globals['DESCRIPTOR']._serialized_options = b'Z\037novatrek/shopping/v1;shoppingv1\312\301\030.\n\010Shopping\022\017Shopping System\032\021shopping-platform'
   _globals['_CARTCHECKEDOUT']._loaded_options = None
-  _globals['_CARTCHECKEDOUT']._serialized_options = b'\252\273\030K\n\"novatrek.shopping.cart.checked-out\022%novatrek.shopping.cart.checked-out.v1'
-  _globals['_CARTCHECKEDOUT']._serialized_start=152
-  _globals['_CARTCHECKEDOUT']._serialized_end=409
-  _globals['_CARTLINE']._serialized_start=411
-  _globals['_CARTLINE']._serialized_end=506
+  _globals['_CARTCHECKEDOUT']._serialized_options = b'\252\273\030K\n\"novatrek.shopping.cart.checked-out\022%novatrek.shopping.cart.checked-out.v1\332\301\030\024\n\020Cart Checked Out\020\003'
+  _globals['_CARTCHECKEDOUT']._serialized_start=192
+  _globals['_CARTCHECKEDOUT']._serialized_end=473
+  _globals['_CARTLINE']._serialized_start=475
+  _globals['_CARTLINE']._serialized_end=570
 # @@protoc_insertion_point(module_scope)
