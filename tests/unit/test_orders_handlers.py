@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 from novatrek.orders.v1 import events_pb2
 
-from services.chassis.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from clients.order_ids import order_id_for
+from services.chassis.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from services.orders import commands, handlers
 from services.orders.domain import OrderStatus
 from tests.helpers import FakeClock
