@@ -47,6 +47,7 @@ def plan(s: stacks.Stack) -> tuple[dict, dict]:
             "bench.scenarios:partner_create_booking_rest",
             {"base_url": s.gateway_url, "api_key": d["api_key"], **booking},
         ),
+        "checkout": ("bench.scenarios:checkout", {"address": a["checkout"], "guest_ids": d["guest_ids"]}),
     }
     return baselines, scenarios
 

@@ -9,11 +9,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import grpc
+from google.type import money_pb2
+from novatrek.checkout.v1 import checkout_pb2, checkout_pb2_grpc
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2 as res
 from novatrek.reservations.v1 import reservations_pb2_grpc
 
 from bench.echo_server import METHOD
+from bench.stack import BENCH_SKU
 from services.chassis.protoconv import date_to_proto
 
 PAYLOAD = b"x" * 128
@@ -187,3 +190,24 @@ async def pg_txn(dsn: str, guest_ids: list[str], departures: list[tuple[str, str
             )
 
     return call, pool.close
+
+
+async def checkout(address: str, guest_ids: list[str]):
+    """A checkout of a fresh cart (one bench SKU, stocked plenty): reserve, authorize, create order."""
+    channel = grpc.aio.insecure_channel(address)
+    stub = checkout_pb2_grpc.CheckoutServiceStub(channel)
+    price = money_pb2.Money(currency_code="EUR", units=19, nanos=900_000_000)
+    line = checkout_pb2.CartLine(sku=BENCH_SKU, name="Bench trail pack", unit_price=price, quantity=1)
+
+    async def call(seq: int) -> None:
+        request = checkout_pb2.CheckoutCartRequest(
+            cart_id=str(uuid.uuid4()),
+            guest_id=guest_ids[seq % len(guest_ids)],
+            lines=[line],
+            payment_method_token="tok_bench",
+        )
+        done = (await stub.CheckoutCart(request, timeout=10)).checkout
+        if done.state != checkout_pb2.CHECKOUT_STATE_COMPLETED:
+            raise RuntimeError(f"checkout {done.checkout_id} ended {done.state}: {done.failure_reason}")
+
+    return call, channel.close

@@ -21,6 +21,8 @@ from novatrek.catalog.v1 import catalog_pb2 as cat
 from novatrek.catalog.v1 import catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2 as gst
 from novatrek.guests.v1 import guests_pb2_grpc
+from novatrek.inventory.v1 import inventory_pb2 as inv
+from novatrek.inventory.v1 import inventory_pb2_grpc
 from novatrek.partners.v1 import partners_pb2 as prt
 from novatrek.partners.v1 import partners_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2 as res
@@ -33,7 +35,18 @@ from services.cli.embedded import free_port, wait_for_port
 from services.cli.mesh import Mesh, UpOptions
 from services.cli.registry import REGISTRY, get
 
-SERVICES = ["guest-profiles", "trip-catalog", "reservations", "payments", "partner-integrations"]
+SERVICES = [
+    "guest-profiles",
+    "trip-catalog",
+    "reservations",
+    "payments",
+    "partner-integrations",
+    "checkout",
+    "orders",
+    "inventory",
+]
+# The checkout scenario buys this SKU, one at a time: stock enough for any run.
+BENCH_SKU, BENCH_STOCK = "BENCH-PACK", 10_000_000
 
 
 @dataclass
@@ -122,7 +135,7 @@ def start(work_dir: Path | None = None) -> Stack:
     return stack
 
 
-def _free_block(size: int = 6) -> int:
+def _free_block(size: int = 10) -> int:
     """A base port with the services' default spacing free after it."""
     for base in range(20000, 60000, 10):
         if all(port_free("127.0.0.1", base + i) for i in range(size)):
@@ -185,4 +198,8 @@ def make_data(addresses: dict[str, str], admin_token: str, guests: int = 40, tri
             ).reservation.reservation_id
             for i in range(200)
         ]
+    with grpc.insecure_channel(addresses["inventory"]) as ch:
+        inventory_pb2_grpc.InventoryServiceStub(ch).SetStockLevel(
+            inv.SetStockLevelRequest(sku=BENCH_SKU, name="Bench trail pack", on_hand=BENCH_STOCK)
+        )
     return {"guest_ids": guest_ids, "departures": departures, "api_key": api_key, "reservation_ids": made}

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from services.chassis.saga import SagaType, Step
 from services.chassis.uow import UnitOfWorkFactory
 from services.checkout import events
-from services.checkout.domain import Checkout, failure_of
+from services.checkout.domain import Checkout, StartedTooLate, failure_of
 from services.checkout.ports import Inventory, Orders, Payments
 from services.checkout.saga_state import CheckoutSagaState
 
@@ -38,10 +38,15 @@ class SagaPorts:
     settled: Callable[[Checkout], None]  # told each checkout's end (waiting callers)
     clock: Callable[[], datetime]
     stock_hold_s: int = 86400
+    # A saga recorded later than this after its cart was claimed runs no step: past the lease, recovery
+    # fails a claimed checkout with no saga (handlers.fail_unrecorded). Half the lease: room for skew.
+    start_within_s: float = 15.0
 
 
 def checkout_saga(p: SagaPorts) -> SagaType[CheckoutSagaState]:
     async def reserve_inventory(s: CheckoutSagaState) -> None:
+        if p.clock() - s.created_at > timedelta(seconds=p.start_within_s):
+            raise StartedTooLate()  # recovery may have failed it (fail_unrecorded): take nothing
         await p.inventory.reserve(s.checkout_id, s.cart.lines, p.stock_hold_s)
 
     async def release_inventory(s: CheckoutSagaState) -> None:

@@ -5,6 +5,7 @@ DDL lives in the Alembic migration; these Core tables are for queries."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,12 +51,21 @@ _SETTLED = ["state", "order_id", "authorization_id", "failure_reason", "failure_
 _EVENT = ["id", "subject", "payload", "headers"]
 
 
-def _settle_statement() -> sa.Select[Any]:
+# No saga was recorded for the checkout's cart (the runner keys sagas by its own ids; the state's cart
+# id is indexed, migration 0002).
+_UNRECORDED = ~sa.exists().where(sagas.c.state["cart"]["cart_id"].astext == sa.cast(_c.cart_id, sa.Text))
+
+
+def _settle_statement(*only_if: sa.ColumnElement[bool]) -> sa.Select[Any]:
     """A running checkout's end and its event in one statement: the event is written only if the
-    checkout was still running (a recovery repeating the end writes nothing)."""
+    checkout was still running (a recovery repeating the end writes nothing) and `only_if` holds."""
     settled = (
         sa.update(checkouts)
-        .where(_c.checkout_id == sa.bindparam("settle_id", type_=_uuid), _c.state == CheckoutState.RUNNING.value)
+        .where(
+            _c.checkout_id == sa.bindparam("settle_id", type_=_uuid),
+            _c.state == CheckoutState.RUNNING.value,
+            *only_if,
+        )
         .values({name: sa.bindparam(f"settle_{name}", type_=_c[name].type) for name in _SETTLED})
         .returning(_c.checkout_id)
         .cte("settled")
@@ -70,6 +80,16 @@ START = (
     .returning(_c.checkout_id)
 )
 SETTLE = _settle_statement()
+# A claimed cart whose saga was never recorded (its process died in between), failed unless the saga
+# appeared meanwhile; the candidates, oldest first (partial index of running checkouts).
+SETTLE_UNRECORDED = _settle_statement(_UNRECORDED)
+UNRECORDED = (
+    sa.select(checkouts)
+    .where(_c.state == CheckoutState.RUNNING.value, _c.created_at < sa.bindparam("claimed_before", type_=_ts))
+    .where(_UNRECORDED)
+    .order_by(_c.created_at)
+    .limit(sa.bindparam("at_most", type_=sa.Integer))
+)
 GET = sa.select(checkouts).where(_c.checkout_id == sa.bindparam("wanted", type_=_uuid))
 NOTE = (
     sa.update(checkouts)
@@ -120,11 +140,17 @@ class CheckoutRepository:
         row = (await self.conn.execute(GET, {"wanted": checkout_id})).first()
         return _checkout(row) if row else None
 
-    async def settle(self, c: Checkout, event: dict[str, Any]) -> bool:
-        """Writes a running checkout's end with its event; False when it had ended already."""
+    async def settle(self, c: Checkout, event: dict[str, Any], unrecorded: bool = False) -> bool:
+        """Writes a running checkout's end with its event; False when it had ended already (or, with
+        `unrecorded`, when its saga is recorded after all)."""
         row = _row(c)
         params = {"settle_id": c.checkout_id, **{f"settle_{n}": row[n] for n in _SETTLED}, **params_of(outbox, event)}
-        return (await self.conn.execute(SETTLE, params)).first() is not None
+        return (await self.conn.execute(SETTLE_UNRECORDED if unrecorded else SETTLE, params)).first() is not None
+
+    async def unrecorded(self, claimed_before: datetime, at_most: int) -> list[Checkout]:
+        """Running checkouts claimed before `claimed_before` with no saga recorded, oldest first."""
+        rows = await self.conn.execute(UNRECORDED, {"claimed_before": claimed_before, "at_most": at_most})
+        return [_checkout(row) for row in rows]
 
     async def note_failure(self, checkout_id: uuid.UUID, reason: str, message: str) -> None:
         """Why a running checkout is being compensated (it stays running until it is)."""

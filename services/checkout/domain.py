@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -111,6 +111,24 @@ class Checkout:
     @property
     def running(self) -> bool:
         return self.state is CheckoutState.RUNNING
+
+    def interrupted(self, now: datetime) -> Checkout:
+        """The end of a checkout whose process died before its saga was recorded: nothing ran."""
+        return replace(
+            self,
+            state=CheckoutState.FAILED,
+            failure_reason=INTERRUPTED,
+            failure_message="the checkout was interrupted before it started",
+            updated_at=now,
+        )
+
+
+class StartedTooLate(FailedPrecondition):
+    """A saga recorded so long after its cart was claimed that recovery may have failed the checkout
+    as interrupted meanwhile: its steps must not run."""
+
+    def __init__(self) -> None:
+        super().__init__("the checkout was interrupted before it started", reason=INTERRUPTED)
 
 
 class PaymentDeclined(FailedPrecondition):

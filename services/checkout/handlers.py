@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from services.chassis.context import remaining_time
@@ -16,6 +16,7 @@ from services.chassis.errors import FieldViolation, InvalidArgument, NotFound, U
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaFailed, SagaNotStarted
 from services.chassis.uow import UnitOfWorkFactory
+from services.checkout import events
 from services.checkout.checkout_saga import SAGA
 from services.checkout.commands import CheckoutCart
 from services.checkout.domain import Checkout
@@ -83,6 +84,23 @@ async def _awaited(cart: CheckoutCart, ended: asyncio.Future[Checkout], deps: De
         if ended.done():
             return ended.result()
         pause = min(pause * 2, _POLL_MAX_S)
+
+
+async def fail_unrecorded(deps: Deps, lease_s: float, batch: int = 100) -> int:
+    """Fails the checkouts whose process died between claiming the cart and recording its saga, once
+    their lease is over: no step runs before the saga is recorded (nor after, if that comes too late:
+    checkout_saga's first step), so nothing is undone. Each end, CHECKOUT_INTERRUPTED with its event,
+    is one statement, written only if the saga is still missing."""
+    now = deps.clock()
+    async with deps.uow(read_only=True) as uow:
+        found = await uow.checkouts.unrecorded(now - timedelta(seconds=lease_s), batch)
+    for claimed in found:
+        end = claimed.interrupted(now)
+        async with deps.uow(autocommit=True) as uow:
+            if await uow.checkouts.settle(end, uow.event_row(events.of(end), now), unrecorded=True):
+                log.warning("interrupted checkout failed", extra={"checkout_id": str(end.checkout_id)})
+                deps.outcomes.settle(end)
+    return len(found)
 
 
 async def _read(checkout_id: uuid.UUID, deps: Deps) -> Checkout:

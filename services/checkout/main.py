@@ -10,6 +10,7 @@ from novatrek.checkout.v1 import checkout_pb2, checkout_pb2_grpc
 from clients.inventory import InventoryClient
 from clients.orders import OrdersClient
 from clients.payments import PaymentsClient
+from services.chassis.periodic import periodically
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaRunner
 from services.chassis.saga_store import PgSagaStore
@@ -20,7 +21,7 @@ from services.checkout.checkout_saga import SagaPorts, checkout_saga
 from services.checkout.config import CheckoutSettings
 from services.checkout.consumers import subscriptions
 from services.checkout.db import CheckoutUnitOfWork, metadata, sagas
-from services.checkout.handlers import Deps
+from services.checkout.handlers import Deps, fail_unrecorded
 from services.checkout.outcomes import Outcomes
 from services.checkout.servicer import CheckoutServicer
 
@@ -43,6 +44,7 @@ def build(settings: CheckoutSettings | None = None, clock: Callable[[], datetime
         outcomes.settle,
         clock,
         s.stock_hold_s,
+        s.saga_lease_s / 2,
     )
     saga = checkout_saga(ports)
     runner = SagaRunner(
@@ -55,6 +57,9 @@ def build(settings: CheckoutSettings | None = None, clock: Callable[[], datetime
     deps = Deps(wiring.uow, runner, outcomes, clock, s.checkout_timeout_s)
     wiring.consume(subscriptions(deps))
     wiring.background.append(runner.run_recovery)
+    wiring.background.append(
+        periodically(lambda: fail_unrecorded(deps, s.saga_lease_s), s.saga_recovery_interval_s, "checkout-unrecorded")
+    )
     servicer = CheckoutServicer(deps, s.checkout_timeout_s)
     runtime = wiring.runtime(
         checkout_pb2.DESCRIPTOR.services_by_name["CheckoutService"],

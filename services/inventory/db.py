@@ -136,7 +136,7 @@ def _settle_statement(to: Status) -> sa.Select:
     changed, moved = _settling(picked_cte, to, live_only=to is Status.COMMITTED)
     return (
         sa.select(*picked_cte.c, _l.c.sku, _l.c.quantity, sa.select(changed).exists().label("changed"))
-        .join_from(picked_cte, _l, _l.c.checkout_id == picked_cte.c.checkout_id)
+        .join_from(picked_cte, _l, _l.c.checkout_id == picked_cte.c.checkout_id, isouter=True)
         .add_cte(moved)
     )
 
@@ -177,8 +177,25 @@ SETTLE = {to: _settle_statement(to) for to in (Status.RELEASED, Status.COMMITTED
 EXPIRE = _expire_statement()
 GET_RESERVATION = (
     sa.select(_r, _l.c.sku, _l.c.quantity)
-    .join_from(_r, _l, _l.c.checkout_id == _r.c.checkout_id)
+    .join_from(_r, _l, _l.c.checkout_id == _r.c.checkout_id, isouter=True)
     .where(_r.c.checkout_id == _p("g_checkout", type_=_r.c.checkout_id.type))
+)
+# The release of a checkout with no reservation leaves a released one with no lines (a tombstone), so
+# a ReserveInventory arriving after it (a saga's late call) takes nothing; it shares the reservation's
+# key, so it and a racing reservation cannot both be written.
+_tomb_now = _p("t_now", type_=_ts)
+TOMBSTONE = (
+    pg_insert(_r)
+    .values(
+        checkout_id=_p("t_checkout", type_=_r.c.checkout_id.type),
+        status=Status.RELEASED.value,
+        hold_seconds=0,
+        created_at=_tomb_now,
+        expire_time=_tomb_now,
+        updated_at=_tomb_now,
+    )
+    .on_conflict_do_nothing()
+    .returning(_r.c.checkout_id)
 )
 GET_STOCK = sa.select(_s).where(_s.c.sku == _p("g_sku", type_=_s.c.sku.type))
 UPSERT_LEVEL, UPDATE_LEVEL = _set_level_statements()

@@ -59,8 +59,16 @@ class StockReservation:
         ordered = tuple(sorted(lines, key=lambda line: line.sku))
         return cls(checkout_id, ordered, Status.RESERVED, hold_seconds, now, now + timedelta(seconds=hold_seconds))
 
+    @property
+    def tombstone(self) -> bool:
+        """Released before anything was reserved: the checkout's compensation came first."""
+        return not self.lines
+
     def answering(self, lines: tuple[StockLine, ...], hold_seconds: int) -> StockReservation:
-        """This reservation as the answer to a repeated request; another body under its id is refused."""
+        """This reservation as the answer to a repeated request; another body under its id is refused,
+        and a checkout released before it reserved anything reserves nothing."""
+        if self.tombstone:
+            raise released(self.checkout_id)
         if set(lines) != set(self.lines) or hold_seconds != self.hold_seconds:
             raise InvalidArgument(
                 f"checkout_id {self.checkout_id} was already used with different values",
@@ -92,12 +100,16 @@ def committed(checkout_id: uuid.UUID, reservation: StockReservation | None) -> S
     if reservation is None:
         raise NotFound(f"no stock reservation for checkout {checkout_id}", reason="STOCK_RESERVATION_NOT_FOUND")
     if reservation.status is not Status.COMMITTED:  # released, or expired before the commit
-        raise FailedPrecondition(
-            f"the stock reservation of checkout {checkout_id} was released",
-            reason="RESERVATION_RELEASED",
-            metadata={"checkout_id": str(checkout_id)},
-        )
+        raise released(checkout_id)
     return reservation
+
+
+def released(checkout_id: uuid.UUID) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"the stock reservation of checkout {checkout_id} was released",
+        reason="RESERVATION_RELEASED",
+        metadata={"checkout_id": str(checkout_id)},
+    )
 
 
 def level_refused(sku: str, stock: Stock | None, on_hand: int) -> InvalidArgument | FailedPrecondition:

@@ -45,7 +45,13 @@ async def release_inventory(checkout_id: uuid.UUID, deps: Deps) -> StockReservat
 
 
 async def release_in(uow, checkout_id: uuid.UUID, now: datetime) -> StockReservation | None:
-    return await uow.reservations.settle(checkout_id, Status.RELEASED, now)
+    """A checkout with no reservation is answered None and left a tombstone, so a reservation that
+    arrives later (a saga's call overtaken by its compensation) takes nothing."""
+    while (found := await uow.reservations.settle(checkout_id, Status.RELEASED, now)) is None:
+        if await uow.reservations.tombstone(checkout_id, now):
+            return None
+        # a racing reservation was written first: release it
+    return None if found.tombstone else found
 
 
 async def commit_inventory(checkout_id: uuid.UUID, deps: Deps) -> StockReservation:

@@ -15,6 +15,7 @@ from services.inventory.db import (
     GET_STOCK,
     RESERVE,
     SETTLE,
+    TOMBSTONE,
     UPDATE_LEVEL,
     UPSERT_LEVEL,
 )
@@ -30,11 +31,12 @@ def _stock(row) -> Stock:
 
 
 def _reservation(rows) -> StockReservation | None:
-    """A reservation from its rows, one per line (as GET_RESERVATION and SETTLE return them)."""
+    """A reservation from its rows, one per line (as GET_RESERVATION and SETTLE return them; a
+    tombstone's one row has no line)."""
     if not rows:
         return None
     m = rows[0]._mapping
-    found = tuple(sorted((StockLine(r.sku, r.quantity) for r in rows), key=lambda line: line.sku))
+    found = tuple(sorted((StockLine(r.sku, r.quantity) for r in rows if r.sku is not None), key=lambda x: x.sku))
     return StockReservation(
         m["checkout_id"], found, Status(m["status"]), m["hold_seconds"], m["created_at"], m["expire_time"]
     )
@@ -89,6 +91,11 @@ class ReservationRepository:
         if found is not None and rows[0].changed:
             return replace(found, status=to)
         return found
+
+    async def tombstone(self, checkout_id: uuid.UUID, now: datetime) -> bool:
+        """Records that a checkout with no reservation was released; False when it has one (a racing
+        reservation was written first: nothing is written)."""
+        return (await self.conn.execute(TOMBSTONE, {"t_checkout": checkout_id, "t_now": now})).first() is not None
 
     async def release_expired(self, now: datetime, batch: int) -> int:
         """Releases up to `batch` reservations expired at `now`; returns how many."""

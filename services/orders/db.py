@@ -59,6 +59,7 @@ history = sa.Table(
 )
 outbox = outbox_table(metadata)
 _EVENT = ["id", "subject", "payload", "headers"]
+TOMBSTONE = "tombstone"  # the status of an order id cancelled before it was placed (migration 0002)
 _ITEM_COLUMNS = ["line", "sku", "name", "unit_price", "quantity"]
 
 
@@ -119,7 +120,29 @@ _ORDER = sa.select(
     _json_of(history, _h.revision, **{c.key: c for c in history.c}).label("history_json"),
 )
 CREATE, APPLY = _create_statement(), _apply_statement()
-GET = _ORDER.where(orders.c.order_id == sa.bindparam("wanted", type_=_uuid))
+GET = _ORDER.where(orders.c.order_id == sa.bindparam("wanted", type_=_uuid), orders.c.status != TOMBSTONE)
+
+
+def _tombstone_statement() -> sa.Insert:
+    """An order id cancelled before its order was placed: a row of that id and nothing else, so a
+    later CreateOrder conflicts with it (CREATE writes nothing). Returns the id when the id holds a
+    tombstone now (new or earlier), nothing when an order was placed under it (a racing CreateOrder,
+    which PostgreSQL makes this wait for)."""
+    now = sa.bindparam("tomb_now", type_=_ts)
+    row = pg_insert(orders).values(
+        order_id=sa.bindparam("tomb_id", type_=_uuid),
+        authorization_id="",
+        status=TOMBSTONE,
+        rev=0,
+        created_at=now,
+        updated_at=now,
+    )
+    return row.on_conflict_do_update(
+        index_elements=[orders.c.order_id], set_={"updated_at": orders.c.updated_at}, where=orders.c.status == TOMBSTONE
+    ).returning(orders.c.order_id)
+
+
+TOMBSTONE_ORDER = _tombstone_statement()
 
 
 def _history_row(order_id: uuid.UUID, change: StatusChange) -> dict:
@@ -191,6 +214,11 @@ class OrderRepository:
     async def get(self, order_id: uuid.UUID) -> Order | None:
         row = (await self.conn.execute(GET, {"wanted": order_id})).first()
         return _order(row) if row else None
+
+    async def tombstone(self, order_id: uuid.UUID, now: datetime) -> bool:
+        """Marks an order id with no order as cancelled before placed (one statement); False when an
+        order was placed under it meanwhile (nothing is written)."""
+        return (await self.conn.execute(TOMBSTONE_ORDER, {"tomb_id": order_id, "tomb_now": now})).first() is not None
 
     async def apply(self, o: Order, event: dict) -> bool:
         """Writes the change `o.last_change` to an order read at revision `o.rev - 1` (one

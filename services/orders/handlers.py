@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.chassis.errors import Aborted, InvalidArgument, NotFound
+from services.chassis.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.orders import events
 from services.orders.commands import ChangeStatus, CreateOrder, ListOrders
-from services.orders.domain import Order
+from services.orders.domain import Order, OrderStatus
 
 # Who the first history entry names: orders are placed by the checkout saga.
 PLACED_BY = "checkout"
@@ -34,7 +34,13 @@ async def create_order(cmd: CreateOrder, deps: Deps) -> Order:
         if await uow.orders.create(placed, uow.event_row(events.created(placed), placed.created_at)):
             return placed
         stored = await uow.orders.get(placed.order_id)
-    if stored is None or not stored.same_request(placed):
+    if stored is None:  # the id conflicted with a tombstone: its cancel came first
+        raise FailedPrecondition(
+            f"order {placed.order_id} was cancelled before it was placed",
+            reason="ORDER_CANCELLED",
+            metadata={"order_id": str(placed.order_id), "checkout_id": str(cmd.checkout_id)},
+        )
+    if not stored.same_request(placed):
         raise InvalidArgument(
             f"checkout_id {cmd.checkout_id} was already used for a different order",
             reason="IDEMPOTENCY_KEY_REUSED",
@@ -55,7 +61,7 @@ async def change_status(cmd: ChangeStatus, deps: Deps) -> Order:
     """Read, decide, then one revision-checked write with its history row and event. A change made
     in between makes the write miss; it is decided again on a fresh read."""
     for _ in range(_CHANGE_ATTEMPTS):
-        current = await get_order(cmd.order_id, deps)
+        current = await _to_change(cmd, deps)
         changed = current.moved_to(cmd.to, cmd.changed_by, cmd.reason, deps.clock())
         if changed is None:  # already there: answered unchanged, nothing published
             return current
@@ -63,6 +69,21 @@ async def change_status(cmd: ChangeStatus, deps: Deps) -> Order:
             if await uow.orders.apply(changed, uow.event_row(events.status_changed(changed), changed.updated_at)):
                 return changed
     raise Aborted(f"order {cmd.order_id} keeps changing; re-read and retry", reason="CONCURRENT_CHANGE")
+
+
+async def _to_change(cmd: ChangeStatus, deps: Deps) -> Order:
+    """The order to change. Cancelling an order not placed (yet) leaves a tombstone of its id, so a
+    CreateOrder still on its way (the saga's call its compensation overtook) is refused, and answers
+    NOT_FOUND as before: nothing to undo. If the order was placed meanwhile it is the one to cancel."""
+    try:
+        return await get_order(cmd.order_id, deps)
+    except NotFound:
+        if cmd.to is not OrderStatus.CANCELLED:
+            raise
+        async with deps.uow(autocommit=True) as uow:
+            if await uow.orders.tombstone(cmd.order_id, deps.clock()):
+                raise
+        return await get_order(cmd.order_id, deps)
 
 
 async def list_orders(q: ListOrders, deps: Deps) -> tuple[list[Order], list | None]:

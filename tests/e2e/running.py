@@ -167,6 +167,11 @@ def run_curl(line: str) -> tuple[int, dict]:
         return answer.status, json.loads(answer.read())
 
 
+def http_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.loads(answer.read())
+
+
 def http_status(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=10) as answer:

@@ -4,6 +4,7 @@ health, serves the demo data, works with the grpcurl lines it prints, and stops 
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.cli.children import port_free
 from services.cli.demo import GEAR, TRIPS
 from services.cli.registry import REGISTRY
-from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, free_base_port, http_status, run_curl
+from tests.e2e.running import GATEWAY_OFFSET, Up, check_serving, free_base_port, http_json, http_status, run_curl
 from tests.helpers import eventually_blocking
 
 
@@ -92,6 +93,11 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert http_status(f"{internal}/reservations?pageSize=1") == 200  # the seed's REST surface, internal only
         assert http_status(f"{internal}/v1/stock/{GEAR[0].sku}") == 200  # ordering: internal only too
         assert http_status(f"http://{gateway}/v1/stock/{GEAR[0].sku}") == 404
+        checked_out = json.loads(up.run_printed(up.grpcurl_line("/CheckoutCart")))["checkout"]  # as printed
+        order_id = checked_out.get("orderId") or checked_out.get("order_id")
+        assert checked_out["state"] == "CHECKOUT_STATE_COMPLETED" and order_id, checked_out
+        order = http_json(f"{internal}/v1/orders/{order_id}")["order"]  # the Get Order query
+        assert (order["orderId"], order["status"]) == (order_id, "ORDER_STATUS_CONFIRMED"), order
         assert (
             http_status(f"http://{gateway}/reservations") == 404
             and http_status(f"http://{gateway}/openapi.json") == 200
@@ -113,8 +119,12 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert sorted(names) == sorted(trips), "the second `up` created demo trips again"
         guest_lines = lambda u: sorted(ln for ln in u.lines if ln.strip().startswith("guest "))
         assert guest_lines(again) == guest_lines(up) and len(guest_lines(up)) == 3
-        gear_lines = lambda u: [ln for ln in u.lines if ln.strip().startswith("gear ")]
+        gear_lines = lambda u: [
+            re.sub(r"\d+ available", "n available", ln) for ln in u.lines if ln.strip().startswith("gear ")
+        ]
         assert gear_lines(again) == gear_lines(up) and len(gear_lines(up)) == len(GEAR)
+        available = {ln.split()[1]: int(ln.split()[4]) for ln in again.lines if ln.strip().startswith("gear ")}
+        assert [available[g.sku] for g in GEAR[:2]] == [GEAR[0].stock - 1, GEAR[1].stock - 2]  # the checkout's
         key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))
         assert key_line(again) == key_line(up), "the demo partner's key must survive a restart"
         assert again.interrupt() == 0, again.output

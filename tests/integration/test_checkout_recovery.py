@@ -14,9 +14,12 @@ from datetime import timedelta
 import grpc
 import nats
 import pytest
+import sqlalchemy as sa
 from novatrek.checkout.v1 import checkout_pb2 as pb
 from novatrek.checkout.v1 import checkout_pb2_grpc
+from novatrek.checkout.v1.events_pb2 import CheckoutFailed
 from novatrek.shopping.v1 import events_pb2 as shopping_events
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from clients.checkout import CartLine
 from services.chassis.broker import Broker
@@ -158,3 +161,89 @@ async def test_a_checked_out_cart_delivered_twice_places_one_order(ordering, che
     assert await ordering.order_status(checkout_id) == "ORDER_STATUS_CONFIRMED"
     assert await ordering.reserved(sku) == 2
     assert ordering.processor.calls.count(("authorize", uuid.UUID(checkout_id))) == 1
+
+
+async def test_a_checkout_killed_before_its_saga_was_recorded_is_failed_after_its_lease(
+    make_database, nats_url, ordering, tmp_path
+):
+    """The crash window between claiming the cart and recording the saga: the saga's insert is held
+    on a lock, the process killed, its insert cancelled. No step ran; recovery fails the checkout
+    CHECKOUT_INTERRUPTED (with its event), and the cart answers that from then on."""
+    database = await fresh_database(make_database, "checkout", "checkout_unrecorded")
+    child = checkout_process(database, nats_url, ordering.peers(), tmp_path)
+    engine = create_async_engine(database)
+    request = cart_request(await ordering.sku(2))
+    checkout_id = str(checkout_id_for(uuid.UUID(request.cart_id)))
+    try:
+        await asyncio.to_thread(child.wait_serving, 60)
+        async with engine.connect() as locker:
+            await locker.execute(sa.text("LOCK TABLE checkout.saga_instances IN SHARE MODE"))
+            async with grpc.aio.insecure_channel(child.address) as channel:
+                call = asyncio.ensure_future(checkout_pb2_grpc.CheckoutServiceStub(channel).CheckoutCart(request))
+                await eventually(lambda: _saga_insert_waiting(engine))  # the cart is claimed
+                child.process.kill()
+                await asyncio.to_thread(child.process.wait)
+                with contextlib.suppress(grpc.aio.AioRpcError):
+                    await call
+            async with engine.connect() as conn:  # a dead client's statement never commits
+                await conn.execute(sa.text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {_WAITING}"))
+            await locker.rollback()
+        mine = f"checkout_id = '{checkout_id}' AND state = 'running'"
+        assert await _count(engine, f"SELECT count(*) FROM checkout.checkouts WHERE {mine}") == 1
+        named = f"state -> 'cart' ->> 'cart_id' = '{request.cart_id}'"
+        assert await _count(engine, f"SELECT count(*) FROM checkout.saga_instances WHERE {named}") == 0
+
+        def later():
+            return utcnow() + timedelta(minutes=5)
+
+        settings = CheckoutSettings(
+            database_url=database, nats_url=nats_url, **{**FAST, **ordering.peers(), "saga_recovery_interval_s": 0.2}
+        )
+        nc, seen = await nats.connect(nats_url), []
+
+        async def heard(msg) -> None:
+            if (event := CheckoutFailed.FromString(msg.data)).checkout_id == checkout_id:
+                seen.append(event)
+
+        await nc.subscribe("novatrek.ordering.checkout.failed", cb=heard)
+        runtime = build_checkout(settings, clock=later)
+        port = await runtime.start()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = checkout_pb2_grpc.CheckoutServiceStub(channel)
+
+                async def ended():
+                    found = await state_of(stub, checkout_id)
+                    return found if found.state == FAILED else None
+
+                failed = await eventually(ended)
+                again = (await stub.CheckoutCart(request, timeout=10)).checkout
+                event = await eventually(lambda: list(seen))
+        finally:
+            await runtime.stop()
+            await nc.close()
+        assert (failed.failure_reason, again.state, again.failure_reason) == (
+            "CHECKOUT_INTERRUPTED",
+            FAILED,
+            "CHECKOUT_INTERRUPTED",
+        )
+        assert [(e.checkout_id, e.failure_reason) for e in event] == [(checkout_id, "CHECKOUT_INTERRUPTED")]
+        assert await ordering.order_status(checkout_id) is None and ordering.hold(checkout_id) is None
+    finally:
+        if child.process.poll() is None:
+            child.process.kill()
+        await engine.dispose()
+
+
+_WAITING = (
+    "datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO checkout.saga_instances%'"
+)
+
+
+async def _saga_insert_waiting(engine) -> bool:
+    return await _count(engine, f"SELECT count(*) FROM pg_stat_activity WHERE {_WAITING}") == 1
+
+
+async def _count(engine, query: str) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.text(query))).scalar_one()

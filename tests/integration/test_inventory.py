@@ -121,6 +121,34 @@ async def test_release_of_an_unknown_checkout_answers_no_reservation(stub):
     assert (failure.code, failure.reason) == (grpc.StatusCode.NOT_FOUND, "STOCK_RESERVATION_NOT_FOUND")
 
 
+async def test_a_reservation_arriving_after_its_release_takes_nothing(stub):
+    """A saga's ReserveInventory overtaken by its compensation's ReleaseInventory: the release left a
+    tombstone, so the late reservation is refused and holds nothing until expiry."""
+    sku, checkout = await stocked(stub, 5), str(uuid.uuid4())
+    for _ in range(2):  # the compensation may be retried: the same answer
+        answer = await stub.ReleaseInventory(pb.ReleaseInventoryRequest(checkout_id=checkout))
+        assert not answer.HasField("reservation")
+    for _ in range(2):
+        failure = await fails(stub.ReserveInventory(reserve(checkout, (sku, 2))))
+        assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "RESERVATION_RELEASED")
+    assert await stock_of(stub, sku) == (5, 0, 5)
+    failure = await fails(stub.CommitInventory(pb.CommitInventoryRequest(checkout_id=checkout)))
+    assert failure.reason == "RESERVATION_RELEASED"
+
+
+async def test_a_release_racing_its_reservation_leaves_nothing_held(stub):
+    sku = await stocked(stub, 1000)
+    checkouts = [str(uuid.uuid4()) for _ in range(30)]
+
+    async def reserve_and_release(checkout: str) -> None:
+        reserving = stub.ReserveInventory(reserve(checkout, (sku, 1)))
+        await asyncio.gather(reserving, stub.ReleaseInventory(pb.ReleaseInventoryRequest(checkout_id=checkout)))
+
+    outcomes = await asyncio.gather(*(reserve_and_release(c) for c in checkouts), return_exceptions=True)
+    assert all(o is None or isinstance(o, grpc.aio.AioRpcError) for o in outcomes)
+    assert await stock_of(stub, sku) == (1000, 0, 1000)
+
+
 async def test_out_of_stock_or_unknown_sku_reserves_nothing(stub, db):
     plenty, scarce = await stocked(stub, 50), await stocked(stub, 2)
     checkout = str(uuid.uuid4())

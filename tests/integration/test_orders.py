@@ -14,6 +14,7 @@ from google.type import money_pb2
 from novatrek.orders.v1 import events_pb2
 from novatrek.orders.v1 import orders_pb2 as pb
 
+from clients.order_ids import order_id_for
 from clients.orders import OrderLine, OrdersClient
 from services.chassis.errors import FailedPrecondition, InvalidArgument
 from tests.helpers import eventually, fails
@@ -227,6 +228,47 @@ async def test_an_unknown_order_is_not_found(orders_stub):
     ):
         failure = await fails(call)
         assert (failure.code, failure.reason) == (grpc.StatusCode.NOT_FOUND, "ORDER_NOT_FOUND")
+
+
+def cancel_of(request: pb.CreateOrderRequest) -> pb.CancelOrderRequest:
+    order_id = str(order_id_for(uuid.UUID(request.checkout_id)))
+    return pb.CancelOrderRequest(order_id=order_id, reason="checkout failed", changed_by="checkout")
+
+
+async def test_a_create_overtaken_by_its_cancel_places_no_order(orders_stub, order_events):
+    """The saga's CreateOrder still on its way when its compensation's CancelOrder found nothing to
+    undo: the cancel left a tombstone, so the late create is refused and nothing is published."""
+    request = create_request()
+    for _ in range(2):  # a retried compensation: the same answer
+        failure = await fails(orders_stub.CancelOrder(cancel_of(request)))
+        assert (failure.code, failure.reason) == (grpc.StatusCode.NOT_FOUND, "ORDER_NOT_FOUND")
+    for _ in range(2):
+        failure = await fails(orders_stub.CreateOrder(request))
+        assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "ORDER_CANCELLED")
+    order_id = cancel_of(request).order_id
+    for call in (
+        orders_stub.GetOrder(pb.GetOrderRequest(order_id=order_id)),
+        orders_stub.CompleteOrder(pb.CompleteOrderRequest(order_id=order_id)),
+    ):
+        assert (await fails(call)).code == grpc.StatusCode.NOT_FOUND
+    listed = await orders_stub.ListOrders(pb.ListOrdersRequest(guest_id=request.guest_id))
+    assert not listed.orders and not order_events.of(order_id)
+
+
+async def test_a_cancel_racing_its_create_never_leaves_a_confirmed_order(orders_stub):
+    """Whichever wins, a cancel answered NOT_FOUND (nothing to undo) means no order is ever placed."""
+    requests = [create_request() for _ in range(30)]
+    for request in requests:
+        created, cancelled = await asyncio.gather(
+            orders_stub.CreateOrder(request), orders_stub.CancelOrder(cancel_of(request)), return_exceptions=True
+        )
+        get = orders_stub.GetOrder(pb.GetOrderRequest(order_id=cancel_of(request).order_id))
+        if isinstance(cancelled, grpc.aio.AioRpcError):  # the cancel came first: the create is refused
+            assert cancelled.code() == grpc.StatusCode.NOT_FOUND and isinstance(created, grpc.aio.AioRpcError)
+            assert created.code() == grpc.StatusCode.FAILED_PRECONDITION
+            assert (await fails(get)).code == grpc.StatusCode.NOT_FOUND
+        else:
+            assert (await get).order.status == pb.ORDER_STATUS_CANCELLED
 
 
 async def test_a_guests_orders_come_newest_first_in_signed_pages(orders_stub):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from services.inventory.domain import Status, Stock
+from services.inventory.domain import Status, Stock, StockReservation
 from services.inventory.ports import DuplicateReservation, ReserveOutcome
 from tests.unit.fakes import FakeUnitOfWork
 
@@ -68,6 +68,12 @@ class FakeReservations:
         self.stock.move(r.lines, -1, -1 if to is Status.COMMITTED else 0)
         self.s.reservations[checkout_id] = replace(r, status=to)
         return self.s.reservations[checkout_id]
+
+    async def tombstone(self, checkout_id, now):
+        if checkout_id in self.s.reservations:
+            return False
+        self.s.reservations[checkout_id] = StockReservation(checkout_id, (), Status.RELEASED, 0, now, now)
+        return True
 
     async def release_expired(self, now, batch):
         due = [r for r in self.s.reservations.values() if r.status is Status.RESERVED and r.expire_time <= now]

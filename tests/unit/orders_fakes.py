@@ -11,6 +11,7 @@ from tests.unit.fakes import FakeUnitOfWork, newest_first
 @dataclass
 class Store:
     orders: dict = field(default_factory=dict)
+    tombstones: set = field(default_factory=set)  # order ids cancelled before they were placed
     events: list = field(default_factory=list)
     # One is called before each change is applied (first in, first used): a concurrent writer that
     # wins the race there.
@@ -22,7 +23,11 @@ class FakeOrders:
         self.s = store
 
     async def create(self, order, event) -> bool:
-        if order.order_id in self.s.orders or any(o.checkout_id == order.checkout_id for o in self.s.orders.values()):
+        if (
+            order.order_id in self.s.tombstones
+            or order.order_id in self.s.orders
+            or any(o.checkout_id == order.checkout_id for o in self.s.orders.values())
+        ):
             return False  # ON CONFLICT DO NOTHING: nothing is written
         self.s.orders[order.order_id] = order
         self.s.events.append(event)
@@ -30,6 +35,12 @@ class FakeOrders:
 
     async def get(self, order_id):
         return self.s.orders.get(order_id)
+
+    async def tombstone(self, order_id, now) -> bool:
+        if order_id in self.s.orders:
+            return False
+        self.s.tombstones.add(order_id)
+        return True
 
     async def apply(self, order, event) -> bool:
         if self.s.before_apply:

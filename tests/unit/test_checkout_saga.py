@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from services.chassis.errors import FailedPrecondition, InvalidArgument, Unavailable
-from services.chassis.saga import dump_state
+from services.chassis.saga import SagaFailed, dump_state
 from services.checkout.domain import Checkout, CheckoutState
 from services.checkout.handlers import checkout_cart
 from services.checkout.saga_state import CheckoutSagaState
@@ -39,6 +39,8 @@ async def test_a_checkout_reserves_authorizes_orders_and_completes_once():
         ("inventory.reserve", FailedPrecondition("short", reason="OUT_OF_STOCK"), "OUT_OF_STOCK"),
         ("payments.authorize", Unavailable("payments is unavailable"), "DEPENDENCY_UNAVAILABLE"),
         ("orders.create", Unavailable("orders is unavailable"), "DEPENDENCY_UNAVAILABLE"),
+        # a retried CreateOrder that an earlier CancelOrder's tombstone refuses
+        ("orders.create", FailedPrecondition("cancelled first", reason="ORDER_CANCELLED"), "ORDER_CANCELLED"),
     ],
 )
 async def test_a_failing_step_is_compensated_with_every_earlier_one_in_reverse(failing, error, reason):
@@ -116,3 +118,15 @@ async def test_twins_of_a_cart_share_its_one_checkout_and_another_body_is_refuse
     with pytest.raises(InvalidArgument) as refused:
         await checkout_cart(other, service.deps)
     assert refused.value.reason == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_a_saga_recorded_after_half_its_lease_runs_no_step():
+    """Recovery may have failed its checkout as interrupted meanwhile (no saga then): take nothing."""
+    service = InMemoryCheckout()
+    c = cart()
+    service.world.checkouts[c.checkout_id] = Checkout.start(c, service.clock())
+    service.clock.advance(service.runner.lease_s / 2 + 1)  # the claim was that long ago
+    with pytest.raises(SagaFailed):
+        await service.runner.run("checkout", CheckoutSagaState(c, service.world.checkouts[c.checkout_id].created_at))
+    assert "inventory.reserve" not in service.world.calls and nothing_left(service)
+    assert service.world.checkouts[c.checkout_id].failure_reason == "CHECKOUT_INTERRUPTED"

@@ -77,6 +77,15 @@ async def test_release_gives_the_stock_back_once_and_then_refuses_a_commit(deps,
         await handlers.commit_inventory(uuid.uuid4(), deps)
 
 
+async def test_a_checkout_released_before_it_reserved_reserves_nothing(deps, store):
+    checkout = uuid.uuid4()
+    for _ in range(2):
+        assert await handlers.release_inventory(checkout, deps) is None
+    with pytest.raises(FailedPrecondition) as refused:
+        await handlers.reserve_inventory(order(("BAG", 4), checkout_id=checkout), deps)
+    assert refused.value.reason == "RESERVATION_RELEASED" and store.stock["BAG"].reserved == 0
+
+
 async def test_expired_reservations_are_released_in_batches_and_cannot_be_committed(deps, store, clock):
     made = [await handlers.reserve_inventory(order(("BAG", 1), hold_s=60), deps) for _ in range(5)]
     keeps = await handlers.reserve_inventory(order(("BAG", 1), hold_s=600), deps)

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from novatrek.orders.v1 import events_pb2
 
+from clients.order_ids import order_id_for
 from services.chassis.errors import Aborted, FailedPrecondition, InvalidArgument, NotFound
 from services.orders import commands, handlers
 from services.orders.domain import OrderStatus
@@ -113,6 +114,18 @@ async def test_an_unknown_order_is_not_found(deps):
     with pytest.raises(NotFound) as missing:
         await handlers.change_status(commands.ChangeStatus(uuid.uuid4(), OrderStatus.CANCELLED), deps)
     assert missing.value.reason == "ORDER_NOT_FOUND"
+
+
+async def test_an_order_cancelled_before_it_was_placed_is_never_placed(deps, store):
+    cmd = create_cmd()
+    for _ in range(2):  # a retried compensation: the same answer
+        with pytest.raises(NotFound):
+            await handlers.change_status(
+                commands.ChangeStatus(order_id_for(cmd.checkout_id), OrderStatus.CANCELLED), deps
+            )
+    with pytest.raises(FailedPrecondition) as refused:
+        await handlers.create_order(cmd, deps)
+    assert refused.value.reason == "ORDER_CANCELLED" and not store.orders and not store.events
 
 
 async def test_a_guests_orders_come_in_pages_newest_first(deps, clock):
