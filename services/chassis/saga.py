@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from services.chassis.context import deadline_var
+from services.chassis.errors import Unavailable
 from services.chassis.protoconv import utcnow
 from services.chassis.typedjson import from_json, to_json
 
@@ -125,6 +126,16 @@ class SagaFailed(Exception):
 
 class SagaNotStarted(Exception):
     """The saga could not even be recorded: nothing ran, nothing will be recovered."""
+
+
+@dataclass
+class SagaTakenOver(Unavailable):
+    """The saga's lease ran out while its last step was under way (a slow dependency, a database
+    restart) and recovery took it over: recovery finishes it, so the caller retries (an idempotent
+    request then finds the answer recovery stored), rather than seeing an internal error."""
+
+    reason: str = "SAGA_RECOVERING"
+    retry_after_s: float = 1.0
 
 
 class OpenSaga(NamedTuple):

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.chassis.db import autocommit
-from services.chassis.saga import OpenSaga
+from services.chassis.saga import OpenSaga, SagaTakenOver
 
 
 def saga_table(metadata: sa.MetaData) -> sa.Table:
@@ -72,7 +72,7 @@ class SagaRows:
     async def complete(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
         """Refuses (and so rolls the caller's transaction back) if recovery took the saga over."""
         if await _write(self.conn, self.table, saga_id, values, "finish") != 1:
-            raise RuntimeError(f"saga {saga_id} is no longer running: not completed")
+            raise SagaTakenOver(f"saga {saga_id} is being finished by recovery; retry the request")
 
 
 class PgSagaStore:

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.chassis.saga import SagaRunner
+from services.chassis.saga import SagaRunner, SagaTakenOver
 from services.partners import handlers
 from services.partners.domain import Basis, CommissionPlan, Partner, PartnerBooking
 from services.partners.pipeline import PipelinePorts, partner_booking_saga
@@ -132,8 +132,8 @@ class Sagas:
         await self.store.insert(saga_id, values)
 
     async def complete(self, saga_id, values) -> None:
-        if self.store.rows[saga_id]["status"] != "running":
-            raise RuntimeError(f"saga {saga_id} is no longer running")
+        if self.store.rows[saga_id]["status"] != "running":  # as SagaRows: recovery took it over
+            raise SagaTakenOver(f"saga {saga_id} is being finished by recovery")
         await self.store.update(saga_id, values)
 
 

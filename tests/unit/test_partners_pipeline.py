@@ -14,7 +14,7 @@ from services.partners import handlers
 from services.partners.domain import BookingStatus
 from services.partners.ports import EarlierRequest
 from services.partners.saga_state import BookingSagaState
-from tests.unit.partner_fakes import Pipeline
+from tests.unit.partner_fakes import Bookings, Pipeline
 
 FORWARD = [
     "guests.ensure_eligible",
@@ -115,6 +115,28 @@ async def test_past_the_pivot_a_failure_is_left_for_recovery_which_finishes_the_
     (booking,) = world.bookings.values()
     assert world.calls[-2:] == ["bookings.add", "keys.complete"] and pipeline.store.only()["status"] == "completed"
     assert await pipeline.book("k-pivot") == booking  # the key now answers with it
+
+
+async def test_a_booking_whose_saga_recovery_took_over_is_unavailable_then_answered_by_its_key():
+    """Its lease ran out during the last step (a slow database) and recovery finished the booking
+    first: the caller is told to retry, not given an internal error, and the retry replays it."""
+    pipeline, add, taken_over = Pipeline(), Bookings.add, []
+
+    async def lease_lost_meanwhile(bookings, booking, now):
+        if not taken_over:
+            taken_over.append(booking)
+            pipeline.clock.advance(pipeline.runner.lease_s + 1)
+            assert await pipeline.runner.recover_once() == 1  # drives it forward and completes it
+        return await add(bookings, booking, now)
+
+    Bookings.add = lease_lost_meanwhile
+    try:
+        with pytest.raises(Unavailable) as refused:
+            await pipeline.book("k-late")
+    finally:
+        Bookings.add = add
+    assert refused.value.reason == "SAGA_RECOVERING" and pipeline.store.only()["status"] == "completed"
+    assert await pipeline.book("k-late") == taken_over[0]  # the key answers with recovery's booking
 
 
 # What the previous release wrote to saga_instances.state (a real run, all steps done).
