@@ -1,5 +1,6 @@
-"""`python -m bench [--quick] [--json FILE] [--counts-only]`: baselines and scenarios at concurrency 1,
-8 and 32, with what each request costs (RPCs, statements, transactions, commits, publishes)."""
+"""`python -m bench [--quick] [--json FILE] [--counts-only] [--rows N] [--explain FILE] [--processes SVC=N]`:
+baselines and scenarios at concurrency 1, 8 and 32, with what each request costs (RPCs, statements,
+transactions, commits, publishes); optionally on grown data, or with a service on several processes."""
 
 from __future__ import annotations
 
