@@ -1,5 +1,6 @@
-"""`python -m bench [--quick] [--json FILE] [--counts-only]`: baselines and scenarios at concurrency 1,
-8 and 32, with what each request costs (RPCs, statements, transactions, commits, publishes)."""
+"""`python -m bench [--quick] [--json FILE] [--counts-only] [--rows N] [--explain FILE] [--processes SVC=N]`:
+baselines and scenarios at concurrency 1, 8 and 32, with what each request costs (RPCs, statements,
+transactions, commits, publishes); optionally on grown data, or with a service on several processes."""
 
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import counts
+from bench import counts, plans, rows
 from bench import stack as stacks
 from bench.cpu import CpuMeter
 from bench.load import run_in_process
 from bench.profile import Profiler
+from services.cli.main import service_processes
 
 CONCURRENCY = (1, 8, 32)
 
 
-def plan(s: stacks.Stack) -> tuple[dict, dict]:
+def plan(s: stacks.Stack, connections: int = 1) -> tuple[dict, dict]:
     d, a = s.data, s.addresses
     booking = {"guest_ids": d["guest_ids"], "departures": d["departures"]}
     baselines = {
@@ -32,11 +34,15 @@ def plan(s: stacks.Stack) -> tuple[dict, dict]:
     scenarios = {
         "get_reservation": (
             "bench.scenarios:get_reservation",
-            {"address": a["reservations"], "reservation_ids": d["reservation_ids"]},
+            {"address": a["reservations"], "reservation_ids": d["reservation_ids"], "connections": connections},
         ),
         "search_reservations": (
             "bench.scenarios:search_reservations",
             {"address": a["reservations"], "guest_ids": d["guest_ids"]},
+        ),
+        "list_partner_bookings": (
+            "bench.scenarios:list_partner_bookings",
+            {"address": a["partner-integrations"], "api_key": d["api_key"]},
         ),
         "create_reservation": ("bench.scenarios:create_reservation", {"address": a["reservations"], **booking}),
         "partner_create_booking": (
@@ -70,12 +76,15 @@ def measure(
                 profiler.start(f"{name}-c{c}", warmup_s + seconds + 2) if profiler and c == CONCURRENCY[-1] else []
             )
             tally: counts.Tally = asyncio.run(read()) if read else {}
-            before = meter.snapshot()
+            before, busy, began = meter.snapshot(), meter.machine_busy_s(), time.monotonic()
             result = run_in_process(target, args, c, seconds, warmup_s)
             Profiler.finish(recorders)
-            cpu = meter.per_request_ms(before, meter.snapshot(), result.calls)
+            after, wall_s = meter.snapshot(), time.monotonic() - began
+            cpu = meter.per_request_ms(before, after, result.calls)
             cpu["load"] = round(1000 * result.cpu_s / result.calls, 3) if result.calls else 0.0
-            results[name][f"c{c}"] = {**result.summary(), "cpu_ms_per_request": cpu}
+            cores = {**meter.cores(before, after, wall_s), "load": round(result.cpu_s / wall_s, 3)}
+            cores["machine"] = round((meter.machine_busy_s() - busy) / wall_s, 3)
+            results[name][f"c{c}"] = {**result.summary(), "cpu_ms_per_request": cpu, "cores_busy": cores}
             if read and stack:
                 asyncio.run(counts.drained(stack.database_urls))
                 spent = counts.per_request(tally, asyncio.run(read()), result.calls)
@@ -128,6 +137,17 @@ async def count_only(s: stacks.Stack, scenarios: dict, requests: int) -> dict[st
     return found
 
 
+def cores_table(report: dict, c: str = "c32") -> str:
+    """Cores kept busy on average during each run at `c`, by process, and the whole machine's."""
+    rows = {**report["baselines"], **report["scenarios"]}
+    groups = sorted({g for by_c in rows.values() for g in by_c[c].get("cores_busy", {})} - {"machine"})
+    lines = [f"cores busy at {c}: " + " ".join(f"{g[:14]:>14}" for g in groups) + f" {'machine':>8}"]
+    for name, by_c in rows.items():
+        busy = by_c[c].get("cores_busy", {})
+        lines.append(f"{name:<28}" + " ".join(f"{busy.get(g, 0):>14.3f}" for g in groups) + f" {busy['machine']:>8.3f}")
+    return "\n".join(lines)
+
+
 def table(report: dict) -> str:
     lines = [
         f"{'name':<28} {'conc':>4} {'requests':>8} {'errors':>6} {'qps':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} "
@@ -142,6 +162,29 @@ def table(report: dict) -> str:
                     f"{r['p99_ms']:>8} {r.get('ratio_to_echo', ''):>6} {r.get('ratio_to_pg_txn', ''):>6}"
                 )
     return "\n".join(lines)
+
+
+def grow(s: stacks.Stack, args: argparse.Namespace) -> None:
+    """--rows / --bookings: the data loaded by COPY; --explain: the hot reads' plans on it."""
+    d = s.data
+    trips = [trip for trip, _ in d["departures"]]
+    if args.rows:
+        print(f"loading {args.rows:,} reservations ...", file=sys.stderr, flush=True)
+        d["reservation_ids"] = asyncio.run(rows.load_reservations(s.reservations_dsn, args.rows, d["guest_ids"], trips))
+    if bookings := args.bookings if args.bookings is not None else (100_000 if args.rows else 0):
+        print(f"loading {bookings:,} partner bookings ...", file=sys.stderr, flush=True)
+        asyncio.run(rows.load_partner_bookings(s.partners_dsn, bookings, d["partner_id"], d["guest_ids"], trips))
+    if args.explain:
+        args.explain.write_text(asyncio.run(explained(s)))
+
+
+async def explained(s: stacks.Stack) -> str:
+    d = s.data
+    mid = d["reservation_ids"][len(d["reservation_ids"]) // 2]
+    queries = await plans.reservation_queries(mid, d["guest_ids"][0], d["departures"][0][0])
+    partner = await plans.partner_queries(d["partner_id"])
+    found = {**await plans.explain(s.reservations_dsn, queries), **await plans.explain(s.partners_dsn, partner)}
+    return plans.as_markdown(found, {q.name: q.sql for q in [*queries, *partner]})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,13 +209,30 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="only count what a request costs, over N requests one after another (default 10)",
     )
+    parser.add_argument("--rows", type=int, default=0, help="first load N reservations over 24 months (COPY)")
+    parser.add_argument(
+        "--bookings", type=int, default=None, help="partner bookings to load (default: 100,000 with --rows)"
+    )
+    parser.add_argument("--explain", type=Path, help="write EXPLAIN (ANALYZE, BUFFERS) of the hot reads here")
+    parser.add_argument(
+        "--processes",
+        nargs="+",
+        type=service_processes,
+        default=[],
+        metavar="SERVICE=N",
+        help="run these services as N worker processes on one port (novatrek serve --processes)",
+    )
+    parser.add_argument(
+        "--connections", type=int, default=1, help="connections get_reservation's load spreads its calls over"
+    )
     args = parser.parse_args(argv)
     seconds, warmup_s = (1.0, 0.3) if args.quick else (5.0, 1.0)
     started = time.time()
     print("starting the mesh ...", file=sys.stderr, flush=True)
-    s = stacks.start()
+    s = stacks.start(processes=dict(args.processes))
     try:
-        baselines, scenarios = plan(s)
+        grow(s, args)
+        baselines, scenarios = plan(s, args.connections)
         meter = CpuMeter(s.pids())
         profiler = Profiler(s.pids(), args.profile, args.profile_dir) if args.profile else None
         if args.only:
@@ -194,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     add_ratios(report)
     print(table(report))
     print(cpu_table(report))
+    print(cores_table(report))
     print(counts_table({k: v["c32"].get("per_request", {}) for k, v in report["scenarios"].items()}))
     print(f"(total {time.time() - started:.0f} s)", file=sys.stderr)
     if args.json_file:

@@ -54,7 +54,8 @@ def from_endpoints(urls: list[str]) -> Reader:
     async def read() -> Tally:
         merged: Tally = {}
         for part in await asyncio.gather(*(asyncio.to_thread(fetch, url) for url in urls)):
-            merged.update(part)
+            for key, value in part.items():  # a service's workers (serve --processes) add up
+                merged[key] = merged.get(key, 0) + value
         return merged
 
     return read

@@ -24,6 +24,9 @@ class CpuMeter:
 
     def __init__(self, named: dict[str, int]) -> None:
         self.named = {group: psutil.Process(pid) for group, pid in named.items()}
+        for group, process in list(self.named.items()):  # a service's workers (serve --processes)
+            for i, worker in enumerate(process.children(), 1):
+                self.named[f"{group}/{i}"] = worker
 
     def snapshot(self) -> dict[tuple[str, int], float]:
         """CPU seconds so far, per (group, pid): a process born during a run counts from zero."""
@@ -34,6 +37,20 @@ class CpuMeter:
                 if name.startswith(prefix):
                     seen[(group, p.pid)] = _cpu_s(p)
         return seen
+
+    @staticmethod
+    def machine_busy_s() -> float:
+        """CPU seconds the whole machine was busy so far (every core, everyone's processes)."""
+        t = psutil.cpu_times()
+        return sum(t) - t.idle - getattr(t, "iowait", 0.0)
+
+    @staticmethod
+    def cores(before: dict, after: dict, wall_s: float) -> dict[str, float]:
+        """Cores each group kept busy on average over `wall_s` seconds."""
+        spent: dict[str, float] = {}
+        for (group, pid), seconds in after.items():
+            spent[group] = spent.get(group, 0.0) + max(0.0, seconds - before.get((group, pid), 0.0))
+        return {group: round(s / wall_s, 3) for group, s in spent.items() if wall_s and s > 0.0005}
 
     @staticmethod
     def per_request_ms(before: dict, after: dict, requests: int) -> dict[str, float]:

@@ -37,13 +37,22 @@ def _reservations(address: str):
     return channel, reservations_pb2_grpc.ReservationServiceStub(channel)
 
 
-async def get_reservation(address: str, reservation_ids: list[str]):
-    channel, stub = _reservations(address)
+async def get_reservation(address: str, reservation_ids: list[str], connections: int = 1):
+    """`connections` > 1: that many connections (a channel each, its own subchannel pool), calls in
+    turn, so that the workers of a service started with --processes all get calls."""
+    options = [("grpc.use_local_subchannel_pool", 1)] if connections > 1 else []
+    channels = [grpc.aio.insecure_channel(address, options=options) for _ in range(connections)]
+    stubs = [reservations_pb2_grpc.ReservationServiceStub(channel) for channel in channels]
 
     async def call(seq: int) -> None:
-        await stub.GetReservation(res.GetReservationRequest(reservation_id=random.choice(reservation_ids)), timeout=5)
+        request = res.GetReservationRequest(reservation_id=random.choice(reservation_ids))
+        await stubs[seq % connections].GetReservation(request, timeout=5)
 
-    return call, channel.close
+    async def close() -> None:
+        for channel in channels:
+            await channel.close()
+
+    return call, close
 
 
 async def search_reservations(address: str, guest_ids: list[str]):
@@ -92,6 +101,20 @@ async def partner_create_booking(address: str, api_key: str, guest_ids: list[str
             guest_id=guest_id, trip_id=trip_id, trip_date=date_to_proto(day), party_size=1
         )
         await stub.CreatePartnerBooking(request, timeout=15, metadata=metadata)
+
+    return call, channel.close
+
+
+async def list_partner_bookings(address: str, api_key: str):
+    """A partner's newest page of bookings (ListPartnerBookings, 10 a page)."""
+    channel = grpc.aio.insecure_channel(address)
+    stub = partners_pb2_grpc.PartnerServiceStub(channel)
+    metadata = (("authorization", f"Bearer {api_key}"),)
+
+    async def call(seq: int) -> None:
+        await stub.ListPartnerBookings(
+            partners_pb2.ListPartnerBookingsRequest(page_size=10), timeout=5, metadata=metadata
+        )
 
     return call, channel.close
 

@@ -56,6 +56,7 @@ class Stack:
     gateway_url: str
     echo_address: str
     reservations_dsn: str
+    partners_dsn: str
     processes: list[subprocess.Popen] = field(default_factory=list)
     data: dict = field(default_factory=dict)
     metrics_urls: list[str] = field(default_factory=list)  # each service's /metrics (bench/counts.py)
@@ -89,7 +90,17 @@ def _spawn(argv: list[str], env: dict, log: Path) -> subprocess.Popen:
     )
 
 
-def start(work_dir: Path | None = None) -> Stack:
+def _free_ports(count: int) -> int:
+    """The first of `count` free ports in a row (a service's workers serve /metrics on port + i)."""
+    while True:
+        first = free_port()
+        if all(port_free("127.0.0.1", first + i) for i in range(1, count)):
+            return first
+
+
+def start(work_dir: Path | None = None, processes: dict[str, int] | None = None) -> Stack:
+    """`processes`: services run as that many worker processes (`novatrek serve --processes`)."""
+    processes = processes or {}
     tag = uuid.uuid4().hex[:6]
     _external_databases(tag)
     data_dir = work_dir or Path(tempfile.mkdtemp(prefix="novatrek-bench-"))
@@ -97,9 +108,11 @@ def start(work_dir: Path | None = None) -> Stack:
     urls, nats_url = mesh.start_postgres(), mesh.start_nats()
     asyncio.run(mesh.migrate_all(urls))
     mesh.secret_env["partner-integrations"] = mesh.partner_secrets()
-    metrics_ports = {name: free_port() for name in SERVICES}  # what a request costs is read from there
+    # what a request costs is read from there (from each worker's)
+    metrics_ports = {name: _free_ports(processes.get(name, 1)) for name in SERVICES}
     for name, port in metrics_ports.items():
         os.environ[get(name).env("metrics_port")] = str(port)
+        os.environ[get(name).env("processes")] = str(processes.get(name, 1))
     mesh.start_services(urls, nats_url)
     addresses = {c.spec.name: c.address for c in mesh.children}
     gateway_port, echo_port = free_port(), free_port()
@@ -124,8 +137,13 @@ def start(work_dir: Path | None = None) -> Stack:
         f"http://127.0.0.1:{gateway_port}",
         f"127.0.0.1:{echo_port}",
         urls["reservations"].replace("+asyncpg", ""),
+        urls["partner-integrations"].replace("+asyncpg", ""),
         [gateway, echo],
-        metrics_urls=[f"http://127.0.0.1:{port}/metrics" for port in metrics_ports.values()],
+        metrics_urls=[
+            f"http://127.0.0.1:{port + i}/metrics"
+            for name, port in metrics_ports.items()
+            for i in range(processes.get(name, 1))
+        ],
         database_urls=[urls[name] for name in SERVICES],
     )
     wait_for_port("127.0.0.1", gateway_port, 30)
@@ -177,12 +195,8 @@ def make_data(addresses: dict[str, str], admin_token: str, guests: int = 40, tri
             basis=prt.TIER_BASIS_BOOKING_COUNT, tiers=[prt.CommissionTier(threshold="0", rate="0.10")]
         )
         partner = prt.Partner(name="Bench OTA", contact_email="bench@example.com", commission_plan=plan)
-        api_key = (
-            partners_pb2_grpc.PartnerServiceStub(ch)
-            .RegisterPartner(
-                prt.RegisterPartnerRequest(partner=partner), metadata=(("authorization", f"Bearer {admin_token}"),)
-            )
-            .api_key
+        registered = partners_pb2_grpc.PartnerServiceStub(ch).RegisterPartner(
+            prt.RegisterPartnerRequest(partner=partner), metadata=(("authorization", f"Bearer {admin_token}"),)
         )
     with grpc.insecure_channel(addresses["reservations"]) as ch:
         reservations_stub = reservations_pb2_grpc.ReservationServiceStub(ch)
@@ -202,4 +216,10 @@ def make_data(addresses: dict[str, str], admin_token: str, guests: int = 40, tri
         inventory_pb2_grpc.InventoryServiceStub(ch).SetStockLevel(
             inv.SetStockLevelRequest(sku=BENCH_SKU, name="Bench trail pack", on_hand=BENCH_STOCK)
         )
-    return {"guest_ids": guest_ids, "departures": departures, "api_key": api_key, "reservation_ids": made}
+    return {
+        "guest_ids": guest_ids,
+        "departures": departures,
+        "api_key": registered.api_key,
+        "partner_id": registered.partner.partner_id,
+        "reservation_ids": made,
+    }

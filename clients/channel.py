@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -27,8 +27,18 @@ RETRY_POLICY = {
 }
 
 
-def open_channel(target: str, idempotent: dict[str, list[str]]) -> grpc.aio.Channel:
-    """`idempotent`: full service name -> method names the channel may retry on UNAVAILABLE."""
+# Channels each typed client opens to its peer (Wiring sets it from `outbound_connections`).
+_connections = {"per_peer": 1}
+
+
+def configure_connections(per_peer: int) -> None:
+    _connections["per_peer"] = max(1, per_peer)
+
+
+def open_channel(target: str, idempotent: dict[str, list[str]], own_connection: bool = False) -> grpc.aio.Channel:
+    """`idempotent`: full service name -> method names the channel may retry on UNAVAILABLE.
+    `own_connection`: not shared with other channels to the same peer (gRPC shares a connection
+    between channels of equal arguments): how several channels make several connections."""
     names = [{"service": service, "method": m} for service, methods in idempotent.items() for m in methods]
     config = {"methodConfig": [{"name": names, "retryPolicy": RETRY_POLICY}]} if names else {}
     return grpc.aio.insecure_channel(
@@ -42,6 +52,7 @@ def open_channel(target: str, idempotent: dict[str, list[str]]) -> grpc.aio.Chan
             # backoff grows to 120 s, which kept callers failing long after a short outage (issue 8).
             ("grpc.initial_reconnect_backoff_ms", 250),
             ("grpc.max_reconnect_backoff_ms", 2_000),
+            *([("grpc.use_local_subchannel_pool", 1)] if own_connection else []),
         ],
     )
 
@@ -109,21 +120,38 @@ async def call(
 
 
 class TypedClient:
-    """What every typed client shares: one channel with its retry policy, the generated stub, and
-    calls with deadlines. Subclasses name the dependency, the stub and the idempotent methods."""
+    """What every typed client shares: channels with their retry policy, the generated stub, and
+    calls with deadlines. Subclasses name the dependency, the stub and the idempotent methods.
+
+    A channel keeps one HTTP/2 connection per peer address; with `connections` > 1 (default: the
+    process's `outbound_connections`) the client opens that many, each call on the next (`stub`),
+    so a peer's worker processes sharing one port (SO_REUSEPORT) all get calls."""
 
     dependency: str  # how errors and spans name it
     service: str  # the full proto service name
     stub_class: type
     idempotent: tuple[str, ...] = ()  # methods the channel may retry on UNAVAILABLE
 
-    def __init__(self, target: str, timeout_s: float = 3.0, credentials: Metadata = ()) -> None:
-        self.channel = open_channel(target, {self.service: list(self.idempotent)})
-        self.stub = self.stub_class(self.channel)
+    def __init__(
+        self, target: str, timeout_s: float = 3.0, credentials: Metadata = (), connections: int | None = None
+    ) -> None:
+        count = connections or _connections["per_peer"]
+        idempotent = {self.service: list(self.idempotent)}
+        self.channels = [open_channel(target, idempotent, own_connection=count > 1) for _ in range(count)]
+        self.channel = self.channels[0]  # the only one by default
+        self._stubs = [self.stub_class(channel) for channel in self.channels]
+        self._turn = 0
         self.timeout_s, self.credentials = timeout_s, credentials
+
+    @property
+    def stub(self) -> Any:
+        """The next connection's stub (round robin)."""
+        self._turn = (self._turn + 1) % len(self._stubs)
+        return self._stubs[self._turn]
 
     async def _call(self, method: Callable[..., Awaitable[Response]], request: Message) -> Response:
         return await call(method, request, self.dependency, self.timeout_s, self.credentials)
 
     async def close(self) -> None:
-        await self.channel.close()
+        for channel in self.channels:
+            await channel.close()

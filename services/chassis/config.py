@@ -29,6 +29,13 @@ class ServiceSettings(BaseSettings):
     # Calls handled at once; the others (up to max_concurrent_rpcs) queue in arrival order. 0: no limit.
     max_active_rpcs: int = 8
     max_message_bytes: int = 4 * 1024 * 1024
+    # Worker processes sharing the port (SO_REUSEPORT; `novatrek serve --processes`): one grpc.aio
+    # process uses one core. `reuse_port` is set by `serve` for its workers, not by hand.
+    processes: int = 1
+    reuse_port: bool = False
+    # Connections (channels) a typed client opens to each peer, calls spread round robin over them:
+    # a peer's SO_REUSEPORT workers share connections, not calls (clients/channel.py).
+    outbound_connections: int = 1
     shutdown_grace_s: float = 10.0
     max_connection_age_s: int = 300
     # JetStream replicas of the streams this service declares (3 on a 3-node NATS cluster).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,17 @@ async def _bounded(step: str, awaitable: Awaitable[Any], timeout_s: float = _STE
         log.error("shutdown step overran; going on", extra={"step": step, "timeout_s": timeout_s})
 
 
+class _HealthWithPid(health.aio.HealthServicer):  # type: ignore[misc]  # grpcio-health ships no types
+    """Health checks say which process answered (trailing `novatrek-pid`): with several workers on
+    one port, how an operator (and the tests) see that connections reach each of them."""
+
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext
+    ) -> health_pb2.HealthCheckResponse:
+        context.set_trailing_metadata((("novatrek-pid", str(os.getpid())),))
+        return await super().Check(request, context)
+
+
 @dataclass
 class ServiceRuntime:
     """Everything one service process runs. `main.py` of each context builds one."""
@@ -59,7 +71,9 @@ class ServiceRuntime:
             options=[
                 ("grpc.max_receive_message_length", s.max_message_bytes),
                 ("grpc.max_send_message_length", s.max_message_bytes),
-                ("grpc.so_reuseport", 0),  # a taken port is an error, not a silent second listener
+                # A taken port is an error, not a silent second listener; only the workers that
+                # `novatrek serve --processes` starts share theirs (cli/workers.py).
+                ("grpc.so_reuseport", 1 if s.reuse_port else 0),
                 ("grpc.keepalive_time_ms", 30_000),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
                 # Clients reconnect (and re-resolve) every few minutes, so new replicas get traffic.
@@ -73,7 +87,7 @@ class ServiceRuntime:
         )
         registrar = calls.registrar(server)
         self.register(registrar)
-        health_servicer = health.aio.HealthServicer()
+        health_servicer = _HealthWithPid()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, registrar)
         checks: dict[str, Check] = {"database": lambda: database_reachable(self.engine)}
         if self.broker is not None:

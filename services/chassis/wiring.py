@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from google.protobuf.descriptor import ServiceDescriptor
 from sqlalchemy.pool import QueuePool
 
+from clients.channel import configure_connections
 from services.chassis.broker import Broker
 from services.chassis.config import ServiceSettings
 from services.chassis.consumer import Consumer, Subscription
@@ -37,6 +38,7 @@ class Wiring:
     def __post_init__(self) -> None:
         configure_logging(self.name, self.settings.log_level)
         configure_tracing(self.name, self.settings.otlp_endpoint)
+        configure_connections(self.settings.outbound_connections)
         self.engine = create_engine(self.settings)
         self.tokens = PageTokens(self.settings.page_token_secret.get_secret_value())
         self.broker = (

@@ -36,6 +36,20 @@ def port_number(value: str) -> int:
     return port
 
 
+def positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
+
+
+def service_processes(value: str) -> tuple[str, int]:
+    name, _, count = value.partition("=")
+    if name not in REGISTRY or not count.isdigit() or int(count) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not SERVICE=N (a service of {', '.join(REGISTRY)})")
+    return name, int(count)
+
+
 def _env_port(name: str) -> int | None:
     value = os.environ.get(name)
     return port_number(value) if value else None
@@ -78,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="a service that crashes this often within --crash-window stops the mesh (default 5; else restarted)",
     )
     up.add_argument("--crash-window", type=float, default=60.0, help="seconds, for --max-crashes (default 60)")
+    up.add_argument(
+        "--processes",
+        nargs="+",
+        type=service_processes,
+        default=[],
+        metavar="SERVICE=N",
+        help="run these services as N worker processes on their port (see `serve --processes`)",
+    )
 
     sub.add_parser(
         "grpcurl",
@@ -89,6 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("service", type=service_name, help=f"one of: {', '.join(REGISTRY)}, gateway")
     serve.add_argument("--port", type=port_number, default=None, help="override the configured port")
     serve.add_argument("--host", default=None, help="override the configured host")
+    serve.add_argument(
+        "--processes",
+        type=positive,
+        default=None,
+        help="worker processes sharing the port, one core each (env NOVATREK_<SVC>_PROCESSES; default 1)",
+    )
 
     migrate = sub.add_parser("migrate", help="run database migrations to head")
     migrate.add_argument("services", nargs="*", type=service_name, metavar="SERVICE", help="default: all")
@@ -134,7 +162,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return _serve_gateway(args)
     spec = get(args.service)
     overrides = {k: v for k, v in (("port", args.port), ("host", args.host)) if v is not None}
-    settings, build = spec.settings_cls()(**overrides), spec.build()
+    settings = spec.settings_cls()(**overrides)
+    if (processes := args.processes or settings.processes) > 1:
+        from services.cli.workers import serve_workers
+
+        return serve_workers(spec, settings.host, settings.port, processes, settings.metrics_port, os.environ)
+    build = spec.build()
 
     async def serve() -> None:
         # built inside the running loop: grpc.aio channels to peers bind to the loop they are made in
@@ -173,6 +206,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     from services.cli.up import UpOptions, run
 
     base_port = args.base_port or _env_port("NOVATREK_BASE_PORT")
+    for name, count in args.processes:  # the services' children read it as their setting
+        os.environ[get(name).env("processes")] = str(count)
     options = UpOptions(
         data_dir=args.data_dir.expanduser().resolve(),
         services=args.only or list(REGISTRY),

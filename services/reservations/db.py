@@ -162,16 +162,21 @@ def _apply_statement(with_release: bool) -> sa.Select:
 
 APPLY = {release: _apply_statement(release) for release in (False, True)}
 # The hottest reads, built once too. A reservation is found through its key row, whose created_at
-# lets PostgreSQL scan one monthly partition instead of all of them (run-time pruning).
-_BY_KEY = sa.and_(
-    keys.c.reservation_id == reservations.c.reservation_id, keys.c.created_at == reservations.c.created_at
-)
-_GET = (
-    sa.select(reservations)
-    .select_from(keys.join(reservations, _BY_KEY))
-    .where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
-)
-_GET_FOR_UPDATE = _GET.with_for_update(of=reservations)
+# lets PostgreSQL scan one monthly partition instead of all of them: as a scalar subquery (an
+# InitPlan) it prunes the other partitions when the statement starts, custom or generic plan alike.
+# (A join on the key row did not: the planner carried the id over to every partition's index.)
+
+
+def _through_key(which: sa.ColumnElement[bool], reservation_id: sa.ColumnElement) -> sa.Select:
+    created = sa.select(keys.c.created_at).where(which).scalar_subquery()
+    return sa.select(reservations).where(
+        reservations.c.reservation_id == reservation_id, reservations.c.created_at == created
+    )
+
+
+_WANTED = sa.bindparam("wanted", type_=_uuid)
+_GET = _through_key(keys.c.reservation_id == _WANTED, _WANTED)
+_GET_FOR_UPDATE = _GET.with_for_update()
 FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
 
 
@@ -223,11 +228,8 @@ class ReservationRepository:
         return _reservation(row) if row else None
 
     async def by_code(self, code: str) -> Reservation | None:
-        query = (
-            sa.select(reservations)
-            .select_from(keys.join(reservations, _BY_KEY))
-            .where(keys.c.confirmation_code == code)
-        )
+        which = keys.c.confirmation_code == code
+        query = _through_key(which, sa.select(keys.c.reservation_id).where(which).scalar_subquery())
         row = (await self.conn.execute(query)).first()
         return _reservation(row) if row else None
 
