@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.chassis.saga import SagaType, Step
+from services.chassis.saga import SagaType, Step, running_saga
 from services.chassis.uow import UnitOfWorkFactory
 from services.checkout import events
 from services.checkout.domain import Checkout, StartedTooLate, failure_of
@@ -68,24 +68,27 @@ def checkout_saga(p: SagaPorts) -> SagaType[CheckoutSagaState]:
         await p.orders.cancel(s.checkout_id, UNDONE)
 
     async def complete(s: CheckoutSagaState) -> None:
-        await _settle(p, s.completed(p.clock()))
+        """The checkout's end, its event and the saga's completion: one transaction (DESIGN §8)."""
+        end = s.completed(p.clock())
+        await _settle(p, end, saga.completion(s, end.updated_at))
 
     async def fail(s: CheckoutSagaState, error: BaseException | None) -> None:
         reason, message = failure_of(error) if error else await _noted(p, s)
         await _settle(p, s.failed(reason, message, p.clock()))
 
-    return SagaType(
+    saga = SagaType(
         SAGA,
         CheckoutSagaState,
         [
             Step("reserve_inventory", _noting(p, reserve_inventory), release_inventory),
             Step("authorize_payment", _noting(p, authorize_payment), void_authorization),
             Step("create_order", _noting(p, create_order), cancel_order),
-            Step("complete_checkout", complete),
+            Step("complete_checkout", complete, completes=True),
         ],
         on_compensated=fail,
         pivot=3,  # the order exists: only forward from here
     )
+    return saga
 
 
 def _noting(p: SagaPorts, action: Action) -> Action:
@@ -114,10 +117,13 @@ async def _noted(p: SagaPorts, s: CheckoutSagaState) -> tuple[str, str]:
     return (found.failure_reason, found.failure_message) if found and found.failure_reason else failure_of(None)
 
 
-async def _settle(p: SagaPorts, end: Checkout) -> None:
+async def _settle(p: SagaPorts, end: Checkout, saga_done: dict[str, Any] | None = None) -> None:
     """The checkout's end and its event, one statement; a repeat (recovery) writes nothing and
-    answers what was written first."""
-    async with p.uow(autocommit=True) as uow:
+    answers what was written first. `saga_done`: the saga's completion, written in the same
+    transaction (the last step's, so the runner writes nothing after it)."""
+    async with p.uow(autocommit=saga_done is None) as uow:
         if not await uow.checkouts.settle(end, uow.event_row(events.of(end), end.updated_at)):
             end = await uow.checkouts.get(end.checkout_id)
+        if saga_done is not None:
+            await uow.sagas.complete(running_saga.get(), saga_done)
     p.settled(end)

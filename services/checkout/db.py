@@ -16,7 +16,7 @@ from services.chassis.consumer import inbox_table
 from services.chassis.db import UnitOfWork
 from services.chassis.money import quantize
 from services.chassis.outbox import outbox_table
-from services.chassis.saga_store import saga_table
+from services.chassis.saga_store import SagaRows, saga_table
 from services.chassis.statements import gated, insert_after, params_of
 from services.chassis.typedjson import from_json, to_json
 from services.checkout.domain import CartLine, Checkout, CheckoutState
@@ -163,6 +163,8 @@ class CheckoutRepository:
 
 class CheckoutUnitOfWork(UnitOfWork):
     checkouts: CheckoutRepository
+    sagas: SagaRows
 
     def bind(self, conn: Any) -> None:
         self.checkouts = CheckoutRepository(conn)
+        self.sagas = SagaRows(conn, sagas)  # the completion rides in the checkout's end

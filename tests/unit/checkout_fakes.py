@@ -13,7 +13,7 @@ from services.checkout.checkout_saga import SagaPorts, checkout_saga
 from services.checkout.domain import Cart, CartLine, Checkout, PaymentDeclined
 from services.checkout.handlers import Deps
 from services.checkout.outcomes import Outcomes
-from tests.unit.saga_fakes import InMemorySagaStore, ManualClock
+from tests.unit.saga_fakes import InMemorySagaStore, ManualClock, Sagas
 
 
 @dataclass
@@ -104,8 +104,8 @@ class Checkouts:
 
 
 class FakeUnitOfWork:
-    def __init__(self, world: World) -> None:
-        self.checkouts = Checkouts(world)
+    def __init__(self, world: World, store: InMemorySagaStore) -> None:
+        self.checkouts, self.sagas = Checkouts(world), Sagas(store)
 
     async def __aenter__(self):
         return self
@@ -124,7 +124,7 @@ class InMemoryCheckout:
         self.world, self.clock, self.store = World(), ManualClock(), InMemorySagaStore()
         self.outcomes = Outcomes()
         ports = SagaPorts(
-            lambda **_: FakeUnitOfWork(self.world),
+            lambda **_: FakeUnitOfWork(self.world, self.store),
             Inventory(self.world),
             Payments(self.world),
             Orders(self.world),

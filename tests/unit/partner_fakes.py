@@ -9,12 +9,12 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from services.chassis.saga import SagaRunner, SagaTakenOver
+from services.chassis.saga import SagaRunner
 from services.partners import handlers
 from services.partners.domain import Basis, CommissionPlan, Partner, PartnerBooking
 from services.partners.pipeline import PipelinePorts, partner_booking_saga
 from services.partners.ports import EarlierRequest, ReservationInfo
-from tests.unit.saga_fakes import InMemorySagaStore, ManualClock
+from tests.unit.saga_fakes import InMemorySagaStore, ManualClock, Sagas
 
 PRICE = Decimal("149.99")
 
@@ -120,21 +120,6 @@ class Keys:
     def _settle(self, partner_id, key, **answer) -> None:
         claimed = self.world.keys[(partner_id, key)]
         self.world.keys[(partner_id, key)] = EarlierRequest(claimed.request_hash, in_flight=False, **answer)
-
-
-class Sagas:
-    """The saga rows a partner unit of work writes itself (with the key's claim, with the booking)."""
-
-    def __init__(self, store: InMemorySagaStore) -> None:
-        self.store = store
-
-    async def open(self, saga_id, values) -> None:
-        await self.store.insert(saga_id, values)
-
-    async def complete(self, saga_id, values) -> None:
-        if self.store.rows[saga_id]["status"] != "running":  # as SagaRows: recovery took it over
-            raise SagaTakenOver(f"saga {saga_id} is being finished by recovery")
-        await self.store.update(saga_id, values)
 
 
 class Uow:

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from services.chassis.protoconv import utcnow
-from services.chassis.saga import OpenSaga
+from services.chassis.saga import OpenSaga, SagaTakenOver
 
 
 class ManualClock:
@@ -53,3 +53,18 @@ class InMemorySagaStore:
     def only(self) -> dict:
         (row,) = self.rows.values()
         return row
+
+
+class Sagas:
+    """SagaRows over the in-memory store: the saga rows a unit of work writes in its own transaction."""
+
+    def __init__(self, store: InMemorySagaStore) -> None:
+        self.store = store
+
+    async def open(self, saga_id, values) -> None:
+        await self.store.insert(saga_id, values)
+
+    async def complete(self, saga_id, values) -> None:
+        if self.store.rows[saga_id]["status"] != "running":  # as SagaRows: recovery took it over
+            raise SagaTakenOver(f"saga {saga_id} is being finished by recovery")
+        await self.store.update(saga_id, values)
