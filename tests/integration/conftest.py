@@ -50,7 +50,10 @@ class Running:
 
 
 async def serve(build, settings_cls, database_url: str, **overrides) -> Running:
-    runtime = build(settings_cls(database_url=database_url, **{**FAST, **overrides}))
+    """Each instance gets durable consumers of its own: two instances of one service in a session
+    (a module's own payments beside the session's) would otherwise compete for the same events."""
+    own = {"consumer_durable_prefix": f"test-{uuid.uuid4().hex[:8]}-"}
+    runtime = build(settings_cls(database_url=database_url, **{**FAST, **own, **overrides}))
     return Running(runtime, await runtime.start(), database_url)
 
 

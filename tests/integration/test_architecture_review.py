@@ -71,9 +71,9 @@ def test_field_added_to_order_created(repo):
 
 def test_new_step_in_the_checkout_saga(repo):
     found = change(repo, "saga-step", {"services/checkout/checkout_saga.py": (
-        '            Step("complete_checkout", complete),',
+        '            Step("complete_checkout", complete, completes=True),',
         '            Step("screen_fraud", _noting(p, authorize_payment)),\n'
-        '            Step("complete_checkout", complete),',
+        '            Step("complete_checkout", complete, completes=True),',
     )})  # fmt: skip
     assert ids(found["categories"]) == {"checkout-orchestration"}
     assert ids(found["resources"]) == {"checkout-orchestrator", "checkout-saga"}

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import grpc
 import nats
+import nats.js.errors
 import pytest
 import sqlalchemy as sa
 from novatrek.checkout.v1 import checkout_pb2 as pb
@@ -151,8 +152,12 @@ async def test_a_checked_out_cart_delivered_twice_places_one_order(ordering, che
     await publish_cart(nats_url, event, str(uuid.uuid4()))  # the same cart, a second message
 
     async def both_handled():
-        js, durable = checkout.runtime.broker.jetstream(), f"{FAST['consumer_durable_prefix']}checkout-cart-checked-out"
-        info = await js.consumer_info("NOVATREK_SHOPPING", durable)
+        prefix = checkout.runtime.settings.consumer_durable_prefix
+        js, durable = checkout.runtime.broker.jetstream(), f"{prefix}checkout-cart-checked-out"
+        try:
+            info = await js.consumer_info("NOVATREK_SHOPPING", durable)
+        except nats.js.errors.NotFoundError:  # the consumer subscribes as the service starts: not yet
+            return False
         return info.delivered.consumer_seq >= 2 and info.num_pending == info.num_ack_pending == 0
 
     await eventually(both_handled, timeout_s=40)

@@ -22,7 +22,7 @@ from services.chassis.errors import FailedPrecondition
 from services.inventory.config import InventorySettings
 from services.inventory.main import build
 from tests.helpers import eventually, fails
-from tests.integration.conftest import FAST, fresh_database, serve
+from tests.integration.conftest import fresh_database, serve
 
 RESERVED = pb.STOCK_RESERVATION_STATUS_RESERVED
 COMMITTED = pb.STOCK_RESERVATION_STATUS_COMMITTED
@@ -291,9 +291,7 @@ async def streams(nats_url):
 
 
 async def _settled(broker: Broker, durable: str, subject: str) -> bool:
-    info = await broker.nc.jetstream().consumer_info(
-        broker.stream_of(subject), f"{FAST['consumer_durable_prefix']}{durable}"
-    )
+    info = await broker.nc.jetstream().consumer_info(broker.stream_of(subject), durable)
     return info.num_pending == 0 and info.num_ack_pending == 0
 
 
@@ -304,7 +302,7 @@ async def _handled(db, event_id: str) -> int:
 
 
 @pytest.mark.parametrize("kind", ["completed", "cancelled"])
-async def test_order_events_settle_the_stock_once_even_delivered_twice(stub, db, streams, nats_url, kind):
+async def test_order_events_settle_the_stock_once_even_delivered_twice(inventory, stub, db, streams, nats_url, kind):
     sku = await stocked(stub, 10)
     checkout = str(uuid.uuid4())
     await stub.ReserveInventory(reserve(checkout, (sku, 3)))
@@ -315,7 +313,8 @@ async def test_order_events_settle_the_stock_once_even_delivered_twice(stub, db,
     await _publish(nats_url, event, event_id, msg_id=event_id)
     await eventually(lambda: _is(stub, sku, expected))
     await _publish(nats_url, event, event_id, msg_id=f"{event_id}-again")  # stored again: delivered twice
-    await eventually(lambda: _settled(streams, f"inventory-order-{kind}", f"novatrek.ordering.order.{kind}"))
+    durable = f"{inventory.runtime.settings.consumer_durable_prefix}inventory-order-{kind}"
+    await eventually(lambda: _settled(streams, durable, f"novatrek.ordering.order.{kind}"))
     assert await stock_of(stub, sku) == expected and await _handled(db, event_id) == 1
     status = (await stub.ReleaseInventory(pb.ReleaseInventoryRequest(checkout_id=checkout))).reservation.status
     assert status == (COMMITTED if kind == "completed" else RELEASED)
