@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,9 @@ def cmd_build(dest: Path, html: bool, root: Path = ROOT) -> int:
 
 
 def cmd_serve(dest: Path, address: str, root: Path = ROOT) -> int:
-    """Builds the project, then `mkdocs serve` (live reload of the written pages) on `address`."""
-    code = cmd_build(dest, html=False, root=root)
-    return code or mkdocs(dest, "serve", "--dev-addr", address)
+    """Builds the project, then becomes `mkdocs serve` on `address` (Ctrl-C or a signal stops it, no
+    child left behind). Rebuild with `portal build` to see a change of the code; mkdocs reloads it."""
+    if code := cmd_build(dest, html=False, root=root):
+        return code
+    argv = [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", address, "-f", str(dest / "mkdocs.yml")]
+    os.execv(sys.executable, argv)
