@@ -41,6 +41,7 @@ def inbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("subject", sa.Text, nullable=False),
         sa.Column("consumer", sa.String(100), nullable=False),
         sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+        info={"support": True},  # plumbing, not the context's data (the portal lists it apart)
     )
 
 

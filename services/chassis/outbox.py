@@ -36,6 +36,7 @@ def outbox_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("last_error", sa.Text),
         sa.Index("idx_outbox_created", "created_at"),
+        info={"support": True},  # plumbing, not the context's data (the portal lists it apart)
     )
 
 

@@ -31,6 +31,7 @@ def saga_table(metadata: sa.MetaData) -> sa.Table:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Index("idx_saga_open", "status", "lease_until"),
+        info={"support": True},  # plumbing, not the context's data (the portal lists it apart)
     )
 
 

@@ -145,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("--json", action="store_true", dest="as_json", help="JSON instead of Markdown")
     review.add_argument("--repo", type=Path, default=Path("."), help="the git repository (default: .)")
 
+    portal = sub.add_parser("portal", help="the architecture portal: a MkDocs Material site of domains and services")
+    act = portal.add_subparsers(dest="portal_command", required=True, metavar="PORTAL_COMMAND")
+    site = act.add_parser("build", help="write the MkDocs project (mkdocs.yml + docs/) into DIR")
+    site.add_argument("dest", type=Path, metavar="DIR")
+    site.add_argument("--html", action="store_true", help="also `mkdocs build --strict` it into DIR/site")
+    serve = act.add_parser("serve", help="build it into DIR and serve it locally (mkdocs serve, live reload)")
+    serve.add_argument("dest", type=Path, nargs="?", default=Path("build/portal"), metavar="DIR")
+    serve.add_argument("--address", default="127.0.0.1:8000", help="host:port (default: 127.0.0.1:8000)")
+
     events = sub.add_parser("events", help="dead letters and a live tail of domain events")
     events.add_argument("--nats-url", default=os.environ.get("NOVATREK_NATS_URL", "nats://127.0.0.1:4222"))
     which = events.add_subparsers(dest="events_command", required=True, metavar="EVENTS_COMMAND")
@@ -244,6 +253,14 @@ def cmd_architecture(args: argparse.Namespace) -> int:
     return cli.cmd_review(args.repo, args.base, args.head, args.as_json)
 
 
+def cmd_portal(args: argparse.Namespace) -> int:
+    from services.portal import cli
+
+    if args.portal_command == "build":
+        return cli.cmd_build(args.dest, args.html)
+    return cli.cmd_serve(args.dest, args.address)
+
+
 def cmd_events(args: argparse.Namespace) -> int:
     from services.cli.events import run
 
@@ -260,6 +277,7 @@ COMMANDS = {
     "contracts": cmd_contracts,
     "events": cmd_events,
     "architecture": cmd_architecture,
+    "portal": cmd_portal,
 }
 
 

@@ -23,7 +23,7 @@ stock = sa.Table(
     sa.Column("sku", sa.String(64), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("on_hand", sa.Integer, nullable=False),
-    sa.Column("reserved", sa.Integer, nullable=False),
+    sa.Column("reserved", sa.Integer, nullable=False, server_default="0"),
     sa.Column("updated_at", _ts, nullable=False),
 )
 reservations = sa.Table(
@@ -35,6 +35,8 @@ reservations = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("expire_time", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
+    # the expiry sweep reads only what still holds stock
+    sa.Index("idx_stock_reservations_expiring", "expire_time", postgresql_where=sa.text("status = 'reserved'")),
 )
 lines = sa.Table(
     "stock_reservation_lines",
@@ -42,6 +44,7 @@ lines = sa.Table(
     sa.Column("checkout_id", UUID(as_uuid=True), sa.ForeignKey(reservations.c.checkout_id), primary_key=True),
     sa.Column("sku", sa.String(64), sa.ForeignKey(stock.c.sku), primary_key=True),
     sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Index("idx_stock_reservation_lines_sku", "sku"),
 )
 inbox = inbox_table(metadata)
 _r, _l, _s = reservations, lines, stock

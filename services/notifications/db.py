@@ -31,21 +31,26 @@ notifications = sa.Table(
     sa.Column("partner_id", _uuid),
     sa.Column("reservation_id", _uuid),
     sa.Column("booking_id", _uuid),
-    sa.Column("target", sa.String(2000), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("round_start", sa.Integer, nullable=False),
-    sa.Column("last_error", sa.String(500), nullable=False),
+    sa.Column("target", sa.String(2000), nullable=False, server_default=""),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("round_start", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
     sa.Column("delivered_at", _ts),
     sa.Column("next_attempt_at", _ts),
+    sa.Index("idx_notifications_created", "created_at", "notification_id"),
+    sa.Index("idx_notifications_partner", "partner_id", "created_at"),
+    sa.Index("idx_notifications_reservation", "reservation_id"),
+    # the delivery worker's queue: only pending rows, by due time
+    sa.Index("idx_notifications_due", "next_attempt_at", postgresql_where=sa.text("status = 'pending'")),
 )
 attempts = sa.Table(
     "delivery_attempts",
     metadata,
-    sa.Column("notification_id", _uuid, primary_key=True),
+    sa.Column("notification_id", _uuid, sa.ForeignKey(notifications.c.notification_id), primary_key=True),
     sa.Column("attempt_number", sa.Integer, primary_key=True, key="number"),
     sa.Column("attempted_at", _ts, nullable=False),
     sa.Column("http_status", sa.Integer, nullable=False),
-    sa.Column("error", sa.String(500), nullable=False),
+    sa.Column("error", sa.String(500), nullable=False, server_default=""),
     sa.Column("duration_ms", sa.Integer, nullable=False),
 )
 inbox = inbox_table(metadata)

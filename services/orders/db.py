@@ -35,21 +35,23 @@ orders = sa.Table(
     sa.Column("_rev", sa.Integer, nullable=False, key="rev"),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
+    sa.Index("idx_orders_guest_created", "guest_id", "created_at", "order_id"),
 )
 order_items = sa.Table(
     "order_items",
     metadata,
-    sa.Column("order_id", _uuid, primary_key=True),
+    sa.Column("order_id", _uuid, sa.ForeignKey(orders.c.order_id), primary_key=True),
     sa.Column("line", sa.SmallInteger, primary_key=True),
     sa.Column("sku", sa.String(64), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("unit_price", sa.Numeric(12, 2), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
+    sa.UniqueConstraint("order_id", "sku", name="uq_order_items_sku"),
 )
 history = sa.Table(
     "order_status_history",
     metadata,
-    sa.Column("order_id", _uuid, primary_key=True),
+    sa.Column("order_id", _uuid, sa.ForeignKey(orders.c.order_id), primary_key=True),
     sa.Column("revision", sa.Integer, primary_key=True),
     sa.Column("old_status", sa.String(16)),
     sa.Column("new_status", sa.String(16), nullable=False),

@@ -84,6 +84,7 @@ commission_volumes = sa.Table(
     sa.Column("month", sa.Date, primary_key=True),  # the first day of the month
     sa.Column("bookings", sa.Integer, nullable=False),
     sa.Column("gross", sa.Numeric(14, 2), nullable=False),
+    info={"support": True},
 )
 # Each booking's place in that volume: taken once (a step run again reads it back), given back when
 # the booking is compensated or cancelled.
@@ -96,6 +97,7 @@ volume_entries = sa.Table(
     sa.Column("gross", _money, nullable=False),
     sa.Column("bookings_after", sa.Integer, nullable=False),
     sa.Column("gross_after", sa.Numeric(14, 2), nullable=False),
+    info={"support": True},
 )
 idempotency_keys = sa.Table(
     "idempotency_keys",
@@ -109,6 +111,7 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("expires_at", _ts, nullable=False),
     sa.Index("idx_idem_expires", "expires_at"),
+    info={"support": True},
 )
 sagas = saga_table(metadata)
 outbox = outbox_table(metadata)

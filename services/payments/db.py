@@ -41,8 +41,9 @@ payments = sa.Table(
     sa.Column("method_reference", sa.String(64), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("processor_reference", sa.String(64), nullable=False),
-    sa.Column("decline_reason", sa.String(64), nullable=False),
+    sa.Column("decline_reason", sa.String(64), nullable=False, server_default=""),
     sa.Column("created_at", _ts, nullable=False),
+    sa.Index("idx_payments_reservation", "reservation_id"),
 )
 # A row without partner/booking/reservation/amount is a tombstone (domain.CommissionPayout.tombstone).
 payouts = sa.Table(
@@ -56,9 +57,11 @@ payouts = sa.Table(
     sa.Column("amount", _money),
     sa.Column("currency", sa.CHAR(3)),
     sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("reversal_reason", sa.String(500), nullable=False),
+    sa.Column("reversal_reason", sa.String(500), nullable=False, server_default=""),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("reversed_at", _ts),
+    sa.Index("idx_payouts_created", "created_at", "payout_id"),
+    sa.Index("idx_payouts_partner_created", "partner_id", "created_at", "payout_id"),
 )
 authorizations = sa.Table(
     "authorizations",
@@ -71,7 +74,7 @@ authorizations = sa.Table(
     sa.Column("method_reference", sa.String(64), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("processor_reference", sa.String(64), nullable=False),
-    sa.Column("decline_reason", sa.String(64), nullable=False),
+    sa.Column("decline_reason", sa.String(64), nullable=False, server_default=""),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
 )

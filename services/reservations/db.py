@@ -23,50 +23,77 @@ metadata = sa.MetaData(schema="reservations")
 _uuid = UUID(as_uuid=True)
 _ts = sa.DateTime(timezone=True)
 
+
+def _to_key() -> sa.ForeignKey:
+    return sa.ForeignKey("reservations.reservation_keys.reservation_id", ondelete="CASCADE")
+
+
+STATUSES = "'pending', 'confirmed', 'checked_in', 'completed', 'cancelled', 'no_show'"
+
+# The migrations create these tables (raw SQL: partitions); the metadata declares what they create,
+# constraints and indexes too (tests/integration/test_schema_metadata.py compares the two).
 keys = sa.Table(
     "reservation_keys",
     metadata,
     sa.Column("reservation_id", _uuid, primary_key=True),
-    sa.Column("confirmation_code", sa.String(12), nullable=False, unique=True),
+    sa.Column("confirmation_code", sa.String(12), nullable=False),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("request_fingerprint", sa.String(64), nullable=False),
+    sa.Index("idx_res_confirmation", "confirmation_code", unique=True),
+    info={"support": True, "summary": "Global uniqueness of ids and confirmation codes (reservations is partitioned)"},
 )
 reservations = sa.Table(
     "reservations",
     metadata,
-    sa.Column("reservation_id", _uuid, primary_key=True),
+    sa.Column("reservation_id", _uuid, _to_key(), primary_key=True),
     sa.Column("guest_id", _uuid, nullable=False),
     sa.Column("trip_id", _uuid, nullable=False),
     sa.Column("confirmation_code", sa.String(12), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column(
+        "status",
+        sa.String(20),
+        sa.CheckConstraint(f"status IN ({STATUSES})"),
+        nullable=False,
+        server_default="confirmed",
+    ),
     sa.Column("trip_date", sa.Date, nullable=False),
-    sa.Column("party_size", sa.Integer, nullable=False),
+    sa.Column("party_size", sa.Integer, sa.CheckConstraint("party_size > 0"), nullable=False),
     sa.Column("total_amount", sa.Numeric(10, 2), nullable=False),
-    sa.Column("currency", sa.CHAR(3), nullable=False),
-    sa.Column("_rev", sa.Integer, nullable=False, key="rev"),
+    sa.Column("currency", sa.CHAR(3), nullable=False, server_default="USD"),
+    sa.Column("_rev", sa.Integer, nullable=False, key="rev", server_default="1"),
     sa.Column("created_at", _ts, primary_key=True),
     sa.Column("updated_at", _ts, nullable=False),
+    sa.Index("idx_res_guest_date", "guest_id", "trip_date"),
+    sa.Index("idx_res_trip_date", "trip_id", "trip_date"),
+    sa.Index("idx_res_status", "status"),
+    info={"summary": "Core reservation records for adventure bookings (monthly partitions by created_at)"},
+    postgresql_partition_by="RANGE (created_at)",
 )
 participants = sa.Table(
     "participants",
     metadata,
     sa.Column("participant_id", _uuid, primary_key=True),
-    sa.Column("reservation_id", _uuid, nullable=False),
+    sa.Column("reservation_id", _uuid, _to_key(), nullable=False),
     sa.Column("guest_id", _uuid, nullable=False),
-    sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("waiver_signed", sa.Boolean, nullable=False),
+    sa.Column("role", sa.String(20), nullable=False, server_default="guest"),
+    sa.Column("waiver_signed", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", _ts, nullable=False),
+    sa.Index("idx_part_reservation", "reservation_id"),
+    sa.Index("idx_part_guest", "guest_id"),
+    info={"summary": "Individual participants linked to a reservation"},
 )
 status_history = sa.Table(
     "status_history",
     metadata,
     sa.Column("history_id", _uuid, primary_key=True),
-    sa.Column("reservation_id", _uuid, nullable=False),
+    sa.Column("reservation_id", _uuid, _to_key(), nullable=False),
     sa.Column("old_status", sa.String(20)),
     sa.Column("new_status", sa.String(20), nullable=False),
     sa.Column("changed_by", sa.String(100), nullable=False),
     sa.Column("reason", sa.Text),
-    sa.Column("changed_at", _ts, nullable=False),
+    sa.Column("changed_at", _ts, nullable=False, server_default=sa.func.now()),
+    sa.Index("idx_hist_reservation", "reservation_id", sa.text("changed_at DESC")),
+    info={"summary": "Audit trail of reservation status transitions"},
 )
 # Seats to give back to trip-catalog: announced before a hold is taken, queued with a cancel or a
 # re-date, drained by the SeatReleaser (releases.py), which claims a row while it calls trip-catalog.
@@ -77,10 +104,12 @@ seat_releases = sa.Table(
     sa.Column("trip_date", sa.Date, primary_key=True),
     sa.Column("trip_id", _uuid, nullable=False),
     sa.Column("created_at", _ts, nullable=False, key="due_at"),  # named so before migration 0003
-    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
     sa.Column("claim_id", _uuid),
     sa.Column("claimed_until", _ts),
+    sa.Index("idx_seat_releases_due", "due_at"),
+    info={"support": True},
 )
 QUEUED = ["reservation_id", "trip_date", "trip_id", "due_at", "attempts"]  # what a new row is given
 outbox = outbox_table(metadata)

@@ -312,3 +312,23 @@ def test_architecture_commands_parse():
 def test_architecture_commands_need_their_arguments(argv):
     with pytest.raises(SystemExit):
         parse(*argv)
+
+
+def test_portal_commands_parse():
+    build = parse("portal", "build", "out/portal")
+    assert (build.command, build.portal_command, build.dest, build.html) == (
+        "portal",
+        "build",
+        Path("out/portal"),
+        False,
+    )
+    assert parse("portal", "build", "out", "--html").html
+    serve = parse("portal", "serve")
+    assert (serve.portal_command, serve.dest, serve.address) == ("serve", Path("build/portal"), "127.0.0.1:8000")
+    assert parse("portal", "serve", "site", "--address", "0.0.0.0:9000").address == "0.0.0.0:9000"
+
+
+@pytest.mark.parametrize("argv", [("portal",), ("portal", "build")])
+def test_portal_commands_need_their_arguments(argv):
+    with pytest.raises(SystemExit):
+        parse(*argv)
