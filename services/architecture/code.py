@@ -74,20 +74,68 @@ def _client_calls(root: Path, package: Path) -> dict[str, set[str]]:
     """The RPCs of the typed clients main.py wires that the context's code calls, with where."""
     main = package / "main.py"
     wired = {a: o for a, o in _aliases(_parse(main)).items() if o.startswith("clients.")} if main.exists() else {}
-    used: dict[str, set[str]] = {}
+    clients = {origin.rpartition(".")[2]: origin for origin in wired.values()}
+    used: dict[tuple[str | None, str], set[str]] = {}  # (client class or None: any, method) -> files
     for path in sorted(package.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        for node in ast.walk(_parse(path)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-                used.setdefault(node.func.attr, set()).add(rel)
+        for cls, method in _client_uses(_parse(path), clients):
+            used.setdefault((cls, method), set()).add(rel)
     calls: dict[str, set[str]] = {}
-    for origin in sorted(set(wired.values())):
-        module, _, cls = origin.rpartition(".")
+    for cls, origin in sorted(clients.items()):
+        module, _, _ = origin.rpartition(".")
         service, methods = _client_class(root / Path(*module.split(".")).with_suffix(".py"), cls)
         for method, rpcs in methods.items():
-            for rpc in rpcs if method in used else ():
-                calls.setdefault(f"{service}.{rpc}", set()).update(used[method])
+            files = used.get((cls, method), set()) | used.get((None, method), set())
+            for rpc in rpcs if files else ():
+                calls.setdefault(f"{service}.{rpc}", set()).update(files)
     return calls
+
+
+def _attribute_calls(node: ast.AST) -> list[tuple[ast.Call, ast.Attribute]]:
+    return [(n, n.func) for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)]
+
+
+def _client_uses(tree: ast.Module, clients: dict[str, str]) -> set[tuple[str | None, str]]:
+    """Calls on clients: `self.<attr>.m(…)` where the class's __init__ takes `<attr>: SomeClient` is
+    that client's, and so is `x.guests.m(…)` on a receiver named after a client's module; another call on
+    a receiver named like a client (`client.m`) may be any wired client's (None). Other calls
+    (`d.get(…)`) are no client's."""
+    found: set[tuple[str | None, str]] = set()
+    typed_calls: set[int] = set()
+    for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
+        typed = _typed_attributes(cls, clients)
+        for call, func in _attribute_calls(cls):
+            receiver = func.value
+            if isinstance(receiver, ast.Attribute) and _is_self(receiver, receiver.attr) and receiver.attr in typed:
+                found.add((typed[receiver.attr], func.attr))
+                typed_calls.add(id(call))
+    by_stem = {origin.split(".")[-2]: cls for cls, origin in clients.items()}  # clients.guests -> GuestsClient
+    for call, func in _attribute_calls(tree):
+        receiver = func.value
+        name = receiver.attr if isinstance(receiver, ast.Attribute) else getattr(receiver, "id", "")
+        if id(call) in typed_calls:
+            continue
+        if name in by_stem:  # `p.guests.ensure_eligible(…)`: the port is that client itself
+            found.add((by_stem[name], func.attr))
+        elif "client" in name.lower():
+            found.add((None, func.attr))
+    return found
+
+
+def _typed_attributes(cls: ast.ClassDef, clients: dict[str, str]) -> dict[str, str]:
+    """`self.<attr>` -> client class, from an __init__ parameter annotated with a wired client class."""
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+    if init is None:
+        return {}
+    params = {a.arg: a.annotation.id for a in init.args.args if isinstance(a.annotation, ast.Name)}
+    typed = {}
+    for stmt in ast.walk(init):
+        if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name) and stmt.value.id in params:
+            client = params[stmt.value.id]
+            for target in stmt.targets:
+                if isinstance(target, ast.Attribute) and _is_self(target, target.attr) and client in clients:
+                    typed[target.attr] = client
+    return typed
 
 
 def _client_class(path: Path, cls: str) -> tuple[str, dict[str, set[str]]]:

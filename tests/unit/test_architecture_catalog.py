@@ -85,6 +85,11 @@ def test_relations_come_from_the_code(built):
     assert catalog.targets("order-service", "sends") == ["order-cancelled", "order-completed", "order-created"]
     assert catalog.related("order-completed", "receives") == ["inventory-service", "payment-service"]
     assert "payment-processed" in catalog.targets("reservation-service", "receives")
+    # a client call is the client's only when its receiver is one (a dict's `.get` is not Get Guest)
+    assert catalog.targets("reservation-service", "sends") == [
+        "hold-seats", "release-seats", "reservation-created", "reservation-status-changed", "validate-guest",
+    ]  # fmt: skip
+    assert "validate-guest" in catalog.targets("partner-integration-service", "sends")
     assert {"checkout-api", "checkout-orchestrator", "checkout-database"} <= set(
         catalog.targets("checkout-system", "holds")
     )
