@@ -42,8 +42,13 @@ checkouts = sa.Table(
     sa.Column("failure_message", sa.Text, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
+    # recovery's look for running checkouts claimed before the lease (migration 0002)
+    sa.Index("idx_checkouts_running", "created_at", postgresql_where=sa.text("state = 'running'")),
 )
 sagas = saga_table(metadata)
+# a saga names its cart in its state: recovery asks whether a claimed cart has one (migration 0002);
+# written as PostgreSQL reflects it, so the metadata test compares it
+sa.Index("idx_saga_instances_cart", sa.text("((state -> 'cart'::text) ->> 'cart_id'::text)"), _table=sagas)
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 _c = checkouts.c

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
@@ -30,18 +31,26 @@ _ts = sa.DateTime(timezone=True)
 # numeric(12,2): amounts below 10^10 with at most two decimals (the most any supported currency has).
 _money = sa.Numeric(12, 2)
 
+
+def _processed() -> list[sa.Column[Any]]:
+    """What a call to the processor leaves on a payment or an authorization (new columns per table)."""
+    return [
+        sa.Column("amount", _money, nullable=False),
+        sa.Column("currency", sa.CHAR(3), nullable=False),
+        sa.Column("method_reference", sa.String(64), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("processor_reference", sa.String(64), nullable=False),
+        sa.Column("decline_reason", sa.String(64), nullable=False, server_default=""),
+    ]
+
+
 payments = sa.Table(
     "payments",
     metadata,
     sa.Column("payment_id", _uuid, primary_key=True),
     sa.Column("request_id", _uuid, nullable=False, unique=True),
     sa.Column("reservation_id", _uuid, nullable=False),
-    sa.Column("amount", _money, nullable=False),
-    sa.Column("currency", sa.CHAR(3), nullable=False),
-    sa.Column("method_reference", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("processor_reference", sa.String(64), nullable=False),
-    sa.Column("decline_reason", sa.String(64), nullable=False, server_default=""),
+    *_processed(),
     sa.Column("created_at", _ts, nullable=False),
     sa.Index("idx_payments_reservation", "reservation_id"),
 )
@@ -69,12 +78,7 @@ authorizations = sa.Table(
     sa.Column("authorization_id", _uuid, primary_key=True),
     sa.Column("checkout_id", _uuid, nullable=False, unique=True),
     sa.Column("guest_id", _uuid, nullable=False),
-    sa.Column("amount", _money, nullable=False),
-    sa.Column("currency", sa.CHAR(3), nullable=False),
-    sa.Column("method_reference", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("processor_reference", sa.String(64), nullable=False),
-    sa.Column("decline_reason", sa.String(64), nullable=False, server_default=""),
+    *_processed(),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
 )

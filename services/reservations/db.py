@@ -66,6 +66,9 @@ reservations = sa.Table(
     sa.Index("idx_res_guest_date", "guest_id", "trip_date"),
     sa.Index("idx_res_trip_date", "trip_id", "trip_date"),
     sa.Index("idx_res_status", "status"),
+    # newest-first search pages (migration 0004)
+    sa.Index("idx_res_guest_created", "guest_id", sa.text("created_at DESC"), sa.text("reservation_id DESC")),
+    sa.Index("idx_res_trip_created", "trip_id", sa.text("created_at DESC"), sa.text("reservation_id DESC")),
     info={"summary": "Core reservation records for adventure bookings (monthly partitions by created_at)"},
     postgresql_partition_by="RANGE (created_at)",
 )
