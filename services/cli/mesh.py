@@ -198,7 +198,8 @@ class Mesh:
         self.infra.append(
             (
                 "gateway (internal)",
-                f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog, checkouts, orders, stock; loopback only)",
+                f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog, checkouts, orders, "
+                "stock; loopback only)",
             )
         )
         return child
