@@ -14,7 +14,7 @@ import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect
 
 from services.partners.repositories import BookingRepository
-from services.reservations.db import ReservationRepository
+from services.reservations.repositories import ReservationRepository
 
 
 class _Keeper:

@@ -13,11 +13,9 @@ from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.chassis.consumer import inbox_table
-from services.chassis.db import UnitOfWork, newest_first
 from services.chassis.outbox import outbox_table
 from services.chassis.statements import gated, insert_after, params_of
-from services.reservations.domain import Participant, Reservation, Status, StatusChange
-from services.reservations.ports import CodeCollision, DuplicateRequest
+from services.reservations.domain import Participant, Reservation, StatusChange
 
 metadata = sa.MetaData(schema="reservations")
 _uuid = UUID(as_uuid=True)
@@ -119,7 +117,7 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 
-def _history_row(change: StatusChange) -> dict:
+def history_row(change: StatusChange) -> dict:
     r = change.reservation
     return {
         "history_id": uuid.uuid4(),
@@ -199,7 +197,7 @@ APPLY = {release: _apply_statement(release) for release in (False, True)}
 # (A join on the key row did not: the planner carried the id over to every partition's index.)
 
 
-def _through_key(which: sa.ColumnElement[bool], reservation_id: sa.ColumnElement) -> sa.Select:
+def through_key(which: sa.ColumnElement[bool], reservation_id: sa.ColumnElement) -> sa.Select:
     created = sa.select(keys.c.created_at).where(which).scalar_subquery()
     return sa.select(reservations).where(
         reservations.c.reservation_id == reservation_id, reservations.c.created_at == created
@@ -207,8 +205,8 @@ def _through_key(which: sa.ColumnElement[bool], reservation_id: sa.ColumnElement
 
 
 _WANTED = sa.bindparam("wanted", type_=_uuid)
-_GET = _through_key(keys.c.reservation_id == _WANTED, _WANTED)
-_GET_FOR_UPDATE = _GET.with_for_update()
+GET = through_key(keys.c.reservation_id == _WANTED, _WANTED)
+GET_FOR_UPDATE = GET.with_for_update()
 FINGERPRINT = sa.select(keys.c.request_fingerprint).where(keys.c.reservation_id == sa.bindparam("wanted", type_=_uuid))
 
 
@@ -224,122 +222,10 @@ def create_params(r: Reservation, fingerprint: str, lead: Participant, first: St
         **params_of(keys, key),
         **params_of(reservations, {**r.__dict__, "status": r.status.value}),
         **params_of(participants, lead.__dict__),
-        **params_of(status_history, _history_row(first)),
+        **params_of(status_history, history_row(first)),
         **params_of(outbox, event),
     }
 
 
 def queued_release(reservation_id: uuid.UUID, day: date, trip_id: uuid.UUID, due: datetime) -> dict:
     return {"reservation_id": reservation_id, "trip_date": day, "trip_id": trip_id, "due_at": due, "attempts": 0}
-
-
-def _reservation(row) -> Reservation:
-    values = {col.key: row._mapping[col] for col in reservations.c}
-    return Reservation(**{**values, "status": Status(values["status"])})
-
-
-class ReservationRepository:
-    def __init__(self, conn) -> None:
-        self.conn = conn
-
-    async def create(
-        self, r: Reservation, fingerprint: str, lead: Participant, first: StatusChange, event: dict
-    ) -> None:
-        """The reservation with its key, lead participant, first status, event, and the withdrawal of
-        its announced seat release, as one statement: atomic by itself, so one round trip and no
-        BEGIN/COMMIT. Every write after the key's is made from the key's RETURNING row, so a key that
-        exists already (ON CONFLICT DO NOTHING: a concurrent twin is waited for) writes nothing."""
-        if (await self.conn.execute(CREATE, create_params(r, fingerprint, lead, first, event))).first() is None:
-            twin = await self.conn.scalar(
-                sa.select(keys.c.reservation_id).where(keys.c.reservation_id == r.reservation_id)
-            )
-            raise DuplicateRequest() if twin else CodeCollision()
-
-    async def get(self, reservation_id: uuid.UUID, for_update: bool = False) -> Reservation | None:
-        row = (await self.conn.execute(_GET_FOR_UPDATE if for_update else _GET, {"wanted": reservation_id})).first()
-        return _reservation(row) if row else None
-
-    async def by_code(self, code: str) -> Reservation | None:
-        which = keys.c.confirmation_code == code
-        query = _through_key(which, sa.select(keys.c.reservation_id).where(which).scalar_subquery())
-        row = (await self.conn.execute(query)).first()
-        return _reservation(row) if row else None
-
-    async def fingerprint(self, reservation_id: uuid.UUID) -> str | None:
-        return (await self.conn.execute(FINGERPRINT, {"wanted": reservation_id})).scalar()
-
-    async def save(self, r: Reservation) -> None:
-        values = {
-            "status": r.status.value,
-            "trip_date": r.trip_date,
-            "party_size": r.party_size,
-            "total_amount": r.total_amount,
-            "rev": r.rev,
-            "updated_at": r.updated_at,
-        }
-        where = sa.and_(reservations.c.reservation_id == r.reservation_id, reservations.c.created_at == r.created_at)
-        await self.conn.execute(sa.update(reservations).where(where).values(values))
-
-    async def apply(self, change: StatusChange, event: dict, release_day: date | None) -> bool:
-        """Writes a status change read at revision `change.reservation.rev - 1` (one statement);
-        False when the reservation changed since (nothing is written). `release_day`: queue the
-        release of the seats held on that day (a cancel)."""
-        r = change.reservation
-        params = {
-            "apply_id": r.reservation_id,
-            "apply_created": r.created_at,
-            "apply_read_rev": r.rev - 1,
-            "apply_status": r.status.value,
-            "apply_rev": r.rev,
-            "apply_updated": r.updated_at,
-            **params_of(status_history, _history_row(change)),
-            **params_of(outbox, event),
-        }
-        if release_day is not None:
-            params |= params_of(seat_releases, queued_release(r.reservation_id, release_day, r.trip_id, r.updated_at))
-        return (await self.conn.execute(APPLY[release_day is not None], params)).first() is not None
-
-    async def history(self, reservation_id: uuid.UUID) -> list:
-        query = sa.select(status_history).where(status_history.c.reservation_id == reservation_id)
-        return (await self.conn.execute(query.order_by(status_history.c.changed_at))).all()
-
-    async def participants(self, reservation_id: uuid.UUID) -> list[Participant]:
-        query = (
-            sa.select(participants)
-            .where(participants.c.reservation_id == reservation_id)
-            .order_by(participants.c.created_at)
-        )
-        return [Participant(**row._mapping) for row in await self.conn.execute(query)]
-
-    async def add_participant(self, p: Participant) -> None:
-        await self.conn.execute(sa.insert(participants).values(p.__dict__))
-
-    async def search(self, filters: dict, position: list | None, limit: int) -> list[Reservation]:
-        c, query = reservations.c, sa.select(reservations)
-        for name in ("guest_id", "trip_id", "status"):
-            if filters.get(name):
-                query = query.where(c[name] == filters[name])
-        if filters.get("date_from"):
-            query = query.where(c.trip_date >= filters["date_from"])
-        if filters.get("date_to"):
-            query = query.where(c.trip_date <= filters["date_to"])
-        rows = await self.conn.execute(newest_first(query, c.created_at, c.reservation_id, position, limit))
-        return [_reservation(r) for r in rows]
-
-    async def move(self, r: Reservation, moved_from: date) -> None:
-        """Saves a re-dated reservation: the new day's hold is the reservation's now (its announced
-        release is withdrawn) and the old day's is queued for release, in the caller's transaction."""
-        await self.save(r)
-        t = seat_releases
-        await self.conn.execute(
-            sa.delete(t).where(t.c.reservation_id == r.reservation_id, t.c.trip_date == r.trip_date)
-        )
-        row = queued_release(r.reservation_id, moved_from, r.trip_id, r.updated_at)
-        await self.conn.execute(due_now(pg_insert(t).values(row)))
-
-
-class ReservationUnitOfWork(UnitOfWork):
-    reservations: ReservationRepository
-
-    def bind(self, conn) -> None:
-        self.reservations = ReservationRepository(conn)

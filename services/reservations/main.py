@@ -11,11 +11,12 @@ from services.chassis.wiring import Wiring
 from services.reservations.adapters import GuestDirectoryOverGrpc, SeatInventoryOverGrpc
 from services.reservations.config import ReservationSettings
 from services.reservations.consumers import SUBSCRIPTIONS
-from services.reservations.db import ReservationUnitOfWork, metadata
+from services.reservations.db import metadata
 from services.reservations.handlers import Deps
 from services.reservations.holds import SeatHoldsOverQueue
 from services.reservations.partitions import PartitionMaintainer
 from services.reservations.releases import SeatReleaser
+from services.reservations.repositories import ReservationUnitOfWork
 from services.reservations.servicer import ReservationServicer
 
 NAME = "reservations"

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from services.chassis.db import autocommit
 from services.chassis.outbox import outbox_row
 from services.reservations import events as reservation_events
-from services.reservations.db import ReservationRepository
 from services.reservations.domain import Participant, Reservation, Status, StatusChange
 from services.reservations.ports import CodeCollision, DuplicateRequest
+from services.reservations.repositories import ReservationRepository
 
 SEED_INDEXES = {
     "idx_res_guest_date",
