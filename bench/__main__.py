@@ -19,7 +19,7 @@ from bench import stack as stacks
 from bench.cpu import CpuMeter
 from bench.load import run_in_process
 from bench.profile import Profiler
-from services.cli.main import service_processes
+from services.cli.parser import service_processes
 
 CONCURRENCY = (1, 8, 32)
 
