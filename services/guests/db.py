@@ -28,8 +28,14 @@ guests = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("status IN ('active', 'inactive', 'suspended')", name="ck_guests_status"),
     sa.Index("idx_guests_email", "email", unique=True),
-    sa.Index("idx_guests_last_name", sa.text("lower(last_name) text_pattern_ops")),
     sa.Index("idx_guests_created", "created_at", "guest_id"),
+)
+# Prefix search on the lower-cased last name; the operator class as postgresql_ops, so the metadata
+# test can compare it with the migrated database.
+sa.Index(
+    "idx_guests_last_name",
+    sa.func.lower(guests.c.last_name).label("lower_last_name"),
+    postgresql_ops={"lower_last_name": "text_pattern_ops"},
 )
 
 
