@@ -26,8 +26,30 @@ from services.chassis.typedjson import from_json, to_json
 
 log = logging.getLogger("novatrek.saga")
 VERSION_KEY = "state_version"
-# The saga whose steps run in this task: a step that `completes` writes its row by this id.
+# The saga whose steps run in this task: a step that `completes` writes its row by this id, fenced
+# by running_lease (lease_token).
 running_saga: ContextVar[uuid.UUID] = ContextVar("running_saga")
+
+
+@dataclass
+class SagaLease:
+    """The `lease_until` this process last wrote on a saga it drives: its fencing token. Every write
+    requires the row to still hold it, so a process whose lease ran out and was claimed by recovery
+    (or whose row another process ended) writes nothing more and stops (SagaTakenOver)."""
+
+    saga_id: uuid.UUID
+    until: datetime
+
+
+running_lease: ContextVar[SagaLease] = ContextVar("running_lease")
+
+
+def lease_token(saga_id: uuid.UUID) -> datetime:
+    """The fencing token of a write to `saga_id`'s row inside one of its steps (SagaRows.complete)."""
+    lease = running_lease.get(None)
+    if lease is None or lease.saga_id != saga_id:
+        raise RuntimeError(f"saga {saga_id} is not driven in this task")
+    return lease.until
 
 
 class SagaState:
@@ -143,13 +165,16 @@ class OpenSaga(NamedTuple):
     saga_type: str
     state: dict[str, Any]  # as persisted, any version
     steps_done: int
-    status: str
+    status: str  # after the claim: a saga that ended meanwhile is not claimed
+    lease_until: datetime  # set by the claim: the recovering driver's fencing token
 
 
 class SagaStore(Protocol):
     async def insert(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None: ...
 
-    async def update(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None: ...
+    async def update(self, saga_id: uuid.UUID, lease_until: datetime, values: dict[str, Any]) -> bool:
+        """Writes `values` if the row, running or compensating, still holds `lease_until` (the writer's
+        fencing token); False, writing nothing, if not."""
 
     async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
         """Running or compensating sagas whose lease ended before `now`, leased to the caller until
@@ -168,40 +193,47 @@ class SagaRunner:
 
     def opening(self, saga_type: str, state: SagaState) -> dict[str, Any]:
         """The saga row's first values. A caller may write them in its own transaction (with the claim
-        of an idempotency key: one commit for both) and then `run(..., opened=True)`."""
+        of an idempotency key: one commit for both) and then `run(..., opened=values)`."""
         now = self.clock()
         values = {"saga_type": saga_type, "status": "running", "steps_done": 0, "state": dump_state(state)}
         return {**values, "created_at": now, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
 
-    async def run(self, saga_type: str, state: S, saga_id: uuid.UUID | None = None, opened: bool = False) -> S:
+    async def run(
+        self, saga_type: str, state: S, saga_id: uuid.UUID | None = None, opened: dict[str, Any] | None = None
+    ) -> S:
         """Runs a new saga to its end in a task of its own, so a caller that goes away (cancelled
-        RPC) does not stop it half-way: it completes, or compensates. `opened`: the caller wrote the
-        row (`opening`) under `saga_id`. Between two writes the steps must fit in the lease."""
+        RPC) does not stop it half-way: it completes, or compensates. `opened`: the values the caller
+        wrote (`opening`) under `saga_id`. Between two writes the steps must fit in the lease."""
         saga, saga_id = self.types[saga_type], saga_id or uuid.uuid4()
         if not isinstance(state, saga.state):
             raise TypeError(f"saga {saga_type} runs on a {saga.state.__name__}, not a {type(state).__name__}")
-        if not opened:
+        if opened is None:
+            opened = self.opening(saga_type, state)
             try:
-                await self.store.insert(saga_id, self.opening(saga_type, state))
+                await self.store.insert(saga_id, opened)
             except Exception as exc:
                 raise SagaNotStarted(exc) from exc
-        task = asyncio.ensure_future(self._drive(saga_id, saga, state, 0))
+        task = asyncio.ensure_future(self._drive(SagaLease(saga_id, opened["lease_until"]), saga, state, 0))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
 
-    async def _drive(self, saga_id: uuid.UUID, saga: SagaType[S], state: S, done: int) -> S:
+    async def _drive(self, lease: SagaLease, saga: SagaType[S], state: S, done: int) -> S:
         persisted = done
-        running_saga.set(saga_id)
+        running_saga.set(lease.saga_id)
+        running_lease.set(lease)
         for index in range(done, len(saga.steps)):
-            step = saga.steps[index]
-            if saga.persist_before(index, persisted):
-                await self._write(saga_id, {"steps_done": index, "state": dump_state(state)})
-                persisted = index
+            step, begun = saga.steps[index], False
             try:
+                if saga.persist_before(index, persisted):
+                    await self._write(lease, {"steps_done": index, "state": dump_state(state)})
+                    persisted = index
+                begun = True
                 state = await step.action(state) or state
+            except SagaTakenOver:
+                raise  # recovery drives the saga now: nothing more is ours to do or undo
             except BaseException as exc:
-                if saga.forward_only(index):  # past the pivot: recovery finishes it, never undoes it
+                if saga.forward_only(persisted):  # the row is past the pivot: recovery finishes it, never undoes it
                     log.warning(
                         "saga step failed past its pivot; left for recovery",
                         extra={"saga": saga.name, "step": step.name},
@@ -211,36 +243,41 @@ class SagaRunner:
                     "saga step failed; compensating", extra={"saga": saga.name, "step": step.name, "error": repr(exc)}
                 )
                 try:
-                    await self._compensate(saga_id, saga, state, index + 1, exc)
+                    await self._compensate(lease, saga, state, index + begun, exc)
+                except SagaTakenOver:
+                    raise
                 except Exception as stuck:  # the lease expires and recovery finishes the job
-                    log.error("saga left compensating", extra={"saga_id": str(saga_id), "error": repr(stuck)})
+                    log.error("saga left compensating", extra={"saga_id": str(lease.saga_id), "error": repr(stuck)})
                 raise SagaFailed(exc) from exc
         if not saga.steps[-1].completes:
-            await self._write(saga_id, saga.completion(state, self.clock()))
+            await self._write(lease, saga.completion(state, self.clock()))
         return state
 
     async def _compensate(
-        self, saga_id: uuid.UUID, saga: SagaType[S], state: S, upto: int, error: BaseException | None
+        self, lease: SagaLease, saga: SagaType[S], state: S, upto: int, error: BaseException | None
     ) -> None:
         deadline_var.set(None)  # compensations outlive the caller's deadline
-        await self._write(saga_id, {"status": "compensating", "error": repr(error)[:1000] if error else "recovered"})
+        await self._write(lease, {"status": "compensating", "error": repr(error)[:1000] if error else "recovered"})
         failures = []
         for step in reversed(saga.steps[:upto]):  # every one is attempted: one stuck must not block the rest
             if step.compensation is not None:
                 try:
-                    await self._retrying(step.compensation, state, f"{saga.name}.{step.name}")
+                    await self._retrying(lease, step.compensation, state, f"{saga.name}.{step.name}")
+                except SagaTakenOver:
+                    raise
                 except Exception as exc:
                     failures.append(exc)
         if failures:
             raise RuntimeError(f"{len(failures)} compensation(s) of {saga.name} pending: {failures[0]!r}")
-        await self._write(saga_id, {"status": "compensated"})
+        await self._write(lease, {"status": "compensated"})
         if saga.on_compensated is not None:
             await saga.on_compensated(state, error)
 
     async def _retrying(
-        self, compensation: Callable[[S], Awaitable[None]], state: S, name: str, attempts: int = 3
+        self, lease: SagaLease, compensation: Callable[[S], Awaitable[None]], state: S, name: str, attempts: int = 3
     ) -> None:
         for attempt in range(attempts):
+            await self._write(lease, {})  # the lease renewed: an attempt (and its backoff) may take seconds
             try:
                 await compensation(state)
                 return
@@ -251,11 +288,14 @@ class SagaRunner:
                 await asyncio.sleep(min(self.retry_backoff_s * 2**attempt, 5.0))
         raise RuntimeError(f"compensation {name} failed {attempts} times")
 
-    async def _write(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
+    async def _write(self, lease: SagaLease, values: dict[str, Any]) -> None:
+        """Writes the row and renews the lease, fenced by the lease last written; stops the driver
+        (SagaTakenOver) if recovery claimed the saga meanwhile or it ended."""
         now = self.clock()
-        await self.store.update(
-            saga_id, {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
-        )
+        values = {**values, "updated_at": now, "lease_until": now + timedelta(seconds=self.lease_s)}
+        if not await self.store.update(lease.saga_id, lease.until, values):
+            raise SagaTakenOver(f"saga {lease.saga_id} was taken over by recovery; retry the request")
+        lease.until = values["lease_until"]
 
     async def recover_once(self) -> int:
         """Claims sagas whose lease expired (their process died, or a step past the pivot failed):
@@ -275,11 +315,12 @@ class SagaRunner:
         state = load_state(saga.state, row.state)  # as persisted by this release or an earlier one
         version = row.state.get(VERSION_KEY, 0)
         done = saga.state.steps_done_of(row.steps_done, version)
+        lease = SagaLease(row.saga_id, row.lease_until)  # the claim's: a stalled driver's writes now fail
         if row.status == "running" and saga.forward_only(done):
-            await self._drive(row.saga_id, saga, state, done)
+            await self._drive(lease, saga, state, done)
         else:  # an earlier release persisted before every step: the step after its count is the last begun
             upto = saga.covered(done) if version == saga.state.version else min(done + 1, len(saga.steps))
-            await self._compensate(row.saga_id, saga, state, upto, None)
+            await self._compensate(lease, saga, state, upto, None)
 
     async def run_recovery(self) -> None:
         while True:

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.chassis.db import autocommit
-from services.chassis.saga import OpenSaga, SagaTakenOver
+from services.chassis.saga import OpenSaga, SagaTakenOver, lease_token
 
 
 def saga_table(metadata: sa.MetaData) -> sa.Table:
@@ -39,25 +39,29 @@ _STATEMENTS: dict[tuple[str, tuple[str, ...], str], sa.Insert | sa.Update] = {}
 
 
 def _statement(table: sa.Table, names: tuple[str, ...], kind: str) -> sa.Insert | sa.Update:
-    """Built once per table, set of columns written (a few) and kind — insert, update, or finish (an
-    update of a saga still running) — then run with parameters. Parameter names are no column's: an
-    UPDATE would take one named like a column as a value to SET."""
+    """Built once per table, set of columns written (a few) and kind — insert, update (of a saga
+    running or compensating), or finish (of a saga still running) — then run with parameters. An
+    update or finish is fenced: it needs the row to hold the writer's lease (`held_lease`). Parameter
+    names are no column's: an UPDATE would take one named like a column as a value to SET."""
     if (statement := _STATEMENTS.get((table.fullname, names, kind))) is None:
         values = {n: sa.bindparam(f"new_{n}", type_=table.c[n].type) for n in names}
         saga_id = sa.bindparam("the_saga", type_=table.c.saga_id.type)
         if kind == "insert":
             statement = sa.insert(table).values(saga_id=saga_id, **values)
         else:
-            update = sa.update(table).where(table.c.saga_id == saga_id)
-            statement = (update.where(table.c.status == "running") if kind == "finish" else update).values(**values)
+            held = table.c.lease_until == sa.bindparam("held_lease", type_=table.c.lease_until.type)
+            open_ = table.c.status == "running" if kind == "finish" else table.c.status.in_(["running", "compensating"])
+            statement = sa.update(table).where(table.c.saga_id == saga_id, held, open_).values(**values)
         _STATEMENTS[(table.fullname, names, kind)] = statement
     return statement
 
 
-async def _write(conn: AsyncConnection, table: sa.Table, saga_id: uuid.UUID, values: dict[str, Any], kind: str) -> int:
+async def _write(
+    conn: AsyncConnection, table: sa.Table, saga_id: uuid.UUID, values: dict[str, Any], kind: str, **fence: Any
+) -> int:
     statement = _statement(table, tuple(sorted(values)), kind)
-    done = await conn.execute(statement, {"the_saga": saga_id, **{f"new_{k}": v for k, v in values.items()}})
-    return int(done.rowcount)
+    params = {"the_saga": saga_id, **fence, **{f"new_{k}": v for k, v in values.items()}}
+    return int((await conn.execute(statement, params)).rowcount)
 
 
 class SagaRows:
@@ -71,8 +75,9 @@ class SagaRows:
         await _write(self.conn, self.table, saga_id, values, "insert")
 
     async def complete(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
-        """Refuses (and so rolls the caller's transaction back) if recovery took the saga over."""
-        if await _write(self.conn, self.table, saga_id, values, "finish") != 1:
+        """From inside a step of the saga (its lease is the fence: lease_token). Refuses, and so rolls
+        the caller's transaction back, if recovery took the saga over."""
+        if await _write(self.conn, self.table, saga_id, values, "finish", held_lease=lease_token(saga_id)) != 1:
             raise SagaTakenOver(f"saga {saga_id} is being finished by recovery; retry the request")
 
 
@@ -84,18 +89,19 @@ class PgSagaStore:
         async with autocommit(self.engine) as conn:  # one statement: no BEGIN/COMMIT round trips
             await _write(conn, self.table, saga_id, values, "insert")
 
-    async def update(self, saga_id: uuid.UUID, values: dict[str, Any]) -> None:
+    async def update(self, saga_id: uuid.UUID, lease_until: datetime, values: dict[str, Any]) -> bool:
         async with autocommit(self.engine) as conn:
-            await _write(conn, self.table, saga_id, values, "update")
+            return await _write(conn, self.table, saga_id, values, "update", held_lease=lease_until) == 1
 
     async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
         t = self.table
         async with self.engine.begin() as conn:
-            stale = sa.select(t.c.saga_id).where(t.c.status.in_(["running", "compensating"]), t.c.lease_until < now)
-            rows = await conn.execute(
+            expired = (t.c.status.in_(["running", "compensating"]), t.c.lease_until < now)
+            stale = sa.select(t.c.saga_id).where(*expired).limit(limit).with_for_update(skip_locked=True)
+            rows = await conn.execute(  # the row as claimed: its status now, and the new lease (the fence)
                 sa.update(t)
-                .where(t.c.saga_id.in_(stale.limit(limit).with_for_update(skip_locked=True).scalar_subquery()))
+                .where(t.c.saga_id.in_(stale.scalar_subquery()), *expired)
                 .values(lease_until=lease_until)
-                .returning(t.c.saga_id, t.c.saga_type, t.c.state, t.c.steps_done, t.c.status)
+                .returning(t.c.saga_id, t.c.saga_type, t.c.state, t.c.steps_done, t.c.status, t.c.lease_until)
             )
             return [OpenSaga(*row) for row in rows]

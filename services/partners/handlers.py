@@ -104,7 +104,7 @@ async def create_booking(cmd: NewBooking, partner: Partner, deps: Deps) -> Partn
     if earlier is not None:
         return _answer(earlier.booking, cmd.idempotency_key)
     try:
-        final = await deps.sagas.run(SAGA, state, saga_id=state.booking_id, opened=True)
+        final = await deps.sagas.run(SAGA, state, saga_id=state.booking_id, opened=opening[1])
     except SagaFailed as failed:  # the saga settled the key (stored answer or released)
         raise failed.cause from None
     return final.booking()

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from services.chassis.protoconv import utcnow
-from services.chassis.saga import OpenSaga, SagaTakenOver
+from services.chassis.saga import OpenSaga, SagaTakenOver, lease_token
 
 
 class ManualClock:
@@ -38,16 +38,26 @@ class InMemorySagaStore:
         self.rows[saga_id] = _as_stored(values)
         self.writes.append((values["status"], values["steps_done"]))
 
-    async def update(self, saga_id: uuid.UUID, values: dict) -> None:
-        self.rows[saga_id].update(_as_stored(values))
-        self.writes.append((self.rows[saga_id]["status"], self.rows[saga_id]["steps_done"]))
+    async def update(self, saga_id: uuid.UUID, lease_until: datetime, values: dict) -> bool:
+        """As PgSagaStore: fenced by the writer's lease, on a saga running or compensating."""
+        return self.write_fenced(saga_id, lease_until, values, ("running", "compensating"))
+
+    def write_fenced(self, saga_id: uuid.UUID, lease_until: datetime, values: dict, statuses: tuple) -> bool:
+        row = self.rows[saga_id]
+        if row["lease_until"] != lease_until or row["status"] not in statuses:
+            return False
+        row.update(_as_stored(values))
+        self.writes.append((row["status"], row["steps_done"]))
+        return True
 
     async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
         claimed = []
         for saga_id, row in self.rows.items():
             if row["status"] in ("running", "compensating") and row["lease_until"] < now and len(claimed) < limit:
                 row["lease_until"] = lease_until
-                claimed.append(OpenSaga(saga_id, row["saga_type"], row["state"], row["steps_done"], row["status"]))
+                claimed.append(
+                    OpenSaga(saga_id, *(row[k] for k in ("saga_type", "state", "steps_done", "status")), lease_until)
+                )
         return claimed
 
     def only(self) -> dict:
@@ -65,6 +75,5 @@ class Sagas:
         await self.store.insert(saga_id, values)
 
     async def complete(self, saga_id, values) -> None:
-        if self.store.rows[saga_id]["status"] != "running":  # as SagaRows: recovery took it over
+        if not self.store.write_fenced(saga_id, lease_token(saga_id), values, ("running",)):  # as SagaRows
             raise SagaTakenOver(f"saga {saga_id} is being finished by recovery")
-        await self.store.update(saga_id, values)
