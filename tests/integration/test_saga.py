@@ -1,6 +1,7 @@
 """The chassis saga runner on a real PostgreSQL: progress persisted, compensation, recovery."""
 
 import asyncio
+import functools
 import uuid
 from dataclasses import dataclass, replace
 
@@ -9,9 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.chassis.saga import SagaFailed, SagaNotStarted, SagaRunner, SagaState, SagaType, Step
-from services.chassis.saga_store import PgSagaStore, saga_table
+from services.chassis.saga_store import PgSagaStore, SagaRows, saga_table
 from services.cli.embedded import free_port
 from tests.helpers import eventually
+from tests.unit import saga_fencing_cases as cases
 from tests.unit.saga_fakes import ManualClock
 
 
@@ -181,3 +183,38 @@ async def test_past_its_pivot_a_saga_is_finished_by_recovery_never_undone(saga_d
     assert await runner.recover_once() >= 1
     assert log == ["a", "b", "c", "recorded"]
     assert (await row_of(engine, table, "o-pivot")).status == "completed"
+
+
+def rows_of(engine, table):
+    return functools.partial(row_of, engine, table)
+
+
+async def test_a_stalled_driver_taken_over_writes_no_progress_and_runs_no_next_step(saga_db):
+    engine, table = saga_db
+    store = PgSagaStore(engine, table)
+    await cases.a_stalled_driver_taken_over_writes_no_progress_and_runs_no_next_step(
+        store, ManualClock(), rows_of(engine, table)
+    )
+
+
+@pytest.mark.parametrize("completes_in_step", [False, True])
+async def test_recovery_never_undoes_what_its_stalled_driver_completed(saga_db, completes_in_step):
+    engine, table = saga_db
+
+    async def complete(saga_id, values):  # the step's own transaction, as a service's last step
+        async with engine.begin() as conn:
+            await SagaRows(conn, table).complete(saga_id, values)
+
+    order = f"late-{completes_in_step}"
+    await cases.recovery_never_undoes_what_its_stalled_driver_completed(
+        PgSagaStore(engine, table),
+        ManualClock(),
+        rows_of(engine, table),
+        order,
+        complete if completes_in_step else None,
+    )
+
+
+async def test_compensation_keeps_its_lease(saga_db):
+    engine, table = saga_db
+    await cases.compensation_keeps_its_lease(PgSagaStore(engine, table), ManualClock(), rows_of(engine, table))
