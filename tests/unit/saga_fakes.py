@@ -51,12 +51,12 @@ class InMemorySagaStore:
         return True
 
     async def claim_expired(self, now: datetime, lease_until: datetime, limit: int) -> list[OpenSaga]:
-        claimed = []
+        claimed: list[OpenSaga] = []
         for saga_id, row in self.rows.items():
             if row["status"] in ("running", "compensating") and row["lease_until"] < now and len(claimed) < limit:
                 row["lease_until"] = lease_until
                 claimed.append(
-                    OpenSaga(saga_id, *(row[k] for k in ("saga_type", "state", "steps_done", "status")), lease_until)
+                    OpenSaga(saga_id, row["saga_type"], row["state"], row["steps_done"], row["status"], lease_until)
                 )
         return claimed
 

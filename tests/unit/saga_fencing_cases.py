@@ -75,7 +75,8 @@ class ClaimThen:
 
 
 async def a_stalled_driver_taken_over_writes_no_progress_and_runs_no_next_step(store, clock, row_of: RowOf) -> None:
-    log, gate = [], Gate("b")
+    log: list[str] = []
+    gate = Gate("b")
     runner = SagaRunner(store, {"trail": trail_saga(log, gate)}, clock=clock)
     driver = asyncio.create_task(runner.run("trail", Trail("stalled")))
     await gate.entered.wait()
@@ -95,7 +96,8 @@ async def recovery_never_undoes_what_its_stalled_driver_completed(
 ) -> None:
     """The driver finishes after recovery claimed the saga (as running): its completion is refused,
     so recovery's compensation never lands on a completed saga its caller was told succeeded."""
-    log, gate = [], Gate("c")
+    log: list[str] = []
+    gate = Gate("c")
     saga = trail_saga(log, gate, complete)
     driver = asyncio.create_task(SagaRunner(store, {"trail": saga}, clock=clock).run("trail", Trail(order)))
     await gate.entered.wait()
@@ -114,7 +116,8 @@ async def recovery_never_undoes_what_its_stalled_driver_completed(
 
 async def compensation_keeps_its_lease(store, clock, row_of: RowOf) -> None:
     """Each compensation takes most of a lease: renewed before each, the saga is never up for recovery."""
-    log, held = [], []
+    log: list[str] = []
+    held: list[bool] = []
 
     async def slow_undo() -> None:
         clock.advance(runner.lease_s * 0.6)

@@ -50,7 +50,8 @@ class FailingProgress(InMemorySagaStore):
 
 
 async def test_a_failed_progress_write_compensates_the_steps_that_ran():
-    log, store = [], FailingProgress()
+    log: list[str] = []
+    store = FailingProgress()
     runner = SagaRunner(store, {"trail": cases.trail_saga(log)}, clock=ManualClock(), retry_backoff_s=0)
     with pytest.raises(SagaFailed, match="database restarted"):
         await runner.run("trail", cases.Trail("o"))
