@@ -51,6 +51,7 @@ class StockReservation:
     hold_seconds: int
     created_at: datetime
     expire_time: datetime
+    order_id: uuid.UUID | None = None  # the order holding it: then it never expires
 
     @classmethod
     def held(
