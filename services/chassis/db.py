@@ -162,3 +162,26 @@ def newest_first(
             sa.tuple_(created, ident) < sa.tuple_(sa.literal(after_created), sa.literal(after_id, ident.type))
         )
     return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
+
+
+def newest_first_pages(
+    query: sa.Select[*Ts], created: sa.Column[Any], ident: sa.Column[Any]
+) -> tuple[sa.Select[*Ts], sa.Select[*Ts]]:
+    """`newest_first`, built once at import with bind parameters: (the first page, a page after a
+    position), each run with `page_params`. Same SQL, so the same plan, as `newest_first`'s."""
+    after = query.where(
+        sa.tuple_(created, ident)
+        < sa.tuple_(
+            sa.bindparam("page_after_created", type_=created.type), sa.bindparam("page_after_id", type_=ident.type)
+        )
+    )
+    limit = sa.bindparam("page_limit", type_=sa.Integer)
+    return tuple(q.order_by(created.desc(), ident.desc()).limit(limit) for q in (query, after))  # type: ignore[return-value]
+
+
+def page_params(position: Sequence[Any] | None, limit: int) -> dict[str, Any]:
+    """The parameters of a `newest_first_pages` statement (the second one when `position` is given)."""
+    params: dict[str, Any] = {"page_limit": limit + 1}
+    if position is not None:
+        params |= {"page_after_created": datetime.fromisoformat(position[0]), "page_after_id": position[1]}
+    return params

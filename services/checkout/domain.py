@@ -20,9 +20,7 @@ CHECKOUT_NAMESPACE = uuid.UUID("5d0c2a71-93b4-4f0e-8c1a-7e2f64b9d318")
 MAX_LINES = 50
 MAX_QUANTITY = 1000
 MAX_UNIT_PRICE = Decimal(10) ** 7  # the orders' limit: 50 x 1000 x below it fits NUMERIC(14, 2)
-SKU_MAX = 64
 NAME_MAX = 200
-TOKEN_MAX = 200
 MESSAGE_MAX = 500
 # A saga the recovery loop compensated: the process that ran it died, its caller is gone.
 INTERRUPTED = "CHECKOUT_INTERRUPTED"

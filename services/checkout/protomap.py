@@ -8,6 +8,15 @@ from typing import Any
 from novatrek.checkout.v1 import checkout_pb2 as pb
 
 from services.chassis.errors import Violations
+from services.chassis.limits import (
+    MAX_PAYMENT_AMOUNT,
+    PAYMENT_TOKEN_MAX,
+    PAYMENT_TOKEN_RULE,
+    SKU_MAX,
+    SKU_RULE,
+    is_card_number,
+    is_sku,
+)
 from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.protoconv import money_from_proto, money_to_proto, parse_uuid, timestamp
 from services.chassis.text import text
@@ -16,8 +25,6 @@ from services.checkout.domain import (
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
     NAME_MAX,
-    SKU_MAX,
-    TOKEN_MAX,
     Cart,
     CartLine,
     Checkout,
@@ -74,6 +81,7 @@ def _lines(lines: Any, v: Violations) -> tuple[CartLine, ...]:
     for i, line in enumerate(lines):
         at = f"lines[{i}]"
         sku = text(line.sku, f"{at}.sku", v, SKU_MAX)
+        v.check(not sku or is_sku(sku), f"{at}.sku", SKU_RULE)  # inventory's rule, refused before the saga
         if sku and v.check(sku not in first_of, f"{at}.sku", f"repeats lines[{first_of.get(sku)}].sku"):
             first_of[sku] = i
         name = text(line.name, f"{at}.name", v, NAME_MAX)
@@ -82,7 +90,16 @@ def _lines(lines: Any, v: Violations) -> tuple[CartLine, ...]:
         if found and currency and found[0].currency and currency != found[0].currency:
             v.add(f"{at}.unit_price.currency_code", f"must be {found[0].currency}, as lines[0]")
         found.append(CartLine(sku, name, price, currency, line.quantity))
+    total = sum((line.unit_price * line.quantity for line in found), Decimal(0))
+    v.check(total < MAX_PAYMENT_AMOUNT, "lines", f"total must be below {MAX_PAYMENT_AMOUNT:f}, payments' limit")
     return tuple(found)
+
+
+def _payment_token(value: str, v: Violations) -> str:
+    """Payments' rule: refused here, a card number is never stored in the saga's state (PCI)."""
+    token = text(value, "payment_method_token", v, PAYMENT_TOKEN_MAX)
+    v.check(not is_card_number(token), "payment_method_token", PAYMENT_TOKEN_RULE)
+    return token
 
 
 def cart_of(request: Any, v: Violations) -> Cart:
@@ -91,5 +108,5 @@ def cart_of(request: Any, v: Violations) -> Cart:
         cart_id=parse_uuid(request.cart_id, "cart_id", v),
         guest_id=parse_uuid(request.guest_id, "guest_id", v),
         lines=_lines(request.lines, v),
-        payment_method_token=text(request.payment_method_token, "payment_method_token", v, TOKEN_MAX),
+        payment_method_token=_payment_token(request.payment_method_token, v),
     )

@@ -35,8 +35,14 @@ reservations = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("expire_time", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
-    # the expiry sweep reads only what still holds stock
-    sa.Index("idx_stock_reservations_expiring", "expire_time", postgresql_where=sa.text("status = 'reserved'")),
+    # the order holding the stock (set by OrderCreated): the sweep never releases it
+    sa.Column("order_id", UUID(as_uuid=True), nullable=True),
+    # the expiry sweep reads only what still holds stock and no order holds
+    sa.Index(
+        "idx_stock_reservations_expiring",
+        "expire_time",
+        postgresql_where=sa.text("status = 'reserved' AND order_id IS NULL"),
+    ),
 )
 lines = sa.Table(
     "stock_reservation_lines",
@@ -101,10 +107,11 @@ def _reserve_statement() -> sa.Select:
 def _settling(picked: sa.CTE, to: Status, live_only: bool) -> tuple[sa.CTE, sa.CTE]:
     """Moves the `picked` reservations (locked rows) still reserved to `to`, and their stock with
     them: back to available, or, for a commit, out of on_hand too. A commit takes only unexpired
-    ones. Returns (changed reservations, stock update), both to add to the statement."""
+    ones, or ones an order holds (they never expire). Returns (changed reservations, stock update),
+    both to add to the statement."""
     still = [picked.c.status == Status.RESERVED.value]
     if live_only:
-        still.append(picked.c.expire_time > _p("s_now", type_=_ts))
+        still.append(sa.or_(picked.c.expire_time > _p("s_now", type_=_ts), picked.c.order_id.is_not(None)))
     changed = (
         sa.update(_r)
         .where(_r.c.checkout_id == picked.c.checkout_id, *still)
@@ -148,8 +155,8 @@ def _expire_statement() -> sa.Select:
     """Releases a batch of expired reservations (rows another statement holds are left for later)."""
     now = _p("s_now", type_=_ts)
     due = (
-        sa.select(_r.c.checkout_id, _r.c.status, _r.c.expire_time)
-        .where(_r.c.status == Status.RESERVED.value, _r.c.expire_time <= now)
+        sa.select(_r.c.checkout_id, _r.c.status, _r.c.expire_time, _r.c.order_id)
+        .where(_r.c.status == Status.RESERVED.value, _r.c.order_id.is_(None), _r.c.expire_time <= now)
         .order_by(_r.c.expire_time)
         .limit(_p("s_batch", type_=sa.Integer))
         .with_for_update(skip_locked=True)
@@ -198,6 +205,14 @@ TOMBSTONE = (
         updated_at=_tomb_now,
     )
     .on_conflict_do_nothing()
+    .returning(_r.c.checkout_id)
+)
+# An order created from the checkout holds its reservation until the order ends (OrderCompleted commits,
+# OrderCancelled releases): the expiry sweep no longer releases it. Only a reserved one can be held.
+HOLD = (
+    sa.update(_r)
+    .where(_r.c.checkout_id == _p("h_checkout", type_=_r.c.checkout_id.type), _r.c.status == Status.RESERVED.value)
+    .values(order_id=_p("h_order", type_=_r.c.order_id.type), updated_at=_p("h_now", type_=_ts))
     .returning(_r.c.checkout_id)
 )
 GET_STOCK = sa.select(_s).where(_s.c.sku == _p("g_sku", type_=_s.c.sku.type))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +9,6 @@ from enum import StrEnum
 
 from services.chassis.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 
-SKU = re.compile(r"^[A-Z0-9._-]{1,64}$")
 NAME_MAX = 200
 MAX_QUANTITY = 1000
 MAX_LINES = 50
@@ -51,6 +49,7 @@ class StockReservation:
     hold_seconds: int
     created_at: datetime
     expire_time: datetime
+    order_id: uuid.UUID | None = None  # the order holding it: then it never expires
 
     @classmethod
     def held(

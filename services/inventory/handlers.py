@@ -64,6 +64,12 @@ async def commit_in(uow, checkout_id: uuid.UUID, now: datetime) -> StockReservat
     return committed(checkout_id, await uow.reservations.settle(checkout_id, Status.COMMITTED, now))
 
 
+async def hold_in(uow, checkout_id: uuid.UUID, order_id: uuid.UUID, now: datetime) -> bool:
+    """The checkout's reservation, held for its order until the order ends: the expiry sweep no longer
+    releases it. Idempotent; False when the checkout has no reserved reservation."""
+    return await uow.reservations.hold(checkout_id, order_id, now)
+
+
 async def release_expired(deps: Deps, batch: int) -> int:
     """Releases every reservation expired by now, `batch` per statement, no lock held across them."""
     total = 0

@@ -13,6 +13,7 @@ from services.inventory.db import (
     EXPIRE,
     GET_RESERVATION,
     GET_STOCK,
+    HOLD,
     RESERVE,
     SETTLE,
     TOMBSTONE,
@@ -38,7 +39,13 @@ def _reservation(rows) -> StockReservation | None:
     m = rows[0]._mapping
     found = tuple(sorted((StockLine(r.sku, r.quantity) for r in rows if r.sku is not None), key=lambda x: x.sku))
     return StockReservation(
-        m["checkout_id"], found, Status(m["status"]), m["hold_seconds"], m["created_at"], m["expire_time"]
+        m["checkout_id"],
+        found,
+        Status(m["status"]),
+        m["hold_seconds"],
+        m["created_at"],
+        m["expire_time"],
+        m["order_id"],
     )
 
 
@@ -91,6 +98,12 @@ class ReservationRepository:
         if found is not None and rows[0].changed:
             return replace(found, status=to)
         return found
+
+    async def hold(self, checkout_id: uuid.UUID, order_id: uuid.UUID, now: datetime) -> bool:
+        """Marks a reserved reservation as held for its order (never expired); False when the checkout
+        has no reserved one (none, or already released or committed)."""
+        params = {"h_checkout": checkout_id, "h_order": order_id, "h_now": now}
+        return (await self.conn.execute(HOLD, params)).first() is not None
 
     async def tombstone(self, checkout_id: uuid.UUID, now: datetime) -> bool:
         """Records that a checkout with no reservation was released; False when it has one (a racing

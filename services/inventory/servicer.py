@@ -8,18 +8,17 @@ from novatrek.inventory.v1 import inventory_pb2 as pb
 from novatrek.inventory.v1 import inventory_pb2_grpc
 
 from services.chassis.errors import Violations
+from services.chassis.limits import SKU_RULE, is_sku
 from services.chassis.protoconv import parse_uuid
 from services.chassis.text import text
 from services.inventory import handlers
 from services.inventory.commands import ReserveInventory, SetStockLevel
-from services.inventory.domain import MAX_HOLD_S, MAX_LINES, MAX_QUANTITY, NAME_MAX, SKU, StockLine
+from services.inventory.domain import MAX_HOLD_S, MAX_LINES, MAX_QUANTITY, NAME_MAX, StockLine
 from services.inventory.protomap import reservation_to_pb, stock_to_pb
-
-_SKU_RULE = "must be 1-64 of A-Z, 0-9, '-', '_', '.'"
 
 
 def _sku(value: str, field: str, v: Violations) -> str:
-    v.check(bool(SKU.match(value)), field, _SKU_RULE)
+    v.check(is_sku(value), field, SKU_RULE)
     return value
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSON, UUID, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from services.chassis.db import UnitOfWork, newest_first
+from services.chassis.db import UnitOfWork, newest_first_pages, page_params
 from services.chassis.money import quantize
 from services.chassis.outbox import outbox_table
 from services.chassis.statements import gated, insert_after, params_of
@@ -146,6 +146,10 @@ def _tombstone_statement() -> sa.Insert:
 
 
 TOMBSTONE_ORDER = _tombstone_statement()
+# ListOrders' pages of one guest's orders, newest first: the first page, and a page after a position
+GUEST_PAGE, GUEST_PAGE_AFTER = newest_first_pages(
+    _ORDER.where(orders.c.guest_id == sa.bindparam("page_guest", type_=_uuid)), orders.c.created_at, orders.c.order_id
+)
 
 
 def _history_row(order_id: uuid.UUID, change: StatusChange) -> dict:
@@ -238,8 +242,8 @@ class OrderRepository:
         return (await self.conn.execute(APPLY, params)).first() is not None
 
     async def of_guest(self, guest_id: uuid.UUID, position: list | None, limit: int) -> list[Order]:
-        query = _ORDER.where(orders.c.guest_id == guest_id)
-        rows = await self.conn.execute(newest_first(query, orders.c.created_at, orders.c.order_id, position, limit))
+        statement = GUEST_PAGE if position is None else GUEST_PAGE_AFTER
+        rows = await self.conn.execute(statement, {"page_guest": guest_id, **page_params(position, limit)})
         return [_order(row) for row in rows]
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from novatrek.payments.v1 import payments_pb2 as pb
 from novatrek.payments.v1 import payments_pb2_grpc
 
 from services.chassis.errors import Violations
+from services.chassis.limits import MAX_PAYMENT_AMOUNT, PAYMENT_TOKEN_MAX, PAYMENT_TOKEN_RULE, is_card_number
 from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import money_from_proto, page_size, parse_uuid
 from services.chassis.text import Kind, text
 from services.payments import commands, handlers
 from services.payments.domain import (
-    MAX_AMOUNT,
-    METHOD_REFERENCE_MAX,
     REVERSAL_REASON_MAX,
     AuthorizationRequest,
     ChargeRequest,
@@ -24,13 +22,9 @@ from services.payments.domain import (
 )
 from services.payments.protomap import PAYOUT_STATUS_FROM_PB, authorization_to_pb, payment_to_pb, payout_to_pb
 
-# A method reference is a processor token; something shaped like a card number is refused so that
-# card numbers never reach our database or logs.
-CARD_NUMBER = re.compile(r"^[\d\s-]{12,23}$")
-
 
 def _amount(request, v: Violations, positive: bool) -> tuple[Decimal, str]:
-    """The request's `amount`, exact: a known currency, at most its minor-unit decimals, below MAX_AMOUNT."""
+    """The request's `amount`, exact: a known currency, at most its minor-unit decimals, below MAX_PAYMENT_AMOUNT."""
     if not v.check(request.HasField("amount"), "amount", "is required"):
         return Decimal(0), ""
     money = money_from_proto(request.amount, "amount", v)
@@ -42,13 +36,13 @@ def _amount(request, v: Violations, positive: bool) -> tuple[Decimal, str]:
     v.check(
         amount > 0 if positive else amount >= 0, "amount", "must be positive" if positive else "must not be negative"
     )
-    v.check(amount < MAX_AMOUNT, "amount", f"must be below {MAX_AMOUNT:f}")
+    v.check(amount < MAX_PAYMENT_AMOUNT, "amount", f"must be below {MAX_PAYMENT_AMOUNT:f}")
     return quantize(amount, currency), currency
 
 
 def _method_reference(value: str, v: Violations) -> str:
-    method = text(value, "method_reference", v, METHOD_REFERENCE_MAX)
-    v.check(not CARD_NUMBER.match(method), "method_reference", "must be a payment method token, never a card number")
+    method = text(value, "method_reference", v, PAYMENT_TOKEN_MAX)
+    v.check(not is_card_number(method), "method_reference", PAYMENT_TOKEN_RULE)
     return method
 
 

@@ -268,6 +268,7 @@ async def test_bad_requests_name_every_field(stub):
 
 async def _publish(nats_url: str, event, event_id: str, msg_id: str) -> None:
     subject = {
+        "OrderCreated": "novatrek.ordering.order.created",
         "OrderCompleted": "novatrek.ordering.order.completed",
         "OrderCancelled": "novatrek.ordering.order.cancelled",
     }
@@ -322,3 +323,24 @@ async def test_order_events_settle_the_stock_once_even_delivered_twice(inventory
 
 async def _is(stub, sku: str, expected: tuple[int, int, int]) -> bool:
     return await stock_of(stub, sku) == expected
+
+
+async def test_an_order_holds_its_stock_past_the_expiry_until_it_completes(inventory, stub, db, nats_url):
+    sku = await stocked(stub, 10)
+    held, unheld = str(uuid.uuid4()), str(uuid.uuid4())
+    await stub.ReserveInventory(reserve(held, (sku, 3), hold_seconds=2))
+    ids = {"checkout_id": held, "order_id": str(uuid.uuid4()), "occur_time": Timestamp(seconds=1)}
+    created = str(uuid.uuid4())
+    await _publish(nats_url, order_events.OrderCreated(**ids), created, msg_id=created)
+    await eventually(lambda: _handled_once(db, created))
+    await stub.ReserveInventory(reserve(unheld, (sku, 2), hold_seconds=2))  # expires after `held`
+    await eventually(lambda: _is(stub, sku, (10, 3, 7)))  # the sweep released `unheld`, not `held`
+    completed = str(uuid.uuid4())
+    await _publish(nats_url, order_events.OrderCompleted(**ids), completed, msg_id=completed)
+    await eventually(lambda: _is(stub, sku, (7, 0, 7)))
+    status = (await stub.ReleaseInventory(pb.ReleaseInventoryRequest(checkout_id=held))).reservation.status
+    assert status == COMMITTED
+
+
+async def _handled_once(db, event_id: str) -> bool:
+    return await _handled(db, event_id) == 1

@@ -62,12 +62,19 @@ class FakeReservations:
 
     async def settle(self, checkout_id, to, now):
         r = self.s.reservations.get(checkout_id)
-        live = to is not Status.COMMITTED or r is None or r.expire_time > now
+        live = to is not Status.COMMITTED or r is None or r.expire_time > now or r.order_id is not None
         if r is None or r.status is not Status.RESERVED or not live:
             return r
         self.stock.move(r.lines, -1, -1 if to is Status.COMMITTED else 0)
         self.s.reservations[checkout_id] = replace(r, status=to)
         return self.s.reservations[checkout_id]
+
+    async def hold(self, checkout_id, order_id, now):
+        r = self.s.reservations.get(checkout_id)
+        if r is None or r.status is not Status.RESERVED:
+            return False
+        self.s.reservations[checkout_id] = replace(r, order_id=order_id)
+        return True
 
     async def tombstone(self, checkout_id, now):
         if checkout_id in self.s.reservations:
@@ -76,7 +83,11 @@ class FakeReservations:
         return True
 
     async def release_expired(self, now, batch):
-        due = [r for r in self.s.reservations.values() if r.status is Status.RESERVED and r.expire_time <= now]
+        due = [
+            r
+            for r in self.s.reservations.values()
+            if r.status is Status.RESERVED and r.order_id is None and r.expire_time <= now
+        ]
         for r in sorted(due, key=lambda r: r.expire_time)[:batch]:
             await self.settle(r.checkout_id, Status.RELEASED, now)
         return min(len(due), batch)

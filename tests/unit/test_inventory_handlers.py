@@ -97,6 +97,18 @@ async def test_expired_reservations_are_released_in_batches_and_cannot_be_commit
     assert await handlers.release_expired(deps, batch=2) == 0
 
 
+async def test_a_reservation_held_for_its_order_never_expires_and_commits_later(deps, store, clock):
+    held = await handlers.reserve_inventory(order(("BAG", 3), hold_s=60), deps)
+    async with deps.uow() as uow:
+        assert await handlers.hold_in(uow, held.checkout_id, uuid.uuid4(), clock())
+    clock.advance(seconds=61)
+    assert await handlers.release_expired(deps, batch=10) == 0
+    assert (await handlers.commit_inventory(held.checkout_id, deps)).status is Status.COMMITTED
+    assert store.stock["BAG"] == Stock("BAG", "Dry bag", 7, 0)
+    async with deps.uow() as uow:  # settled: nothing left to hold
+        assert not await handlers.hold_in(uow, held.checkout_id, uuid.uuid4(), clock())
+
+
 async def test_stock_levels(deps, store):
     assert await handlers.set_stock_level(SetStockLevel("TENT", "Tent", 3), deps) == Stock("TENT", "Tent", 3, 0)
     await handlers.reserve_inventory(order(("TENT", 2)), deps)
