@@ -80,7 +80,7 @@ class GatewaySettings(BaseSettings):
         if missing:
             raise ValueError(f"no upstream address for {', '.join(missing)} (set upstreams)")
         self.forwarded_headers = [h.strip().lower() for h in self.forwarded_headers if h.strip()]
-        bad = [h for h in self.forwarded_headers if _RESERVED_HEADER.match(h) or not _TOKEN.match(h)]
+        bad = [h for h in self.forwarded_headers if _RESERVED_HEADER.match(h) or not _TOKEN.fullmatch(h)]
         if bad:
             raise ValueError(f"forwarded_headers may not name reserved or invalid headers: {', '.join(bad)}")
         if self.rate_limit_per_s <= 0 or self.rate_limit_burst < 1:

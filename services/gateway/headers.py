@@ -92,7 +92,7 @@ def unsupported_media_type(content_type: str | None) -> GatewayError:
 
 def _seconds(headers: Mapping[str, str]) -> float | None:
     if (raw := headers.get("grpc-timeout")) is not None:
-        found = _GRPC_TIMEOUT.match(raw.strip())
+        found = _GRPC_TIMEOUT.fullmatch(raw.strip())
         if not found:
             raise invalid([("Grpc-Timeout", "must be 1-8 digits and a unit of H M S m u n, e.g. 5S")])
         return int(found[1]) * _GRPC_UNITS[found[2]]

@@ -129,7 +129,7 @@ def parse_template(source: str) -> PathTemplate:
     for piece in pieces:
         if piece.startswith("{") and piece.endswith("}"):
             path, _, inner = piece[1:-1].partition("=")
-            if not _FIELD_PATH.match(path) or any(v.field_path == path for v in variables):
+            if not _FIELD_PATH.fullmatch(path) or any(v.field_path == path for v in variables):
                 raise TemplateError(f"bad or repeated variable {path!r} in {source!r}")
             start = len(segments)
             segments += [_plain_segment(p, source) for _, p in _split_top_level(inner or "*", "/")]

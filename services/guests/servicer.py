@@ -28,7 +28,7 @@ def _fields(guest: pb.Guest, paths: set[str], v: Violations) -> dict:
             out[name] = text(getattr(guest, name), f"guest.{name}", v, 100)
     if "email" in paths:
         out["email"] = text(guest.email, "guest.email", v, 254)
-        v.check(not out["email"] or bool(EMAIL.match(out["email"])), "guest.email", "is not an email address")
+        v.check(not out["email"] or bool(EMAIL.fullmatch(out["email"])), "guest.email", "is not an email address")
     if "phone" in paths:
         out["phone"] = text(guest.phone, "guest.phone", v, 32, required=False)
     if "date_of_birth" in paths:

@@ -31,7 +31,7 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 def _idempotency_key(metadata, v: Violations, required: bool = True) -> str:
     key = next((value for name, value in metadata or () if name == "idempotency-key"), "")
     v.check(
-        bool(IDEMPOTENCY_KEY.match(key)) or not (key or required),
+        bool(IDEMPOTENCY_KEY.fullmatch(key)) or not (key or required),
         "idempotency-key",
         "metadata (HTTP header Idempotency-Key) of 1-255 visible ASCII characters is required",
     )
@@ -55,10 +55,10 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
         (await self._caller(context)).require_admin()
         v, p = Violations(), request.partner
         name, email = text(p.name, "partner.name", v, 200), text(p.contact_email, "partner.contact_email", v, 254)
-        v.check(not email or bool(EMAIL.match(email)), "partner.contact_email", "is not an email address")
+        v.check(not email or bool(EMAIL.fullmatch(email)), "partner.contact_email", "is not an email address")
         webhook = text(p.webhook_url, "partner.webhook_url", v, 2000, required=False)
         v.check(
-            not webhook or bool(WEBHOOK.match(webhook)),
+            not webhook or bool(WEBHOOK.fullmatch(webhook)),
             "partner.webhook_url",
             "must be an https URL (http only on loopback)",
         )
