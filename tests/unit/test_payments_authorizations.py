@@ -2,6 +2,7 @@
 cases against in-memory fakes of the unit of work and the processor."""
 
 import asyncio
+import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.chassis.context import deadline_var
 from services.chassis.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.payments import handlers
 from services.payments.commands import VoidAuthorization
@@ -115,6 +117,17 @@ async def test_a_processor_call_past_the_deadline_is_abandoned_as_unavailable():
     with pytest.raises(Unavailable) as err:
         await asyncio.wait_for(processor.authorize(authorization_request("timeout")), 5)
     assert err.value.reason == "PROCESSOR_UNAVAILABLE" and "0.01s" in err.value.message
+
+
+async def test_a_processor_call_never_outlives_the_inbound_calls_deadline():
+    processor = WithDeadline(FakeProcessor(delay_s=60), deadline_s=60)
+    token = deadline_var.set(time.monotonic() + 0.01)  # the caller has 10 ms left
+    try:
+        with pytest.raises(Unavailable) as err:
+            await asyncio.wait_for(processor.authorize(authorization_request("timeout")), 5)
+    finally:
+        deadline_var.reset(token)
+    assert err.value.reason == "PROCESSOR_UNAVAILABLE" and "60s" not in err.value.message
 
 
 # --- the use cases ---
