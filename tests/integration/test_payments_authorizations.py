@@ -251,3 +251,17 @@ async def test_order_cancelled_refunds_a_capture_and_voids_a_lost_hold_once(auth
     assert read.authorization.status == pb.AUTHORIZATION_STATUS_REFUNDED
     assert (authorizing.calls("refund", captured.checkout_id), authorizing.calls("void", lost.checkout_id)) == (1, 1)
     assert authorizing.hold(lost.checkout_id) == "voided"
+
+
+async def test_malformed_authorization_ids_are_acknowledged_and_a_cancel_voids_by_checkout(authorizing, nats_url):
+    held = await authorize(authorizing)
+    completed = order_events.OrderCompleted(order_id=str(uuid.uuid4()), checkout_id=held.checkout_id)
+    cancelled = order_events.OrderCancelled(
+        checkout_id=held.checkout_id, authorization_id="not-a-uuid", reason="guest cancelled"
+    )
+    for event, durable in ((completed, "payments-order-completed"), (cancelled, "payments-order-cancelled")):
+        event_id = await publish_twice(nats_url, event)
+        await eventually(lambda e=event_id, d=durable: settled(authorizing, e, d))
+    read = await authorizing.stub.GetAuthorization(pb.GetAuthorizationRequest(authorization_id=held.authorization_id))
+    assert read.authorization.status == pb.AUTHORIZATION_STATUS_VOIDED
+    assert (authorizing.calls("capture", held.checkout_id), authorizing.calls("void", held.checkout_id)) == (0, 1)
