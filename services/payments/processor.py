@@ -7,6 +7,7 @@ import hashlib
 import uuid
 
 from services.chassis.context import outbound_timeout
+from services.chassis.errors import DeadlineExceeded
 from services.payments.domain import AuthorizationRequest, Charge, ChargeRequest
 from services.payments.ports import PaymentProcessor, ProcessorUnavailable
 
@@ -103,6 +104,8 @@ class WithDeadline:
             async with asyncio.timeout(deadline_s):
                 return await call
         except TimeoutError:
+            if deadline_s < self.deadline_s:  # the caller's deadline, not the processor's, ran out
+                raise DeadlineExceeded("the call's deadline ran out at the payment processor") from None
             raise ProcessorUnavailable(f"the payment processor did not answer within {deadline_s:.3g}s") from None
 
 

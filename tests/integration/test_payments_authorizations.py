@@ -127,6 +127,24 @@ async def test_a_timeout_is_unavailable_and_the_lost_hold_is_voided_by_checkout_
         assert authorizing.hold(checkout) == "voided"
 
 
+async def test_an_authorization_after_its_checkouts_void_is_refused_and_voided(authorizing):
+    request = authorize_request()
+    assert not (await void(authorizing, checkout_id=request.checkout_id)).HasField("authorization")
+    for _ in range(2):  # the late AuthorizePayment, and its retry
+        failure = await fails(authorizing.stub.AuthorizePayment(request))
+        assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "AUTHORIZATION_VOIDED")
+    assert authorizing.hold(request.checkout_id) == "voided"
+    async with authorizing.engine.connect() as conn:
+        query = "SELECT authorization_id FROM payments.authorizations WHERE checkout_id = :c AND guest_id IS NULL"
+        (tombstone,) = (await conn.execute(sa.text(query), {"c": request.checkout_id})).scalars()
+    for call in (
+        authorizing.stub.GetAuthorization(pb.GetAuthorizationRequest(authorization_id=str(tombstone))),
+        authorizing.stub.CapturePayment(pb.CapturePaymentRequest(authorization_id=str(tombstone))),
+    ):
+        assert (await fails(call)).code == grpc.StatusCode.NOT_FOUND
+    assert not (await void(authorizing, authorization_id=str(tombstone))).HasField("authorization")
+
+
 async def test_twenty_concurrent_twins_store_one_authorization_under_one_processor_key(authorizing):
     request = authorize_request()
     answers = await asyncio.gather(*(authorizing.stub.AuthorizePayment(request) for _ in range(20)))
