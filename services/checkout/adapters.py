@@ -13,7 +13,7 @@ from clients.inventory import InventoryClient
 from clients.orders import OrderLine, OrdersClient, order_id_for
 from clients.payments import PaymentsClient
 from services.chassis.errors import NotFound
-from services.checkout.domain import CartLine, PaymentDeclined
+from services.checkout.domain import AuthorizationNotUsable, CartLine, PaymentDeclined
 
 
 class InventoryOverGrpc:
@@ -37,6 +37,8 @@ class PaymentsOverGrpc:
         auth = await self.client.authorize(str(checkout_id), str(guest_id), amount, currency, token)
         if auth.status == payments_pb2.AUTHORIZATION_STATUS_DECLINED:
             raise PaymentDeclined(auth.decline_reason or "declined")
+        if auth.status != payments_pb2.AUTHORIZATION_STATUS_AUTHORIZED:  # a replayed hold since voided, refunded…
+            raise AuthorizationNotUsable(auth.authorization_id, payments_pb2.AuthorizationStatus.Name(auth.status))
         return auth.authorization_id
 
     async def void(self, checkout_id: uuid.UUID, reason: str) -> None:

@@ -121,9 +121,13 @@ async def _settle(p: SagaPorts, end: Checkout, saga_done: dict[str, Any] | None 
     """The checkout's end and its event, one statement; a repeat (recovery) writes nothing and
     answers what was written first. `saga_done`: the saga's completion, written in the same
     transaction (the last step's, so the runner writes nothing after it)."""
+    stored: Checkout | None = end
     async with p.uow(autocommit=saga_done is None) as uow:
         if not await uow.checkouts.settle(end, uow.event_row(events.of(end), end.updated_at)):
-            end = await uow.checkouts.get(end.checkout_id)
+            stored = await uow.checkouts.get(end.checkout_id)
         if saga_done is not None:
             await uow.sagas.complete(running_saga.get(), saga_done)
-    p.settled(end)
+    if stored is None:  # no checkout to end (its cart was freed, so nobody waits on it): nothing to tell
+        log.warning("saga ended without its checkout", extra={"checkout_id": str(end.checkout_id)})
+        return
+    p.settled(stored)

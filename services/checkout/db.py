@@ -101,8 +101,13 @@ NOTE = (
     .where(_c.checkout_id == sa.bindparam("noted", type_=_uuid), _c.state == CheckoutState.RUNNING.value)
     .values(failure_reason=sa.bindparam("note_reason"), failure_message=sa.bindparam("note_message"))
 )
-ABANDON = sa.delete(checkouts).where(
-    _c.checkout_id == sa.bindparam("abandoned", type_=_uuid), _c.state == CheckoutState.RUNNING.value
+# Only while no saga names the cart: a saga insert that committed but whose answer was lost keeps its
+# checkout, which that saga's recovery then ends (a retry must not reuse the checkout id meanwhile).
+ABANDON = (
+    sa.delete(checkouts)
+    .where(_c.checkout_id == sa.bindparam("abandoned", type_=_uuid), _c.state == CheckoutState.RUNNING.value)
+    .where(_UNRECORDED)
+    .returning(_c.checkout_id)
 )
 
 
@@ -161,9 +166,10 @@ class CheckoutRepository:
         """Why a running checkout is being compensated (it stays running until it is)."""
         await self.conn.execute(NOTE, {"noted": checkout_id, "note_reason": reason, "note_message": message})
 
-    async def abandon(self, checkout_id: uuid.UUID) -> None:
-        """Frees a cart whose saga could not even be recorded (nothing ran)."""
-        await self.conn.execute(ABANDON, {"abandoned": checkout_id})
+    async def abandon(self, checkout_id: uuid.UUID) -> bool:
+        """Frees a cart whose saga could not even be recorded (nothing ran); False when a saga was
+        recorded after all (its answer lost): the checkout stays for that saga's recovery."""
+        return (await self.conn.execute(ABANDON, {"abandoned": checkout_id})).first() is not None
 
 
 class CheckoutUnitOfWork(UnitOfWork):

@@ -136,6 +136,18 @@ class PaymentDeclined(FailedPrecondition):
         super().__init__(f"the payment was declined ({decline_reason})", reason="PAYMENT_DECLINED")
 
 
+class AuthorizationNotUsable(FailedPrecondition):
+    """Payments answered an authorization that no longer holds the money (voided, refunded, captured):
+    no order may be placed on it; compensated like a decline."""
+
+    def __init__(self, authorization_id: str, status: str) -> None:
+        super().__init__(
+            f"authorization {authorization_id} is {status}, not a hold",
+            reason="AUTHORIZATION_NOT_USABLE",
+            metadata={"authorization_id": authorization_id, "status": status},
+        )
+
+
 def failure_of(error: BaseException | None) -> tuple[str, str]:
     """(failure_reason, failure_message) of a compensated checkout. A dependency that was down or too
     slow is DEPENDENCY_UNAVAILABLE (which one, in the message); a business refusal keeps its reason."""

@@ -54,9 +54,12 @@ async def checkout_cart(cart: CheckoutCart, deps: Deps) -> Checkout:
 async def _run(fresh: Checkout, cart: CheckoutCart, ended: asyncio.Future[Checkout], deps: Deps) -> Checkout:
     try:
         await deps.sagas.run(SAGA, CheckoutSagaState(cart, fresh.created_at))
-    except SagaNotStarted as exc:  # nothing ran: free the cart for a retry
+    except SagaNotStarted as exc:  # nothing ran: free the cart for a retry, unless the saga was recorded
         async with deps.uow(autocommit=True) as uow:
-            await uow.checkouts.abandon(fresh.checkout_id)
+            if not await uow.checkouts.abandon(fresh.checkout_id):
+                log.warning(
+                    "saga recorded, answer lost: left for recovery", extra={"checkout_id": str(fresh.checkout_id)}
+                )
         raise Unavailable("the checkout could not be started; retry later") from exc
     except SagaFailed:
         pass  # compensated: its end is the answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,12 +33,13 @@ _ts = sa.DateTime(timezone=True)
 _money = sa.Numeric(12, 2)
 
 
-def _processed() -> list[sa.Column[Any]]:
-    """What a call to the processor leaves on a payment or an authorization (new columns per table)."""
+def _processed(tombstones: bool = False) -> list[sa.Column[Any]]:
+    """What a call to the processor leaves on a payment or an authorization (new columns per table).
+    `tombstones`: the table also holds rows with no request (amount, currency, method reference)."""
     return [
-        sa.Column("amount", _money, nullable=False),
-        sa.Column("currency", sa.CHAR(3), nullable=False),
-        sa.Column("method_reference", sa.String(64), nullable=False),
+        sa.Column("amount", _money, nullable=tombstones),
+        sa.Column("currency", sa.CHAR(3), nullable=tombstones),
+        sa.Column("method_reference", sa.String(64), nullable=tombstones),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("processor_reference", sa.String(64), nullable=False),
         sa.Column("decline_reason", sa.String(64), nullable=False, server_default=""),
@@ -72,13 +74,14 @@ payouts = sa.Table(
     sa.Index("idx_payouts_created", "created_at", "payout_id"),
     sa.Index("idx_payouts_partner_created", "partner_id", "created_at", "payout_id"),
 )
+# A row without guest/amount/currency/method is a tombstone (AuthorizationRepository.add_tombstone).
 authorizations = sa.Table(
     "authorizations",
     metadata,
     sa.Column("authorization_id", _uuid, primary_key=True),
     sa.Column("checkout_id", _uuid, nullable=False, unique=True),
-    sa.Column("guest_id", _uuid, nullable=False),
-    *_processed(),
+    sa.Column("guest_id", _uuid),
+    *_processed(tombstones=True),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
 )
@@ -189,10 +192,26 @@ _AUTHORIZATION = ("checkout_id", "guest_id", "amount", "currency", "method_refer
 _ADD_AUTHORIZATION = (
     pg_insert(authorizations).on_conflict_do_nothing(index_elements=["checkout_id"]).returning(authorizations)
 )
+# Tombstones are never read as authorizations: by id they are not found, by checkout nothing is held.
 _AUTHORIZATION_BY = {
-    key: sa.select(authorizations).where(authorizations.c[key] == sa.bindparam("key"))
+    key: sa.select(authorizations).where(
+        authorizations.c[key] == sa.bindparam("key"), authorizations.c.guest_id.is_not(None)
+    )
     for key in ("authorization_id", "checkout_id")
 }
+_TOMBSTONE = (
+    pg_insert(authorizations)
+    .values(
+        authorization_id=sa.bindparam("id"),
+        checkout_id=sa.bindparam("checkout_id"),
+        status=AuthorizationStatus.VOIDED.value,
+        processor_reference="",
+        created_at=sa.bindparam("now"),
+        updated_at=sa.bindparam("now"),
+    )
+    .on_conflict_do_nothing(index_elements=["checkout_id"])
+    .returning(authorizations.c.authorization_id)
+)
 _AUTHORIZATION_LOCKED = {key: query.with_for_update() for key, query in _AUTHORIZATION_BY.items()}
 _MOVE_AUTHORIZATION = (
     sa.update(authorizations)
@@ -240,6 +259,12 @@ class AuthorizationRepository:
 
     async def by_checkout(self, checkout_id: uuid.UUID, for_update: bool = False) -> Authorization | None:
         return await self._one("checkout_id", checkout_id, for_update)
+
+    async def add_tombstone(self, checkout_id: uuid.UUID, now: datetime) -> bool:
+        """A voided row with no request for a checkout with no authorization, so that an AuthorizePayment
+        still in flight cannot store one; False when the checkout has a row (an authorization or one)."""
+        values = {"id": uuid.uuid4(), "checkout_id": checkout_id, "now": now}
+        return (await self.conn.execute(_TOMBSTONE, values)).first() is not None
 
     async def save(self, a: Authorization) -> None:
         values = {"id": a.authorization_id, "status": a.status.value, "updated_at": a.updated_at}

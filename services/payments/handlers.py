@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from services.chassis.errors import NotFound
+from services.chassis.errors import FailedPrecondition, NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
 from services.chassis.uow import UnitOfWorkFactory
@@ -104,6 +104,13 @@ async def authorize_payment(request: AuthorizationRequest, deps: Deps) -> Author
     async with deps.uow(autocommit=True) as uow:  # one statement, or a second to read a twin's row
         if (stored := await uow.authorizations.add(answered)) is None:  # a concurrent twin stored first
             stored = await uow.authorizations.by_checkout(request.checkout_id)
+    if stored is None:  # a tombstone: the checkout was voided (compensated) while we were at the processor
+        await deps.processor.void(request.checkout_id)
+        raise FailedPrecondition(
+            f"the authorization of checkout {request.checkout_id} was voided",
+            reason="AUTHORIZATION_VOIDED",
+            metadata={"checkout_id": str(request.checkout_id)},
+        )
     return stored.answering(request)
 
 
@@ -136,15 +143,20 @@ async def void_authorization(cmd: VoidAuthorization, deps: Deps) -> Authorizatio
 
 async def void_in(uow, cmd: VoidAuthorization, deps: Deps) -> Authorization | None:
     """Voids a hold, refunds a capture (row locked as in capture_in). With no row for a checkout, the
-    processor may still hold an authorization whose answer we lost: it is voided by the checkout key."""
+    processor may still hold an authorization whose answer we lost: it is voided by the checkout key,
+    and a tombstone stored so that an AuthorizePayment still in flight stores no authorization."""
     repo = uow.authorizations
     if cmd.authorization_id is not None:
         held = await repo.get(cmd.authorization_id, for_update=True)
     else:
         held = await repo.by_checkout(cmd.checkout_id, for_update=True)
-    if held is None:
-        if cmd.checkout_id is not None:
+    if held is None and cmd.checkout_id is not None:
+        # A tombstone first (an AuthorizePayment still in flight then stores nothing), then the void.
+        if await repo.add_tombstone(cmd.checkout_id, deps.clock()):
             await deps.processor.void(cmd.checkout_id)
+            return None
+        held = await repo.by_checkout(cmd.checkout_id, for_update=True)  # stored meanwhile, or a tombstone
+    if held is None:
         return None
     cancelled = held.cancelled(deps.clock())
     if cancelled != held:

@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import uuid
 
+from services.chassis.context import outbound_timeout
+from services.chassis.errors import DeadlineExceeded
 from services.payments.domain import AuthorizationRequest, Charge, ChargeRequest
 from services.payments.ports import PaymentProcessor, ProcessorUnavailable
 
@@ -74,8 +76,9 @@ class FakeProcessor:
 
 
 class WithDeadline:
-    """Any processor, each call bounded: past `deadline_s` the call is abandoned as ProcessorUnavailable
-    (what it did, if anything, a retry under the same key finds at the processor)."""
+    """Any processor, each call bounded: past `deadline_s`, or past what the inbound call's deadline
+    leaves (DESIGN §5), the call is abandoned as ProcessorUnavailable (what it did, if anything, a retry
+    under the same key finds at the processor)."""
 
     def __init__(self, processor: PaymentProcessor, deadline_s: float) -> None:
         self.processor, self.deadline_s = processor, deadline_s
@@ -96,11 +99,14 @@ class WithDeadline:
         await self._bounded(self.processor.refund(checkout_id))
 
     async def _bounded(self, call):
+        deadline_s = outbound_timeout(self.deadline_s)  # never past what the inbound call has left
         try:
-            async with asyncio.timeout(self.deadline_s):
+            async with asyncio.timeout(deadline_s):
                 return await call
         except TimeoutError:
-            raise ProcessorUnavailable(f"the payment processor did not answer within {self.deadline_s}s") from None
+            if deadline_s < self.deadline_s:  # the caller's deadline, not the processor's, ran out
+                raise DeadlineExceeded("the call's deadline ran out at the payment processor") from None
+            raise ProcessorUnavailable(f"the payment processor did not answer within {deadline_s:.3g}s") from None
 
 
 PROCESSORS: dict[str, type] = {"fake": FakeProcessor}

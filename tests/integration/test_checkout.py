@@ -15,6 +15,7 @@ from novatrek.checkout.v1 import events_pb2 as checkout_events
 from novatrek.payments.v1 import payments_pb2
 
 from clients.orders import OrdersClient
+from services.checkout.domain import checkout_id_for
 from services.cli.embedded import free_port
 from services.orders.config import OrderSettings
 from services.orders.main import build as build_orders
@@ -22,6 +23,7 @@ from tests.helpers import eventually, fails
 from tests.integration.conftest import fresh_database, serve
 from tests.integration.ordering_fixtures import (  # noqa: F401  (fixtures)
     AUTHORIZED,
+    PRICE,
     check_out,
     checkout,
     checkout_stub,
@@ -107,6 +109,19 @@ async def test_a_lost_processor_answer_is_voided_at_the_processor_and_the_stock_
     assert "payments" in failed.failure_message
     await assert_nothing_left(ordering, sku, failed.checkout_id)
     assert ordering.hold(failed.checkout_id) == "voided"  # authorized at the processor, then voided
+
+
+async def test_a_replayed_authorization_that_was_voided_places_no_order(ordering, checkout_stub):
+    sku = await ordering.sku(3)
+    request = cart(sku)
+    checkout_id = str(checkout_id_for(uuid.UUID(request.cart_id)))
+    earlier = await ordering.payments.authorize(
+        checkout_id, request.guest_id, PRICE, "EUR", request.payment_method_token
+    )
+    await ordering.payments.void(authorization_id=earlier.authorization_id, reason="an earlier attempt")
+    failed = await check_out(checkout_stub, request)  # payments replays the stored, voided authorization
+    assert (failed.state, failed.failure_reason, failed.order_id) == (FAILED, "AUTHORIZATION_NOT_USABLE", "")
+    await assert_nothing_left(ordering, sku, failed.checkout_id)
 
 
 async def test_orders_down_voids_the_authorization_releases_the_stock_and_fails_once_orders_says_no_order(

@@ -127,6 +127,24 @@ async def test_a_timeout_is_unavailable_and_the_lost_hold_is_voided_by_checkout_
         assert authorizing.hold(checkout) == "voided"
 
 
+async def test_an_authorization_after_its_checkouts_void_is_refused_and_voided(authorizing):
+    request = authorize_request()
+    assert not (await void(authorizing, checkout_id=request.checkout_id)).HasField("authorization")
+    for _ in range(2):  # the late AuthorizePayment, and its retry
+        failure = await fails(authorizing.stub.AuthorizePayment(request))
+        assert (failure.code, failure.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "AUTHORIZATION_VOIDED")
+    assert authorizing.hold(request.checkout_id) == "voided"
+    async with authorizing.engine.connect() as conn:
+        query = "SELECT authorization_id FROM payments.authorizations WHERE checkout_id = :c AND guest_id IS NULL"
+        (tombstone,) = (await conn.execute(sa.text(query), {"c": request.checkout_id})).scalars()
+    for call in (
+        authorizing.stub.GetAuthorization(pb.GetAuthorizationRequest(authorization_id=str(tombstone))),
+        authorizing.stub.CapturePayment(pb.CapturePaymentRequest(authorization_id=str(tombstone))),
+    ):
+        assert (await fails(call)).code == grpc.StatusCode.NOT_FOUND
+    assert not (await void(authorizing, authorization_id=str(tombstone))).HasField("authorization")
+
+
 async def test_twenty_concurrent_twins_store_one_authorization_under_one_processor_key(authorizing):
     request = authorize_request()
     answers = await asyncio.gather(*(authorizing.stub.AuthorizePayment(request) for _ in range(20)))
@@ -251,3 +269,17 @@ async def test_order_cancelled_refunds_a_capture_and_voids_a_lost_hold_once(auth
     assert read.authorization.status == pb.AUTHORIZATION_STATUS_REFUNDED
     assert (authorizing.calls("refund", captured.checkout_id), authorizing.calls("void", lost.checkout_id)) == (1, 1)
     assert authorizing.hold(lost.checkout_id) == "voided"
+
+
+async def test_malformed_authorization_ids_are_acknowledged_and_a_cancel_voids_by_checkout(authorizing, nats_url):
+    held = await authorize(authorizing)
+    completed = order_events.OrderCompleted(order_id=str(uuid.uuid4()), checkout_id=held.checkout_id)
+    cancelled = order_events.OrderCancelled(
+        checkout_id=held.checkout_id, authorization_id="not-a-uuid", reason="guest cancelled"
+    )
+    for event, durable in ((completed, "payments-order-completed"), (cancelled, "payments-order-cancelled")):
+        event_id = await publish_twice(nats_url, event)
+        await eventually(lambda e=event_id, d=durable: settled(authorizing, e, d))
+    read = await authorizing.stub.GetAuthorization(pb.GetAuthorizationRequest(authorization_id=held.authorization_id))
+    assert read.authorization.status == pb.AUTHORIZATION_STATUS_VOIDED
+    assert (authorizing.calls("capture", held.checkout_id), authorizing.calls("void", held.checkout_id)) == (0, 1)

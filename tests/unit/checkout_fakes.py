@@ -88,7 +88,8 @@ class Checkouts:
 
     async def settle(self, c: Checkout, event) -> bool:
         self.world.call("checkouts.settle")
-        if not self.world.checkouts[c.checkout_id].running:
+        found = self.world.checkouts.get(c.checkout_id)
+        if found is None or not found.running:
             return False
         self.world.checkouts[c.checkout_id] = c
         self.world.events.append(event)
@@ -96,11 +97,11 @@ class Checkouts:
 
     async def note_failure(self, checkout_id, reason, message) -> None:
         self.world.call("checkouts.note_failure")
-        found = self.world.checkouts[checkout_id]
-        self.world.checkouts[checkout_id] = replace(found, failure_reason=reason, failure_message=message)
+        if (found := self.world.checkouts.get(checkout_id)) is not None:
+            self.world.checkouts[checkout_id] = replace(found, failure_reason=reason, failure_message=message)
 
-    async def abandon(self, checkout_id) -> None:
-        self.world.checkouts.pop(checkout_id, None)
+    async def abandon(self, checkout_id) -> bool:
+        return self.world.checkouts.pop(checkout_id, None) is not None
 
 
 class FakeUnitOfWork:

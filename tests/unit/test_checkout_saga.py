@@ -3,12 +3,14 @@ placed, each failing step compensated with every earlier one in reverse, the piv
 crashed checkout before and after its order, and idempotency per cart."""
 
 import asyncio
+import logging
 import uuid
 
 import pytest
 
 from services.chassis.errors import FailedPrecondition, InvalidArgument, Unavailable
 from services.chassis.saga import SagaFailed, dump_state
+from services.checkout.checkout_saga import SAGA
 from services.checkout.domain import Checkout, CheckoutState
 from services.checkout.handlers import checkout_cart
 from services.checkout.saga_state import CheckoutSagaState
@@ -52,6 +54,17 @@ async def test_a_failing_step_is_compensated_with_every_earlier_one_in_reverse(f
     assert service.world.calls == ["checkouts.start", *done, "checkouts.note_failure", *undone, "checkouts.settle"]
     assert (failed.state, failed.failure_reason, failed.order_id) == (CheckoutState.FAILED, reason, None)
     assert nothing_left(service) and service.store.only()["status"] == "compensated"
+
+
+async def test_a_saga_whose_checkout_is_gone_is_still_compensated_and_ends_cleanly(caplog):
+    service = InMemoryCheckout()
+    service.world.failing["inventory.reserve"] = FailedPrecondition("short", reason="OUT_OF_STOCK")
+    orphan = cart()  # its checkout row was freed (abandoned) while the saga was recorded
+    with pytest.raises(SagaFailed):
+        await service.runner.run(SAGA, CheckoutSagaState(orphan, service.clock()))
+    assert service.world.checkouts == {} and service.store.only()["status"] == "compensated"
+    assert service.world.calls[-2:] == ["inventory.release", "checkouts.settle"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []  # not left compensating
 
 
 async def test_a_declined_payment_is_a_failed_checkout():

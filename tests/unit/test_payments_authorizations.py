@@ -2,6 +2,7 @@
 cases against in-memory fakes of the unit of work and the processor."""
 
 import asyncio
+import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.chassis.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
+from services.chassis.context import deadline_var
+from services.chassis.errors import DeadlineExceeded, FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from services.payments import handlers
 from services.payments.commands import VoidAuthorization
 from services.payments.domain import Authorization, AuthorizationRequest, AuthorizationStatus, Charge
@@ -117,6 +119,16 @@ async def test_a_processor_call_past_the_deadline_is_abandoned_as_unavailable():
     assert err.value.reason == "PROCESSOR_UNAVAILABLE" and "0.01s" in err.value.message
 
 
+async def test_a_processor_call_never_outlives_the_inbound_calls_deadline():
+    processor = WithDeadline(FakeProcessor(delay_s=60), deadline_s=60)
+    token = deadline_var.set(time.monotonic() + 0.01)  # the caller has 10 ms left
+    try:
+        with pytest.raises(DeadlineExceeded):
+            await asyncio.wait_for(processor.authorize(authorization_request("timeout")), 5)
+    finally:
+        deadline_var.reset(token)
+
+
 # --- the use cases ---
 
 
@@ -213,9 +225,29 @@ async def test_voiding_a_checkout_with_no_row_voids_at_the_processor(world):
         await handlers.authorize_payment(lost, deps)
     assert await handlers.void_authorization(by_checkout(lost.checkout_id), deps) is None
     assert processor.holds == {lost.checkout_id: "voided"} and store.authorizations == {}
+    assert store.tombstones == {lost.checkout_id}
     unknown = uuid.uuid4()
     assert await handlers.void_authorization(VoidAuthorization(unknown, None, ""), deps) is None
     assert ("void", unknown) not in processor.calls  # an authorization id is no processor key
+
+
+async def test_an_authorization_overtaken_by_its_void_is_voided_again_and_refused(world):
+    store, processor, deps = world
+    request = authorization_request()
+
+    class VoidOvertakes(FakeProcessor):
+        async def authorize(self, r):  # the compensation's void by checkout commits while we are here
+            answer = await processor.authorize(r)
+            assert await handlers.void_authorization(by_checkout(r.checkout_id), deps) is None
+            return answer
+
+    with pytest.raises(FailedPrecondition) as err:
+        await handlers.authorize_payment(request, replace(deps, processor=VoidOvertakes()))
+    assert err.value.reason == "AUTHORIZATION_VOIDED" and store.authorizations == {}
+    assert processor.holds == {request.checkout_id: "voided"} and [op for op, _ in processor.calls][-1] == "void"
+    with pytest.raises(FailedPrecondition):  # a retry is refused the same way
+        await handlers.authorize_payment(request, deps)
+    assert processor.holds == {request.checkout_id: "voided"}
 
 
 async def test_unknown_authorizations_are_not_found(world):

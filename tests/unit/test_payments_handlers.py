@@ -21,6 +21,7 @@ class Store:
     payments: dict = field(default_factory=dict)
     payouts: dict = field(default_factory=dict)  # commission_record_id -> payout
     authorizations: dict = field(default_factory=dict)  # checkout_id -> authorization
+    tombstones: set = field(default_factory=set)  # checkout_ids voided before any authorization was stored
     events: list = field(default_factory=list)
 
 
@@ -69,10 +70,16 @@ class FakeAuthorizations:
         self.s = store
 
     async def add(self, a):
-        if a.request.checkout_id in self.s.authorizations:
+        if a.request.checkout_id in self.s.authorizations or a.request.checkout_id in self.s.tombstones:
             return None
         self.s.authorizations[a.request.checkout_id] = a
         return a
+
+    async def add_tombstone(self, checkout_id, now):
+        if checkout_id in self.s.authorizations or checkout_id in self.s.tombstones:
+            return False
+        self.s.tombstones.add(checkout_id)
+        return True
 
     async def get(self, authorization_id, for_update=False):
         return next((a for a in self.s.authorizations.values() if a.authorization_id == authorization_id), None)
