@@ -11,9 +11,6 @@ from enum import StrEnum
 
 from services.chassis.errors import FailedPrecondition, InvalidArgument
 
-# Amounts live in numeric(12,2) columns: everything must stay below 10^10.
-MAX_AMOUNT = Decimal(10) ** 10
-METHOD_REFERENCE_MAX = 64
 REVERSAL_REASON_MAX = 500
 
 
