@@ -24,7 +24,8 @@ PAYMENT_TOKEN_MAX = 64
 PAYMENT_TOKEN_RULE = "must be a payment method token, never a card number"
 _CARD_NUMBER = re.compile(r"[\d\s-]{12,23}")
 
-# The largest amount payments takes (exclusive); checkout refuses a cart whose total reaches it.
+# The largest amount payments takes (exclusive: its numeric(12,2) columns stay below 10^10); checkout
+# refuses a cart whose total reaches it.
 MAX_PAYMENT_AMOUNT = Decimal(10) ** 10
 
 
