@@ -64,8 +64,9 @@ def test_field_added_to_order_created(repo):
         "  // Where the cart was checked out (web, app).\n  string channel = 8;\n}",
     )})  # fmt: skip
     assert ids(found["categories"]) == {"event-schemas"}
-    assert ids(found["resources"]) == {"order-created", "order-service", "place-an-order"}
-    assert ids(found["teams"]) == {"ordering-platform"}
+    # inventory consumes Order Created (it holds the order's stock): its team reviews the change too
+    assert ids(found["resources"]) == {"order-created", "order-service", "inventory-service", "place-an-order"}
+    assert ids(found["teams"]) == {"ordering-platform", "fulfilment-platform"}
     assert found["breaking"] == {"breaking": False, "findings": []} and found["guidance"] == []
 
 
@@ -148,5 +149,7 @@ def test_cli_output_is_byte_identical(repo, capsys):
     assert cli.main(argv) == 0 and capsys.readouterr().out == first
     assert first.startswith("## Architecture review: `main`..`order-created-field`")
     assert cli.main([*argv, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["teams"] == [{"id": "ordering-platform", "why": [
-        "owns order-created", "owns order-service", "owns place-an-order"]}]  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["teams"] == [
+        {"id": "fulfilment-platform", "why": ["owns inventory-service"]},
+        {"id": "ordering-platform", "why": ["owns order-created", "owns order-service", "owns place-an-order"]},
+    ]
