@@ -30,7 +30,7 @@ from novatrek.reservations.v1 import reservations_pb2_grpc
 
 from services.chassis.protoconv import date_to_proto
 from services.cli.children import port_free
-from services.cli.databases import with_database
+from services.cli.databases import drop_database, with_database
 from services.cli.embedded import free_port, wait_for_port
 from services.cli.mesh import Mesh, UpOptions
 from services.cli.registry import REGISTRY, get
@@ -61,6 +61,7 @@ class Stack:
     data: dict = field(default_factory=dict)
     metrics_urls: list[str] = field(default_factory=list)  # each service's /metrics (bench/counts.py)
     database_urls: list[str] = field(default_factory=list)  # each service's database (its outbox)
+    tag: str = ""  # names the databases made on an external server (dropped by stop)
 
     def pids(self) -> dict[str, int]:
         """Our own processes by name: the services, the gateway and the echo server."""
@@ -73,13 +74,24 @@ class Stack:
         for process in self.processes:
             process.wait(15)
         self.mesh.stop()
+        if admin := os.environ.get("NOVATREK_BENCH_DATABASE_URL"):  # ours, on a server others use too
+            asyncio.run(_drop_databases(admin, self.tag))
+
+
+async def _drop_databases(admin: str, tag: str) -> None:
+    for name in SERVICES:
+        await drop_database(admin, _database(tag, name))
+
+
+def _database(tag: str, service: str) -> str:
+    return f"bench_{tag}_{get(service).package}"
 
 
 def _external_databases(tag: str) -> None:
     """Points every service at a fresh database on the configured server (the Mesh creates them)."""
     if admin := os.environ.get("NOVATREK_BENCH_DATABASE_URL"):
         for name in SERVICES:
-            os.environ[get(name).env("database_url")] = with_database(admin, f"bench_{tag}_{get(name).package}")
+            os.environ[get(name).env("database_url")] = with_database(admin, _database(tag, name))
     if nats_url := os.environ.get("NOVATREK_BENCH_NATS_URL"):
         os.environ["NOVATREK_NATS_URL"] = nats_url
 
@@ -145,6 +157,7 @@ def start(work_dir: Path | None = None, processes: dict[str, int] | None = None)
             for i in range(processes.get(name, 1))
         ],
         database_urls=[urls[name] for name in SERVICES],
+        tag=tag,
     )
     wait_for_port("127.0.0.1", gateway_port, 30)
     wait_for_port("127.0.0.1", echo_port, 30)
