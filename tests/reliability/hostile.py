@@ -60,7 +60,14 @@ _INT_RANGES = {
 
 @pytest.fixture(scope="module")
 async def running(
-    guests_service, catalog_service, reservations_service, payments_service, partners_service, notifications_service
+    guests_service,
+    catalog_service,
+    reservations_service,
+    payments_service,
+    partners_service,
+    notifications_service,
+    orders_service,
+    inventory_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -70,6 +77,8 @@ async def running(
         "payments": payments_service,
         "notifications": notifications_service,
         "partners": partners_service,
+        "orders": orders_service,
+        "inventory": inventory_service,
     }
 
 

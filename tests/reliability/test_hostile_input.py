@@ -15,7 +15,9 @@ from google.type import date_pb2, money_pb2
 from hypothesis import strategies as st
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
+from novatrek.inventory.v1 import inventory_pb2
 from novatrek.notifications.v1 import notifications_pb2
+from novatrek.orders.v1 import orders_pb2
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 from novatrek.payments.v1 import payments_pb2, payments_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
@@ -32,6 +34,8 @@ SERVICES = {
     "payments": payments_pb2,
     "notifications": notifications_pb2,
     "partners": partners_pb2,
+    "orders": orders_pb2,
+    "inventory": inventory_pb2,
 }
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
