@@ -5,33 +5,18 @@ from __future__ import annotations
 from google.protobuf.message import Message
 from novatrek.orders.v1 import events_pb2
 
-from services.chassis.protoconv import money_to_proto, timestamp
+from services.chassis.protoconv import timestamp
 from services.orders.domain import Order, OrderStatus
-from services.orders.protomap import item_to_pb
+from services.orders.protomap import order_fields
 
 
 def created(o: Order) -> events_pb2.OrderCreated:
-    return events_pb2.OrderCreated(
-        order_id=str(o.order_id),
-        checkout_id=str(o.checkout_id),
-        guest_id=str(o.guest_id),
-        items=[item_to_pb(item) for item in o.items],
-        total=money_to_proto(o.total, o.currency),
-        authorization_id=o.authorization_id,
-        occur_time=timestamp(o.created_at),
-    )
+    return events_pb2.OrderCreated(**order_fields(o), occur_time=timestamp(o.created_at))
 
 
 def status_changed(o: Order) -> Message:
     """OrderCompleted or OrderCancelled: the event of the order's last change."""
-    common = {
-        "order_id": str(o.order_id),
-        "checkout_id": str(o.checkout_id),
-        "guest_id": str(o.guest_id),
-        "total": money_to_proto(o.total, o.currency),
-        "authorization_id": o.authorization_id,
-        "occur_time": timestamp(o.updated_at),
-    }
+    common = {k: v for k, v in order_fields(o).items() if k != "items"} | {"occur_time": timestamp(o.updated_at)}
     if o.status is OrderStatus.COMPLETED:
         return events_pb2.OrderCompleted(**common)
     if o.status is OrderStatus.CANCELLED:

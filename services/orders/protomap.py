@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from novatrek.orders.v1 import orders_pb2 as pb
 
 from services.chassis.protoconv import money_to_proto, timestamp
@@ -29,14 +31,21 @@ def change_to_pb(change: StatusChange) -> pb.OrderStatusChange:
     )
 
 
+def order_fields(o: Order) -> dict[str, Any]:
+    """The fields the Order message and the order events share (the events take a subset)."""
+    return {
+        "order_id": str(o.order_id),
+        "checkout_id": str(o.checkout_id),
+        "guest_id": str(o.guest_id),
+        "items": [item_to_pb(item) for item in o.items],
+        "total": money_to_proto(o.total, o.currency),
+        "authorization_id": o.authorization_id,
+    }
+
+
 def order_to_pb(o: Order) -> pb.Order:
     return pb.Order(
-        order_id=str(o.order_id),
-        checkout_id=str(o.checkout_id),
-        guest_id=str(o.guest_id),
-        items=[item_to_pb(item) for item in o.items],
-        total=money_to_proto(o.total, o.currency),
-        authorization_id=o.authorization_id,
+        **order_fields(o),
         status=STATUS_TO_PB[o.status],
         history=[change_to_pb(change) for change in o.history],
         create_time=timestamp(o.created_at),
