@@ -30,6 +30,15 @@ class InvalidArgument(DomainError):
     violations: list[FieldViolation] = field(default_factory=list)
 
 
+def key_reused(key: str, value: object) -> InvalidArgument:
+    """An idempotency key (`key` = `value`) sent again with another request than its first."""
+    return InvalidArgument(
+        f"{key} {value} was already used with different values",
+        reason="IDEMPOTENCY_KEY_REUSED",
+        metadata={key: str(value)},
+    )
+
+
 class NotFound(DomainError):
     pass
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.chassis.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from services.chassis.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, key_reused
 
 NAME_MAX = 200
 MAX_QUANTITY = 1000
@@ -69,11 +69,7 @@ class StockReservation:
         if self.tombstone:
             raise released(self.checkout_id)
         if set(lines) != set(self.lines) or hold_seconds != self.hold_seconds:
-            raise InvalidArgument(
-                f"checkout_id {self.checkout_id} was already used with different values",
-                reason="IDEMPOTENCY_KEY_REUSED",
-                metadata={"checkout_id": str(self.checkout_id)},
-            )
+            raise key_reused("checkout_id", self.checkout_id)
         return self
 
 

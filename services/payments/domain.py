@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from services.chassis.errors import FailedPrecondition, InvalidArgument
+from services.chassis.errors import FailedPrecondition, key_reused
 
 REVERSAL_REASON_MAX = 500
 
@@ -22,14 +22,6 @@ class PaymentStatus(StrEnum):
 class PayoutStatus(StrEnum):
     OWED = "owed"
     REVERSED = "reversed"
-
-
-def _key_reused(key: str, value: uuid.UUID) -> InvalidArgument:
-    return InvalidArgument(
-        f"{key} {value} was already used with different values",
-        reason="IDEMPOTENCY_KEY_REUSED",
-        metadata={key: str(value)},
-    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +61,7 @@ class Payment:
     def answering(self, request: ChargeRequest) -> Payment:
         """This payment as the answer to a retry of `request`; another request under the same key is refused."""
         if request != self.request:
-            raise _key_reused("request_id", request.request_id)
+            raise key_reused("request_id", request.request_id)
         return self
 
 
@@ -118,7 +110,7 @@ class CommissionPayout:
         if self.is_tombstone:
             return replace(self, claim=claim, created_at=now)
         if claim != self.claim:
-            raise _key_reused("commission_record_id", claim.commission_record_id)
+            raise key_reused("commission_record_id", claim.commission_record_id)
         return self
 
     def reversed(self, reason: str, now: datetime) -> CommissionPayout:
@@ -174,7 +166,7 @@ class Authorization:
     def answering(self, request: AuthorizationRequest) -> Authorization:
         """This authorization as the answer to a retry of `request`; another body under the key is refused."""
         if request != self.request:
-            raise _key_reused("checkout_id", request.checkout_id)
+            raise key_reused("checkout_id", request.checkout_id)
         return self
 
     def captured(self, now: datetime) -> Authorization:
