@@ -151,6 +151,16 @@ REGISTRY: dict[str, ServiceSpec] = {
             50059,
             "novatrek.inventory.v1.InventoryService",
         ),
+        ServiceSpec(
+            "businesses",
+            "businesses",
+            "services.businesses.config:BusinessSettings",
+            "services.businesses.main:build",
+            "novatrek_businesses",
+            50063,
+            "novatrek.businesses.v1.BusinessService",
+            peers={"guests_addr": "guest-profiles"},
+        ),
     )
 }
 
