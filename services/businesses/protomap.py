@@ -8,7 +8,7 @@ from services.businesses.domain import Company, CompanyKind, Customer
 from services.chassis.protoconv import timestamp
 
 KIND_TO_PB = {k: pb.CompanyKind.Value(f"COMPANY_KIND_{k.name}") for k in CompanyKind}
-KIND_FROM_PB = {v: k for k, v in KIND_TO_PB.items()}
+KIND_FROM_PB: dict[int, CompanyKind] = {v: k for k, v in KIND_TO_PB.items()}
 
 
 def company_to_pb(c: Company) -> pb.Company:

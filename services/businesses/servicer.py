@@ -7,7 +7,7 @@ from novatrek.businesses.v1 import businesses_pb2_grpc
 
 from services.businesses import commands, handlers
 from services.businesses.domain import FULL_NAME_MAX, NAME_MAX, CompanyKind, normalize_email
-from services.businesses.protomap import KIND_FROM_PB, company_to_pb, customer_to_pb
+from services.businesses.protomap import KIND_FROM_PB, KIND_TO_PB, company_to_pb, customer_to_pb
 from services.chassis.errors import Violations
 from services.chassis.limits import EMAIL_MAX, EMAIL_RULE, is_email
 from services.chassis.money import CURRENCY_MINOR_UNITS
@@ -15,7 +15,7 @@ from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import page_size, parse_uuid
 from services.chassis.text import text
 
-_KINDS = ", ".join(pb.CompanyKind.Name(k) for k in KIND_FROM_PB)
+_KINDS = ", ".join(pb.CompanyKind.Name(k) for k in KIND_TO_PB.values())
 
 
 def _kind(value: int, v: Violations) -> CompanyKind:
