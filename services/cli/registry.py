@@ -151,6 +151,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             50059,
             "novatrek.inventory.v1.InventoryService",
         ),
+        ServiceSpec(
+            "passes",
+            "passes",
+            "services.passes.config:PassSettings",
+            "services.passes.main:build",
+            "novatrek_passes",
+            50062,
+            "novatrek.passes.v1.PassService",
+        ),
     )
 }
 
