@@ -156,9 +156,7 @@ def _restore_statement() -> sa.Select:
     when the booking has no consumed usage of it."""
     now = _p("r_now", type_=_ts)
     entitlement = sa.select(_e).where(_e.c.entitlement_id == _p("r_entitlement", type_=_uuid)).cte("entitlement")
-    status = sa.case(
-        (entitlement.c.expire_time > now, UsageStatus.RESTORED.value), else_=UsageStatus.FORFEITED.value
-    )
+    status = sa.case((entitlement.c.expire_time > now, UsageStatus.RESTORED.value), else_=UsageStatus.FORFEITED.value)
     used = (
         sa.update(_u)
         .where(
@@ -181,10 +179,9 @@ def _restore_statement() -> sa.Select:
         .returning(_e.c.sessions_remaining)
         .cte("back")
     )
-    return (
-        sa.select(*entitlement.c, *(c.label(f"u_{c.key}") for c in used.c), back.c.sessions_remaining.label("after"))
-        .select_from(used.join(entitlement, sa.true()).outerjoin(back, sa.true()))
-    )
+    return sa.select(
+        *entitlement.c, *(c.label(f"u_{c.key}") for c in used.c), back.c.sessions_remaining.label("after")
+    ).select_from(used.join(entitlement, sa.true()).outerjoin(back, sa.true()))
 
 
 # A booking's usage and an entitlement, read together (either may be missing).
@@ -202,7 +199,11 @@ TOMBSTONE = (
     .from_select(
         ["booking_id", "entitlement_id", "status", "created_at", "restored_at"],
         sa.select(
-            _p("t_booking", type_=_uuid), _e.c.entitlement_id, sa.literal(UsageStatus.TOMBSTONE.value), _tomb_now, _tomb_now
+            _p("t_booking", type_=_uuid),
+            _e.c.entitlement_id,
+            sa.literal(UsageStatus.TOMBSTONE.value),
+            _tomb_now,
+            _tomb_now,
         ).where(_e.c.entitlement_id == _p("t_entitlement", type_=_uuid)),
     )
     .on_conflict_do_nothing()

@@ -59,7 +59,9 @@ class Entitlement:
     created_at: datetime
 
     @classmethod
-    def issued(cls, entitlement_id: uuid.UUID, product: PassProduct, customer_id: uuid.UUID, now: datetime):
+    def issued(
+        cls, entitlement_id: uuid.UUID, product: PassProduct, customer_id: uuid.UUID, now: datetime
+    ) -> Entitlement:
         expires = now + timedelta(days=product.validity_days)
         return cls(
             entitlement_id,
@@ -106,7 +108,9 @@ class SessionUse:
     session_start: datetime
 
     def usage(self, now: datetime) -> Usage:
-        return Usage(self.booking_id, self.entitlement_id, self.activity_id, self.session_start, UsageStatus.CONSUMED, now)
+        return Usage(
+            self.booking_id, self.entitlement_id, self.activity_id, self.session_start, UsageStatus.CONSUMED, now
+        )
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,9 @@ def product_not_found(product_id: uuid.UUID) -> NotFound:
     )
 
 
-def replayed_issue(found: Entitlement, product_id: uuid.UUID, customer_id: uuid.UUID, request_id: uuid.UUID):
+def replayed_issue(
+    found: Entitlement, product_id: uuid.UUID, customer_id: uuid.UUID, request_id: uuid.UUID
+) -> Entitlement:
     """The entitlement a repeated IssueEntitlement answers; another product or customer is refused."""
     if (found.product_id, found.customer_id) != (product_id, customer_id):
         raise key_reused("request_id", request_id)
@@ -176,7 +182,9 @@ def consume_refusal(found: Entitlement | None, cmd: SessionUse, now: datetime) -
     meta = {"entitlement_id": str(found.entitlement_id)}
     if found.expired(now) or cmd.session_start >= found.expire_time:
         meta["expire_time"] = found.expire_time.isoformat()
-        return FailedPrecondition("the entitlement expired before the session", reason="ENTITLEMENT_EXPIRED", metadata=meta)
+        return FailedPrecondition(
+            "the entitlement expired before the session", reason="ENTITLEMENT_EXPIRED", metadata=meta
+        )
     if not found.covers(cmd.activity_id):
         meta["activity_id"] = str(cmd.activity_id)
         return FailedPrecondition(

@@ -68,7 +68,9 @@ async def get_pass_product(product_id: uuid.UUID, deps: Deps) -> PassProduct:
 
 async def issue_entitlement(cmd: IssueEntitlement, deps: Deps) -> Entitlement:
     async with deps.uow(autocommit=True) as uow:
-        issued = await uow.entitlements.issue(deps.new_id(), cmd.request_id, cmd.product_id, cmd.customer_id, deps.clock())
+        issued = await uow.entitlements.issue(
+            deps.new_id(), cmd.request_id, cmd.product_id, cmd.customer_id, deps.clock()
+        )
         if issued is not None:
             return issued
         found = await uow.entitlements.by_request(cmd.request_id)

@@ -111,7 +111,9 @@ class PassServicer(passes_pb2_grpc.PassServiceServicer):
         )
         v.raise_if_any()
         done = await handlers.consume_entitlement(cmd, self.deps)
-        return pb.ConsumeEntitlementResponse(entitlement=entitlement_to_pb(done.entitlement), usage=usage_to_pb(done.usage))
+        return pb.ConsumeEntitlementResponse(
+            entitlement=entitlement_to_pb(done.entitlement), usage=usage_to_pb(done.usage)
+        )
 
     async def RestoreEntitlement(self, request, context):
         v = Violations()

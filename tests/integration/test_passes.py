@@ -54,7 +54,9 @@ async def product(stub, sessions: int = 10, activities: tuple[str, ...] = (), va
 
 async def entitlement(stub, sessions: int = 10, activities: tuple[str, ...] = (), customer=None):
     made = await product(stub, sessions, activities)
-    request = pb.IssueEntitlementRequest(request_id=new_id(), product_id=made.product_id, customer_id=customer or new_id())
+    request = pb.IssueEntitlementRequest(
+        request_id=new_id(), product_id=made.product_id, customer_id=customer or new_id()
+    )
     return (await stub.IssueEntitlement(request)).entitlement
 
 
@@ -201,7 +203,9 @@ async def test_nothing_is_restored_past_expiry(passes_stub, db):
     await passes_stub.ConsumeEntitlement(consume(e, booking, start=datetime.now(UTC) + timedelta(hours=1)))
     async with db.begin() as conn:  # the entitlement's validity runs out
         await conn.execute(
-            sa.text("UPDATE passes.entitlements SET expire_time = now() - interval '1 minute' WHERE entitlement_id = :e"),
+            sa.text(
+                "UPDATE passes.entitlements SET expire_time = now() - interval '1 minute' WHERE entitlement_id = :e"
+            ),
             {"e": e.entitlement_id},
         )
     answer = await passes_stub.RestoreEntitlement(restore(e, booking))
@@ -230,7 +234,9 @@ async def test_list_entitlements_pages_newest_first(passes_stub):
         if not (token := page.next_page_token):
             break
     assert seen == [e.entitlement_id for e in reversed(issued)]
-    of_company = await passes_stub.ListEntitlements(pb.ListEntitlementsRequest(customer_id=customer, company_id=company))
+    of_company = await passes_stub.ListEntitlements(
+        pb.ListEntitlementsRequest(customer_id=customer, company_id=company)
+    )
     assert [e.entitlement_id for e in of_company.entitlements] == [issued[3].entitlement_id, issued[1].entitlement_id]
     first = await passes_stub.ListEntitlements(pb.ListEntitlementsRequest(customer_id=customer, page_size=2))
     failure = await fails(
