@@ -67,9 +67,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("created_at", _ts, nullable=False),
         sa.Column("restored_at", _ts, nullable=True),
-        sa.CheckConstraint(
-            "status IN ('consumed', 'restored', 'forfeited', 'tombstone')", name="ck_usages_status"
-        ),
+        sa.CheckConstraint("status IN ('consumed', 'restored', 'forfeited', 'tombstone')", name="ck_usages_status"),
         # A tombstone (restored before anything was consumed) and only it has no activity and session.
         sa.CheckConstraint(
             "(status = 'tombstone') = (activity_id IS NULL) AND (activity_id IS NULL) = (session_start IS NULL)",
