@@ -152,6 +152,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.inventory.v1.InventoryService",
         ),
         ServiceSpec(
+            "passes",
+            "passes",
+            "services.passes.config:PassSettings",
+            "services.passes.main:build",
+            "novatrek_passes",
+            50062,
+            "novatrek.passes.v1.PassService",
+        ),
+        ServiceSpec(
             "businesses",
             "businesses",
             "services.businesses.config:BusinessSettings",
