@@ -50,11 +50,15 @@ class CatalogClient(TypedClient):
         return await self._call(self.stub.ReleaseSeats, request)
 
     async def get_session(self, session_id: str) -> pb.Session:
-        answer = await self._call(self.stub.GetSession, pb.GetSessionRequest(session_id=session_id))
+        answer: pb.GetSessionResponse = await self._call(
+            self.stub.GetSession, pb.GetSessionRequest(session_id=session_id)
+        )
         return answer.session
 
     async def list_extras(self, activity_id: str) -> list[pb.Extra]:
-        answer = await self._call(self.stub.ListExtras, pb.ListExtrasRequest(activity_id=activity_id))
+        answer: pb.ListExtrasResponse = await self._call(
+            self.stub.ListExtras, pb.ListExtrasRequest(activity_id=activity_id)
+        )
         return list(answer.extras)
 
     async def hold_session_seats(self, session_id: str, booking_id: str, seats: int) -> pb.HoldSessionSeatsResponse:

@@ -5,6 +5,7 @@ import asyncio
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import grpc
 import nats
@@ -18,7 +19,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from clients.catalog import CatalogClient
 from services.catalog.config import CatalogSettings
+from services.catalog.db import outbox
+from services.catalog.domain import Activity, Session
 from services.catalog.main import build as build_catalog
+from services.catalog.repositories import CatalogUnitOfWork
+from services.catalog.session_handlers import finish_ended_sessions
 from services.chassis.errors import FailedPrecondition
 from tests.helpers import eventually, fails
 from tests.integration.conftest import fresh_database, serve
@@ -292,3 +297,42 @@ async def test_two_racing_finish_jobs_announce_each_ended_session_once(two_catal
     assert headers["ce-source"] == "//novatrek.io/trip-catalog"
     failure = await fails(stub.HoldSessionSeats(hold(ended[0], 1)))
     assert (failure.reason, failure.metadata["status"]) == ("SESSION_NOT_BOOKABLE", "FINISHED")
+
+
+async def test_finish_jobs_racing_in_one_process_claim_each_session_once(make_database):
+    """Eight finish jobs at once on one database, batches of 2: every ended session is finished by
+    exactly one of them, with exactly one outbox row."""
+    url = await fresh_database(make_database, "trip-catalog", f"catalog_claims_{uuid.uuid4().hex[:6]}")
+    engine = create_async_engine(url, pool_size=10)
+
+    def uow(**options):
+        return CatalogUnitOfWork(engine, outbox, source="//novatrek.io/trip-catalog", **options)
+
+    now = datetime.now(UTC)
+    activity = Activity(uuid.uuid4(), "Climb", now)
+    ended = [
+        Session(
+            activity.activity_id,
+            activity.company_id,
+            now - timedelta(hours=3),
+            now - timedelta(hours=1),
+            5,
+            Decimal("10.00"),
+            "EUR",
+            now,
+        )
+        for _ in range(21)
+    ]
+    async with uow() as u:
+        await u.activities.add(activity)
+        for s in ended:
+            await u.sessions.add(s)
+    try:
+        counts = await asyncio.gather(*(finish_ended_sessions(uow, batch=2) for _ in range(8)))
+        async with engine.connect() as conn:
+            payloads = (await conn.execute(sa.select(outbox.c.payload))).scalars().all()
+    finally:
+        await engine.dispose()
+    assert sum(counts) == 21
+    announced = Counter(events_pb2.SessionFinished.FromString(p).session_id for p in payloads)
+    assert announced == {str(s.session_id): 1 for s in ended}
