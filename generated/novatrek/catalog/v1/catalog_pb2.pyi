@@ -1012,7 +1012,7 @@ class ReleaseSessionSeatsResponse(_message.Message):
     seats_released: _builtins.int
     @_builtins.property
     def session(self) -> Global___Session:
-        """The session after the release; unset when the session does not exist."""
+        """The session after the release (an unknown session is NOT_FOUND SESSION_NOT_FOUND)."""
 
     def __init__(
         self,
