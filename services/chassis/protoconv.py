@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Literal, overload
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf.message import Message
 from google.type import date_pb2, money_pb2
 
 from services.chassis.errors import Violations
@@ -88,26 +89,27 @@ _TIMESTAMP_SECONDS = (-62_135_596_800, 253_402_300_799)
 
 
 @overload
-def timestamp_from_proto(
-    value: timestamp_pb2.Timestamp, field: str, violations: Violations, required: Literal[True] = True
+def time_from_proto(
+    message: Message, name: str, field: str, violations: Violations, required: Literal[True] = True
 ) -> datetime: ...
 @overload
-def timestamp_from_proto(
-    value: timestamp_pb2.Timestamp, field: str, violations: Violations, required: Literal[False]
+def time_from_proto(
+    message: Message, name: str, field: str, violations: Violations, required: Literal[False]
 ) -> datetime | None: ...
-def timestamp_from_proto(
-    value: timestamp_pb2.Timestamp, field: str, violations: Violations, required: bool = True
+def time_from_proto(
+    message: Message, name: str, field: str, violations: Violations, required: bool = True
 ) -> datetime | None:
-    """The instant (UTC, to the microsecond); an optional field unset (zero) or refused is None, a
-    required one refused REFUSED_TIME."""
+    """The instant in `message`'s Timestamp field `name` (UTC, microseconds: PostgreSQL's precision);
+    an optional field unset or refused is None, a required one refused REFUSED_TIME."""
     refused = REFUSED_TIME if required else None
-    if value.seconds == value.nanos == 0:
+    if not message.HasField(name):
         if required:
             violations.add(field, "is required")
         return refused
+    value: timestamp_pb2.Timestamp = getattr(message, name)
     low, high = _TIMESTAMP_SECONDS
     if not (low <= value.seconds <= high and 0 <= value.nanos < 1_000_000_000):
-        violations.add(field, "is not a valid timestamp (0001-01-01 to 9999-12-31, nanos 0-999999999)")
+        violations.add(field, "is not a valid timestamp")
         return refused
     return _EPOCH + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
 

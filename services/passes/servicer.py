@@ -11,7 +11,7 @@ from novatrek.passes.v1 import passes_pb2_grpc
 from services.chassis.errors import Violations
 from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import money_from_proto, page_size, parse_uuid, timestamp_from_proto
+from services.chassis.protoconv import money_from_proto, page_size, parse_uuid, time_from_proto
 from services.chassis.text import text
 from services.passes import commands, handlers
 from services.passes.domain import MAX_ACTIVITIES, MAX_PRICE, MAX_SESSIONS, MAX_VALIDITY_DAYS, NAME_MAX
@@ -107,7 +107,7 @@ class PassServicer(passes_pb2_grpc.PassServiceServicer):
             booking_id=parse_uuid(request.booking_id, "booking_id", v),
             customer_id=parse_uuid(request.customer_id, "customer_id", v),
             activity_id=parse_uuid(request.activity_id, "activity_id", v),
-            session_start=timestamp_from_proto(request.session_start, "session_start", v),
+            session_start=time_from_proto(request, "session_start", "session_start", v),
         )
         v.raise_if_any()
         done = await handlers.consume_entitlement(cmd, self.deps)

@@ -71,9 +71,12 @@ async def guests_service(make_database):
 
 
 @pytest.fixture(scope="session")
-async def catalog_service(make_database):
+async def catalog_service(make_database, nats_url):
     running = await serve(
-        build_catalog, CatalogSettings, await fresh_database(make_database, "trip-catalog", "catalog")
+        build_catalog,
+        CatalogSettings,
+        await fresh_database(make_database, "trip-catalog", "catalog"),
+        nats_url=nats_url,  # it publishes SessionFinished
     )
     yield running
     await running.stop()
