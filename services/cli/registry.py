@@ -151,6 +151,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             50059,
             "novatrek.inventory.v1.InventoryService",
         ),
+        ServiceSpec(
+            "wallet",
+            "wallet",
+            "services.wallet.config:WalletSettings",
+            "services.wallet.main:build",
+            "novatrek_wallet",
+            50061,
+            "novatrek.wallet.v1.WalletService",
+        ),
     )
 }
 

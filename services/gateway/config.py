@@ -16,6 +16,7 @@ PAYMENTS = "novatrek.payments.v1.PaymentService"
 CHECKOUT = "novatrek.checkout.v1.CheckoutService"
 ORDERS = "novatrek.orders.v1.OrderService"
 INVENTORY = "novatrek.inventory.v1.InventoryService"
+WALLET = "novatrek.wallet.v1.WalletService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
@@ -27,6 +28,7 @@ DEFAULT_UPSTREAMS = {
     CHECKOUT: "127.0.0.1:50057",
     ORDERS: "127.0.0.1:50058",
     INVENTORY: "127.0.0.1:50059",
+    WALLET: "127.0.0.1:50061",
 }
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
 # checkouts and orders, and stock for back-office tools. Never partners' business.

@@ -233,3 +233,21 @@ def inventory_stub(inventory_service):
     from novatrek.inventory.v1 import inventory_pb2_grpc
 
     return inventory_pb2_grpc.InventoryServiceStub(inventory_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def wallet_service(make_database, nats_url):
+    from services.wallet.config import WalletSettings
+    from services.wallet.main import build as build_wallet
+
+    database = await fresh_database(make_database, "wallet", "wallet_shared")
+    running = await serve(build_wallet, WalletSettings, database, nats_url=nats_url)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def wallet_stub(wallet_service):
+    from novatrek.wallet.v1 import wallet_pb2_grpc
+
+    return wallet_pb2_grpc.WalletServiceStub(wallet_service.channel)
