@@ -69,6 +69,8 @@ async def running(
     orders_service,
     inventory_service,
     wallet_service,
+    businesses_service,
+    passes_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -81,6 +83,8 @@ async def running(
         "orders": orders_service,
         "inventory": inventory_service,
         "wallet": wallet_service,
+        "businesses": businesses_service,
+        "passes": passes_service,
     }
 
 

@@ -132,6 +132,8 @@ def test_registry_is_the_one_table():
         "orders",
         "inventory",
         "wallet",
+        "passes",
+        "businesses",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
@@ -161,6 +163,8 @@ def test_ports_default_env_or_base():
         "orders": 50058,
         "inventory": 50059,
         "wallet": 50061,
+        "passes": 50062,
+        "businesses": 50063,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
     assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
@@ -174,6 +178,8 @@ def test_ports_default_env_or_base():
         "orders": 6007,
         "inventory": 6008,
         "wallet": 6010,
+        "passes": 6011,
+        "businesses": 6012,
     }
 
 
