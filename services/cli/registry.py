@@ -152,6 +152,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.inventory.v1.InventoryService",
         ),
         ServiceSpec(
+            "wallet",
+            "wallet",
+            "services.wallet.config:WalletSettings",
+            "services.wallet.main:build",
+            "novatrek_wallet",
+            50061,
+            "novatrek.wallet.v1.WalletService",
+        ),
+        ServiceSpec(
             "passes",
             "passes",
             "services.passes.config:PassSettings",
