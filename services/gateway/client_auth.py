@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 HMAC = frozenset({"HS256", "HS384", "HS512"})
 ASYMMETRIC = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"})
-MIN_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key at least as long as the hash
+# RFC 7518 3.2: an HMAC key at least as long as its hash
+MIN_SECRET_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 USER_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 # RFC 6750 3.1: a request without credentials gets the challenge alone, a bad token `invalid_token`.
 CHALLENGE = 'Bearer realm="novatrek"'
@@ -30,11 +31,11 @@ INVALID_TOKEN = 'Bearer error="invalid_token"'
 
 
 def _key_problem(key: str, algorithms: list[str]) -> str | None:
-    if any(a in HMAC for a in algorithms):
+    if hmac := [a for a in algorithms if a in HMAC]:
         if key.lstrip().startswith("-----BEGIN"):
             return "client_token_key is a PEM key: use it with RS*/ES* client_token_algorithms, not HS*"
-        if len(key.encode()) < MIN_SECRET_BYTES:
-            return f"client_token_key: an HS* secret needs at least {MIN_SECRET_BYTES} bytes"
+        if len(key.encode()) < (least := max(MIN_SECRET_BYTES[a] for a in hmac)):
+            return f"client_token_key: an {'/'.join(hmac)} secret needs at least {least} bytes"
         return None
     for name in algorithms:
         try:

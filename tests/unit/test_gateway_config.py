@@ -53,6 +53,7 @@ def test_environment_configures_upstreams_and_surfaces(monkeypatch):
         {"client_token_algorithms": ["HS257"]},
         {"client_token_algorithms": ["HS256", "RS256"]},  # a public key would sign as an HMAC secret
         {"client_token_key": "short"},  # an HS256 secret shorter than the hash
+        {"client_token_key": SECRET, "client_token_algorithms": ["HS256", "HS512"]},  # 64 bytes for HS512
         {"client_token_key": "-----BEGIN PUBLIC KEY-----\nMFkw...\n-----END PUBLIC KEY-----"},  # PEM with HS256
         {"client_token_key": "not a pem", "client_token_algorithms": ["RS256"]},
         {"client_protected_prefix": "/api/client"},  # would also cover /api/clientele
@@ -66,7 +67,7 @@ def test_inconsistent_settings_are_refused(overrides):
 
 
 def test_the_client_token_key_is_a_secret(monkeypatch):
-    monkeypatch.setenv("NOVATREK_GATEWAY_CLIENT_TOKEN_KEY", SECRET)
+    monkeypatch.setenv("NOVATREK_GATEWAY_CLIENT_TOKEN_KEY", SECRET * 2)
     monkeypatch.setenv("NOVATREK_GATEWAY_CLIENT_TOKEN_ALGORITHMS", '["HS512"]')
     s = GatewaySettings()
-    assert s.client_token_key.get_secret_value() == SECRET and SECRET not in repr(s) and SECRET not in str(s)
+    assert s.client_token_key.get_secret_value() == SECRET * 2 and SECRET not in repr(s) and SECRET not in str(s)
