@@ -151,6 +151,25 @@ REGISTRY: dict[str, ServiceSpec] = {
             50059,
             "novatrek.inventory.v1.InventoryService",
         ),
+        ServiceSpec(
+            "passes",
+            "passes",
+            "services.passes.config:PassSettings",
+            "services.passes.main:build",
+            "novatrek_passes",
+            50062,
+            "novatrek.passes.v1.PassService",
+        ),
+        ServiceSpec(
+            "businesses",
+            "businesses",
+            "services.businesses.config:BusinessSettings",
+            "services.businesses.main:build",
+            "novatrek_businesses",
+            50063,
+            "novatrek.businesses.v1.BusinessService",
+            peers={"guests_addr": "guest-profiles"},
+        ),
     )
 }
 

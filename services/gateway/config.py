@@ -19,6 +19,8 @@ CHECKOUT = "novatrek.checkout.v1.CheckoutService"
 ORDERS = "novatrek.orders.v1.OrderService"
 INVENTORY = "novatrek.inventory.v1.InventoryService"
 BOOKINGS = "novatrek.bookings.v1.BookingService"
+BUSINESSES = "novatrek.businesses.v1.BusinessService"
+PASSES = "novatrek.passes.v1.PassService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
@@ -31,12 +33,15 @@ DEFAULT_UPSTREAMS = {
     ORDERS: "127.0.0.1:50058",
     INVENTORY: "127.0.0.1:50059",
     BOOKINGS: "127.0.0.1:50060",
+    PASSES: "127.0.0.1:50062",
+    BUSINESSES: "127.0.0.1:50063",
 }
 # What the public listener serves: the partner API and the customers' client surface (`/api/client/…`).
 PUBLIC_SERVICES = (PARTNERS, BOOKINGS)
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
-# checkouts and orders, and stock for back-office tools. Never partners' business.
-INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY)
+# checkouts and orders, stock, the businesses' companies and customers, and pass products and
+# entitlements for back-office tools. Never partners' business.
+INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES)
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
 _RESERVED_HEADER = re.compile(
