@@ -1,5 +1,5 @@
 """`novatrek`: run the mesh (`up`), one service (`serve`), migrations (`migrate`), codegen (`gen`), the
-released contracts (`contracts`), events, grpcurl."""
+released contracts (`contracts`), events, grpcurl, a customer token for the client surface (`client-token`)."""
 
 from __future__ import annotations
 
@@ -107,6 +107,38 @@ def cmd_portal(args: argparse.Namespace) -> int:
     return cli.cmd_serve(args.dest, args.address)
 
 
+def cmd_client_token(args: argparse.Namespace) -> int:
+    """A customer token the gateway configured by this environment accepts (its key, issuer, audience)."""
+    from pydantic import ValidationError
+
+    from services.gateway.client_auth import HMAC, mint_token
+    from services.gateway.config import GatewaySettings
+
+    try:
+        settings = GatewaySettings()
+    except ValidationError as exc:
+        print(f"novatrek client-token: the gateway's settings are invalid: {exc}", file=sys.stderr)
+        return 2
+    key = settings.client_token_key.get_secret_value()
+    algorithm = next((a for a in settings.client_token_algorithms if a in HMAC), None)
+    if not key or algorithm is None:
+        why = "is not set" if not key else "verifies RS*/ES* tokens: those come from their issuer, not from here"
+        print(f"novatrek client-token: NOVATREK_GATEWAY_CLIENT_TOKEN_KEY {why}", file=sys.stderr)
+        return 2
+    s = settings
+    print(
+        mint_token(
+            key,
+            args.user_id,
+            args.ttl_s,
+            algorithm=algorithm,
+            issuer=s.client_token_issuer,
+            audience=s.client_token_audience,
+        )
+    )
+    return 0
+
+
 def cmd_events(args: argparse.Namespace) -> int:
     from services.cli.events import run
 
@@ -124,6 +156,7 @@ COMMANDS = {
     "events": cmd_events,
     "architecture": cmd_architecture,
     "portal": cmd_portal,
+    "client-token": cmd_client_token,
 }
 
 

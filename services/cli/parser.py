@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 
 from services.cli.registry import REGISTRY
 
 DEFAULT_DATA_DIR = ".novatrek"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _version() -> str:
@@ -38,6 +40,12 @@ def positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"{value} is not a positive number")
     return number
+
+
+def user_id(value: str) -> str:
+    if not _UUID.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a user id (a UUID)")
+    return value.lower()
 
 
 def service_processes(value: str) -> tuple[str, int]:
@@ -150,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve = act.add_parser("serve", help="build it into DIR and serve it locally (mkdocs serve, live reload)")
     serve.add_argument("dest", type=Path, nargs="?", default=Path("build/portal"), metavar="DIR")
     serve.add_argument("--address", default="127.0.0.1:8000", help="host:port (default: 127.0.0.1:8000)")
+
+    token = sub.add_parser(
+        "client-token",
+        help="print a customer bearer token for the client surface (/api/client/…), signed with the gateway's "
+        "HS* key (env NOVATREK_GATEWAY_CLIENT_TOKEN_KEY)",
+    )
+    token.add_argument("--user-id", type=user_id, required=True, help="the platform user id (UUID): the token's sub")
+    token.add_argument("--ttl-s", type=positive, default=3600, help="seconds the token is valid (default 3600)")
 
     events = sub.add_parser("events", help="dead letters and a live tail of domain events")
     events.add_argument("--nats-url", default=os.environ.get("NOVATREK_NATS_URL", "nats://127.0.0.1:4222"))

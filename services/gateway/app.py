@@ -17,6 +17,7 @@ from services.chassis.context import REQUEST_ID_HEADER, request_id_var
 from services.chassis.telemetry import SpanKind, context_from, inject, mark_error, tracer
 from services.gateway import headers
 from services.gateway.bindings import Binding
+from services.gateway.client_surface import ClientSurface, apply_identity
 from services.gateway.config import GatewaySettings
 from services.gateway.errors import (
     ErrorReply,
@@ -84,9 +85,15 @@ class Dispatcher:
     """An ASGI app (so Starlette passes every method through): HTTP request -> one unary RPC."""
 
     def __init__(
-        self, surface: Surface, settings: GatewaySettings, upstreams: Upstreams, limiter: RateLimiter | None
+        self,
+        surface: Surface,
+        settings: GatewaySettings,
+        upstreams: Upstreams,
+        limiter: RateLimiter | None,
+        client: ClientSurface,
     ) -> None:
         self.surface, self.settings, self.upstreams, self.limiter = surface, settings, upstreams, limiter
+        self.client = client
         self.router = Router(surface.bindings)
 
     async def __call__(self, scope, receive, send) -> None:
@@ -98,6 +105,7 @@ class Dispatcher:
             client = client_key(request.headers.get("authorization"), request.client.host if request.client else None)
             binding, values = self._route(request, client)
             route = binding.template.source
+            self.client.throttle(binding, request.client.host if request.client else None)
             response = await self._transcode(request, binding, values, rid)
         except GatewayError as exc:
             response = self._error(exc.reply)
@@ -136,9 +144,13 @@ class Dispatcher:
     async def _transcode(self, request: Request, binding: Binding, values: dict[str, str], rid: str) -> Response:
         s = self.settings
         forwarded = headers.outbound_metadata(request.headers, rid, s.forwarded_headers, binding.method.full_name)
+        user_id = self.client.authenticate(binding, request.headers.get("authorization"))
+        if not self.client.forwards_authorization(binding):
+            forwarded = tuple((k, v) for k, v in forwarded if k != "authorization")
         deadline = time.monotonic() + headers.deadline_s(request.headers, s.default_timeout_s, s.max_timeout_s)
         body = await read_json_body(request, s.max_body_bytes) if binding.body else b""
         message = from_http(binding, values, request.query_params.multi_items(), body)
+        apply_identity(message, user_id)
         if (timeout := deadline - time.monotonic()) <= 0:  # the caller's deadline counts from its request's arrival
             raise gateway_error(
                 domain.DeadlineExceeded("the deadline passed before the call could be made", reason="DEADLINE_EXCEEDED")
@@ -166,9 +178,13 @@ class Dispatcher:
 
 
 def build_app(
-    surface: Surface, settings: GatewaySettings, upstreams: Upstreams, limiter: RateLimiter | None
+    surface: Surface,
+    settings: GatewaySettings,
+    upstreams: Upstreams,
+    limiter: RateLimiter | None,
+    client: ClientSurface,
 ) -> Starlette:
-    spec = openapi_document(surface.bindings, surface.title, bearer_auth=surface.name == "public")
+    spec = openapi_document(surface.bindings, surface.title, bearer_auth=surface.name == "public", access=client.of)
     page = docs_page(spec)
 
     async def openapi(_: Request) -> Response:
@@ -189,5 +205,5 @@ def build_app(
         Route(path, handler, methods=["GET"])
         for path, handler in (("/openapi.json", openapi), ("/docs", docs), ("/healthz", healthz), ("/readyz", readyz))
     ]
-    routes.append(Route("/{path:path}", Dispatcher(surface, settings, upstreams, limiter)))
+    routes.append(Route("/{path:path}", Dispatcher(surface, settings, upstreams, limiter, client)))
     return Starlette(routes=routes)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.gateway.client_auth import client_settings_problem
 
 PARTNERS = "novatrek.partners.v1.PartnerService"
 RESERVATIONS = "novatrek.reservations.v1.ReservationService"
@@ -16,6 +18,7 @@ PAYMENTS = "novatrek.payments.v1.PaymentService"
 CHECKOUT = "novatrek.checkout.v1.CheckoutService"
 ORDERS = "novatrek.orders.v1.OrderService"
 INVENTORY = "novatrek.inventory.v1.InventoryService"
+BOOKINGS = "novatrek.bookings.v1.BookingService"
 WALLET = "novatrek.wallet.v1.WalletService"
 BUSINESSES = "novatrek.businesses.v1.BusinessService"
 PASSES = "novatrek.passes.v1.PassService"
@@ -30,14 +33,17 @@ DEFAULT_UPSTREAMS = {
     CHECKOUT: "127.0.0.1:50057",
     ORDERS: "127.0.0.1:50058",
     INVENTORY: "127.0.0.1:50059",
+    BOOKINGS: "127.0.0.1:50060",
     WALLET: "127.0.0.1:50061",
-    BUSINESSES: "127.0.0.1:50063",
     PASSES: "127.0.0.1:50062",
+    BUSINESSES: "127.0.0.1:50063",
 }
+# What the public listener serves: the partner API and the customers' client surface (`/api/client/…`).
+PUBLIC_SERVICES = (PARTNERS, BOOKINGS)
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
-# checkouts and orders, stock, the businesses' companies and customers, and pass products and
-# entitlements for back-office tools. Never partners' business.
-INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES)
+# checkouts and orders, stock, the businesses' companies and customers, pass products and
+# entitlements, and wallets (top-ups at the desk) for back-office tools. Never partners' business.
+INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES, WALLET)
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
 _RESERVED_HEADER = re.compile(
@@ -50,10 +56,10 @@ _TOKEN = re.compile(r"^[a-z0-9!#$%&'*+.^_`|~-]+$")
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NOVATREK_GATEWAY_", extra="ignore", populate_by_name=True)
 
-    # Public listener: what partners reach.
+    # Public listener: what partners and customers reach.
     host: str = "0.0.0.0"
     port: int = 8080
-    public_services: list[str] = Field(default_factory=lambda: [PARTNERS])
+    public_services: list[str] = Field(default_factory=lambda: list(PUBLIC_SERVICES))
     # Internal listener: the first-party REST surfaces (INTERNAL_SERVICES), loopback by default.
     internal_enabled: bool = True
     internal_host: str = "127.0.0.1"
@@ -79,6 +85,18 @@ class GatewaySettings(BaseSettings):
     shutdown_grace_s: float = 10.0
     log_level: str = "INFO"
     access_log: bool = True
+    # The client surface (client_auth.py): routes under `client_protected_prefix` need a customer's bearer
+    # token (a JWT) verified with `client_token_key` (an HS* secret, or an RS*/ES* PEM public key), except
+    # those under `client_guest_prefix`, which are throttled per client address instead.
+    client_token_key: SecretStr = SecretStr("")
+    client_token_algorithms: list[str] = Field(default_factory=lambda: ["HS256"])
+    client_token_issuer: str = ""  # checked when set
+    client_token_audience: str = ""  # checked when set
+    client_token_leeway_s: float = 30.0
+    client_protected_prefix: str = "/api/client/"
+    client_guest_prefix: str = "/api/client/guest/"
+    guest_rate_per_min: float = 6.0
+    guest_burst: int = 3
 
     @model_validator(mode="after")
     def _consistent(self) -> GatewaySettings:
@@ -94,4 +112,8 @@ class GatewaySettings(BaseSettings):
             raise ValueError("rate_limit_per_s must be > 0 and rate_limit_burst >= 1")
         if not 0 < self.default_timeout_s <= self.max_timeout_s:
             raise ValueError("need 0 < default_timeout_s <= max_timeout_s")
+        if self.guest_rate_per_min <= 0 or self.guest_burst < 1:
+            raise ValueError("guest_rate_per_min must be > 0 and guest_burst >= 1")
+        if problem := client_settings_problem(self):
+            raise ValueError(problem)
         return self

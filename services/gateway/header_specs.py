@@ -71,7 +71,9 @@ SPECS = (
         "Authorization",
         PRINTABLE,
         2048,
-        "`Bearer <API key>`; the services decide (the OpenAPI document has it as its security scheme).",
+        "`Bearer <API key>` on the partner API: the services decide (the OpenAPI document has it as its security"
+        " scheme). `Bearer <customer token>` on the client surface (`/api/client/…`): the gateway verifies it and"
+        " never forwards it (docs/gateway.md, The client surface).",
     ),
     HeaderSpec(
         "traceparent", PRINTABLE, 128, "W3C trace context: the trace goes on through the gateway's span (sent as ours)."

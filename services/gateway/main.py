@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from services.chassis.logging import configure_logging
 from services.gateway.app import Surface, build_app
 from services.gateway.bindings import bindings_for, idempotent_methods
+from services.gateway.client_surface import ClientSurface
 from services.gateway.config import GatewaySettings
 from services.gateway.ratelimit import RateLimiter
 from services.gateway.upstreams import Upstreams
@@ -118,7 +119,7 @@ def build(settings: GatewaySettings | None = None, clock: Callable[[], float] = 
     """`clock`: the seconds the rate limits count in (a test moves it on past a `Retry-After`)."""
     settings = settings or GatewaySettings()
     surfaces = [
-        Surface("public", settings.public_services, bindings_for(settings.public_services), "NovaTrek partner API")
+        Surface("public", settings.public_services, bindings_for(settings.public_services), "NovaTrek public API")
     ]
     if settings.internal_enabled:
         surfaces.append(
@@ -129,6 +130,15 @@ def build(settings: GatewaySettings | None = None, clock: Callable[[], float] = 
                 "NovaTrek internal REST API",
             )
         )
+    # The client surface of each listener: each route's access (start-up refuses a protected request
+    # without user_id, before any channel is opened) and the guest path's buckets, per listener.
+    clients = {surface.name: ClientSurface(settings, surface.bindings, clock) for surface in surfaces}
+    for name, client in clients.items():
+        if client.protects and client.verifier is None:
+            log.warning(
+                "no client_token_key: the client surface's protected routes answer 401 CLIENT_AUTH_NOT_CONFIGURED",
+                extra={"listener": name, "prefix": settings.client_protected_prefix},
+            )
     exposed = {name for surface in surfaces for name in surface.services}
     every_binding = [b for surface in surfaces for b in surface.bindings]
     upstreams = Upstreams(
@@ -147,9 +157,8 @@ def build(settings: GatewaySettings | None = None, clock: Callable[[], float] = 
             if surface.name == "public"
             else (settings.internal_host, settings.internal_port)
         )
-        gateway.listeners[surface.name] = Listener(
-            surface.name, build_app(surface, settings, upstreams, limiter), host, port, settings
-        )
+        app = build_app(surface, settings, upstreams, limiter, clients[surface.name])
+        gateway.listeners[surface.name] = Listener(surface.name, app, host, port, settings)
     return gateway
 
 

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor
 from google.rpc import status_pb2
 
 from services.gateway.bindings import Binding
+from services.gateway.client_surface import CUSTOMER_ID, USER_ID, Access
 from services.gateway.fields import is_plain_message, is_query_leaf, is_repeated, resolve_field_path
 from services.gateway.header_specs import SPECS, openapi_parameter
 from services.gateway.headers import ACCEPTED_MEDIA_TYPES
 from services.gateway.schemas import Schemas
 
 _MAX_QUERY_DEPTH = 3
+CUSTOMER_TOKEN = "customerToken"
+_SCHEMES = {
+    "apiKey": {"type": "http", "scheme": "bearer", "description": "Partner API key"},
+    CUSTOMER_TOKEN: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A customer's token: a signed JWT whose sub is the platform user id (docs/gateway.md)",
+    },
+}
 
 
 def path_parameter_names(b: Binding) -> dict[str, str]:
@@ -55,8 +67,9 @@ def _field_schema(schemas: Schemas, message: Descriptor, path: str) -> dict:
     return schemas.field(resolve_field_path(message, path)[-1])
 
 
-def _operation(schemas: Schemas, b: Binding) -> dict:
+def _operation(schemas: Schemas, b: Binding, access: Access) -> dict:
     request, names = b.method.input_type, path_parameter_names(b)
+    hidden = {USER_ID, CUSTOMER_ID} if access is Access.CUSTOMER else set()  # the customer is the token's
     params = [
         {
             "name": names[v.field_path],
@@ -67,7 +80,7 @@ def _operation(schemas: Schemas, b: Binding) -> dict:
         for v in b.template.variables
     ]
     if b.body != "*":
-        params += _query_parameters(schemas, request, {*b.template_fields, b.body})
+        params += _query_parameters(schemas, request, {*b.template_fields, b.body, *hidden})
     headers = [openapi_parameter(spec, b.method.full_name) for spec in SPECS if spec.listed_on(b.method.full_name)]
     status = {"content": {"application/json": {"schema": schemas.message(status_pb2.Status.DESCRIPTOR)}}}
     op: dict[str, Any] = {
@@ -83,7 +96,9 @@ def _operation(schemas: Schemas, b: Binding) -> dict:
     if b.body:
         top = {f.split(".")[0] for f in b.template_fields}
         schema = (
-            schemas.object(request, frozenset(top)) if b.body == "*" else schemas.field(request.fields_by_name[b.body])
+            schemas.object(request, frozenset(top | hidden))
+            if b.body == "*"
+            else schemas.field(request.fields_by_name[b.body])
         )
         op["requestBody"] = {
             "required": True,
@@ -91,6 +106,12 @@ def _operation(schemas: Schemas, b: Binding) -> dict:
             "content": {"application/json": {"schema": schema}},
         }
         op["responses"]["415"] = {"description": "Unsupported Media Type: the body is not JSON", **status}
+    if access is Access.CUSTOMER:
+        op["security"] = [{CUSTOMER_TOKEN: []}]
+        op["responses"]["401"] = {"description": "No valid customer token (WWW-Authenticate says why)", **status}
+    elif access is Access.GUEST:
+        op["security"] = []  # no credentials; throttled per client address
+        op["responses"]["429"] = {"description": "Too many guest requests from this address (Retry-After)", **status}
     return op
 
 
@@ -100,12 +121,17 @@ def _response_schema(schemas: Schemas, b: Binding) -> dict:
     return schemas.message(b.method.output_type)
 
 
-def openapi_document(bindings: list[Binding], title: str, bearer_auth: bool) -> dict:
+def openapi_document(
+    bindings: list[Binding], title: str, bearer_auth: bool, access: Callable[[Binding], Access] | None = None
+) -> dict:
+    """`bearer_auth`: the partner API key is the document's security; `access`: each route's on the client
+    surface (customer token, guest or neither)."""
     schemas = Schemas()
     paths: dict[str, dict] = {}
+    accesses = {id(b): access(b) if access else Access.OPEN for b in bindings}
     for b in bindings:
         path = b.template.render(path_parameter_names(b).__getitem__)
-        paths.setdefault(path, {})[b.http_method.lower()] = _operation(schemas, b)
+        paths.setdefault(path, {})[b.http_method.lower()] = _operation(schemas, b, accesses[id(b)])
     components: dict = {"schemas": dict(sorted(schemas.components.items()))}
     doc: dict[str, Any] = {
         "openapi": "3.0.3",
@@ -113,10 +139,11 @@ def openapi_document(bindings: list[Binding], title: str, bearer_auth: bool) -> 
         "paths": paths,
         "components": components,
     }
+    schemes = {"apiKey"} if bearer_auth else set()
+    schemes |= {CUSTOMER_TOKEN} if Access.CUSTOMER in accesses.values() else set()
+    if schemes:
+        components["securitySchemes"] = {name: scheme for name, scheme in _SCHEMES.items() if name in schemes}
     if bearer_auth:
-        components["securitySchemes"] = {
-            "apiKey": {"type": "http", "scheme": "bearer", "description": "Partner API key"}
-        }
         doc["security"] = [{"apiKey": []}]
     return doc
 

@@ -86,6 +86,11 @@ NOTES: dict[str, tuple[str, dict[str, Schema]]] = {
 REQUIRED, OUTPUT_ONLY = field_behavior_pb2.REQUIRED, field_behavior_pb2.OUTPUT_ONLY
 
 
+def unset_or_uuid() -> Schema:
+    """An id that is not REQUIRED: the JSON mapping prints one that is not set as ""."""
+    return {"type": "string", "anyOf": [{"format": "uuid"}, {"maxLength": 0}], "description": "a UUID, or empty"}
+
+
 def behaviors(field: FieldDescriptor) -> set[int]:
     return set(field.GetOptions().Extensions[field_behavior_pb2.field_behavior])
 
@@ -139,4 +144,6 @@ class Schemas:
             base = dict(SCALARS[field.type])
             if field.type == _T.TYPE_STRING and (field.name == "id" or field.name.endswith("_id")):
                 base["format"] = "uuid"  # the platform's ids are UUID strings (DESIGN §4)
+                if not is_repeated(field) and REQUIRED not in behaviors(field):
+                    base = unset_or_uuid()
         return {"type": "array", "items": base} if is_repeated(field) else base

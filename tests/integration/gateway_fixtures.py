@@ -38,6 +38,8 @@ def gateway_settings(upstreams: dict[str, str], **overrides) -> GatewaySettings:
         "internal_port": 0,
         "rate_limit_per_s": 10_000.0,
         "rate_limit_burst": 10_000,
+        "guest_rate_per_min": 600_000.0,
+        "guest_burst": 10_000,
         "access_log": False,
     }
     return GatewaySettings(upstreams={**GatewaySettings().upstreams, **upstreams}, **{**base, **overrides})

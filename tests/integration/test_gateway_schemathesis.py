@@ -1,6 +1,6 @@
 """schemathesis against each listener's own /openapi.json on a live uvicorn server, in front of the real
-services: whatever the document allows, nothing answers 5xx; on the partner surface every answer also
-matches the document."""
+services: whatever the document allows, nothing answers 5xx; on the public listener (the partner API and
+the client surface) every answer also matches the document."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from schemathesis.checks import (
 )
 
 from services.chassis.protoconv import utcnow
-from services.gateway.config import INVENTORY, ORDERS
+from services.gateway.config import BOOKINGS, INVENTORY, ORDERS, PARTNERS
 from tests.integration.booking import new_departure, new_guest
-from tests.integration.gateway_fixtures import date_json, fuzz, gateway_settings, live_gateway, partner_gateway_settings
+from tests.integration.client_fixtures import CLIENT_KEY, booking_upstream, customer_token  # noqa: F401 (fixture)
+from tests.integration.gateway_fixtures import date_json, fuzz, gateway_settings, live_gateway
 from tests.integration.partner_fixtures import ADMIN_TOKEN, as_key, booking_request, register
 from tests.integration.test_gateway import mesh
 
@@ -51,7 +52,9 @@ async def test_no_internal_operation_answers_a_server_error(
     assert not failures, "\n\n".join(failures)
 
 
-async def test_the_partner_surface_matches_its_document(partners_service, partners_stub, guests_stub, catalog_stub):
+async def test_the_public_surface_matches_its_document(
+    partners_service, partners_stub, guests_stub, catalog_stub, booking_upstream
+):
     _, key = await register(partners_stub)
     guest_id, (trip_id, day) = await new_guest(guests_stub), await new_departure(catalog_stub, capacity=500)
     booking = (
@@ -69,22 +72,31 @@ async def test_the_partner_surface_matches_its_document(partners_service, partne
         "POST /v1/reconciliations": {"startDate": today, "endDate": today},
     }
 
+    customer = customer_token(str(uuid.uuid4()), ttl_s=3600)
+
+    def credential(path: str) -> dict[str, str]:
+        """The client surface's customer token, nothing on its guest path, else a partner's key (the admin's
+        for RegisterPartner: only it gets past that door)."""
+        if path.startswith("/api/client/guest/"):
+            return {}
+        if path.startswith("/api/client/"):
+            return {"Authorization": f"Bearer {customer}"}
+        return {"Authorization": f"Bearer {ADMIN_TOKEN if path == '/v1/partners' else key}"}
+
     def prepare(case: Case, use_known: bool) -> None:
-        admin = (
-            case.operation.label == "POST /v1/partners"
-        )  # only the admin credential gets past RegisterPartner's door
         # A fresh Idempotency-Key each request: no replay hides a code path.
-        case.headers = {
-            **(case.headers or {}),
-            "Authorization": f"Bearer {ADMIN_TOKEN if admin else key}",
-            "Idempotency-Key": f"fuzz-{uuid.uuid4()}",
-        }
-        if use_known and "bookingId" in (case.path_parameters or {}):
+        headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+        case.headers = {**headers, **credential(case.operation.path), "Idempotency-Key": f"fuzz-{uuid.uuid4()}"}
+        if use_known and "bookingId" in (case.path_parameters or {}) and case.operation.path.startswith("/v1/"):
             case.path_parameters["bookingId"] = booking.booking_id
         if use_known and isinstance(case.body, dict):
             case.body = merge(case.body, known.get(case.operation.label, {}))
 
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
-    async with live_gateway(partner_gateway_settings(partners_service.address)) as running:
+    upstreams = {PARTNERS: partners_service.address, BOOKINGS: booking_upstream.address}
+    async with live_gateway(
+        gateway_settings(upstreams, internal_enabled=False, client_token_key=CLIENT_KEY)
+    ) as running:
         failures = await fuzz_live(running.public, checks, prepare)
     assert not failures, "\n\n".join(failures)
+    assert {c.method for c in booking_upstream.calls} >= {"ListMyBookings", "CreateGuestBooking", "PayBooking"}

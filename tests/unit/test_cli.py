@@ -62,6 +62,9 @@ def test_up_data_dir_from_environment_and_options(monkeypatch):
         ("migrate", "guest-profiles", "nope"),
         ("contracts",),
         ("contracts", "nope"),
+        ("client-token",),
+        ("client-token", "--user-id", "alice"),
+        ("client-token", "--user-id", "5f0c2c8e-1111-4222-8333-123456789abc", "--ttl-s", "0"),
         (),
     ],
 )
@@ -80,6 +83,8 @@ def test_serve_migrate_gen():
     assert (args.services, args.create_db) == (["reservations", "guest-profiles"], True)
     assert (parse("gen").check, parse("gen", "--check").check) == (False, True)
     assert parse("contracts", "release").contracts_command == "release"
+    token = parse("client-token", "--user-id", "5F0C2C8E-1111-4222-8333-123456789ABC")
+    assert (token.user_id, token.ttl_s) == ("5f0c2c8e-1111-4222-8333-123456789abc", 3600)
 
 
 def test_version(capsys):
