@@ -14,6 +14,7 @@ from google.protobuf import json_format
 
 from services.chassis.protoconv import money_to_proto
 from services.cli.demo import DEMO_PARTNER, GEAR, GUESTS, DemoData
+from services.cli.demo_activities import CUSTOMER_EMAIL
 
 
 def novatrek_command() -> str:
@@ -84,6 +85,7 @@ def try_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = "nova
             "novatrek.notifications.v1.NotificationService/ListNotifications"
         )
     lines += ordering_commands(addresses, data, grpcurl)
+    lines += booking_commands(addresses, data)
     if name == "trip-catalog":
         lines.append(
             f"{grpcurl} -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips"
@@ -110,6 +112,37 @@ def ordering_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = 
     return lines
 
 
+def booking_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
+    """Session bookings over the gateway: the public guest path (no token, card), and the demo
+    customer's own bookings with the printed bearer token (a wallet-paid booking, then the list)."""
+    demo = data.activities
+    gateway = addresses.get("gateway")
+    company_id = next(iter(demo.companies.values()), "")
+    sessions = demo.sessions.get(company_id, [])
+    if not (gateway and "bookings" in addresses and sessions):
+        return []
+    json_header = "-H 'Content-Type: application/json'"
+    guest = {"bookingId": str(uuid.uuid4()), "email": "grace.hopper@example.com", "fullName": "Grace Hopper"}
+    lines = [
+        f"curl -s -X POST http://{gateway}/api/client/guest/companies/{company_id}/sessions/{sessions[0]}/bookings "
+        f"{json_header} -d {shlex.quote(json.dumps({**guest, 'methodReference': 'tok_demo'}))}"
+    ]
+    if data.client_token:
+        bearer = shlex.quote(f"Authorization: Bearer {data.client_token}")
+        booking = {
+            "bookingId": str(uuid.uuid4()),
+            "companyId": company_id,
+            "sessionId": sessions[-1],
+            "payment": {"method": "PAYMENT_METHOD_WALLET"},
+        }
+        lines += [
+            f"curl -s -X POST http://{gateway}/api/client/bookings -H {bearer} {json_header} "
+            f"-d {shlex.quote(json.dumps(booking))}",
+            f"curl -s http://{gateway}/api/client/my-bookings -H {bearer}",
+        ]
+    return lines
+
+
 def _json(message) -> dict:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
@@ -132,6 +165,22 @@ def checkout_command(checkout: str, data: DemoData, grpcurl: str = "novatrek grp
     ]
 
 
+def activities_lines(data: DemoData) -> list[str]:
+    demo = data.activities
+    if not demo.companies:
+        return []
+    out = [
+        f"  company {cid}  {name}  ({len(demo.sessions.get(cid, []))} sessions to come)"
+        for name, cid in demo.companies.items()
+    ]
+    if demo.customer_id:
+        out.append(
+            f"  customer {demo.customer_id}  {CUSTOMER_EMAIL} (user {demo.user_id}; wallet topped up, "
+            f"pass entitlement {demo.entitlement_id})"
+        )
+    return out
+
+
 def banner(
     services: list[tuple[str, str, str]], infra: list[tuple[str, str]], data: DemoData, commands: list[str]
 ) -> str:
@@ -140,7 +189,7 @@ def banner(
     out = [rule, "NovaTrek mesh is up", ""]
     out += [f"  {name:<21} {addr:<22} {proto}" for name, addr, proto in services]
     out += [f"  {label:<21} {text}" for label, text in infra]
-    if data.guests or data.trips or data.stock:
+    if data.guests or data.trips or data.stock or data.activities.companies:
         out += ["", "Demo data:"]
         out += [f"  guest  {gid}  {email}" for email, gid in data.guests.items()]
         for trip_name, tid in data.trips.items():
@@ -151,6 +200,7 @@ def banner(
         for g in GEAR
         if g.sku in data.stock
     ]
+    out += activities_lines(data)
     if data.partner_key:
         out += ["", f"Demo partner {data.partner_id} ({DEMO_PARTNER}), API key:", f"  {data.partner_key}"]
     out += ["", "Try:"] + [f"  {line}" for line in commands]

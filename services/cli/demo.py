@@ -12,6 +12,7 @@ from pathlib import Path
 import grpc
 
 from services.chassis.protoconv import date_to_proto, money_to_proto
+from services.cli import demo_activities
 
 TIMEOUT_S = 10.0
 
@@ -80,6 +81,8 @@ class DemoData:
     partner_key: str = ""
     webhook_secret: str = field(default="", repr=False)  # the demo partner's, for the local receiver
     stock: dict[str, int] = field(default_factory=dict)  # sku -> available
+    activities: demo_activities.ActivitiesDemo = field(default_factory=demo_activities.ActivitiesDemo)
+    client_token: str = field(default="", repr=False)  # the demo customer's bearer token, once minted
 
 
 def load_guests(channel: grpc.Channel) -> dict[str, str]:
@@ -230,4 +233,5 @@ def load(
     if addr := addresses.get("inventory"):
         with grpc.insecure_channel(addr) as channel:
             data.stock = load_stock(channel)
+    data.activities = demo_activities.load(addresses)
     return data

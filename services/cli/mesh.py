@@ -29,12 +29,13 @@ from services.cli.children import (
 from services.cli.databases import create_database, database_of, prepare, redacted, with_database
 from services.cli.embedded import EmbeddedNats, EmbeddedPostgres
 from services.cli.registry import NATS_URL_ENV, REGISTRY, get
-from services.gateway.config import INTERNAL_SERVICES
+from services.gateway.config import BOOKINGS, INTERNAL_SERVICES
 from services.notifications.sink import WebhookSink
 
 STOP_GRACE_S = 15.0
 NATS_DEFAULT_PORT = 4222
 WEBHOOK_SINK_PORT = 8090
+CLIENT_TOKEN_KEY_ENV = "NOVATREK_GATEWAY_CLIENT_TOKEN_KEY"
 
 
 @dataclass
@@ -113,17 +114,23 @@ class Mesh:
     def partner_secrets(self) -> dict[str, str]:
         """Admin token and API-key pepper of partner-integrations: from the environment, else made
         once and kept in the data dir (0600) so demo keys stay valid across runs."""
-        spec, found = get("partner-integrations"), {}
-        for setting in ("admin_token", "api_key_pepper"):
-            env, path = spec.env(setting), self.secret_path(setting)
-            if not (value := os.environ.get(env, "")):
-                path.parent.mkdir(mode=0o700, exist_ok=True)
-                if not path.exists():
-                    path.touch(mode=0o600)
-                    path.write_text(secrets.token_urlsafe(32))
-                value = path.read_text().strip()
-            found[env] = value
-        return found
+        spec = get("partner-integrations")
+        return {spec.env(s): self.kept_secret(spec.env(s), s) for s in ("admin_token", "api_key_pepper")}
+
+    def kept_secret(self, env: str, setting: str) -> str:
+        """`env`'s value, else the one made for `setting` by an earlier run (0600 in the data dir)."""
+        if value := os.environ.get(env, ""):
+            return value
+        path = self.secret_path(setting)
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def client_token_key(self) -> str:
+        """The HS256 key the gateway verifies customer tokens with (and `up` signs its demo one)."""
+        return self.kept_secret(CLIENT_TOKEN_KEY_ENV, "client_token_key")
 
     def secret_path(self, setting: str) -> Path:
         return self.options.data_dir / "secrets" / setting
@@ -175,7 +182,7 @@ class Mesh:
         """The REST gateway in front of whatever runs: partners on the public listener, the
         first-party surfaces (INTERNAL_SERVICES: the seed's, ordering) on the internal (loopback) one."""
         o, running = self.options, {c.spec.grpc_service: c.address for c in self.children}
-        public = [s for s in (REGISTRY["partner-integrations"].grpc_service,) if s in running]
+        public = [s for s in (REGISTRY["partner-integrations"].grpc_service, BOOKINGS) if s in running]
         if not public:
             return None
         internal = [s for s in INTERNAL_SERVICES if s in running]
@@ -190,6 +197,7 @@ class Mesh:
                 **os.environ,
                 "NOVATREK_GATEWAY_PUBLIC_SERVICES": json.dumps(public),
                 "NOVATREK_GATEWAY_INTERNAL_SERVICES": json.dumps(internal),
+                CLIENT_TOKEN_KEY_ENV: self.client_token_key(),
             },
         )
         child = self._spawn(GatewayChild, GATEWAY, f"{connect_host(o.host)}:{port}", env)
@@ -199,7 +207,7 @@ class Mesh:
             (
                 "gateway (internal)",
                 f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog, checkouts, orders, "
-                "stock; loopback only)",
+                "stock, companies, passes, wallets; loopback only)",
             )
         )
         return child
@@ -212,6 +220,15 @@ class Mesh:
             env = get("partner-integrations").env("admin_token")
             where = f"${env}" if os.environ.get(env) else str(self.secret_path("admin_token"))
             lines.append(("admin token", f"{where} (partner-integrations' admin Bearer token)"))
+        if any(c.spec.grpc_service == BOOKINGS for c in self.children):
+            where = (
+                f"${CLIENT_TOKEN_KEY_ENV}"
+                if os.environ.get(CLIENT_TOKEN_KEY_ENV)
+                else self.secret_path("client_token_key")
+            )
+            lines.append(
+                ("customer token key", f"{where} (mint one: novatrek client-token --user-id <uuid> with it set)")
+            )
         lines.append(
             (
                 "supervision",

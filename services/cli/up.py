@@ -18,8 +18,11 @@ from services.cli.children import StartupFailed
 from services.cli.mesh import Mesh, UpOptions, say
 from services.cli.registry import get
 from services.cli.supervisor import CrashPolicy, Supervisor
+from services.gateway.client_auth import mint_token
 
 __all__ = ["UpOptions", "run"]
+
+CLIENT_TOKEN_TTL_S = 7 * 86_400  # the printed demo customer token outlives a working week of `up`
 
 
 class Interrupted(BaseException):
@@ -66,6 +69,8 @@ def _serve(mesh: Mesh) -> int:
         )
     except grpc.RpcError as err:
         raise StartupFailed(f"loading demo data failed: {err.code().name}: {err.details()}") from err
+    if data.activities.customer_id and "bookings" in addresses and "gateway" in addresses:
+        data.client_token = mint_token(mesh.client_token_key(), data.activities.user_id, ttl_s=CLIENT_TOKEN_TTL_S)
     if mesh.sink is not None and data.webhook_secret:
         mesh.sink.trust(data.webhook_secret)
     services = [
