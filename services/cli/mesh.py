@@ -221,13 +221,13 @@ class Mesh:
             where = f"${env}" if os.environ.get(env) else str(self.secret_path("admin_token"))
             lines.append(("admin token", f"{where} (partner-integrations' admin Bearer token)"))
         if any(c.spec.grpc_service == BOOKINGS for c in self.children):
-            where = (
+            key_at = (
                 f"${CLIENT_TOKEN_KEY_ENV}"
                 if os.environ.get(CLIENT_TOKEN_KEY_ENV)
-                else self.secret_path("client_token_key")
+                else str(self.secret_path("client_token_key"))
             )
             lines.append(
-                ("customer token key", f"{where} (mint one: novatrek client-token --user-id <uuid> with it set)")
+                ("customer token key", f"{key_at} (mint one: novatrek client-token --user-id <uuid> with it set)")
             )
         lines.append(
             (
