@@ -1,0 +1,181 @@
+"""The ports over the typed clients of businesses, catalog, passes, wallet and payments. A peer's
+status arrives as a chassis error with its reason (clients.channel.remote_error); here the answers
+become the ports' values and a decline a domain error.
+
+The clients of businesses, passes, wallet and the catalog's session RPCs are the peers' (branches
+wt-businesses, wt-passes, wt-wallet, wt-sessions): until they are merged the adapters name what they
+use of them by these Protocols, over the messages of the peers' contracts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from novatrek.payments.v1 import payments_pb2
+
+from clients.payments import PaymentsClient
+from services.bookings.domain import PaymentDeclined
+from services.bookings.ports import Customer, ExtraInfo, SessionInfo, WalletMoves
+from services.chassis.errors import FailedPrecondition, NotFound
+from services.chassis.protoconv import decimal_of
+
+SCHEDULED = 1  # novatrek.catalog.v1.SESSION_STATUS_SCHEDULED
+
+
+def _instant(ts: Any) -> datetime:
+    instant: datetime = ts.ToDatetime(tzinfo=UTC)
+    return instant
+
+
+def customer_of(c: Any) -> Customer:
+    return Customer(uuid.UUID(c.customer_id), uuid.UUID(c.company_id), c.user_id)
+
+
+class BusinessesClientLike(Protocol):
+    async def resolve_customer(self, company_id: str, user_id: str) -> Any: ...
+    async def get_customer(self, customer_id: str) -> Any: ...
+    async def register_customer(self, company_id: str, email: str, full_name: str) -> Any: ...
+
+
+class CustomersOverGrpc:
+    def __init__(self, client: BusinessesClientLike) -> None:
+        self.client = client
+
+    async def resolve(self, company_id: uuid.UUID, user_id: str) -> Customer:
+        return customer_of(await self.client.resolve_customer(str(company_id), user_id))
+
+    async def get(self, customer_id: uuid.UUID) -> Customer:
+        return customer_of(await self.client.get_customer(str(customer_id)))
+
+    async def register(self, company_id: uuid.UUID, email: str, full_name: str) -> Customer:
+        return customer_of(await self.client.register_customer(str(company_id), email, full_name))
+
+
+class CatalogClientLike(Protocol):
+    async def get_session(self, session_id: str) -> Any: ...
+    async def list_extras(self, activity_id: str) -> list[Any]: ...
+    async def hold_session_seats(self, session_id: str, booking_id: str, seats: int) -> Any: ...
+    async def release_session_seats(self, session_id: str, booking_id: str) -> Any: ...
+
+
+class CatalogOverGrpc:
+    def __init__(self, client: CatalogClientLike) -> None:
+        self.client = client
+
+    async def session(self, session_id: uuid.UUID) -> SessionInfo:
+        s = await self.client.get_session(str(session_id))
+        price = decimal_of(s.price)
+        return SessionInfo(
+            uuid.UUID(s.session_id),
+            uuid.UUID(s.company_id),
+            uuid.UUID(s.activity_id),
+            _instant(s.start_time),
+            _instant(s.end_time),
+            price,
+            s.price.currency_code,
+            s.status == SCHEDULED,
+        )
+
+    async def extras(self, activity_id: uuid.UUID) -> list[ExtraInfo]:
+        found = await self.client.list_extras(str(activity_id))
+        return [
+            ExtraInfo(
+                uuid.UUID(x.extra_id),
+                uuid.UUID(x.activity_id),
+                x.name,
+                decimal_of(x.unit_price),
+                x.unit_price.currency_code,
+            )
+            for x in found
+        ]
+
+    async def hold(self, session_id: uuid.UUID, booking_id: uuid.UUID) -> None:
+        await self.client.hold_session_seats(str(session_id), str(booking_id), 1)
+
+    async def release(self, session_id: uuid.UUID, booking_id: uuid.UUID) -> None:
+        await self.client.release_session_seats(str(session_id), str(booking_id))
+
+
+class PassesClientLike(Protocol):
+    async def consume(
+        self, entitlement_id: str, booking_id: str, customer_id: str, activity_id: str, session_start: datetime
+    ) -> Any: ...
+    async def restore(self, entitlement_id: str, booking_id: str) -> Any: ...
+
+
+class PassesOverGrpc:
+    def __init__(self, client: PassesClientLike) -> None:
+        self.client = client
+
+    async def consume(
+        self,
+        entitlement_id: uuid.UUID,
+        booking_id: uuid.UUID,
+        customer_id: uuid.UUID,
+        activity_id: uuid.UUID,
+        start: datetime,
+    ) -> None:
+        try:
+            await self.client.consume(str(entitlement_id), str(booking_id), str(customer_id), str(activity_id), start)
+        except NotFound as missing:  # another customer's, or none: the booking fails, compensated
+            raise FailedPrecondition(
+                str(missing), reason="ENTITLEMENT_NOT_FOUND", metadata=missing.metadata
+            ) from missing
+
+    async def restore(self, entitlement_id: uuid.UUID, booking_id: uuid.UUID) -> bool:
+        answer = await self.client.restore(str(entitlement_id), str(booking_id))
+        return bool(answer.restored)
+
+
+class WalletClientLike(Protocol):
+    async def debit(
+        self, operation_id: str, customer_id: str, company_id: str, amount: Decimal, currency: str
+    ) -> Any: ...
+    async def refund(self, operation_id: str, debit_operation_id: str) -> Any: ...
+
+
+class WalletOverGrpc:
+    def __init__(self, client: WalletClientLike) -> None:
+        self.client = client
+
+    async def debit(
+        self, operation_id: uuid.UUID, customer_id: uuid.UUID, company_id: uuid.UUID, amount: Decimal, currency: str
+    ) -> WalletMoves:
+        t = await self.client.debit(str(operation_id), str(customer_id), str(company_id), amount, currency)
+        return WalletMoves(decimal_of(t.cash), decimal_of(t.bonus))
+
+    async def refund(self, operation_id: uuid.UUID, debit_operation_id: uuid.UUID) -> WalletMoves:
+        t = await self.client.refund(str(operation_id), str(debit_operation_id))
+        return WalletMoves(decimal_of(t.cash), decimal_of(t.bonus))
+
+
+class CardsOverGrpc:
+    def __init__(self, client: PaymentsClient) -> None:
+        self.client = client
+
+    async def authorize(
+        self, key: uuid.UUID, customer_id: uuid.UUID, amount: Decimal, currency: str, token: str
+    ) -> str:
+        auth = await self.client.authorize(str(key), str(customer_id), amount, currency, token)
+        if auth.status == payments_pb2.AUTHORIZATION_STATUS_DECLINED:
+            raise PaymentDeclined(auth.decline_reason or "declined")
+        if auth.status not in (
+            payments_pb2.AUTHORIZATION_STATUS_AUTHORIZED,
+            payments_pb2.AUTHORIZATION_STATUS_CAPTURED,
+        ):
+            status = payments_pb2.AuthorizationStatus.Name(auth.status)
+            raise FailedPrecondition(
+                f"authorization {auth.authorization_id} is {status}", reason="AUTHORIZATION_NOT_USABLE"
+            )
+        return auth.authorization_id
+
+    async def capture(self, authorization_id: str) -> None:
+        await self.client.capture(authorization_id)
+
+    async def void_authorization(self, authorization_id: str) -> None:
+        await self.client.void(authorization_id=authorization_id, reason="booking cancelled")
+
+    async def void(self, key: uuid.UUID) -> None:
+        await self.client.void(checkout_id=str(key), reason="booking failed")
