@@ -6,18 +6,13 @@ in `world.failing` raises that error instead."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from services.bookings.booking_saga import SagaPorts, booking_sagas
-from services.bookings.domain import Booking, BookingStatus, PaymentDeclined, PaymentStatus, RefundStatus
-from services.bookings.handlers import Deps
+from services.bookings.domain import Booking, PaymentDeclined
 from services.bookings.ports import Customer, ExtraInfo, SessionInfo, WalletMoves
 from services.chassis.errors import FailedPrecondition, NotFound
-from services.chassis.outcomes import Outcomes
-from services.chassis.saga import SagaRunner
-from tests.unit.saga_fakes import InMemorySagaStore, ManualClock, Sagas
 
 EUR = "EUR"
 

@@ -177,7 +177,7 @@ class InMemoryBookings:
         w = self.world
         self.wallet, self.cards = Wallet(w), Cards(w)
         self.outcomes: Outcomes = Outcomes(lambda b: b.booking_id)
-        uow = lambda **_: FakeUnitOfWork(w, self.store)  # noqa: E731
+        uow = lambda **_: FakeUnitOfWork(w, self.store)
         ports = SagaPorts(uow, Catalog(w), Passes(w), self.wallet, self.cards, self.outcomes.settle, self.clock)
         types = {s.name: s for s in booking_sagas(ports)}
         self.runner = SagaRunner(self.store, types, clock=self.clock, retry_backoff_s=0)
