@@ -151,6 +151,22 @@ REGISTRY: dict[str, ServiceSpec] = {
             50059,
             "novatrek.inventory.v1.InventoryService",
         ),
+        ServiceSpec(
+            "bookings",
+            "bookings",
+            "services.bookings.config:BookingSettings",
+            "services.bookings.main:build",
+            "novatrek_bookings",
+            50060,
+            "novatrek.bookings.v1.BookingService",
+            peers={
+                "catalog_addr": "trip-catalog",
+                "businesses_addr": "businesses",
+                "passes_addr": "passes",
+                "wallet_addr": "wallet",
+                "payments_addr": "payments",
+            },
+        ),
     )
 }
 

@@ -131,6 +131,7 @@ def test_registry_is_the_one_table():
         "checkout",
         "orders",
         "inventory",
+        "bookings",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
@@ -159,6 +160,7 @@ def test_ports_default_env_or_base():
         "checkout": 50057,
         "orders": 50058,
         "inventory": 50059,
+        "bookings": 50060,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
     assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
@@ -171,6 +173,7 @@ def test_ports_default_env_or_base():
         "checkout": 6006,
         "orders": 6007,
         "inventory": 6008,
+        "bookings": 6009,
     }
 
 
