@@ -115,13 +115,13 @@ def booking_sagas(p: SagaPorts) -> list[SagaType[BookingSagaState]]:
     async def confirm_card(s: BookingSagaState) -> None:
         await confirm(s, completes=False)
 
-    first = [Step("hold_seat", hold_seat, release_seat), Step("take_payment", take_payment, give_back)]
-    plain = SagaType(SAGA, BookingSagaState, [*first, Step("confirm", confirm_all, completes=True)], failed, pivot=2)
-    card = SagaType(
-        CARD_SAGA,
-        BookingSagaState,
-        [*first, Step("confirm", confirm_card), Step("capture_payment", capture)],
-        failed,
-        pivot=2,  # the booking is confirmed: only forward (capture) from here
-    )
-    return [plain, card]
+    steps = [
+        Step("hold_seat", hold_seat, release_seat),
+        Step("take_payment", take_payment, give_back),
+        Step("confirm", confirm_card),  # the pivot: the booking is confirmed, only forward from here
+        Step("capture_payment", capture),
+    ]
+    # Without a card nothing follows the confirm: it writes the saga's completion itself.
+    plain_steps = [*steps[:2], replace(steps[2], action=confirm_all, completes=True)]
+    plain = SagaType(SAGA, BookingSagaState, plain_steps, failed, pivot=2)
+    return [plain, SagaType(CARD_SAGA, BookingSagaState, steps, failed, pivot=2)]

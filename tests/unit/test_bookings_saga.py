@@ -20,12 +20,12 @@ ENTITLEMENT = uuid.uuid4()
 
 
 def command(svc: InMemoryBookings, session, method=PaymentMethod.WALLET, **kw) -> CreateBooking:
-    fields = dict(
-        booking_id=uuid.uuid4(), company_id=svc.company, session_id=session, who=Who(user_id="user-1"),
-        type=BookingType.STANDARD, extras=(), method=method,
-        entitlement_id=ENTITLEMENT if method is PaymentMethod.PASS else None,
-        method_reference="tok_visa" if method is PaymentMethod.CARD else "",
-    )  # fmt: skip
+    fields = {
+        "booking_id": uuid.uuid4(), "company_id": svc.company, "session_id": session, "who": Who(user_id="user-1"),
+        "type": BookingType.STANDARD, "extras": (), "method": method,
+        "entitlement_id": ENTITLEMENT if method is PaymentMethod.PASS else None,
+        "method_reference": "tok_visa" if method is PaymentMethod.CARD else "",
+    }  # fmt: skip
     return CreateBooking(**(fields | kw))
 
 
