@@ -21,5 +21,7 @@ CREATE ROLE novatrek_partners LOGIN PASSWORD 'novatrek_partners';
 CREATE DATABASE novatrek_partners OWNER novatrek_partners;
 CREATE ROLE novatrek_checkout LOGIN PASSWORD 'novatrek_checkout';
 CREATE DATABASE novatrek_checkout OWNER novatrek_checkout;
+CREATE ROLE novatrek_businesses LOGIN PASSWORD 'novatrek_businesses';
+CREATE DATABASE novatrek_businesses OWNER novatrek_businesses;
 CREATE ROLE novatrek_bookings LOGIN PASSWORD 'novatrek_bookings';
 CREATE DATABASE novatrek_bookings OWNER novatrek_bookings;

@@ -2,9 +2,9 @@
 status arrives as a chassis error with its reason (clients.channel.remote_error); here the answers
 become the ports' values and a decline a domain error.
 
-The clients of businesses, passes, wallet and the catalog's session RPCs are the peers' (branches
-wt-businesses, wt-passes, wt-wallet, wt-sessions): until they are merged the adapters name what they
-use of them by these Protocols, over the messages of the peers' contracts."""
+The clients of passes, wallet and the catalog's session RPCs are the peers' (branches wt-passes,
+wt-wallet, wt-sessions): until they are merged the adapters name what they use of them by these
+Protocols, over the messages of the peers' contracts."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from novatrek.payments.v1 import payments_pb2
 
+from clients.businesses import BusinessesClient
 from clients.payments import PaymentsClient
 from services.bookings.domain import PaymentDeclined
 from services.bookings.ports import Customer, ExtraInfo, SessionInfo, WalletMoves
@@ -33,21 +34,15 @@ def customer_of(c: Any) -> Customer:
     return Customer(uuid.UUID(c.customer_id), uuid.UUID(c.company_id), c.user_id)
 
 
-class BusinessesClientLike(Protocol):
-    async def resolve_customer(self, company_id: str, user_id: str) -> Any: ...
-    async def get_customer(self, customer_id: str) -> Any: ...
-    async def register_customer(self, company_id: str, email: str, full_name: str) -> Any: ...
-
-
 class CustomersOverGrpc:
-    def __init__(self, client: BusinessesClientLike) -> None:
+    def __init__(self, client: BusinessesClient) -> None:
         self.client = client
 
     async def resolve(self, company_id: uuid.UUID, user_id: str) -> Customer:
         return customer_of(await self.client.resolve_customer(str(company_id), user_id))
 
     async def get(self, customer_id: uuid.UUID) -> Customer:
-        return customer_of(await self.client.get_customer(str(customer_id)))
+        return customer_of(await self.client.customer(str(customer_id)))
 
     async def register(self, company_id: uuid.UUID, email: str, full_name: str) -> Customer:
         return customer_of(await self.client.register_customer(str(company_id), email, full_name))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from novatrek.bookings.v1 import bookings_pb2, bookings_pb2_grpc
 
+from clients.businesses import BusinessesClient
 from clients.payments import PaymentsClient
 from services.bookings import peers
 from services.bookings.adapters import CardsOverGrpc, CatalogOverGrpc, CustomersOverGrpc, PassesOverGrpc, WalletOverGrpc
@@ -46,7 +47,7 @@ def over_grpc(s: BookingSettings) -> tuple[Ports, list]:
     """The ports over the peers' typed clients, and the clients (closed at shutdown)."""
     timeout = s.outbound_timeout_s
     businesses, catalog = (
-        peers.client("businesses", s.businesses_addr, timeout),
+        BusinessesClient(s.businesses_addr, timeout),
         peers.client("catalog", s.catalog_addr, timeout),
     )
     passes, wallet = peers.client("passes", s.passes_addr, timeout), peers.client("wallet", s.wallet_addr, timeout)

@@ -1,5 +1,5 @@
-"""What bookings takes from the peers being built beside it (branches wt-businesses, wt-sessions,
-wt-passes, wt-wallet): their typed clients and the events it consumes. Looked up by name until those
+"""What bookings takes from the peers being built beside it (branches wt-sessions, wt-passes,
+wt-wallet): their typed clients and the events it consumes. Looked up by name until those
 branches are merged, so this context builds and is checked without them; after the merge these become
 plain imports (docs/bookings.md, "At merge")."""
 
@@ -11,7 +11,6 @@ from typing import Any
 from services.chassis.errors import Unavailable
 
 CLIENTS = {
-    "businesses": ("clients.businesses", "BusinessesClient"),
     "catalog": ("clients.catalog", "CatalogClient"),
     "passes": ("clients.passes", "PassesClient"),
     "wallet": ("clients.wallet", "WalletClient"),

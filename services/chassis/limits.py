@@ -24,6 +24,12 @@ PAYMENT_TOKEN_MAX = 64
 PAYMENT_TOKEN_RULE = "must be a payment method token, never a card number"
 _CARD_NUMBER = re.compile(r"[\d\s-]{12,23}")
 
+# An e-mail address as guest-profiles, partner-integrations and businesses take one (a shape check:
+# one '@', a dot in the domain, no white space; the mailbox itself is never verified here).
+EMAIL_MAX = 254
+EMAIL_RULE = "is not an email address"
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
 # The largest amount payments takes (exclusive: its numeric(12,2) columns stay below 10^10); checkout
 # refuses a cart whose total reaches it.
 MAX_PAYMENT_AMOUNT = Decimal(10) ** 10
@@ -31,6 +37,10 @@ MAX_PAYMENT_AMOUNT = Decimal(10) ** 10
 
 def is_sku(value: str) -> bool:
     return _SKU.fullmatch(value) is not None  # fullmatch: `$` would let "ABC\n" through
+
+
+def is_email(value: str) -> bool:
+    return EMAIL.fullmatch(value) is not None  # fullmatch: "ada@example.org\n" is no address
 
 
 def is_card_number(value: str) -> bool:

@@ -152,6 +152,16 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.inventory.v1.InventoryService",
         ),
         ServiceSpec(
+            "businesses",
+            "businesses",
+            "services.businesses.config:BusinessSettings",
+            "services.businesses.main:build",
+            "novatrek_businesses",
+            50063,
+            "novatrek.businesses.v1.BusinessService",
+            peers={"guests_addr": "guest-profiles"},
+        ),
+        ServiceSpec(
             "bookings",
             "bookings",
             "services.bookings.config:BookingSettings",
@@ -159,9 +169,9 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek_bookings",
             50060,
             "novatrek.bookings.v1.BookingService",
-            # + businesses_addr, passes_addr, wallet_addr once those services are registered (their
-            # branches merged): docs/bookings.md, "At merge".
-            peers={"catalog_addr": "trip-catalog", "payments_addr": "payments"},
+            # + passes_addr, wallet_addr once those services are registered (their branches merged):
+            # docs/bookings.md, "At merge".
+            peers={"catalog_addr": "trip-catalog", "businesses_addr": "businesses", "payments_addr": "payments"},
         ),
     )
 }

@@ -16,6 +16,7 @@ PAYMENTS = "novatrek.payments.v1.PaymentService"
 CHECKOUT = "novatrek.checkout.v1.CheckoutService"
 ORDERS = "novatrek.orders.v1.OrderService"
 INVENTORY = "novatrek.inventory.v1.InventoryService"
+BUSINESSES = "novatrek.businesses.v1.BusinessService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
@@ -27,10 +28,12 @@ DEFAULT_UPSTREAMS = {
     CHECKOUT: "127.0.0.1:50057",
     ORDERS: "127.0.0.1:50058",
     INVENTORY: "127.0.0.1:50059",
+    BUSINESSES: "127.0.0.1:50063",
 }
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
-# checkouts and orders, and stock for back-office tools. Never partners' business.
-INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY)
+# checkouts and orders, stock and the businesses' companies and customers for back-office tools.
+# Never partners' business.
+INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES)
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
 _RESERVED_HEADER = re.compile(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from novatrek.guests.v1 import guests_pb2 as pb
 from novatrek.guests.v1 import guests_pb2_grpc
 
 from services.chassis.errors import Violations
+from services.chassis.limits import EMAIL_MAX, EMAIL_RULE, is_email
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import date_from_proto, mask_paths, page_size, parse_uuid
 from services.chassis.text import clean, text
@@ -16,7 +16,6 @@ from services.guests import commands, handlers
 from services.guests.domain import IdentityClaim
 from services.guests.protomap import INELIGIBILITY_TO_PB, STATUS_FROM_PB, guest_to_pb
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UPDATABLE = {"first_name", "last_name", "email", "phone", "date_of_birth", "status"}
 
 
@@ -27,8 +26,8 @@ def _fields(guest: pb.Guest, paths: set[str], v: Violations) -> dict:
         if name in paths:
             out[name] = text(getattr(guest, name), f"guest.{name}", v, 100)
     if "email" in paths:
-        out["email"] = text(guest.email, "guest.email", v, 254)
-        v.check(not out["email"] or bool(EMAIL.fullmatch(out["email"])), "guest.email", "is not an email address")
+        out["email"] = text(guest.email, "guest.email", v, EMAIL_MAX)
+        v.check(not out["email"] or is_email(out["email"]), "guest.email", EMAIL_RULE)
     if "phone" in paths:
         out["phone"] = text(guest.phone, "guest.phone", v, 32, required=False)
     if "date_of_birth" in paths:

@@ -12,7 +12,7 @@ from novatrek.partners.v1 import partners_pb2_grpc
 
 from services.chassis.context import deadline_var
 from services.chassis.errors import Violations
-from services.chassis.limits import MAX_PARTY_SIZE
+from services.chassis.limits import EMAIL_MAX, EMAIL_RULE, MAX_PARTY_SIZE, is_email
 from services.chassis.pagination import PageTokens
 from services.chassis.protoconv import date_from_proto, page_size, parse_uuid, timestamp
 from services.chassis.text import Kind, text
@@ -23,7 +23,6 @@ from services.partners.idempotency import ADMIN_SCOPE, Claim
 from services.partners.protomap import BASIS_FROM_PB, STATUS_FROM_PB, booking_to_pb, partner_to_pb
 from services.partners.reconcile import reconcile
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WEBHOOK = re.compile(r"^(https://[^\s]+|http://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/[^\s]*)?)$")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -54,8 +53,8 @@ class PartnerServicer(partners_pb2_grpc.PartnerServiceServicer):
     async def RegisterPartner(self, request, context):
         (await self._caller(context)).require_admin()
         v, p = Violations(), request.partner
-        name, email = text(p.name, "partner.name", v, 200), text(p.contact_email, "partner.contact_email", v, 254)
-        v.check(not email or bool(EMAIL.fullmatch(email)), "partner.contact_email", "is not an email address")
+        name, email = text(p.name, "partner.name", v, 200), text(p.contact_email, "partner.contact_email", v, EMAIL_MAX)
+        v.check(not email or is_email(email), "partner.contact_email", EMAIL_RULE)
         webhook = text(p.webhook_url, "partner.webhook_url", v, 2000, required=False)
         v.check(
             not webhook or bool(WEBHOOK.fullmatch(webhook)),

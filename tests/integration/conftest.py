@@ -233,3 +233,21 @@ def inventory_stub(inventory_service):
     from novatrek.inventory.v1 import inventory_pb2_grpc
 
     return inventory_pb2_grpc.InventoryServiceStub(inventory_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def businesses_service(make_database, guests_service):
+    from services.businesses.config import BusinessSettings
+    from services.businesses.main import build as build_businesses
+
+    database = await fresh_database(make_database, "businesses", "businesses")
+    running = await serve(build_businesses, BusinessSettings, database, guests_addr=guests_service.address)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def businesses_stub(businesses_service):
+    from novatrek.businesses.v1 import businesses_pb2_grpc
+
+    return businesses_pb2_grpc.BusinessServiceStub(businesses_service.channel)

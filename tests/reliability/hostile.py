@@ -68,6 +68,7 @@ async def running(
     notifications_service,
     orders_service,
     inventory_service,
+    businesses_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -79,6 +80,7 @@ async def running(
         "partners": partners_service,
         "orders": orders_service,
         "inventory": inventory_service,
+        "businesses": businesses_service,
     }
 
 

@@ -13,6 +13,7 @@ import pytest
 from google.protobuf import text_format
 from google.type import date_pb2, money_pb2
 from hypothesis import strategies as st
+from novatrek.businesses.v1 import businesses_pb2, businesses_pb2_grpc
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
 from novatrek.inventory.v1 import inventory_pb2
@@ -36,6 +37,7 @@ SERVICES = {
     "partners": partners_pb2,
     "orders": orders_pb2,
     "inventory": inventory_pb2,
+    "businesses": businesses_pb2,
 }
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
@@ -70,6 +72,16 @@ async def known(running):
             booking_request(guest_id, trip_id, day, 1), metadata=as_key(key, "seed")
         )
     ).booking
+    businesses_stub = businesses_pb2_grpc.BusinessServiceStub(running["businesses"].channel)
+    company = businesses_pb2.CreateCompanyRequest(
+        request_id=str(uuid.uuid4()), name="Fuzz Base", kind=businesses_pb2.COMPANY_KIND_NOVATREK_BASE, currency="EUR"
+    )
+    company_id = (await businesses_stub.CreateCompany(company)).company.company_id
+    user_id = str(uuid.uuid4())
+    customer = businesses_pb2.RegisterCustomerRequest(
+        company_id=company_id, email=f"fuzz-{user_id[:8]}@example.org", full_name="Ada", user_id=user_id
+    )
+    customer_id = (await businesses_stub.RegisterCustomer(customer)).customer.customer_id
     date = date_to_proto(day)
     values = {
         "guest_id": [guest_id],
@@ -87,6 +99,9 @@ async def known(running):
         "guest_email": [email],
         "amount": [money_pb2.Money(currency_code="USD", units=10)],
         "price_per_person": [money_pb2.Money(currency_code="EUR", units=99)],
+        "company_id": [company_id],
+        "customer_id": [customer_id],
+        "user_id": [user_id],
     }
     values |= {
         name: [date]
@@ -104,6 +119,8 @@ async def known(running):
         "last_name": ["Lovelace"],
         "name": ["Fuzz"],
         "contact_email": ["ops@ota.example"],
+        "full_name": ["Ada Lovelace"],
+        "currency": ["EUR"],
         "role": ["guest", "child"],
         "method_reference": ["tok_visa"],
         "reason": ["plans changed"],

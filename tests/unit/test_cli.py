@@ -131,6 +131,7 @@ def test_registry_is_the_one_table():
         "checkout",
         "orders",
         "inventory",
+        "businesses",
         "bookings",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
@@ -160,6 +161,7 @@ def test_ports_default_env_or_base():
         "checkout": 50057,
         "orders": 50058,
         "inventory": 50059,
+        "businesses": 50063,
         "bookings": 50060,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
@@ -173,6 +175,7 @@ def test_ports_default_env_or_base():
         "checkout": 6006,
         "orders": 6007,
         "inventory": 6008,
+        "businesses": 6012,
         "bookings": 6009,
     }
 
