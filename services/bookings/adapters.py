@@ -2,27 +2,28 @@
 status arrives as a chassis error with its reason (clients.channel.remote_error); here the answers
 become the ports' values and a decline a domain error.
 
-The clients of passes, wallet and the catalog's session RPCs are the peers' (branches wt-passes,
-wt-wallet, wt-sessions): until they are merged the adapters name what they use of them by these
-Protocols, over the messages of the peers' contracts."""
+The wallet's client is its peer's (branch wt-wallet): until it is merged WalletClientLike names what
+the adapter uses of it, over the messages of the wallet's contract."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from novatrek.catalog.v1 import catalog_pb2
 from novatrek.payments.v1 import payments_pb2
 
 from clients.businesses import BusinessesClient
+from clients.catalog import CatalogClient
+from clients.passes import PassClient
 from clients.payments import PaymentsClient
 from services.bookings.domain import PaymentDeclined
 from services.bookings.ports import Customer, ExtraInfo, SessionInfo, WalletMoves
 from services.chassis.errors import FailedPrecondition, NotFound
 from services.chassis.protoconv import decimal_of
-
-SCHEDULED = 1  # novatrek.catalog.v1.SESSION_STATUS_SCHEDULED
 
 
 def _instant(ts: Any) -> datetime:
@@ -48,15 +49,8 @@ class CustomersOverGrpc:
         return customer_of(await self.client.register_customer(str(company_id), email, full_name))
 
 
-class CatalogClientLike(Protocol):
-    async def get_session(self, session_id: str) -> Any: ...
-    async def list_extras(self, activity_id: str) -> list[Any]: ...
-    async def hold_session_seats(self, session_id: str, booking_id: str, seats: int) -> Any: ...
-    async def release_session_seats(self, session_id: str, booking_id: str) -> Any: ...
-
-
 class CatalogOverGrpc:
-    def __init__(self, client: CatalogClientLike) -> None:
+    def __init__(self, client: CatalogClient) -> None:
         self.client = client
 
     async def session(self, session_id: uuid.UUID) -> SessionInfo:
@@ -70,7 +64,7 @@ class CatalogOverGrpc:
             _instant(s.end_time),
             price,
             s.price.currency_code,
-            s.status == SCHEDULED,
+            s.status == catalog_pb2.SESSION_STATUS_SCHEDULED,
         )
 
     async def extras(self, activity_id: uuid.UUID) -> list[ExtraInfo]:
@@ -90,18 +84,12 @@ class CatalogOverGrpc:
         await self.client.hold_session_seats(str(session_id), str(booking_id), 1)
 
     async def release(self, session_id: uuid.UUID, booking_id: uuid.UUID) -> None:
-        await self.client.release_session_seats(str(session_id), str(booking_id))
-
-
-class PassesClientLike(Protocol):
-    async def consume(
-        self, entitlement_id: str, booking_id: str, customer_id: str, activity_id: str, session_start: datetime
-    ) -> Any: ...
-    async def restore(self, entitlement_id: str, booking_id: str) -> Any: ...
+        with contextlib.suppress(NotFound):  # no such session: nothing held, nothing to release
+            await self.client.release_session_seats(str(session_id), str(booking_id))
 
 
 class PassesOverGrpc:
-    def __init__(self, client: PassesClientLike) -> None:
+    def __init__(self, client: PassClient) -> None:
         self.client = client
 
     async def consume(

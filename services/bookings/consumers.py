@@ -9,6 +9,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from novatrek.catalog.v1 import events_pb2 as catalog_events
+
 from services.bookings import billing, peers
 from services.chassis.consumer import Subscription
 
@@ -28,9 +30,9 @@ def subscriptions(wake_billing: Callable[[], None]) -> list[Subscription[Any]]:
             log.info("wallet topped up", extra={"customer_id": event.customer_id, "due": due})
             wake_billing()
 
-    found = []
-    if (finished := peers.event("session_finished")) is not None:
-        found.append(Subscription(finished, "bookings-session-finished", on_session_finished))
+    found: list[Subscription[Any]] = [
+        Subscription(catalog_events.SessionFinished, "bookings-session-finished", on_session_finished)
+    ]
     if (topped_up := peers.event("wallet_topped_up")) is not None:
         found.append(Subscription(topped_up, "bookings-wallet-topped-up", on_wallet_topped_up))
     return found

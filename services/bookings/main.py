@@ -9,6 +9,8 @@ from datetime import datetime
 from novatrek.bookings.v1 import bookings_pb2, bookings_pb2_grpc
 
 from clients.businesses import BusinessesClient
+from clients.catalog import CatalogClient
+from clients.passes import PassClient
 from clients.payments import PaymentsClient
 from services.bookings import peers
 from services.bookings.adapters import CardsOverGrpc, CatalogOverGrpc, CustomersOverGrpc, PassesOverGrpc, WalletOverGrpc
@@ -48,9 +50,9 @@ def over_grpc(s: BookingSettings) -> tuple[Ports, list]:
     timeout = s.outbound_timeout_s
     businesses, catalog = (
         BusinessesClient(s.businesses_addr, timeout),
-        peers.client("catalog", s.catalog_addr, timeout),
+        CatalogClient(s.catalog_addr, timeout),
     )
-    passes, wallet = peers.client("passes", s.passes_addr, timeout), peers.client("wallet", s.wallet_addr, timeout)
+    passes, wallet = PassClient(s.passes_addr, timeout), peers.client("wallet", s.wallet_addr, timeout)
     payments = PaymentsClient(s.payments_addr, s.payments_timeout_s)
     ports = Ports(
         CustomersOverGrpc(businesses),

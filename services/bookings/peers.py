@@ -1,5 +1,5 @@
-"""What bookings takes from the peers being built beside it (branches wt-sessions, wt-passes,
-wt-wallet): their typed clients and the events it consumes. Looked up by name until those
+"""What bookings takes from the wallet, being built beside it (branch wt-wallet): its typed client and
+its WalletToppedUp event. Looked up by name until those
 branches are merged, so this context builds and is checked without them; after the merge these become
 plain imports (docs/bookings.md, "At merge")."""
 
@@ -11,12 +11,9 @@ from typing import Any
 from services.chassis.errors import Unavailable
 
 CLIENTS = {
-    "catalog": ("clients.catalog", "CatalogClient"),
-    "passes": ("clients.passes", "PassesClient"),
     "wallet": ("clients.wallet", "WalletClient"),
 }
 EVENTS = {
-    "session_finished": ("novatrek.catalog.v1.events_pb2", "SessionFinished"),
     "wallet_topped_up": ("novatrek.wallet.v1.events_pb2", "WalletToppedUp"),
 }
 

@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from services.catalog.commands import CreateTrip, Slot
-from services.catalog.domain import Departure, Trip, bookable
+from services.catalog.domain import Departure, Hold, Trip, bookable
+from services.catalog.seat_holds import hold_locked, release_locked
 from services.chassis.errors import NotFound
 from services.chassis.pagination import page_of
 from services.chassis.protoconv import utcnow
@@ -93,16 +94,40 @@ async def check_availability(slot: Slot, seats: int, uow_factory: UowFactory) ->
     return Availability(trip, departure, trip.active and departure.can_hold(seats))
 
 
+@dataclass
+class _DepartureSeats:
+    """A reservation's seats on a departure (seat_holds.SeatDesk); `trip` decides whether it is offered."""
+
+    uow: Any
+    slot: Slot
+    reservation_id: uuid.UUID
+    trip: Trip | None = None
+
+    async def find(self, lock: bool) -> Departure:
+        return await _departure(self.uow, self.slot, lock)
+
+    async def held(self, place: Departure) -> Hold:
+        return Hold(await self.uow.holds.seats(place.departure_id, self.reservation_id))
+
+    def check(self, place: Departure, hold: Hold) -> None:
+        assert self.trip is not None  # holds read the trip first
+        bookable(self.trip)
+
+    async def store(self, place: Departure, seats: int) -> None:
+        await self.uow.departures.set_seats_held(place)
+        await self.uow.holds.put(place.departure_id, self.reservation_id, seats, utcnow())
+
+    async def release(self, place: Departure) -> int:
+        released: int = await self.uow.holds.delete(place.departure_id, self.reservation_id)
+        return released
+
+    async def set_held(self, place: Departure) -> None:
+        await self.uow.departures.set_seats_held(place)
+
+
 async def hold_seats(slot: Slot, reservation_id: uuid.UUID, seats: int, uow_factory: UowFactory) -> Held:
-    """Sets the reservation's hold to `seats`; the departure row lock serialises concurrent holds.
-
-    Everything that can be decided without the lock is decided first: on a departure in demand
-    every statement run under the lock is waited for by every other hold (a storm of 300 bookings
-    for 40 seats queued seconds behind it). A hold that visibly cannot fit is refused from committed
-    numbers, which a concurrent release can only make larger, so never at the cost of a seat. The
-    answer (seats available) is always read under the lock.
-
-    The common case, a first hold that fits, is one statement and needs none of that."""
+    """Sets the reservation's hold to `seats`. The common case, a first hold that fits, is one
+    statement; anything else is decided under the departure's lock (seat_holds.hold_locked)."""
     async with uow_factory(autocommit=True) as uow:
         taken: tuple[Trip, Departure] | None = await uow.departures.hold_first(
             slot.trip_id, slot.departure_date, reservation_id, seats, utcnow()
@@ -111,27 +136,13 @@ async def hold_seats(slot: Slot, reservation_id: uuid.UUID, seats: int, uow_fact
             return Held(*taken, seats)
     async with uow_factory() as uow:
         trip = await _trip(uow, slot.trip_id)  # holds never change a trip
-        seen = await _departure(uow, slot)
-        held = await uow.holds.seats(seen.departure_id, reservation_id)
-        if held != seats:  # SOLD_OUT without queueing for the lock
-            bookable(trip)
-            seen.hold(held, seats)
-        departure = await _departure(uow, slot, lock=True)
-        already = await uow.holds.seats(departure.departure_id, reservation_id)
-        if already != seats:
-            bookable(trip)
-            departure = departure.hold(already, seats)
-            await uow.departures.set_seats_held(departure)
-            await uow.holds.put(departure.departure_id, reservation_id, seats, utcnow())
+        departure = await hold_locked(_DepartureSeats(uow, slot, reservation_id, trip), seats)
     return Held(trip, departure, seats)
 
 
 async def release_seats(slot: Slot, reservation_id: uuid.UUID, uow_factory: UowFactory) -> Released:
-    """Releases whatever the reservation holds; compensation, so it works on inactive trips too."""
+    """Releases whatever the reservation holds; compensation, so it works on inactive trips too.
+    Leaves no tombstone: a reservation may hold the same departure again (re-dated back)."""
     async with uow_factory() as uow:
-        departure = await _departure(uow, slot, lock=True)
-        released = await uow.holds.delete(departure.departure_id, reservation_id)
-        if released:
-            departure = departure.release(released)
-            await uow.departures.set_seats_held(departure)
+        departure, released = await release_locked(_DepartureSeats(uow, slot, reservation_id))
     return Released(departure, released)

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from novatrek.catalog.v1 import catalog_pb2 as pb
 from novatrek.catalog.v1 import catalog_pb2_grpc
 
 from services.catalog import commands, handlers
-from services.catalog.domain import DESCRIPTION_MAX, MAX_CAPACITY, MAX_PRICE, NAME_MAX
+from services.catalog.domain import DESCRIPTION_MAX, MAX_CAPACITY, NAME_MAX
+from services.catalog.fields import price_of, seats_of
 from services.catalog.protomap import departure_to_pb, trip_to_pb
+from services.catalog.session_servicer import SessionRpcs
 from services.chassis.errors import Violations
-from services.chassis.money import CURRENCY_MINOR_UNITS, quantize
 from services.chassis.pagination import PageTokens
-from services.chassis.protoconv import date_from_proto, money_from_proto, money_to_proto, page_size, parse_uuid, utcnow
+from services.chassis.protoconv import date_from_proto, money_to_proto, page_size, parse_uuid, utcnow
 from services.chassis.text import Kind, text
-
-
-def _price(trip: pb.Trip, v: Violations) -> tuple[Decimal, str] | None:
-    field = "trip.price_per_person"
-    if not v.check(trip.HasField("price_per_person"), field, "is required"):
-        return None
-    price = money_from_proto(trip.price_per_person, field, v)
-    if price is None:
-        return None
-    amount, currency = price
-    ok = v.check(Decimal(0) <= amount < MAX_PRICE, field, f"must be at least 0 and below {MAX_PRICE:f}")
-    ok &= v.check(
-        quantize(amount, currency) == amount, field, f"{currency} allows {CURRENCY_MINOR_UNITS[currency]} decimals"
-    )
-    return price if ok else None
 
 
 def _slot(message, v: Violations, prefix: str = "") -> commands.Slot:
@@ -38,12 +22,7 @@ def _slot(message, v: Violations, prefix: str = "") -> commands.Slot:
     return commands.Slot(trip_id, date_from_proto(message.departure_date, f"{prefix}departure_date", v))
 
 
-def _seats(value: int, v: Violations) -> int:
-    v.check(value >= 1, "seats", "must be at least 1")
-    return value
-
-
-class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+class CatalogServicer(SessionRpcs, catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, uow_factory, page_tokens: PageTokens) -> None:
         self.uow_factory, self.tokens = uow_factory, page_tokens
 
@@ -51,7 +30,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         v = Violations()
         name = text(request.trip.name, "trip.name", v, NAME_MAX)
         description = text(request.trip.description, "trip.description", v, DESCRIPTION_MAX, False, Kind.TEXT)
-        price = _price(request.trip, v)
+        price = price_of(request.trip, "price_per_person", v, "trip.")
         v.raise_if_any()
         assert price is not None  # else raise_if_any refused the request
         trip = await handlers.create_trip(commands.CreateTrip(name, *price, description), self.uow_factory)
@@ -97,7 +76,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def CheckAvailability(self, request, context):
         v = Violations()
-        slot, seats = _slot(request, v), _seats(request.seats, v)
+        slot, seats = _slot(request, v), seats_of(request.seats, v)
         v.raise_if_any()
         answer = await handlers.check_availability(slot, seats, self.uow_factory)
         price = money_to_proto(answer.trip.price_per_person, answer.trip.currency)
@@ -110,7 +89,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
 
     async def HoldSeats(self, request, context):
         v = Violations()
-        slot, seats = _slot(request, v), _seats(request.seats, v)
+        slot, seats = _slot(request, v), seats_of(request.seats, v)
         reservation_id = parse_uuid(request.reservation_id, "reservation_id", v)
         v.raise_if_any()
         held = await handlers.hold_seats(slot, reservation_id, seats, self.uow_factory)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, overload
 
 from google.protobuf import field_mask_pb2, timestamp_pb2
+from google.protobuf.message import Message
 from google.type import date_pb2, money_pb2
 
 from services.chassis.errors import Violations
@@ -20,6 +21,7 @@ NANOS = Decimal(1_000_000_000)
 # value with another asks `violations.refused(field)` first.
 REFUSED_DATE = date.min
 REFUSED_UUID = uuid.UUID(int=0)
+REFUSED_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def money_to_proto(amount: Decimal, currency: str) -> money_pb2.Money:
@@ -80,6 +82,36 @@ def timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     showed in the profile of every read."""
     since = value - _EPOCH
     return timestamp_pb2.Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
+
+
+# google.protobuf.Timestamp's range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+_TIMESTAMP_SECONDS = (-62_135_596_800, 253_402_300_799)
+
+
+@overload
+def time_from_proto(
+    message: Message, name: str, field: str, violations: Violations, required: Literal[True] = True
+) -> datetime: ...
+@overload
+def time_from_proto(
+    message: Message, name: str, field: str, violations: Violations, required: Literal[False]
+) -> datetime | None: ...
+def time_from_proto(
+    message: Message, name: str, field: str, violations: Violations, required: bool = True
+) -> datetime | None:
+    """The instant in `message`'s Timestamp field `name` (UTC, microseconds: PostgreSQL's precision);
+    an optional field unset or refused is None, a required one refused REFUSED_TIME."""
+    refused = REFUSED_TIME if required else None
+    if not message.HasField(name):
+        if required:
+            violations.add(field, "is required")
+        return refused
+    value: timestamp_pb2.Timestamp = getattr(message, name)
+    low, high = _TIMESTAMP_SECONDS
+    if not (low <= value.seconds <= high and 0 <= value.nanos < 1_000_000_000):
+        violations.add(field, "is not a valid timestamp")
+        return refused
+    return _EPOCH + timedelta(seconds=value.seconds, microseconds=value.nanos // 1000)
 
 
 def utcnow() -> datetime:

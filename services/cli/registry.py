@@ -152,6 +152,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.inventory.v1.InventoryService",
         ),
         ServiceSpec(
+            "passes",
+            "passes",
+            "services.passes.config:PassSettings",
+            "services.passes.main:build",
+            "novatrek_passes",
+            50062,
+            "novatrek.passes.v1.PassService",
+        ),
+        ServiceSpec(
             "businesses",
             "businesses",
             "services.businesses.config:BusinessSettings",
@@ -169,9 +178,13 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek_bookings",
             50060,
             "novatrek.bookings.v1.BookingService",
-            # + passes_addr, wallet_addr once those services are registered (their branches merged):
-            # docs/bookings.md, "At merge".
-            peers={"catalog_addr": "trip-catalog", "businesses_addr": "businesses", "payments_addr": "payments"},
+            # + wallet_addr once wallet is registered (its branch merged): docs/bookings.md, "At merge".
+            peers={
+                "catalog_addr": "trip-catalog",
+                "businesses_addr": "businesses",
+                "passes_addr": "passes",
+                "payments_addr": "payments",
+            },
         ),
     )
 }

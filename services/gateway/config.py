@@ -17,6 +17,7 @@ CHECKOUT = "novatrek.checkout.v1.CheckoutService"
 ORDERS = "novatrek.orders.v1.OrderService"
 INVENTORY = "novatrek.inventory.v1.InventoryService"
 BUSINESSES = "novatrek.businesses.v1.BusinessService"
+PASSES = "novatrek.passes.v1.PassService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
@@ -29,11 +30,12 @@ DEFAULT_UPSTREAMS = {
     ORDERS: "127.0.0.1:50058",
     INVENTORY: "127.0.0.1:50059",
     BUSINESSES: "127.0.0.1:50063",
+    PASSES: "127.0.0.1:50062",
 }
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
-# checkouts and orders, stock and the businesses' companies and customers for back-office tools.
-# Never partners' business.
-INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES)
+# checkouts and orders, stock, the businesses' companies and customers, and pass products and
+# entitlements for back-office tools. Never partners' business.
+INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES)
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
 _RESERVED_HEADER = re.compile(

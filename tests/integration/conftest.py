@@ -71,9 +71,12 @@ async def guests_service(make_database):
 
 
 @pytest.fixture(scope="session")
-async def catalog_service(make_database):
+async def catalog_service(make_database, nats_url):
     running = await serve(
-        build_catalog, CatalogSettings, await fresh_database(make_database, "trip-catalog", "catalog")
+        build_catalog,
+        CatalogSettings,
+        await fresh_database(make_database, "trip-catalog", "catalog"),
+        nats_url=nats_url,  # it publishes SessionFinished
     )
     yield running
     await running.stop()
@@ -246,8 +249,25 @@ async def businesses_service(make_database, guests_service):
     await running.stop()
 
 
+@pytest.fixture(scope="session")
+async def passes_service(make_database):
+    from services.passes.config import PassSettings
+    from services.passes.main import build as build_passes
+
+    running = await serve(build_passes, PassSettings, await fresh_database(make_database, "passes", "passes"))
+    yield running
+    await running.stop()
+
+
 @pytest.fixture
 def businesses_stub(businesses_service):
     from novatrek.businesses.v1 import businesses_pb2_grpc
 
     return businesses_pb2_grpc.BusinessServiceStub(businesses_service.channel)
+
+
+@pytest.fixture
+def passes_stub(passes_service):
+    from novatrek.passes.v1 import passes_pb2_grpc
+
+    return passes_pb2_grpc.PassServiceStub(passes_service.channel)

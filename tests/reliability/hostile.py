@@ -69,6 +69,7 @@ async def running(
     orders_service,
     inventory_service,
     businesses_service,
+    passes_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -81,6 +82,7 @@ async def running(
         "orders": orders_service,
         "inventory": inventory_service,
         "businesses": businesses_service,
+        "passes": passes_service,
     }
 
 

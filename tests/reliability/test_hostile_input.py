@@ -10,7 +10,7 @@ from collections import Counter
 
 import grpc
 import pytest
-from google.protobuf import text_format
+from google.protobuf import text_format, timestamp_pb2
 from google.type import date_pb2, money_pb2
 from hypothesis import strategies as st
 from novatrek.businesses.v1 import businesses_pb2, businesses_pb2_grpc
@@ -20,6 +20,7 @@ from novatrek.inventory.v1 import inventory_pb2
 from novatrek.notifications.v1 import notifications_pb2
 from novatrek.orders.v1 import orders_pb2
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
+from novatrek.passes.v1 import passes_pb2, passes_pb2_grpc
 from novatrek.payments.v1 import payments_pb2, payments_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
 
@@ -38,6 +39,7 @@ SERVICES = {
     "orders": orders_pb2,
     "inventory": inventory_pb2,
     "businesses": businesses_pb2,
+    "passes": passes_pb2,
 }
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
@@ -83,6 +85,26 @@ async def known(running):
     )
     customer_id = (await businesses_stub.RegisterCustomer(customer)).customer.customer_id
     date = date_to_proto(day)
+    passes = passes_pb2_grpc.PassServiceStub(running["passes"].channel)
+    pass_product = (
+        await passes.CreatePassProduct(
+            passes_pb2.CreatePassProductRequest(
+                request_id=str(uuid.uuid4()),
+                company_id=str(uuid.uuid4()),
+                name="Fuzz pass",
+                sessions=1000,
+                validity_days=365,
+                price=money_pb2.Money(currency_code="EUR", units=50),
+            )
+        )
+    ).product
+    entitlement = (
+        await passes.IssueEntitlement(
+            passes_pb2.IssueEntitlementRequest(
+                request_id=str(uuid.uuid4()), product_id=pass_product.product_id, customer_id=guest_id
+            )
+        )
+    ).entitlement
     values = {
         "guest_id": [guest_id],
         "trip_id": [trip_id],
@@ -99,9 +121,16 @@ async def known(running):
         "guest_email": [email],
         "amount": [money_pb2.Money(currency_code="USD", units=10)],
         "price_per_person": [money_pb2.Money(currency_code="EUR", units=99)],
-        "company_id": [company_id],
-        "customer_id": [customer_id],
+        "company_id": [company_id, pass_product.company_id],
+        "customer_id": [customer_id, guest_id],
         "user_id": [user_id],
+        "product_id": [pass_product.product_id],
+        "entitlement_id": [entitlement.entitlement_id],
+        "activity_id": [str(uuid.uuid4())],
+        "price": [money_pb2.Money(currency_code="EUR", units=50)],
+        "sessions": [10],
+        "validity_days": [30],
+        "session_start": [timestamp_pb2.Timestamp(seconds=int(time.time()) + 86_400)],
     }
     values |= {
         name: [date]

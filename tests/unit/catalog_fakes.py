@@ -1,5 +1,6 @@
 """In-memory fakes of the trip-catalog ports: its unit of work and the trip, departure and seat hold
-repositories, with the schema's constraints (one departure a day per trip, 0 <= seats held <= capacity)."""
+repositories, with the schema's constraints (one departure a day per trip, 0 <= seats held <= capacity);
+activities, sessions and extras: catalog_session_fakes.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from services.catalog.domain import Departure, Trip
+from services.catalog.domain import Activity, Departure, Extra, Hold, Session, Trip
 from services.chassis.errors import AlreadyExists
+from tests.unit.catalog_session_fakes import FakeActivities, FakeExtras, FakeSessionHolds, FakeSessions
 from tests.unit.fakes import FakeUnitOfWork, newest_first
 
 
@@ -26,7 +28,13 @@ class CatalogStore:
     trips: dict[uuid.UUID, Trip] = field(default_factory=dict)
     departures: dict[uuid.UUID, Departure] = field(default_factory=dict)
     holds: dict[tuple[uuid.UUID, uuid.UUID], int] = field(default_factory=dict)  # (departure, reservation) -> seats
-    locked: ReadLog = field(default_factory=ReadLog)  # for_update of every departure read, in order
+    locked: ReadLog = field(default_factory=ReadLog)  # for_update of every departure and session read, in order
+    activities: dict[uuid.UUID, Activity] = field(default_factory=dict)
+    sessions: dict[uuid.UUID, Session] = field(default_factory=dict)
+    extras: dict[uuid.UUID, Extra] = field(default_factory=dict)
+    session_holds: dict[tuple[uuid.UUID, uuid.UUID], Hold] = field(default_factory=dict)  # (session, booking)
+    events: list = field(default_factory=list)  # published, committed with the transaction that did
+    probes: int = 0  # the finish job's "has any session ended?" queries
 
     def withdraw(self, trip_id: uuid.UUID) -> None:
         """The trip is no longer offered (no use case does this yet: a later UpdateTrip will)."""
@@ -120,3 +128,10 @@ class FakeHolds:
 class FakeCatalogUnitOfWork(FakeUnitOfWork):
     def bind(self, store: CatalogStore) -> None:
         self.trips, self.departures, self.holds = FakeTrips(store), FakeDepartures(store), FakeHolds(store)
+        self.activities, self.sessions, self.extras = FakeActivities(store), FakeSessions(store), FakeExtras(store)
+        self.session_holds = FakeSessionHolds(store)
+
+    def publish(self, event, occurred) -> None:
+        if self.autocommit:
+            raise RuntimeError("an autocommit unit of work has no commit to add events to")
+        self.work.events.append(event)

@@ -131,6 +131,7 @@ def test_registry_is_the_one_table():
         "checkout",
         "orders",
         "inventory",
+        "passes",
         "businesses",
         "bookings",
     ]
@@ -161,6 +162,7 @@ def test_ports_default_env_or_base():
         "checkout": 50057,
         "orders": 50058,
         "inventory": 50059,
+        "passes": 50062,
         "businesses": 50063,
         "bookings": 50060,
     }
@@ -175,6 +177,7 @@ def test_ports_default_env_or_base():
         "checkout": 6006,
         "orders": 6007,
         "inventory": 6008,
+        "passes": 6011,
         "businesses": 6012,
         "bookings": 6009,
     }

@@ -75,6 +75,51 @@ class CatalogServiceStub:
                 request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSeatsRequest.SerializeToString,
                 response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSeatsResponse.FromString,
                 _registered_method=True)
+        self.CreateActivity = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/CreateActivity',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateActivityRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateActivityResponse.FromString,
+                _registered_method=True)
+        self.ListActivities = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/ListActivities',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListActivitiesRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListActivitiesResponse.FromString,
+                _registered_method=True)
+        self.CreateSession = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/CreateSession',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateSessionRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateSessionResponse.FromString,
+                _registered_method=True)
+        self.GetSession = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/GetSession',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.GetSessionResponse.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/ListSessions',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.CreateExtra = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/CreateExtra',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateExtraRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateExtraResponse.FromString,
+                _registered_method=True)
+        self.ListExtras = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/ListExtras',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListExtrasRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListExtrasResponse.FromString,
+                _registered_method=True)
+        self.HoldSessionSeats = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/HoldSessionSeats',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.HoldSessionSeatsRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.HoldSessionSeatsResponse.FromString,
+                _registered_method=True)
+        self.ReleaseSessionSeats = channel.unary_unary(
+                '/novatrek.catalog.v1.CatalogService/ReleaseSessionSeats',
+                request_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSessionSeatsRequest.SerializeToString,
+                response_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSessionSeatsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -140,6 +185,75 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateActivity(self, request, context):
+        """Creates an activity a company offers (a kind of session: a class, a tour, a lesson).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListActivities(self, request, context):
+        """Pages through activities, newest first, optionally of one company.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateSession(self, request, context):
+        """Schedules a session of an activity: a time window with a capacity and a price per seat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSession(self, request, context):
+        """Returns one session with its seats booked and available.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """Pages through sessions by start time (soonest first), filtered by company, activity and a
+        start time window.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateExtra(self, request, context):
+        """Adds an extra (equipment, a meal) that bookings of the activity's sessions may add.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListExtras(self, request, context):
+        """Lists the extras of an activity, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HoldSessionSeats(self, request, context):
+        """Holds `seats` seats of a scheduled session that has not started for a booking. Idempotent per
+        booking id (the same booking again answers its hold; another seat count resizes it); never lets
+        the seats booked exceed the capacity (FAILED_PRECONDITION SOLD_OUT). A session that is not
+        SCHEDULED or has started is FAILED_PRECONDITION SESSION_NOT_BOOKABLE; a booking whose seats
+        were released is FAILED_PRECONDITION HOLD_RELEASED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseSessionSeats(self, request, context):
+        """Releases whatever a booking holds on a session. Idempotent; a booking that holds nothing
+        succeeds too and leaves a tombstone, so a hold of that booking arriving later is refused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -182,6 +296,51 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ReleaseSeats,
                     request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSeatsRequest.FromString,
                     response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSeatsResponse.SerializeToString,
+            ),
+            'CreateActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateActivity,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateActivityRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateActivityResponse.SerializeToString,
+            ),
+            'ListActivities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActivities,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListActivitiesRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListActivitiesResponse.SerializeToString,
+            ),
+            'CreateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSession,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateSessionRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateSessionResponse.SerializeToString,
+            ),
+            'GetSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSession,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.GetSessionRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.GetSessionResponse.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListSessionsRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'CreateExtra': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateExtra,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateExtraRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateExtraResponse.SerializeToString,
+            ),
+            'ListExtras': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListExtras,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListExtrasRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListExtrasResponse.SerializeToString,
+            ),
+            'HoldSessionSeats': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldSessionSeats,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.HoldSessionSeatsRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.HoldSessionSeatsResponse.SerializeToString,
+            ),
+            'ReleaseSessionSeats': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseSessionSeats,
+                    request_deserializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSessionSeatsRequest.FromString,
+                    response_serializer=novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSessionSeatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -401,6 +560,249 @@ class CatalogService:
             '/novatrek.catalog.v1.CatalogService/ReleaseSeats',
             novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSeatsRequest.SerializeToString,
             novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSeatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/CreateActivity',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateActivityRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActivities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/ListActivities',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListActivitiesRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListActivitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/CreateSession',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateSessionRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/GetSession',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.GetSessionRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.GetSessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/ListSessions',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListSessionsRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateExtra(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/CreateExtra',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateExtraRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.CreateExtraResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListExtras(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/ListExtras',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListExtrasRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ListExtrasResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldSessionSeats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/HoldSessionSeats',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.HoldSessionSeatsRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.HoldSessionSeatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseSessionSeats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.catalog.v1.CatalogService/ReleaseSessionSeats',
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSessionSeatsRequest.SerializeToString,
+            novatrek_dot_catalog_dot_v1_dot_catalog__pb2.ReleaseSessionSeatsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,33 @@ class CatalogServiceStub:
     """Releases whatever a reservation holds on a departure. Idempotent: releasing twice, or
     releasing nothing, succeeds.
     """
+    CreateActivity: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CreateActivityRequest, _catalog_pb2.CreateActivityResponse]
+    """Creates an activity a company offers (a kind of session: a class, a tour, a lesson)."""
+    ListActivities: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListActivitiesRequest, _catalog_pb2.ListActivitiesResponse]
+    """Pages through activities, newest first, optionally of one company."""
+    CreateSession: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CreateSessionRequest, _catalog_pb2.CreateSessionResponse]
+    """Schedules a session of an activity: a time window with a capacity and a price per seat."""
+    GetSession: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.GetSessionRequest, _catalog_pb2.GetSessionResponse]
+    """Returns one session with its seats booked and available."""
+    ListSessions: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListSessionsRequest, _catalog_pb2.ListSessionsResponse]
+    """Pages through sessions by start time (soonest first), filtered by company, activity and a
+    start time window.
+    """
+    CreateExtra: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.CreateExtraRequest, _catalog_pb2.CreateExtraResponse]
+    """Adds an extra (equipment, a meal) that bookings of the activity's sessions may add."""
+    ListExtras: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ListExtrasRequest, _catalog_pb2.ListExtrasResponse]
+    """Lists the extras of an activity, oldest first."""
+    HoldSessionSeats: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.HoldSessionSeatsRequest, _catalog_pb2.HoldSessionSeatsResponse]
+    """Holds `seats` seats of a scheduled session that has not started for a booking. Idempotent per
+    booking id (the same booking again answers its hold; another seat count resizes it); never lets
+    the seats booked exceed the capacity (FAILED_PRECONDITION SOLD_OUT). A session that is not
+    SCHEDULED or has started is FAILED_PRECONDITION SESSION_NOT_BOOKABLE; a booking whose seats
+    were released is FAILED_PRECONDITION HOLD_RELEASED.
+    """
+    ReleaseSessionSeats: _grpc.UnaryUnaryMultiCallable[_catalog_pb2.ReleaseSessionSeatsRequest, _catalog_pb2.ReleaseSessionSeatsResponse]
+    """Releases whatever a booking holds on a session. Idempotent; a booking that holds nothing
+    succeeds too and leaves a tombstone, so a hold of that booking arriving later is refused.
+    """
 
 @_typing.type_check_only
 class CatalogServiceAsyncStub(CatalogServiceStub):
@@ -80,6 +107,33 @@ class CatalogServiceAsyncStub(CatalogServiceStub):
     ReleaseSeats: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ReleaseSeatsRequest, _catalog_pb2.ReleaseSeatsResponse]  # type: ignore[assignment]
     """Releases whatever a reservation holds on a departure. Idempotent: releasing twice, or
     releasing nothing, succeeds.
+    """
+    CreateActivity: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CreateActivityRequest, _catalog_pb2.CreateActivityResponse]  # type: ignore[assignment]
+    """Creates an activity a company offers (a kind of session: a class, a tour, a lesson)."""
+    ListActivities: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListActivitiesRequest, _catalog_pb2.ListActivitiesResponse]  # type: ignore[assignment]
+    """Pages through activities, newest first, optionally of one company."""
+    CreateSession: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CreateSessionRequest, _catalog_pb2.CreateSessionResponse]  # type: ignore[assignment]
+    """Schedules a session of an activity: a time window with a capacity and a price per seat."""
+    GetSession: _aio.UnaryUnaryMultiCallable[_catalog_pb2.GetSessionRequest, _catalog_pb2.GetSessionResponse]  # type: ignore[assignment]
+    """Returns one session with its seats booked and available."""
+    ListSessions: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListSessionsRequest, _catalog_pb2.ListSessionsResponse]  # type: ignore[assignment]
+    """Pages through sessions by start time (soonest first), filtered by company, activity and a
+    start time window.
+    """
+    CreateExtra: _aio.UnaryUnaryMultiCallable[_catalog_pb2.CreateExtraRequest, _catalog_pb2.CreateExtraResponse]  # type: ignore[assignment]
+    """Adds an extra (equipment, a meal) that bookings of the activity's sessions may add."""
+    ListExtras: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ListExtrasRequest, _catalog_pb2.ListExtrasResponse]  # type: ignore[assignment]
+    """Lists the extras of an activity, oldest first."""
+    HoldSessionSeats: _aio.UnaryUnaryMultiCallable[_catalog_pb2.HoldSessionSeatsRequest, _catalog_pb2.HoldSessionSeatsResponse]  # type: ignore[assignment]
+    """Holds `seats` seats of a scheduled session that has not started for a booking. Idempotent per
+    booking id (the same booking again answers its hold; another seat count resizes it); never lets
+    the seats booked exceed the capacity (FAILED_PRECONDITION SOLD_OUT). A session that is not
+    SCHEDULED or has started is FAILED_PRECONDITION SESSION_NOT_BOOKABLE; a booking whose seats
+    were released is FAILED_PRECONDITION HOLD_RELEASED.
+    """
+    ReleaseSessionSeats: _aio.UnaryUnaryMultiCallable[_catalog_pb2.ReleaseSessionSeatsRequest, _catalog_pb2.ReleaseSessionSeatsResponse]  # type: ignore[assignment]
+    """Releases whatever a booking holds on a session. Idempotent; a booking that holds nothing
+    succeeds too and leaves a tombstone, so a hold of that booking arriving later is refused.
     """
 
 class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -152,6 +206,87 @@ class CatalogServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_catalog_pb2.ReleaseSeatsResponse, _abc.Awaitable[_catalog_pb2.ReleaseSeatsResponse]]:
         """Releases whatever a reservation holds on a departure. Idempotent: releasing twice, or
         releasing nothing, succeeds.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateActivity(
+        self,
+        request: _catalog_pb2.CreateActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.CreateActivityResponse, _abc.Awaitable[_catalog_pb2.CreateActivityResponse]]:
+        """Creates an activity a company offers (a kind of session: a class, a tour, a lesson)."""
+
+    @_abc_1.abstractmethod
+    def ListActivities(
+        self,
+        request: _catalog_pb2.ListActivitiesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListActivitiesResponse, _abc.Awaitable[_catalog_pb2.ListActivitiesResponse]]:
+        """Pages through activities, newest first, optionally of one company."""
+
+    @_abc_1.abstractmethod
+    def CreateSession(
+        self,
+        request: _catalog_pb2.CreateSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.CreateSessionResponse, _abc.Awaitable[_catalog_pb2.CreateSessionResponse]]:
+        """Schedules a session of an activity: a time window with a capacity and a price per seat."""
+
+    @_abc_1.abstractmethod
+    def GetSession(
+        self,
+        request: _catalog_pb2.GetSessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.GetSessionResponse, _abc.Awaitable[_catalog_pb2.GetSessionResponse]]:
+        """Returns one session with its seats booked and available."""
+
+    @_abc_1.abstractmethod
+    def ListSessions(
+        self,
+        request: _catalog_pb2.ListSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListSessionsResponse, _abc.Awaitable[_catalog_pb2.ListSessionsResponse]]:
+        """Pages through sessions by start time (soonest first), filtered by company, activity and a
+        start time window.
+        """
+
+    @_abc_1.abstractmethod
+    def CreateExtra(
+        self,
+        request: _catalog_pb2.CreateExtraRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.CreateExtraResponse, _abc.Awaitable[_catalog_pb2.CreateExtraResponse]]:
+        """Adds an extra (equipment, a meal) that bookings of the activity's sessions may add."""
+
+    @_abc_1.abstractmethod
+    def ListExtras(
+        self,
+        request: _catalog_pb2.ListExtrasRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ListExtrasResponse, _abc.Awaitable[_catalog_pb2.ListExtrasResponse]]:
+        """Lists the extras of an activity, oldest first."""
+
+    @_abc_1.abstractmethod
+    def HoldSessionSeats(
+        self,
+        request: _catalog_pb2.HoldSessionSeatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.HoldSessionSeatsResponse, _abc.Awaitable[_catalog_pb2.HoldSessionSeatsResponse]]:
+        """Holds `seats` seats of a scheduled session that has not started for a booking. Idempotent per
+        booking id (the same booking again answers its hold; another seat count resizes it); never lets
+        the seats booked exceed the capacity (FAILED_PRECONDITION SOLD_OUT). A session that is not
+        SCHEDULED or has started is FAILED_PRECONDITION SESSION_NOT_BOOKABLE; a booking whose seats
+        were released is FAILED_PRECONDITION HOLD_RELEASED.
+        """
+
+    @_abc_1.abstractmethod
+    def ReleaseSessionSeats(
+        self,
+        request: _catalog_pb2.ReleaseSessionSeatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_catalog_pb2.ReleaseSessionSeatsResponse, _abc.Awaitable[_catalog_pb2.ReleaseSessionSeatsResponse]]:
+        """Releases whatever a booking holds on a session. Idempotent; a booking that holds nothing
+        succeeds too and leaves a tombstone, so a hold of that booking arriving later is refused.
         """
 
 def add_CatalogServiceServicer_to_server(servicer: CatalogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
