@@ -15,6 +15,8 @@ CREATE ROLE novatrek_orders LOGIN PASSWORD 'novatrek_orders';
 CREATE DATABASE novatrek_orders OWNER novatrek_orders;
 CREATE ROLE novatrek_inventory LOGIN PASSWORD 'novatrek_inventory';
 CREATE DATABASE novatrek_inventory OWNER novatrek_inventory;
+CREATE ROLE novatrek_wallet LOGIN PASSWORD 'novatrek_wallet';
+CREATE DATABASE novatrek_wallet OWNER novatrek_wallet;
 CREATE ROLE novatrek_notifications LOGIN PASSWORD 'novatrek_notifications';
 CREATE DATABASE novatrek_notifications OWNER novatrek_notifications;
 CREATE ROLE novatrek_partners LOGIN PASSWORD 'novatrek_partners';

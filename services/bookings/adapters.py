@@ -1,9 +1,6 @@
 """The ports over the typed clients of businesses, catalog, passes, wallet and payments. A peer's
 status arrives as a chassis error with its reason (clients.channel.remote_error); here the answers
-become the ports' values and a decline a domain error.
-
-The wallet's client is its peer's (branch wt-wallet): until it is merged WalletClientLike names what
-the adapter uses of it, over the messages of the wallet's contract."""
+become the ports' values and a decline a domain error."""
 
 from __future__ import annotations
 
@@ -11,7 +8,7 @@ import contextlib
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from novatrek.catalog.v1 import catalog_pb2
 from novatrek.payments.v1 import payments_pb2
@@ -20,6 +17,7 @@ from clients.businesses import BusinessesClient
 from clients.catalog import CatalogClient
 from clients.passes import PassClient
 from clients.payments import PaymentsClient
+from clients.wallet import WalletClient
 from services.bookings.domain import PaymentDeclined
 from services.bookings.ports import Customer, ExtraInfo, SessionInfo, WalletMoves
 from services.chassis.errors import FailedPrecondition, NotFound
@@ -112,26 +110,19 @@ class PassesOverGrpc:
         return bool(answer.restored)
 
 
-class WalletClientLike(Protocol):
-    async def debit(
-        self, operation_id: str, customer_id: str, company_id: str, amount: Decimal, currency: str
-    ) -> Any: ...
-    async def refund(self, operation_id: str, debit_operation_id: str) -> Any: ...
-
-
 class WalletOverGrpc:
-    def __init__(self, client: WalletClientLike) -> None:
+    def __init__(self, client: WalletClient) -> None:
         self.client = client
 
     async def debit(
         self, operation_id: uuid.UUID, customer_id: uuid.UUID, company_id: uuid.UUID, amount: Decimal, currency: str
     ) -> WalletMoves:
-        t = await self.client.debit(str(operation_id), str(customer_id), str(company_id), amount, currency)
-        return WalletMoves(decimal_of(t.cash), decimal_of(t.bonus))
+        answer = await self.client.debit(str(operation_id), str(customer_id), str(company_id), amount, currency)
+        return WalletMoves(decimal_of(answer.transaction.cash), decimal_of(answer.transaction.bonus))
 
     async def refund(self, operation_id: uuid.UUID, debit_operation_id: uuid.UUID) -> WalletMoves:
-        t = await self.client.refund(str(operation_id), str(debit_operation_id))
-        return WalletMoves(decimal_of(t.cash), decimal_of(t.bonus))
+        answer = await self.client.refund(str(operation_id), str(debit_operation_id))
+        return WalletMoves(decimal_of(answer.transaction.cash), decimal_of(answer.transaction.bonus))
 
 
 class CardsOverGrpc:

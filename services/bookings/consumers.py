@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from novatrek.catalog.v1 import events_pb2 as catalog_events
+from novatrek.wallet.v1 import events_pb2 as wallet_events
 
-from services.bookings import billing, peers
+from services.bookings import billing
 from services.chassis.consumer import Subscription
 
 log = logging.getLogger("novatrek.bookings.consumers")
@@ -30,9 +31,7 @@ def subscriptions(wake_billing: Callable[[], None]) -> list[Subscription[Any]]:
             log.info("wallet topped up", extra={"customer_id": event.customer_id, "due": due})
             wake_billing()
 
-    found: list[Subscription[Any]] = [
-        Subscription(catalog_events.SessionFinished, "bookings-session-finished", on_session_finished)
+    return [
+        Subscription(catalog_events.SessionFinished, "bookings-session-finished", on_session_finished),
+        Subscription(wallet_events.WalletToppedUp, "bookings-wallet-topped-up", on_wallet_topped_up),
     ]
-    if (topped_up := peers.event("wallet_topped_up")) is not None:
-        found.append(Subscription(topped_up, "bookings-wallet-topped-up", on_wallet_topped_up))
-    return found

@@ -12,7 +12,7 @@ from clients.businesses import BusinessesClient
 from clients.catalog import CatalogClient
 from clients.passes import PassClient
 from clients.payments import PaymentsClient
-from services.bookings import peers
+from clients.wallet import WalletClient
 from services.bookings.adapters import CardsOverGrpc, CatalogOverGrpc, CustomersOverGrpc, PassesOverGrpc, WalletOverGrpc
 from services.bookings.billing import bill_due
 from services.bookings.booking_saga import SagaPorts, booking_sagas
@@ -52,7 +52,7 @@ def over_grpc(s: BookingSettings) -> tuple[Ports, list]:
         BusinessesClient(s.businesses_addr, timeout),
         CatalogClient(s.catalog_addr, timeout),
     )
-    passes, wallet = PassClient(s.passes_addr, timeout), peers.client("wallet", s.wallet_addr, timeout)
+    passes, wallet = PassClient(s.passes_addr, timeout), WalletClient(s.wallet_addr, timeout)
     payments = PaymentsClient(s.payments_addr, s.payments_timeout_s)
     ports = Ports(
         CustomersOverGrpc(businesses),
@@ -87,8 +87,7 @@ def build(
     )  # fmt: skip
     billing = Loop("billing", lambda: bill_due(deps, BATCH), s.billing_interval_s, BATCH)
     refunds = Loop("refunds", lambda: refund_pending(deps, BATCH), s.refund_interval_s, BATCH)
-    if consumed := subscriptions(billing.wake):
-        wiring.consume(consumed)
+    wiring.consume(subscriptions(billing.wake))
     wiring.background += [runner.run_recovery, billing.run, refunds.run]
     servicer = BookingServicer(deps, wiring.tokens, s.booking_timeout_s)
     runtime = wiring.runtime(

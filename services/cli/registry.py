@@ -152,6 +152,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.inventory.v1.InventoryService",
         ),
         ServiceSpec(
+            "wallet",
+            "wallet",
+            "services.wallet.config:WalletSettings",
+            "services.wallet.main:build",
+            "novatrek_wallet",
+            50061,
+            "novatrek.wallet.v1.WalletService",
+        ),
+        ServiceSpec(
             "passes",
             "passes",
             "services.passes.config:PassSettings",
@@ -178,11 +187,11 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek_bookings",
             50060,
             "novatrek.bookings.v1.BookingService",
-            # + wallet_addr once wallet is registered (its branch merged): docs/bookings.md, "At merge".
             peers={
                 "catalog_addr": "trip-catalog",
                 "businesses_addr": "businesses",
                 "passes_addr": "passes",
+                "wallet_addr": "wallet",
                 "payments_addr": "payments",
             },
         ),

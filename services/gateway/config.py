@@ -16,6 +16,7 @@ PAYMENTS = "novatrek.payments.v1.PaymentService"
 CHECKOUT = "novatrek.checkout.v1.CheckoutService"
 ORDERS = "novatrek.orders.v1.OrderService"
 INVENTORY = "novatrek.inventory.v1.InventoryService"
+WALLET = "novatrek.wallet.v1.WalletService"
 BUSINESSES = "novatrek.businesses.v1.BusinessService"
 PASSES = "novatrek.passes.v1.PassService"
 
@@ -29,6 +30,7 @@ DEFAULT_UPSTREAMS = {
     CHECKOUT: "127.0.0.1:50057",
     ORDERS: "127.0.0.1:50058",
     INVENTORY: "127.0.0.1:50059",
+    WALLET: "127.0.0.1:50061",
     BUSINESSES: "127.0.0.1:50063",
     PASSES: "127.0.0.1:50062",
 }

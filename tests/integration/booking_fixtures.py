@@ -1,12 +1,11 @@
-"""Bookings in-process on port 0 with the real trip-catalog, businesses, passes and payments servers
-(PostgreSQL, NATS); the wallet is an in-memory stand-in until wt-wallet is merged (docs/bookings.md,
-"At merge"). Helpers make a company, its customer, a session and a pass."""
+"""Bookings in-process on port 0 with the real trip-catalog, businesses, passes, wallet and payments
+servers (PostgreSQL, NATS). Helpers make a company, its customer, a session, a pass, a top-up."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from google.protobuf import timestamp_pb2
@@ -21,11 +20,10 @@ from clients.businesses import BusinessesClient
 from clients.catalog import CatalogClient
 from clients.passes import PassClient
 from clients.payments import PaymentsClient
-from services.bookings.adapters import CardsOverGrpc, CatalogOverGrpc, CustomersOverGrpc, PassesOverGrpc
+from clients.wallet import WalletClient
 from services.bookings.config import BookingSettings
-from services.bookings.main import Ports, build
+from services.bookings.main import build
 from tests.integration.conftest import fresh_database, serve
-from tests.unit.bookings_fakes import Wallet, World
 
 
 def at(hours: float) -> timestamp_pb2.Timestamp:
@@ -39,22 +37,27 @@ def eur(units: int) -> money_pb2.Money:
 
 
 class Mesh:
-    def __init__(self, catalog, businesses, passes, payments) -> None:
+    def __init__(self, catalog, businesses, passes, wallet, payments) -> None:
         self.catalog_service = catalog
+        self.addresses = {
+            "catalog_addr": catalog.address,
+            "businesses_addr": businesses.address,
+            "passes_addr": passes.address,
+            "wallet_addr": wallet.address,
+            "payments_addr": payments.address,
+        }
         self.catalog = CatalogClient(catalog.address, 10.0)
         self.businesses = BusinessesClient(businesses.address, 10.0)
         self.passes = PassClient(passes.address, 10.0)
+        self.wallet = WalletClient(wallet.address, 10.0)
         self.payments = PaymentsClient(payments.address, 10.0)
-        self.wallet = Wallet(World())
 
-    def ports(self) -> Ports:
-        return Ports(
-            CustomersOverGrpc(self.businesses),
-            CatalogOverGrpc(self.catalog),
-            PassesOverGrpc(self.passes),
-            self.wallet,
-            CardsOverGrpc(self.payments),
-        )
+    async def top_up(self, company_id: str, customer_id: str, cash: str, bonus: str = "0") -> None:
+        await self.wallet.top_up(str(uuid.uuid4()), customer_id, company_id, "EUR", Decimal(cash), Decimal(bonus))
+
+    async def balance(self, company_id: str, customer_id: str) -> tuple[int, int]:
+        wallet = await self.wallet.wallet(customer_id, company_id)
+        return wallet.cash.units, wallet.bonus.units
 
     async def customer(self) -> tuple[str, biz.Customer]:
         company = await self.businesses.create_company(str(uuid.uuid4()), "Harbour kayaks", 2, "EUR")
@@ -91,21 +94,17 @@ class Mesh:
         return (await self.passes.entitlement(entitlement_id)).sessions_remaining
 
     async def close(self) -> None:
-        for client in (self.catalog, self.businesses, self.passes, self.payments):
+        for client in (self.catalog, self.businesses, self.passes, self.wallet, self.payments):
             await client.close()
 
 
 @pytest.fixture(scope="module")
-async def bookings_mesh(make_database, nats_url, catalog_service, businesses_service, passes_service, payments_service):
-    mesh = Mesh(catalog_service, businesses_service, passes_service, payments_service)
+async def bookings_mesh(
+    make_database, nats_url, catalog_service, businesses_service, passes_service, wallet_service, payments_service
+):
+    mesh = Mesh(catalog_service, businesses_service, passes_service, wallet_service, payments_service)
     database = await fresh_database(make_database, "bookings", "bookings")
-    running = await serve(
-        functools.partial(build, ports=mesh.ports()),
-        BookingSettings,
-        database,
-        nats_url=nats_url,
-        billing_interval_s=0.2,
-    )
+    running = await serve(build, BookingSettings, database, nats_url=nats_url, billing_interval_s=0.5, **mesh.addresses)
     mesh.bookings = bookings_pb2_grpc.BookingServiceStub(running.channel)
     yield mesh
     await running.stop()

@@ -239,6 +239,17 @@ def inventory_stub(inventory_service):
 
 
 @pytest.fixture(scope="session")
+async def wallet_service(make_database, nats_url):
+    from services.wallet.config import WalletSettings
+    from services.wallet.main import build as build_wallet
+
+    database = await fresh_database(make_database, "wallet", "wallet_shared")
+    running = await serve(build_wallet, WalletSettings, database, nats_url=nats_url)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
 async def businesses_service(make_database, guests_service):
     from services.businesses.config import BusinessSettings
     from services.businesses.main import build as build_businesses
@@ -257,6 +268,13 @@ async def passes_service(make_database):
     running = await serve(build_passes, PassSettings, await fresh_database(make_database, "passes", "passes"))
     yield running
     await running.stop()
+
+
+@pytest.fixture
+def wallet_stub(wallet_service):
+    from novatrek.wallet.v1 import wallet_pb2_grpc
+
+    return wallet_pb2_grpc.WalletServiceStub(wallet_service.channel)
 
 
 @pytest.fixture

@@ -32,6 +32,10 @@ EVERY_FIELD = ["a\x00b", "a\r\nb", "a\tb", "a\u0085b", "a\u2029b"]
 IGNORED = {
     "trip.trip_id",
     "departure.departure_id",
+    "activity.activity_id",
+    "session.session_id",
+    "session.company_id",
+    "extra.extra_id",
     "guest.guest_id@CreateGuest",
     "partner.partner_id",
     "partner.api_key_prefix",

@@ -68,6 +68,7 @@ async def running(
     notifications_service,
     orders_service,
     inventory_service,
+    wallet_service,
     businesses_service,
     passes_service,
 ):
@@ -81,6 +82,7 @@ async def running(
         "partners": partners_service,
         "orders": orders_service,
         "inventory": inventory_service,
+        "wallet": wallet_service,
         "businesses": businesses_service,
         "passes": passes_service,
     }

@@ -23,6 +23,7 @@ from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
 from novatrek.passes.v1 import passes_pb2, passes_pb2_grpc
 from novatrek.payments.v1 import payments_pb2, payments_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2, reservations_pb2_grpc
+from novatrek.wallet.v1 import wallet_pb2
 
 from services.chassis.protoconv import date_to_proto
 from tests.integration.booking import create_request, new_departure, new_guest
@@ -38,6 +39,7 @@ SERVICES = {
     "partners": partners_pb2,
     "orders": orders_pb2,
     "inventory": inventory_pb2,
+    "wallet": wallet_pb2,
     "businesses": businesses_pb2,
     "passes": passes_pb2,
 }
