@@ -23,6 +23,12 @@ from services.bookings.ports import Customer, ExtraInfo, SessionInfo, WalletMove
 from services.chassis.errors import FailedPrecondition, NotFound
 from services.chassis.protoconv import decimal_of
 
+SESSION_STATUS = {
+    catalog_pb2.SESSION_STATUS_SCHEDULED: "scheduled",
+    catalog_pb2.SESSION_STATUS_FINISHED: "finished",
+    catalog_pb2.SESSION_STATUS_CANCELLED: "cancelled",
+}
+
 
 def _instant(ts: Any) -> datetime:
     instant: datetime = ts.ToDatetime(tzinfo=UTC)
@@ -63,6 +69,9 @@ class CatalogOverGrpc:
             price,
             s.price.currency_code,
             s.status == catalog_pb2.SESSION_STATUS_SCHEDULED,
+            s.capacity,
+            s.booked,
+            SESSION_STATUS.get(s.status, "scheduled"),
         )
 
     async def extras(self, activity_id: uuid.UUID) -> list[ExtraInfo]:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from services.bookings.booking_saga import saga_name
 from services.bookings.commands import CreateBooking, ListBookings
 from services.bookings.domain import Booking, BookingStatus
-from services.bookings.ports import Cards, Catalog, Customer, Customers, Passes, Wallet
+from services.bookings.ports import Cards, Catalog, Customer, Customers, Passes, SessionInfo, Wallet
 from services.bookings.saga_state import BookingSagaState
 from services.bookings.snapshot import snapshot
 from services.chassis.errors import NotFound, key_reused
@@ -103,6 +103,22 @@ async def get_booking(booking_id: uuid.UUID, user_id: str, deps: Deps) -> Bookin
     if found is None or (user_id and found.user_id != user_id):
         raise NotFound(f"booking {booking_id} not found", reason="BOOKING_NOT_FOUND")
     return found
+
+
+ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.PENDING_PAYMENT)
+
+
+async def session_view(
+    session_id: uuid.UUID, company_id: uuid.UUID | None, deps: Deps
+) -> tuple[SessionInfo, list[Booking], int]:
+    """The session (catalog's), its bookings that held a seat, and the active ones' count; another
+    company's session is NOT_FOUND to a business that names itself."""
+    session = await deps.catalog.session(session_id)
+    if company_id is not None and session.company_id != company_id:
+        raise NotFound(f"session {session_id} not found", reason="SESSION_NOT_FOUND")
+    async with deps.uow(read_only=True) as uow:
+        held = await uow.bookings.of_session(session_id)
+    return session, held, sum(b.status in ACTIVE for b in held)
 
 
 async def list_bookings(query: ListBookings, position: Any, deps: Deps) -> tuple[list[Booking], Any]:

@@ -24,7 +24,7 @@ from services.bookings.loops import Loop
 from services.bookings.ports import Cards, Catalog, Customers, Passes, Wallet
 from services.bookings.refunds import refund_pending
 from services.bookings.repositories import BookingUnitOfWork
-from services.bookings.servicer import BookingServicer
+from services.bookings.servicer import BookingServicer, SessionViewServicer
 from services.chassis.outcomes import Outcomes
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaRunner
@@ -89,10 +89,13 @@ def build(
     refunds = Loop("refunds", lambda: refund_pending(deps, BATCH), s.refund_interval_s, BATCH)
     wiring.consume(subscriptions(billing.wake))
     wiring.background += [runner.run_recovery, billing.run, refunds.run]
-    servicer = BookingServicer(deps, wiring.tokens, s.booking_timeout_s)
-    runtime = wiring.runtime(
-        bookings_pb2.DESCRIPTOR.services_by_name["BookingService"],
-        lambda server: bookings_pb2_grpc.add_BookingServiceServicer_to_server(servicer, server),
-    )
+    servicer, views = BookingServicer(deps, wiring.tokens, s.booking_timeout_s), SessionViewServicer(deps)
+
+    def register(server) -> None:
+        bookings_pb2_grpc.add_BookingServiceServicer_to_server(servicer, server)
+        bookings_pb2_grpc.add_SessionViewServiceServicer_to_server(views, server)
+
+    services = bookings_pb2.DESCRIPTOR.services_by_name
+    runtime = wiring.runtime(services["BookingService"], register, services["SessionViewService"])
     runtime.closers += [c.close for c in clients]
     return runtime

@@ -28,6 +28,10 @@ class SessionInfo:
     price: Decimal
     currency: str
     scheduled: bool  # SCHEDULED (not finished, not cancelled)
+    # Its seats and status as the catalog has them now: the business session view shows them.
+    capacity: int = 0
+    booked: int = 0
+    status: str = "scheduled"  # scheduled | finished | cancelled
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from novatrek.bookings.v1 import bookings_pb2 as pb
+from novatrek.catalog.v1 import catalog_pb2
 
 from services.bookings.domain import (
     Booking,
@@ -16,6 +17,7 @@ from services.bookings.domain import (
     RefundRequest,
     RefundStatus,
 )
+from services.bookings.ports import SessionInfo
 from services.chassis.protoconv import money_to_proto, timestamp
 
 TYPE_TO_PB = {BookingType.STANDARD: pb.BOOKING_TYPE_STANDARD, BookingType.SLOT_ATTENDEE: pb.BOOKING_TYPE_SLOT_ATTENDEE}
@@ -93,3 +95,26 @@ def booking_to_pb(b: Booking) -> pb.Booking:
         create_time=timestamp(b.created_at),
         update_time=timestamp(b.updated_at),
     )
+
+
+SESSION_STATUS_TO_PB = {
+    "scheduled": catalog_pb2.SESSION_STATUS_SCHEDULED,
+    "finished": catalog_pb2.SESSION_STATUS_FINISHED,
+    "cancelled": catalog_pb2.SESSION_STATUS_CANCELLED,
+}
+
+
+def session_view_to_pb(session: SessionInfo, bookings: list[Booking], active: int) -> pb.SessionView:
+    s = catalog_pb2.Session(
+        session_id=str(session.session_id),
+        activity_id=str(session.activity_id),
+        company_id=str(session.company_id),
+        start_time=timestamp(session.start),
+        end_time=timestamp(session.end),
+        capacity=session.capacity,
+        booked=session.booked,
+        available=max(session.capacity - session.booked, 0),
+        price=money_to_proto(session.price, session.currency),
+        status=SESSION_STATUS_TO_PB[session.status],
+    )
+    return pb.SessionView(session=s, bookings=[booking_to_pb(b) for b in bookings], active_bookings_count=active)

@@ -113,7 +113,7 @@ class BookingRepository:
         return [booking_of(row) for row in rows]
 
     async def of_session(self, session_id: uuid.UUID) -> list[Booking]:
-        """Every booking of a session, oldest first (the business session view)."""
+        """The bookings of a session that held a seat (not FAILED), oldest first (the session view)."""
         return [booking_of(row) for row in await self.conn.execute(q.OF_SESSION, {"p_session": session_id})]
 
     async def confirm(self, bk: Booking) -> bool:

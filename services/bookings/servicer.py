@@ -10,7 +10,7 @@ from novatrek.bookings.v1 import bookings_pb2_grpc
 from services.bookings import billing, handlers, refunds
 from services.bookings.commands import CancelBooking, ListBookings, PayBooking
 from services.bookings.domain import REASON_MAX
-from services.bookings.protomap import booking_to_pb
+from services.bookings.protomap import booking_to_pb, session_view_to_pb
 from services.bookings.requests import USER_MAX, create_booking_of, guest_booking_of, token_of
 from services.chassis.context import deadline_var
 from services.chassis.errors import Violations
@@ -90,3 +90,18 @@ class BookingServicer(bookings_pb2_grpc.BookingServiceServicer):
         v.raise_if_any()
         cancelled = await refunds.cancel_booking(CancelBooking(booking_id, user_id, reason), self.deps)
         return pb.CancelBookingResponse(booking=booking_to_pb(cancelled))
+
+
+class SessionViewServicer(bookings_pb2_grpc.SessionViewServiceServicer):
+    """The business side: bookings only inside the view of their session."""
+
+    def __init__(self, deps: handlers.Deps) -> None:
+        self.deps = deps
+
+    async def GetSessionView(self, request, context):
+        v = Violations()
+        session_id = parse_uuid(request.session_id, "session_id", v)
+        company_id = parse_uuid(request.company_id, "company_id", v, required=False)
+        v.raise_if_any()
+        view = await handlers.session_view(session_id, company_id, self.deps)
+        return pb.GetSessionViewResponse(view=session_view_to_pb(*view))

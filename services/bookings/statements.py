@@ -41,8 +41,11 @@ LIST_MINE_OF_SESSION = newest_first_pages(
 LIST_MINE_AT_COMPANY = newest_first_pages(
     _mine.where(b.company_id == _p("company", b.company_id)), b.session_start, b.booking_id
 )
-# Every booking of a session, oldest first (the business session view the lead adds).
-OF_SESSION = ROW.where(b.session_id == _p("session", b.session_id)).order_by(b.created_at, b.booking_id)
+# The bookings of a session that held a seat (a FAILED one never kept one), oldest first: the
+# business session view.
+OF_SESSION = ROW.where(b.session_id == _p("session", b.session_id), b.status != "failed").order_by(
+    b.created_at, b.booking_id
+)
 
 CLAIM_COLUMNS = ("billing_due", "claim_until", "claim_kind", "claim_key")
 CLAIM = (

@@ -102,11 +102,14 @@ class Wiring:
             autocommit=autocommit,
         )
 
-    def runtime(self, service: ServiceDescriptor, register: Callable[[grpc.aio.Server], None]) -> ServiceRuntime:
+    def runtime(
+        self, service: ServiceDescriptor, register: Callable[[grpc.aio.Server], None], *more: ServiceDescriptor
+    ) -> ServiceRuntime:
+        """`register` adds `service` (and `more` services of the context, for health and reflection)."""
         return ServiceRuntime(
             name=self.name,
             settings=self.settings,
-            service_names=[service.full_name],
+            service_names=[service.full_name, *(m.full_name for m in more)],
             register=register,
             engine=self.engine,
             broker=self.broker,

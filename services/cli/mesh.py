@@ -181,7 +181,7 @@ class Mesh:
     def start_gateway(self) -> Child | None:
         """The REST gateway in front of whatever runs: partners on the public listener, the
         first-party surfaces (INTERNAL_SERVICES: the seed's, ordering) on the internal (loopback) one."""
-        o, running = self.options, {c.spec.grpc_service: c.address for c in self.children}
+        o, running = self.options, {s: c.address for c in self.children for s in c.spec.grpc_services}
         public = [s for s in (REGISTRY["partner-integrations"].grpc_service, BOOKINGS) if s in running]
         if not public:
             return None

@@ -27,6 +27,12 @@ class ServiceSpec:
     grpc_service: str  # full proto service name (health check, banner)
     # settings field -> name of the service whose address goes there ("host:port")
     peers: dict[str, str] = field(default_factory=dict)
+    # Other proto services the same server answers (bookings' business SessionViewService).
+    more_services: tuple[str, ...] = ()
+
+    @property
+    def grpc_services(self) -> tuple[str, ...]:
+        return (self.grpc_service, *self.more_services)
 
     @property
     def env_prefix(self) -> str:
@@ -122,6 +128,7 @@ REGISTRY: dict[str, ServiceSpec] = {
                 "reservations_addr": "reservations",
                 "payments_addr": "payments",
             },
+            more_services=("novatrek.bookings.v1.SessionViewService",),
         ),
         ServiceSpec(
             "checkout",

@@ -19,6 +19,7 @@ CHECKOUT = "novatrek.checkout.v1.CheckoutService"
 ORDERS = "novatrek.orders.v1.OrderService"
 INVENTORY = "novatrek.inventory.v1.InventoryService"
 BOOKINGS = "novatrek.bookings.v1.BookingService"
+SESSION_VIEWS = "novatrek.bookings.v1.SessionViewService"  # served by bookings too
 WALLET = "novatrek.wallet.v1.WalletService"
 BUSINESSES = "novatrek.businesses.v1.BusinessService"
 PASSES = "novatrek.passes.v1.PassService"
@@ -34,6 +35,7 @@ DEFAULT_UPSTREAMS = {
     ORDERS: "127.0.0.1:50058",
     INVENTORY: "127.0.0.1:50059",
     BOOKINGS: "127.0.0.1:50060",
+    SESSION_VIEWS: "127.0.0.1:50060",
     WALLET: "127.0.0.1:50061",
     PASSES: "127.0.0.1:50062",
     BUSINESSES: "127.0.0.1:50063",
@@ -42,8 +44,11 @@ DEFAULT_UPSTREAMS = {
 PUBLIC_SERVICES = (PARTNERS, BOOKINGS)
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
 # checkouts and orders, stock, the businesses' companies and customers, pass products and
-# entitlements, and wallets (top-ups at the desk) for back-office tools. Never partners' business.
-INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES, WALLET)
+# entitlements, wallets (top-ups at the desk) and the business session views (bookings) for back-office
+# tools. Never partners' business.
+INTERNAL_SERVICES = (
+    RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES, WALLET, SESSION_VIEWS,
+)  # fmt: skip
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
 _RESERVED_HEADER = re.compile(

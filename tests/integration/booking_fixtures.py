@@ -106,6 +106,8 @@ async def bookings_mesh(
     database = await fresh_database(make_database, "bookings", "bookings")
     running = await serve(build, BookingSettings, database, nats_url=nats_url, billing_interval_s=0.5, **mesh.addresses)
     mesh.bookings = bookings_pb2_grpc.BookingServiceStub(running.channel)
+    mesh.views = bookings_pb2_grpc.SessionViewServiceStub(running.channel)
+    mesh.address = running.address
     yield mesh
     await running.stop()
     await mesh.close()

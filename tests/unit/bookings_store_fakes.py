@@ -46,7 +46,9 @@ class Bookings:
         return found[: limit + 1]
 
     async def of_session(self, session_id):
-        return [b for b in self.w.bookings.values() if b.session_id == session_id]
+        return [
+            b for b in self.w.bookings.values() if b.session_id == session_id and b.status is not BookingStatus.FAILED
+        ]
 
     async def _move(self, bk: Booking, when) -> bool:
         found = self.w.bookings.get(bk.booking_id)

@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.type import money_pb2 as _money_pb2
+from novatrek.catalog.v1 import catalog_pb2 as _catalog_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -818,3 +819,79 @@ class CancelBookingResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelBookingResponse: _TypeAlias = CancelBookingResponse  # noqa: Y015
+
+@_typing.final
+class GetSessionViewRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_ID_FIELD_NUMBER: _builtins.int
+    COMPANY_ID_FIELD_NUMBER: _builtins.int
+    session_id: _builtins.str
+    company_id: _builtins.str
+    """The business asking (UUID); set, another company's session is NOT_FOUND."""
+    def __init__(
+        self,
+        *,
+        session_id: _builtins.str = ...,
+        company_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["company_id", b"company_id", "session_id", b"session_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionViewRequest: _TypeAlias = GetSessionViewRequest  # noqa: Y015
+
+@_typing.final
+class SessionView(_message.Message):
+    """A session as its business sees it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SESSION_FIELD_NUMBER: _builtins.int
+    BOOKINGS_FIELD_NUMBER: _builtins.int
+    ACTIVE_BOOKINGS_COUNT_FIELD_NUMBER: _builtins.int
+    active_bookings_count: _builtins.int
+    @_builtins.property
+    def session(self) -> _catalog_pb2.Session:
+        """The session as the catalog has it now (seats booked and available included)."""
+
+    @_builtins.property
+    def bookings(self) -> _containers.RepeatedCompositeFieldContainer[Global___Booking]:
+        """Oldest first."""
+
+    def __init__(
+        self,
+        *,
+        session: _catalog_pb2.Session | None = ...,
+        bookings: _abc.Iterable[Global___Booking] | None = ...,
+        active_bookings_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["session", b"session"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_bookings_count", b"active_bookings_count", "bookings", b"bookings", "session", b"session"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SessionView: _TypeAlias = SessionView  # noqa: Y015
+
+@_typing.final
+class GetSessionViewResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VIEW_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def view(self) -> Global___SessionView: ...
+    def __init__(
+        self,
+        *,
+        view: Global___SessionView | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["view", b"view"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["view", b"view"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetSessionViewResponse: _TypeAlias = GetSessionViewResponse  # noqa: Y015

@@ -434,3 +434,83 @@ class BookingService:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class SessionViewServiceStub:
+    """The business side (seed 004): a business sees bookings only inside a session view, never as
+    bookings of their own (no booking CRUD). Served on the gateway's internal listener.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetSessionView = channel.unary_unary(
+                '/novatrek.bookings.v1.SessionViewService/GetSessionView',
+                request_serializer=novatrek_dot_bookings_dot_v1_dot_bookings__pb2.GetSessionViewRequest.SerializeToString,
+                response_deserializer=novatrek_dot_bookings_dot_v1_dot_bookings__pb2.GetSessionViewResponse.FromString,
+                _registered_method=True)
+
+
+class SessionViewServiceServicer:
+    """The business side (seed 004): a business sees bookings only inside a session view, never as
+    bookings of their own (no booking CRUD). Served on the gateway's internal listener.
+    """
+
+    def GetSessionView(self, request, context):
+        """One session with its bookings (every one that held or holds a seat: FAILED ones never did)
+        and how many are active (PENDING, CONFIRMED or PENDING_PAYMENT).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_SessionViewServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetSessionView': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionView,
+                    request_deserializer=novatrek_dot_bookings_dot_v1_dot_bookings__pb2.GetSessionViewRequest.FromString,
+                    response_serializer=novatrek_dot_bookings_dot_v1_dot_bookings__pb2.GetSessionViewResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'novatrek.bookings.v1.SessionViewService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('novatrek.bookings.v1.SessionViewService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class SessionViewService:
+    """The business side (seed 004): a business sees bookings only inside a session view, never as
+    bookings of their own (no booking CRUD). Served on the gateway's internal listener.
+    """
+
+    @staticmethod
+    def GetSessionView(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/novatrek.bookings.v1.SessionViewService/GetSessionView',
+            novatrek_dot_bookings_dot_v1_dot_bookings__pb2.GetSessionViewRequest.SerializeToString,
+            novatrek_dot_bookings_dot_v1_dot_bookings__pb2.GetSessionViewResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

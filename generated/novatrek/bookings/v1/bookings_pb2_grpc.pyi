@@ -191,3 +191,46 @@ class BookingServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
 def add_BookingServiceServicer_to_server(servicer: BookingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class SessionViewServiceStub:
+    """The business side (seed 004): a business sees bookings only inside a session view, never as
+    bookings of their own (no booking CRUD). Served on the gateway's internal listener.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> SessionViewServiceAsyncStub: ...
+    GetSessionView: _grpc.UnaryUnaryMultiCallable[_bookings_pb2.GetSessionViewRequest, _bookings_pb2.GetSessionViewResponse]
+    """One session with its bookings (every one that held or holds a seat: FAILED ones never did)
+    and how many are active (PENDING, CONFIRMED or PENDING_PAYMENT).
+    """
+
+@_typing.type_check_only
+class SessionViewServiceAsyncStub(SessionViewServiceStub):
+    """The business side (seed 004): a business sees bookings only inside a session view, never as
+    bookings of their own (no booking CRUD). Served on the gateway's internal listener.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    GetSessionView: _aio.UnaryUnaryMultiCallable[_bookings_pb2.GetSessionViewRequest, _bookings_pb2.GetSessionViewResponse]  # type: ignore[assignment]
+    """One session with its bookings (every one that held or holds a seat: FAILED ones never did)
+    and how many are active (PENDING, CONFIRMED or PENDING_PAYMENT).
+    """
+
+class SessionViewServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The business side (seed 004): a business sees bookings only inside a session view, never as
+    bookings of their own (no booking CRUD). Served on the gateway's internal listener.
+    """
+
+    @_abc_1.abstractmethod
+    def GetSessionView(
+        self,
+        request: _bookings_pb2.GetSessionViewRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_bookings_pb2.GetSessionViewResponse, _abc.Awaitable[_bookings_pb2.GetSessionViewResponse]]:
+        """One session with its bookings (every one that held or holds a seat: FAILED ones never did)
+        and how many are active (PENDING, CONFIRMED or PENDING_PAYMENT).
+        """
+
+def add_SessionViewServiceServicer_to_server(servicer: SessionViewServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
