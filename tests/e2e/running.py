@@ -149,20 +149,21 @@ def check_serving(addresses: dict[str, tuple[str, str]]) -> None:
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING, (name, service)
 
 
-def curl_request(line: str) -> tuple[str, dict[str, str], bytes]:
-    """URL, headers and body of a printed `curl -X POST URL -H … -d BODY` line."""
+def curl_request(line: str) -> tuple[str, dict[str, str], bytes | None]:
+    """URL, headers and body (None: a GET) of a printed `curl [-X POST] URL -H … [-d BODY]` line."""
     argv, headers = shlex.split(line), {}
     for flag, value in itertools.pairwise(argv):
         if flag == "-H":
             name, _, text = value.partition(": ")
             headers[name] = text
-    return next(a for a in argv if a.startswith("http")), headers, argv[argv.index("-d") + 1].encode()
+    body = argv[argv.index("-d") + 1].encode() if "-d" in argv else None
+    return next(a for a in argv if a.startswith("http")), headers, body
 
 
 def run_curl(line: str) -> tuple[int, dict]:
     """Sends what a printed curl line says, with urllib (no curl needed)."""
     url, headers, body = curl_request(line)
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST" if body is not None else "GET")
     with urllib.request.urlopen(request, timeout=30) as answer:
         return answer.status, json.loads(answer.read())
 

@@ -37,6 +37,29 @@ def wait_webhook(log: Path, booking_id: str, timeout_s: float = 60.0) -> dict:
     return eventually_blocking(delivered, timeout_s)
 
 
+def check_session_bookings(up: Up, internal: str) -> None:
+    """The printed session-booking curls as a newcomer runs them: a guest books by card on the public
+    guest path; the demo customer, with the printed token, books from the topped-up wallet and lists
+    their bookings; the business sees both in the session view (internal listener)."""
+    curls = [ln.strip() for ln in up.lines if ln.strip().startswith("curl ") and "/api/client/" in ln]
+    guest, wallet, mine = (
+        next(c for c in curls if marker in c) for marker in ("/guest/", "/api/client/bookings ", "my-bookings")
+    )
+    status, guest_booked = run_curl(guest)
+    assert status == 200 and guest_booked["booking"]["status"] == "BOOKING_STATUS_CONFIRMED", guest_booked
+    status, paid = run_curl(wallet)
+    booking = paid["booking"]
+    assert (booking["status"], booking["paymentMethod"], booking["walletDebited"]) == (
+        "BOOKING_STATUS_CONFIRMED", "PAYMENT_METHOD_WALLET", True,
+    ), paid  # fmt: skip
+    status, listed = run_curl(mine)
+    assert [b["bookingId"] for b in listed["bookings"]] == [booking["bookingId"]], listed
+    view = http_json(f"{internal}/api/business/sessions/{guest_booked['booking']['sessionId']}")["view"]
+    assert view["activeBookingsCount"] >= 1 and guest_booked["booking"]["bookingId"] in {
+        b["bookingId"] for b in view["bookings"]
+    }, view
+
+
 @pytest.mark.timeout(600)
 def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
     data_dir, base = tmp_path / "novatrek-data", free_base_port()
@@ -98,6 +121,7 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert checked_out["state"] == "CHECKOUT_STATE_COMPLETED" and order_id, checked_out
         order = http_json(f"{internal}/v1/orders/{order_id}")["order"]  # the Get Order query
         assert (order["orderId"], order["status"]) == (order_id, "ORDER_STATUS_CONFIRMED"), order
+        check_session_bookings(up, internal)
         assert (
             http_status(f"http://{gateway}/reservations") == 404
             and http_status(f"http://{gateway}/openapi.json") == 200
@@ -125,6 +149,8 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert gear_lines(again) == gear_lines(up) and len(gear_lines(up)) == len(GEAR)
         available = {ln.split()[1]: int(ln.split()[4]) for ln in again.lines if ln.strip().startswith("gear ")}
         assert [available[g.sku] for g in GEAR[:2]] == [GEAR[0].stock - 1, GEAR[1].stock - 2]  # the checkout's
+        company_lines = lambda u: [ln for ln in u.lines if ln.strip().startswith(("company ", "customer "))]
+        assert company_lines(again) == company_lines(up) and len(company_lines(up)) == 3  # two companies, one customer
         key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))
         assert key_line(again) == key_line(up), "the demo partner's key must survive a restart"
         assert again.interrupt() == 0, again.output
