@@ -128,7 +128,6 @@ REGISTRY: dict[str, ServiceSpec] = {
                 "reservations_addr": "reservations",
                 "payments_addr": "payments",
             },
-            more_services=("novatrek.bookings.v1.SessionViewService",),
         ),
         ServiceSpec(
             "checkout",
@@ -201,6 +200,7 @@ REGISTRY: dict[str, ServiceSpec] = {
                 "wallet_addr": "wallet",
                 "payments_addr": "payments",
             },
+            more_services=("novatrek.bookings.v1.SessionViewService",),
         ),
     )
 }

@@ -149,7 +149,7 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert gear_lines(again) == gear_lines(up) and len(gear_lines(up)) == len(GEAR)
         available = {ln.split()[1]: int(ln.split()[4]) for ln in again.lines if ln.strip().startswith("gear ")}
         assert [available[g.sku] for g in GEAR[:2]] == [GEAR[0].stock - 1, GEAR[1].stock - 2]  # the checkout's
-        company_lines = lambda u: [ln for ln in u.lines if ln.strip().startswith(("company ", "customer "))]
+        company_lines = lambda u: [ln for ln in u.lines if re.match(r"\s*(company|customer) [0-9a-f-]{36} ", ln)]
         assert company_lines(again) == company_lines(up) and len(company_lines(up)) == 3  # two companies, one customer
         key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))
         assert key_line(again) == key_line(up), "the demo partner's key must survive a restart"
