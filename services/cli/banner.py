@@ -201,6 +201,13 @@ def banner(
         if g.sku in data.stock
     ]
     out += activities_lines(data)
+    if data.client_token:
+        who = f"{CUSTOMER_EMAIL}, user {data.activities.user_id}"
+        out += [
+            "",
+            f"Demo customer token ({who}; the client surface's Bearer token, 7 days):",
+            f"  {data.client_token}",
+        ]
     if data.partner_key:
         out += ["", f"Demo partner {data.partner_id} ({DEMO_PARTNER}), API key:", f"  {data.partner_key}"]
     out += ["", "Try:"] + [f"  {line}" for line in commands]

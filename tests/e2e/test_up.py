@@ -45,6 +45,8 @@ def check_session_bookings(up: Up, internal: str) -> None:
     guest, wallet, mine = (
         next(c for c in curls if marker in c) for marker in ("/guest/", "/api/client/bookings ", "my-bookings")
     )
+    at = next(i for i, ln in enumerate(up.lines) if ln.startswith("Demo customer token"))
+    assert f"Bearer {up.lines[at + 1].strip()}" in wallet and up.lines[at + 1].strip().startswith("eyJ")
     status, guest_booked = run_curl(guest)
     assert status == 200 and guest_booked["booking"]["status"] == "BOOKING_STATUS_CONFIRMED", guest_booked
     status, paid = run_curl(wallet)
