@@ -179,6 +179,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.businesses.v1.BusinessService",
             peers={"guests_addr": "guest-profiles"},
         ),
+        ServiceSpec(
+            "loyalty",
+            "loyalty",
+            "services.loyalty.config:LoyaltySettings",
+            "services.loyalty.main:build",
+            "novatrek_loyalty",
+            50064,
+            "novatrek.loyalty.v1.LoyaltyService",
+        ),
     )
 }
 
