@@ -29,6 +29,8 @@ earn_rules = sa.Table(
     sa.Column("expiry_days", sa.Integer, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
+    sa.CheckConstraint("source IN ('trip', 'session', 'order')", name="ck_earn_rules_source"),
+    sa.CheckConstraint("points_per_unit >= 0 AND expiry_days >= 0", name="ck_earn_rules_values"),
 )
 # The company that earns on a source whose events name none (trip, order): one per source.
 source_holders = sa.Table(
@@ -37,6 +39,7 @@ source_holders = sa.Table(
     sa.Column("source", sa.String(16), primary_key=True),
     sa.Column("company_id", _uuid, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
+    sa.CheckConstraint("source IN ('trip', 'order')", name="ck_source_holders_source"),
 )
 redeem_rules = sa.Table(
     "redeem_rules",
@@ -46,6 +49,7 @@ redeem_rules = sa.Table(
     sa.Column("point_value", sa.Numeric(20, 9), nullable=False),
     sa.Column("created_at", _ts, nullable=False),
     sa.Column("updated_at", _ts, nullable=False),
+    sa.CheckConstraint("point_value > 0", name="ck_redeem_rules_point_value"),
 )
 # One row per member: what every change of a member's lots locks first.
 accounts = sa.Table(
@@ -78,6 +82,15 @@ transactions = sa.Table(
     sa.Column("shortfall", sa.BigInteger, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
     sa.Index("idx_transactions_member_created", "member_id", "created_at", "operation_id"),
+    sa.CheckConstraint("kind IN ('earn', 'redeem', 'reversal', 'expiry', 'voided')", name="ck_transactions_kind"),
+    sa.CheckConstraint(
+        "CASE kind WHEN 'earn' THEN points >= 0 WHEN 'redeem' THEN points < 0 WHEN 'expiry' THEN points < 0 "
+        "WHEN 'voided' THEN points = 0 ELSE true END AND shortfall >= 0",
+        name="ck_transactions_points",
+    ),
+    sa.CheckConstraint("(kind = 'reversal') = (reverses_operation_id IS NOT NULL)", name="ck_transactions_reverses"),
+    # only a tombstone and the reversal that left it name no member (they moved nothing)
+    sa.CheckConstraint("member_id IS NOT NULL OR points = 0", name="ck_transactions_member"),
 )
 lots = sa.Table(
     "lots",
@@ -93,6 +106,8 @@ lots = sa.Table(
     sa.Column("created_at", _ts, nullable=False),
     sa.Index("idx_lots_member_expire", "member_id", "expire_time"),
     sa.Index("idx_lots_expiring", "expire_time", postgresql_where=sa.text("remaining > 0")),
+    # never overdrawn, never above what was earned, whatever the code above it does
+    sa.CheckConstraint("points > 0 AND remaining >= 0 AND remaining <= points", name="ck_lots_remaining"),
 )
 entries = sa.Table(
     "entries",
@@ -105,6 +120,7 @@ entries = sa.Table(
     sa.Column("points", sa.BigInteger, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
     sa.Index("idx_entries_lot", "lot_id"),
+    sa.CheckConstraint("points <> 0", name="ck_entries_points"),
 )
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)
