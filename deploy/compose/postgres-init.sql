@@ -27,3 +27,5 @@ CREATE ROLE novatrek_businesses LOGIN PASSWORD 'novatrek_businesses';
 CREATE DATABASE novatrek_businesses OWNER novatrek_businesses;
 CREATE ROLE novatrek_passes LOGIN PASSWORD 'novatrek_passes';
 CREATE DATABASE novatrek_passes OWNER novatrek_passes;
+CREATE ROLE novatrek_loyalty LOGIN PASSWORD 'novatrek_loyalty';
+CREATE DATABASE novatrek_loyalty OWNER novatrek_loyalty;
