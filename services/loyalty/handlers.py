@@ -138,7 +138,7 @@ async def redeem(cmd: Redeem, deps: Deps) -> Transaction:
                 return found.entry.answering(cmd.request)
             if (rule := found.rule) is None:
                 raise no_redeem_rule(cmd.company_id)
-            await uow.loyalty.lock_account(cmd.member_id)
+            await uow.loyalty.lock_account(cmd.member_id, now)
             lots = await uow.loyalty.redeemable_lots(cmd.member_id, cmd.issuer_company_ids, now)
             moves = fifo_plan(lots, cmd.points, now)
             entry = Transaction(
@@ -175,7 +175,7 @@ async def reverse_in(uow, cmd: Reverse, now: datetime) -> Transaction:
 
 
 async def _reverse_known(uow, cmd: Reverse, target: Transaction, now: datetime) -> Transaction | None:
-    await uow.loyalty.lock_account(target.member_id)
+    await uow.loyalty.lock_account(target.member_id, now)
     if target.kind is Kind.EARN:
         lot = (await uow.loyalty.lots([target.operation_id])).get(target.operation_id)
         moves = earn_reversal_moves(lot)

@@ -133,7 +133,12 @@ def _live(member: sa.BindParameter, now: sa.BindParameter, issuers: sa.BindParam
 _member, _now, _issuers = _p("a_member", type_=_uuid), _p("a_now", type_=_ts), _p("a_issuers", type_=ARRAY(_uuid))
 EARN, RECORD, VOID = _earn_statement(), _record_statement(), _void_statement()
 TRANSACTION = sa.select(_t).where(_t.c.operation_id == _p("o_operation", type_=_uuid))
-LOCK_ACCOUNT = sa.select(accounts.c.member_id).where(accounts.c.member_id == _member).with_for_update()
+# The member's row lock, taken first by every change of its lots. An upsert, so that it locks even a
+# member whose first earning is being written (a redemption that then fails rolls the row back).
+_lock = pg_insert(accounts).values(member_id=_member, created_at=_now)
+LOCK_ACCOUNT = _lock.on_conflict_do_update(
+    index_elements=[accounts.c.member_id], set_={"member_id": _lock.excluded.member_id}
+).returning(accounts.c.member_id)
 # A member's unexpired points per issuer (of the issuers asked for; an empty array: all).
 ACCOUNT = (
     sa.select(_l.c.issuer_company_id, sa.func.sum(_l.c.remaining).label("points"), sa.func.min(_l.c.expire_time))

@@ -179,8 +179,8 @@ class LoyaltyRepository:
         m = await self._one(sql.VOID, params)
         return _transaction(m) if m else None
 
-    async def lock_account(self, member_id: uuid.UUID) -> None:
-        await self.conn.execute(sql.LOCK_ACCOUNT, {"a_member": member_id})
+    async def lock_account(self, member_id: uuid.UUID, now: datetime) -> None:
+        await self.conn.execute(sql.LOCK_ACCOUNT, {"a_member": member_id, "a_now": now})
 
     async def account(self, member_id: uuid.UUID, issuers: frozenset[uuid.UUID], now: datetime) -> Account:
         params = {"a_member": member_id, "a_now": now, "a_issuers": sorted(issuers)}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import sqlalchemy as sa
 from novatrek.loyalty.v1 import loyalty_pb2 as pb
 
 from tests.helpers import eventually, fails
@@ -115,8 +116,12 @@ async def test_refusals_write_nothing(loyalty_stub, loyalty_db):
     assert (no_rule.code, no_rule.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "NO_REDEEM_RULE")
     short = await fails(loyalty_stub.RedeemPoints(redeem(member, await redeemer(loyalty_stub), 11)))
     assert short.reason == "INSUFFICIENT_POINTS"
-    stranger = await fails(loyalty_stub.RedeemPoints(redeem(new_id(), await redeemer(loyalty_stub), 1)))
+    nobody = new_id()
+    stranger = await fails(loyalty_stub.RedeemPoints(redeem(nobody, await redeemer(loyalty_stub), 1)))
     assert stranger.metadata == {"available": "0", "requested": "1"}
+    async with loyalty_db.connect() as conn:  # the lock's upsert of its account rolled back too
+        query = sa.text("SELECT count(*) FROM loyalty.accounts WHERE member_id = :m")
+        assert (await conn.execute(query, {"m": nobody})).scalar_one() == 0
     assert await ledger(loyalty_db, member) == before == (10, 10, 1)
 
 

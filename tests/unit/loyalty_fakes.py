@@ -91,7 +91,7 @@ class FakeLoyalty:
         self.s.transactions[operation_id] = reversal
         return reversal
 
-    async def lock_account(self, member_id) -> None:
+    async def lock_account(self, member_id, now) -> None:
         pass  # one coroutine at a time touches the store
 
     def _live(self, member_id, issuers, now) -> list[Lot]:
