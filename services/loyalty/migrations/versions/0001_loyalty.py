@@ -76,15 +76,15 @@ def upgrade() -> None:
         sa.Column("reverses_operation_id", _uuid, unique=True),
         sa.Column("shortfall", sa.BigInteger, nullable=False),
         sa.Column("created_at", _ts, nullable=False),
-        sa.CheckConstraint(
-            "kind IN ('earn', 'redeem', 'reversal', 'expiry', 'voided')", name="ck_transactions_kind"
-        ),
+        sa.CheckConstraint("kind IN ('earn', 'redeem', 'reversal', 'expiry', 'voided')", name="ck_transactions_kind"),
         sa.CheckConstraint(
             "CASE kind WHEN 'earn' THEN points >= 0 WHEN 'redeem' THEN points < 0 WHEN 'expiry' THEN points < 0 "
             "WHEN 'voided' THEN points = 0 ELSE true END AND shortfall >= 0",
             name="ck_transactions_points",
         ),
-        sa.CheckConstraint("(kind = 'reversal') = (reverses_operation_id IS NOT NULL)", name="ck_transactions_reverses"),
+        sa.CheckConstraint(
+            "(kind = 'reversal') = (reverses_operation_id IS NOT NULL)", name="ck_transactions_reverses"
+        ),
         # only a tombstone and the reversal that left it name no member (they moved nothing)
         sa.CheckConstraint("member_id IS NOT NULL OR points = 0", name="ck_transactions_member"),
         schema=_s,
@@ -110,9 +110,7 @@ def upgrade() -> None:
     op.create_index("idx_lots_expiring", "lots", ["expire_time"], schema=_s, postgresql_where=sa.text("remaining > 0"))
     op.create_table(
         "entries",
-        sa.Column(
-            "operation_id", _uuid, sa.ForeignKey(f"{_s}.transactions.operation_id"), primary_key=True
-        ),
+        sa.Column("operation_id", _uuid, sa.ForeignKey(f"{_s}.transactions.operation_id"), primary_key=True),
         sa.Column("lot_id", _uuid, sa.ForeignKey(f"{_s}.lots.lot_id"), primary_key=True),
         sa.Column("member_id", _uuid, nullable=False),
         sa.Column("issuer_company_id", _uuid, nullable=False),
