@@ -202,6 +202,15 @@ REGISTRY: dict[str, ServiceSpec] = {
             },
             more_services=("novatrek.bookings.v1.SessionViewService",),
         ),
+        ServiceSpec(
+            "loyalty",
+            "loyalty",
+            "services.loyalty.config:LoyaltySettings",
+            "services.loyalty.main:build",
+            "novatrek_loyalty",
+            50064,
+            "novatrek.loyalty.v1.LoyaltyService",
+        ),
     )
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from novatrek.reservations.v1 import events_pb2
 
-from services.chassis.protoconv import timestamp
+from services.chassis.protoconv import money_to_proto, timestamp
 from services.reservations.domain import Reservation, StatusChange
 from services.reservations.protomap import STATUS_TO_PB, reservation_to_pb
 
@@ -28,4 +28,5 @@ def status_changed(change: StatusChange) -> events_pb2.ReservationStatusChanged:
         reason=change.reason,
         revision=r.rev,
         occur_time=timestamp(r.updated_at),
+        total_amount=money_to_proto(r.total_amount, r.currency),
     )

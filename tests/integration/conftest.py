@@ -289,3 +289,21 @@ def passes_stub(passes_service):
     from novatrek.passes.v1 import passes_pb2_grpc
 
     return passes_pb2_grpc.PassServiceStub(passes_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def loyalty_service(make_database, nats_url):
+    from services.loyalty.config import LoyaltySettings
+    from services.loyalty.main import build as build_loyalty
+
+    database = await fresh_database(make_database, "loyalty", "loyalty")
+    running = await serve(build_loyalty, LoyaltySettings, database, nats_url=nats_url, expiry_interval_s=0.5)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def loyalty_stub(loyalty_service):
+    from novatrek.loyalty.v1 import loyalty_pb2_grpc
+
+    return loyalty_pb2_grpc.LoyaltyServiceStub(loyalty_service.channel)

@@ -138,7 +138,8 @@ def test_change_in_reservations_asks_no_ordering_team(repo):
     )})  # fmt: skip
     assert ids(found["categories"]) == {"event-schemas", "reservation-lifecycle"}
     assert {"reservation-status-changed", "reservation-service", "notification-service"} <= ids(found["resources"])
-    assert ids(found["teams"]) == {"booking-platform", "notifications-platform"}
+    # loyalty earns on a completed trip: its team is asked too
+    assert ids(found["teams"]) == {"booking-platform", "notifications-platform", "loyalty-platform"}
 
 
 def test_cli_output_is_byte_identical(repo, capsys):

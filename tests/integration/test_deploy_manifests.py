@@ -305,7 +305,7 @@ def test_peer_addresses_are_the_registry_peers(target, name):
 def test_gateway_upstreams_are_headless_services(target):
     (container,) = pod_spec(one(target, "Deployment", "gateway"))["containers"]
     upstreams = json.loads(env_of(target, container)["NOVATREK_GATEWAY_UPSTREAMS"])
-    by_grpc_service = {spec.grpc_service: spec for spec in REGISTRY.values()}
+    by_grpc_service = {name: spec for spec in REGISTRY.values() for name in spec.grpc_services}
     assert set(upstreams) <= set(by_grpc_service)
     for grpc_service, address in upstreams.items():
         assert_address_of(target, address, by_grpc_service[grpc_service])
@@ -602,7 +602,7 @@ def test_compose_gateway():
     gateway = compose()["services"]["gateway"]
     assert gateway["command"] == ["serve", "gateway"]
     upstreams = json.loads(gateway["environment"]["NOVATREK_GATEWAY_UPSTREAMS"])
-    by_grpc_service = {spec.grpc_service: spec for spec in REGISTRY.values()}
+    by_grpc_service = {name: spec for spec in REGISTRY.values() for name in spec.grpc_services}
     for grpc_service, address in upstreams.items():
         spec = by_grpc_service[grpc_service]
         assert address == f"{spec.name}:{spec.port}"

@@ -17,6 +17,7 @@ from novatrek.businesses.v1 import businesses_pb2, businesses_pb2_grpc
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
 from novatrek.inventory.v1 import inventory_pb2
+from novatrek.loyalty.v1 import loyalty_pb2, loyalty_pb2_grpc
 from novatrek.notifications.v1 import notifications_pb2
 from novatrek.orders.v1 import orders_pb2
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
@@ -42,6 +43,7 @@ SERVICES = {
     "wallet": wallet_pb2,
     "businesses": businesses_pb2,
     "passes": passes_pb2,
+    "loyalty": loyalty_pb2,
 }
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
@@ -107,6 +109,12 @@ async def known(running):
             )
         )
     ).entitlement
+    loyalty = loyalty_pb2_grpc.LoyaltyServiceStub(running["loyalty"].channel)
+    point_value = money_pb2.Money(currency_code="EUR", nanos=10_000_000)
+    await loyalty.SetRedeemRule(loyalty_pb2.SetRedeemRuleRequest(company_id=company_id, point_value=point_value))
+    earning = loyalty_pb2.EarnPointsRequest(operation_id=str(uuid.uuid4()), member_id=guest_id, company_id=company_id)
+    earning.points = 1_000_000
+    earned = (await loyalty.EarnPoints(earning)).transaction
     values = {
         "guest_id": [guest_id],
         "trip_id": [trip_id],
@@ -133,6 +141,11 @@ async def known(running):
         "sessions": [10],
         "validity_days": [30],
         "session_start": [timestamp_pb2.Timestamp(seconds=int(time.time()) + 86_400)],
+        "member_id": [guest_id],
+        "transaction_operation_id": [earned.operation_id],
+        "point_value": [point_value],
+        "points_per_unit": ["1", "0.5"],
+        "points": [10],
     }
     values |= {
         name: [date]

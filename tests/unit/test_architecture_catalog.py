@@ -83,7 +83,7 @@ def test_relations_come_from_the_code(built):
     ]  # fmt: skip
     assert {"checkout-cart", "cart-checked-out"} <= set(catalog.targets("checkout-api", "receives"))
     assert catalog.targets("order-service", "sends") == ["order-cancelled", "order-completed", "order-created"]
-    assert catalog.related("order-completed", "receives") == ["inventory-service", "payment-service"]
+    assert catalog.related("order-completed", "receives") == ["inventory-service", "loyalty-service", "payment-service"]
     assert "payment-processed" in catalog.targets("reservation-service", "receives")
     # a client call is the client's only when its receiver is one (a dict's `.get` is not Get Guest)
     assert catalog.targets("reservation-service", "sends") == [

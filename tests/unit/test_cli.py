@@ -140,6 +140,7 @@ def test_registry_is_the_one_table():
         "passes",
         "businesses",
         "bookings",
+        "loyalty",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
@@ -172,6 +173,7 @@ def test_ports_default_env_or_base():
         "passes": 50062,
         "businesses": 50063,
         "bookings": 50060,
+        "loyalty": 50064,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
     assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
@@ -188,6 +190,7 @@ def test_ports_default_env_or_base():
         "passes": 6011,
         "businesses": 6012,
         "bookings": 6009,
+        "loyalty": 6013,
     }
 
 

@@ -60,11 +60,14 @@ class BookingPaid(_message.Message):
     PAYMENT_METHOD_FIELD_NUMBER: _builtins.int
     AMOUNT_FIELD_NUMBER: _builtins.int
     OCCUR_TIME_FIELD_NUMBER: _builtins.int
+    GUEST_ID_FIELD_NUMBER: _builtins.int
     booking_id: _builtins.str
     company_id: _builtins.str
     customer_id: _builtins.str
     activity_id: _builtins.str
     payment_method: _bookings_pb2.PaymentMethod.ValueType
+    guest_id: _builtins.str
+    """The customer's guest profile (the loyalty member); empty: the customer has none, so nothing is earned."""
     @_builtins.property
     def amount(self) -> _money_pb2.Money:
         """The money taken (zero for a pass)."""
@@ -81,10 +84,11 @@ class BookingPaid(_message.Message):
         payment_method: _bookings_pb2.PaymentMethod.ValueType = ...,
         amount: _money_pb2.Money | None = ...,
         occur_time: _timestamp_pb2.Timestamp | None = ...,
+        guest_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["amount", b"amount", "occur_time", b"occur_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "amount", b"amount", "booking_id", b"booking_id", "company_id", b"company_id", "customer_id", b"customer_id", "occur_time", b"occur_time", "payment_method", b"payment_method"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity_id", b"activity_id", "amount", b"amount", "booking_id", b"booking_id", "company_id", b"company_id", "customer_id", b"customer_id", "guest_id", b"guest_id", "occur_time", b"occur_time", "payment_method", b"payment_method"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

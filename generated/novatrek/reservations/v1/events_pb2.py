@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.type import money_pb2 as google_dot_type_dot_money__pb2
 from novatrek.architecture.v1 import options_pb2 as novatrek_dot_architecture_dot_v1_dot_options__pb2
 from novatrek.events.v1 import options_pb2 as novatrek_dot_events_dot_v1_dot_options__pb2
 from novatrek.reservations.v1 import reservations_pb2 as novatrek_dot_reservations_dot_v1_dot_reservations__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%novatrek/reservations/v1/events.proto\x12\x18novatrek.reservations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a&novatrek/architecture/v1/options.proto\x1a novatrek/events/v1/options.proto\x1a+novatrek/reservations/v1/reservations.proto\"\xf0\x01\n\x12ReservationCreated\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\x12.\n\noccur_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:n\xaa\xbb\x18O\n$novatrek.booking.reservation.created\x12\'novatrek.booking.reservation.created.v1\xda\xc1\x18\x17\n\x13Reservation Created\x10\x03\"\xde\x03\n\x18ReservationStatusChanged\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x19\n\x11\x63onfirmation_code\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x0f\n\x07trip_id\x18\x04 \x01(\t\x12?\n\nold_status\x18\x05 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatus\x12?\n\nnew_status\x18\x06 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatus\x12\x12\n\nchanged_by\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x10\n\x08revision\x18\t \x01(\x05\x12.\n\noccur_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp:\x83\x01\xaa\xbb\x18]\n+novatrek.booking.reservation.status-changed\x12.novatrek.booking.reservation.status_changed.v1\xda\xc1\x18\x1e\n\x1aReservation Status Changed\x10\x03\x42\\Z\'novatrek/reservations/v1;reservationsv1\xca\xc1\x18/\n\x07\x42ooking\x12\x12Reservation System\x1a\x10\x62ooking-platformb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%novatrek/reservations/v1/events.proto\x12\x18novatrek.reservations.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/type/money.proto\x1a&novatrek/architecture/v1/options.proto\x1a novatrek/events/v1/options.proto\x1a+novatrek/reservations/v1/reservations.proto\"\xf0\x01\n\x12ReservationCreated\x12:\n\x0breservation\x18\x01 \x01(\x0b\x32%.novatrek.reservations.v1.Reservation\x12.\n\noccur_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:n\xaa\xbb\x18O\n$novatrek.booking.reservation.created\x12\'novatrek.booking.reservation.created.v1\xda\xc1\x18\x17\n\x13Reservation Created\x10\x03\"\x88\x04\n\x18ReservationStatusChanged\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x19\n\x11\x63onfirmation_code\x18\x02 \x01(\t\x12\x10\n\x08guest_id\x18\x03 \x01(\t\x12\x0f\n\x07trip_id\x18\x04 \x01(\t\x12?\n\nold_status\x18\x05 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatus\x12?\n\nnew_status\x18\x06 \x01(\x0e\x32+.novatrek.reservations.v1.ReservationStatus\x12\x12\n\nchanged_by\x18\x07 \x01(\t\x12\x0e\n\x06reason\x18\x08 \x01(\t\x12\x10\n\x08revision\x18\t \x01(\x05\x12.\n\noccur_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x0ctotal_amount\x18\x0b \x01(\x0b\x32\x12.google.type.Money:\x83\x01\xaa\xbb\x18]\n+novatrek.booking.reservation.status-changed\x12.novatrek.booking.reservation.status_changed.v1\xda\xc1\x18\x1e\n\x1aReservation Status Changed\x10\x03\x42\\Z\'novatrek/reservations/v1;reservationsv1\xca\xc1\x18/\n\x07\x42ooking\x12\x12Reservation System\x1a\x10\x62ooking-platformb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,8 +41,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESERVATIONCREATED']._serialized_options = b'\252\273\030O\n$novatrek.booking.reservation.created\022\'novatrek.booking.reservation.created.v1\332\301\030\027\n\023Reservation Created\020\003'
   _globals['_RESERVATIONSTATUSCHANGED']._loaded_options = None
   _globals['_RESERVATIONSTATUSCHANGED']._serialized_options = b'\252\273\030]\n+novatrek.booking.reservation.status-changed\022.novatrek.booking.reservation.status_changed.v1\332\301\030\036\n\032Reservation Status Changed\020\003'
-  _globals['_RESERVATIONCREATED']._serialized_start=220
-  _globals['_RESERVATIONCREATED']._serialized_end=460
-  _globals['_RESERVATIONSTATUSCHANGED']._serialized_start=463
-  _globals['_RESERVATIONSTATUSCHANGED']._serialized_end=941
+  _globals['_RESERVATIONCREATED']._serialized_start=245
+  _globals['_RESERVATIONCREATED']._serialized_end=485
+  _globals['_RESERVATIONSTATUSCHANGED']._serialized_start=488
+  _globals['_RESERVATIONSTATUSCHANGED']._serialized_end=1008
 # @@protoc_insertion_point(module_scope)

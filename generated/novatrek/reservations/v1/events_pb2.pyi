@@ -6,6 +6,7 @@ isort:skip_file
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.type import money_pb2 as _money_pb2
 from novatrek.reservations.v1 import reservations_pb2 as _reservations_pb2
 import builtins as _builtins
 import sys
@@ -60,6 +61,7 @@ class ReservationStatusChanged(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     REVISION_FIELD_NUMBER: _builtins.int
     OCCUR_TIME_FIELD_NUMBER: _builtins.int
+    TOTAL_AMOUNT_FIELD_NUMBER: _builtins.int
     reservation_id: _builtins.str
     confirmation_code: _builtins.str
     guest_id: _builtins.str
@@ -71,6 +73,10 @@ class ReservationStatusChanged(_message.Message):
     revision: _builtins.int
     @_builtins.property
     def occur_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def total_amount(self) -> _money_pb2.Money:
+        """The reservation's total at the change (a snapshot; loyalty earns on it when a trip completes)."""
+
     def __init__(
         self,
         *,
@@ -84,10 +90,11 @@ class ReservationStatusChanged(_message.Message):
         reason: _builtins.str = ...,
         revision: _builtins.int = ...,
         occur_time: _timestamp_pb2.Timestamp | None = ...,
+        total_amount: _money_pb2.Money | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occur_time", b"occur_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occur_time", b"occur_time", "total_amount", b"total_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_by", b"changed_by", "confirmation_code", b"confirmation_code", "guest_id", b"guest_id", "new_status", b"new_status", "occur_time", b"occur_time", "old_status", b"old_status", "reason", b"reason", "reservation_id", b"reservation_id", "revision", b"revision", "trip_id", b"trip_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_by", b"changed_by", "confirmation_code", b"confirmation_code", "guest_id", b"guest_id", "new_status", b"new_status", "occur_time", b"occur_time", "old_status", b"old_status", "reason", b"reason", "reservation_id", b"reservation_id", "revision", b"revision", "total_amount", b"total_amount", "trip_id", b"trip_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
