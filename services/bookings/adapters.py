@@ -36,7 +36,9 @@ def _instant(ts: Any) -> datetime:
 
 
 def customer_of(c: Any) -> Customer:
-    return Customer(uuid.UUID(c.customer_id), uuid.UUID(c.company_id), c.user_id)
+    return Customer(
+        uuid.UUID(c.customer_id), uuid.UUID(c.company_id), c.user_id, uuid.UUID(c.guest_id) if c.guest_id else None
+    )
 
 
 class CustomersOverGrpc:

@@ -24,6 +24,7 @@ bookings = sa.Table(
     sa.Column("activity_id", _uuid, nullable=False),
     sa.Column("customer_id", _uuid, nullable=False),
     sa.Column("user_id", sa.String(128), nullable=False),  # "" : no platform user (a guest)
+    sa.Column("guest_id", _uuid),  # the customer's guest profile, if linked: loyalty earns for it
     sa.Column("type", sa.String(16), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("payment_method", sa.String(8), nullable=False),

@@ -109,6 +109,7 @@ class Booking:
     authorization_id: str = ""
     failure_reason: str = ""
     refund: RefundRequest | None = None
+    guest_id: uuid.UUID | None = None  # the customer's guest profile when booked (loyalty's member)
 
     @property
     def total(self) -> Decimal:

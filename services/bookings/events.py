@@ -19,6 +19,7 @@ def paid(b: Booking) -> pb.BookingPaid:
         company_id=str(b.company_id),
         customer_id=str(b.customer_id),
         activity_id=str(b.activity_id),
+        guest_id=str(b.guest_id) if b.guest_id else "",
         payment_method=METHOD_TO_PB[b.payment_method],
         amount=money_to_proto(b.paid_amount, b.currency),
         occur_time=timestamp(b.updated_at),

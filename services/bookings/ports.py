@@ -16,6 +16,7 @@ class Customer:
     customer_id: uuid.UUID
     company_id: uuid.UUID
     user_id: str  # the platform user linked, "" for none (a guest)
+    guest_id: uuid.UUID | None = None  # the guest profile linked: the loyalty member who earns
 
 
 @dataclass(frozen=True)

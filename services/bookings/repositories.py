@@ -81,6 +81,7 @@ def booking_of(row: Any) -> Booking:
         row.authorization_id,
         row.failure_reason,
         _refund(row, c),
+        row.guest_id,
     )
 
 

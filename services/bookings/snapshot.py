@@ -29,6 +29,7 @@ def snapshot(
         activity_id=session.activity_id,
         customer_id=customer.customer_id,
         user_id=customer.user_id,
+        guest_id=customer.guest_id,
         type=cmd.type,
         status=BookingStatus.PENDING,
         payment_method=cmd.method,

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("activity_id", _uuid, nullable=False),
         sa.Column("customer_id", _uuid, nullable=False),
         sa.Column("user_id", sa.String(128), nullable=False),
+        sa.Column("guest_id", _uuid),  # the customer's guest profile (loyalty's member), if linked
         sa.Column("type", sa.String(16), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("payment_method", sa.String(8), nullable=False),
