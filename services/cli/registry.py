@@ -179,6 +179,17 @@ REGISTRY: dict[str, ServiceSpec] = {
             "novatrek.businesses.v1.BusinessService",
             peers={"guests_addr": "guest-profiles"},
         ),
+        ServiceSpec(
+            "partner-network",
+            "network",
+            "services.network.config:NetworkSettings",
+            "services.network.main:build",
+            "novatrek_network",
+            50065,
+            "novatrek.network.v1.PartnerNetworkService",
+            # loyalty (port 50064) is registered by its own branch (wt-loyalty)
+            peers={"businesses_addr": "businesses", "loyalty_addr": "loyalty"},
+        ),
     )
 }
 

@@ -139,6 +139,7 @@ def test_registry_is_the_one_table():
         "wallet",
         "passes",
         "businesses",
+        "partner-network",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
@@ -170,6 +171,7 @@ def test_ports_default_env_or_base():
         "wallet": 50061,
         "passes": 50062,
         "businesses": 50063,
+        "partner-network": 50065,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
     assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
@@ -185,6 +187,7 @@ def test_ports_default_env_or_base():
         "wallet": 6010,
         "passes": 6011,
         "businesses": 6012,
+        "partner-network": 6014,
     }
 
 

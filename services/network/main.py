@@ -1,0 +1,36 @@
+"""partner-network: wire adapters into the servicer (the only place that does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from novatrek.network.v1 import network_pb2, network_pb2_grpc
+
+from clients.businesses import BusinessesClient
+from services.chassis.protoconv import utcnow
+from services.chassis.server import ServiceRuntime
+from services.chassis.wiring import Wiring
+from services.network.adapters import BusinessesOverGrpc, LoyaltyNotWired
+from services.network.config import NetworkSettings
+from services.network.db import metadata
+from services.network.handlers import Deps
+from services.network.repositories import NetworkUnitOfWork
+from services.network.servicer import NetworkServicer
+
+NAME = "partner-network"
+
+
+def build(settings: NetworkSettings | None = None, clock: Callable[[], datetime] = utcnow) -> ServiceRuntime:
+    """`clock`: invitations' expiry, transactions' time and the settlements' "today" (tests move it)."""
+    s = settings or NetworkSettings()
+    wiring = Wiring(NAME, s, NetworkUnitOfWork, metadata, publishes_events=True)
+    businesses = BusinessesClient(s.businesses_addr, s.outbound_timeout_s)
+    deps = Deps(wiring.uow, BusinessesOverGrpc(businesses), LoyaltyNotWired(), clock)
+    servicer = NetworkServicer(deps, wiring.tokens)
+    runtime = wiring.runtime(
+        network_pb2.DESCRIPTOR.services_by_name["PartnerNetworkService"],
+        lambda server: network_pb2_grpc.add_PartnerNetworkServiceServicer_to_server(servicer, server),
+    )
+    runtime.closers.append(businesses.close)
+    return runtime
