@@ -15,18 +15,22 @@ from services.network.adapters import BusinessesOverGrpc, LoyaltyNotWired
 from services.network.config import NetworkSettings
 from services.network.db import metadata
 from services.network.handlers import Deps
+from services.network.ports import Loyalty
 from services.network.repositories import NetworkUnitOfWork
 from services.network.servicer import NetworkServicer
 
 NAME = "partner-network"
 
 
-def build(settings: NetworkSettings | None = None, clock: Callable[[], datetime] = utcnow) -> ServiceRuntime:
-    """`clock`: invitations' expiry, transactions' time and the settlements' "today" (tests move it)."""
+def build(
+    settings: NetworkSettings | None = None, clock: Callable[[], datetime] = utcnow, loyalty: Loyalty | None = None
+) -> ServiceRuntime:
+    """`clock`: invitations' expiry, transactions' time and the settlements' "today" (tests move it);
+    `loyalty`: the Loyalty port to use instead of the one over gRPC (tests)."""
     s = settings or NetworkSettings()
     wiring = Wiring(NAME, s, NetworkUnitOfWork, metadata, publishes_events=True)
     businesses = BusinessesClient(s.businesses_addr, s.outbound_timeout_s)
-    deps = Deps(wiring.uow, BusinessesOverGrpc(businesses), LoyaltyNotWired(), clock)
+    deps = Deps(wiring.uow, BusinessesOverGrpc(businesses), loyalty or LoyaltyNotWired(), clock)
     servicer = NetworkServicer(deps, wiring.tokens)
     runtime = wiring.runtime(
         network_pb2.DESCRIPTOR.services_by_name["PartnerNetworkService"],
