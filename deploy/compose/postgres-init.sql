@@ -27,3 +27,5 @@ CREATE ROLE novatrek_businesses LOGIN PASSWORD 'novatrek_businesses';
 CREATE DATABASE novatrek_businesses OWNER novatrek_businesses;
 CREATE ROLE novatrek_passes LOGIN PASSWORD 'novatrek_passes';
 CREATE DATABASE novatrek_passes OWNER novatrek_passes;
+CREATE ROLE novatrek_bookings LOGIN PASSWORD 'novatrek_bookings';
+CREATE DATABASE novatrek_bookings OWNER novatrek_bookings;

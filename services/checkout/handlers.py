@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from services.chassis.context import remaining_time
 from services.chassis.errors import FieldViolation, InvalidArgument, NotFound, Unavailable
+from services.chassis.outcomes import until_ended
 from services.chassis.protoconv import utcnow
 from services.chassis.saga import SagaFailed, SagaNotStarted
 from services.chassis.uow import UnitOfWorkFactory
@@ -24,7 +23,6 @@ from services.checkout.outcomes import Outcomes
 from services.checkout.saga_state import CheckoutSagaState
 
 log = logging.getLogger("novatrek.checkout")
-_POLL_S, _POLL_MAX_S, _MARGIN_S = 0.05, 1.0, 0.1
 
 
 class Sagas(Protocol):
@@ -70,10 +68,8 @@ async def _run(fresh: Checkout, cart: CheckoutCart, ended: asyncio.Future[Checko
 
 async def _awaited(cart: CheckoutCart, ended: asyncio.Future[Checkout], deps: Deps) -> Checkout:
     """The cart's checkout once it ended, or as it stands when the caller's time is nearly up."""
-    left = remaining_time()
-    until = time.monotonic() + (deps.wait_s if left is None else left - _MARGIN_S)
-    pause = _POLL_S
-    while True:
+
+    async def read() -> Checkout:
         found = await _read(cart.checkout_id, deps)
         if found.fingerprint != cart.fingerprint:
             raise InvalidArgument(
@@ -81,12 +77,9 @@ async def _awaited(cart: CheckoutCart, ended: asyncio.Future[Checkout], deps: De
                 reason="IDEMPOTENCY_KEY_REUSED",
                 violations=[FieldViolation("cart_id", "was checked out with other lines, guest or payment method")],
             )
-        if not found.running or (left_s := until - time.monotonic()) <= 0:
-            return found
-        await asyncio.wait({ended}, timeout=min(pause, left_s))
-        if ended.done():
-            return ended.result()
-        pause = min(pause * 2, _POLL_MAX_S)
+        return found
+
+    return await until_ended(read, lambda found: found.running, ended, deps.wait_s)
 
 
 async def fail_unrecorded(deps: Deps, lease_s: float, batch: int = 100) -> int:

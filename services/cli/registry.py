@@ -180,6 +180,22 @@ REGISTRY: dict[str, ServiceSpec] = {
             peers={"guests_addr": "guest-profiles"},
         ),
         ServiceSpec(
+            "bookings",
+            "bookings",
+            "services.bookings.config:BookingSettings",
+            "services.bookings.main:build",
+            "novatrek_bookings",
+            50060,
+            "novatrek.bookings.v1.BookingService",
+            peers={
+                "catalog_addr": "trip-catalog",
+                "businesses_addr": "businesses",
+                "passes_addr": "passes",
+                "wallet_addr": "wallet",
+                "payments_addr": "payments",
+            },
+        ),
+        ServiceSpec(
             "partner-network",
             "network",
             "services.network.config:NetworkSettings",

@@ -139,6 +139,7 @@ def test_registry_is_the_one_table():
         "wallet",
         "passes",
         "businesses",
+        "bookings",
         "partner-network",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
@@ -171,6 +172,7 @@ def test_ports_default_env_or_base():
         "wallet": 50061,
         "passes": 50062,
         "businesses": 50063,
+        "bookings": 50060,
         "partner-network": 50065,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
@@ -187,6 +189,7 @@ def test_ports_default_env_or_base():
         "wallet": 6010,
         "passes": 6011,
         "businesses": 6012,
+        "bookings": 6009,
         "partner-network": 6014,
     }
 
