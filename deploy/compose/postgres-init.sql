@@ -29,3 +29,5 @@ CREATE ROLE novatrek_passes LOGIN PASSWORD 'novatrek_passes';
 CREATE DATABASE novatrek_passes OWNER novatrek_passes;
 CREATE ROLE novatrek_bookings LOGIN PASSWORD 'novatrek_bookings';
 CREATE DATABASE novatrek_bookings OWNER novatrek_bookings;
+CREATE ROLE novatrek_network LOGIN PASSWORD 'novatrek_network';
+CREATE DATABASE novatrek_network OWNER novatrek_network;

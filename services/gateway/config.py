@@ -22,6 +22,7 @@ BOOKINGS = "novatrek.bookings.v1.BookingService"
 WALLET = "novatrek.wallet.v1.WalletService"
 BUSINESSES = "novatrek.businesses.v1.BusinessService"
 PASSES = "novatrek.passes.v1.PassService"
+NETWORK = "novatrek.network.v1.PartnerNetworkService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
@@ -37,13 +38,15 @@ DEFAULT_UPSTREAMS = {
     WALLET: "127.0.0.1:50061",
     PASSES: "127.0.0.1:50062",
     BUSINESSES: "127.0.0.1:50063",
+    NETWORK: "127.0.0.1:50065",
 }
 # What the public listener serves: the partner API and the customers' client surface (`/api/client/…`).
 PUBLIC_SERVICES = (PARTNERS, BOOKINGS)
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
 # checkouts and orders, stock, the businesses' companies and customers, pass products and
-# entitlements, and wallets (top-ups at the desk) for back-office tools. Never partners' business.
-INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES, WALLET)
+# entitlements, wallets (top-ups at the desk) and partner networks (/v1/networks) for back-office tools.
+# Never partners' business.
+INTERNAL_SERVICES = (RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES, WALLET, NETWORK)
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.
 _RESERVED_HEADER = re.compile(
