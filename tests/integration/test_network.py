@@ -110,7 +110,7 @@ async def test_leaving_keeps_the_history_and_twice_is_the_same_answer(network_st
     current = await network_stub.ListMembers(pb.ListMembersRequest(network_id=network))
     assert [m.company_id for m in current.memberships] == [a]
     everyone = await network_stub.ListMembers(pb.ListMembersRequest(network_id=network, include_left=True))
-    assert [m.company_id for m in everyone.memberships] == [a, b]
+    assert {m.company_id for m in everyone.memberships} == {a, b}
     never = pb.LeaveNetworkRequest(network_id=network, company_id=str(uuid.uuid4()))
     assert await error_reason(network_stub.LeaveNetwork(never)) == "MEMBER_NOT_FOUND"
     await network_stub.LeaveNetwork(pb.LeaveNetworkRequest(network_id=network, company_id=a))  # the founder too
