@@ -71,6 +71,7 @@ async def running(
     wallet_service,
     businesses_service,
     passes_service,
+    network_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -85,6 +86,7 @@ async def running(
         "wallet": wallet_service,
         "businesses": businesses_service,
         "passes": passes_service,
+        "network": network_service,
     }
 
 

@@ -17,6 +17,7 @@ from novatrek.businesses.v1 import businesses_pb2, businesses_pb2_grpc
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
 from novatrek.inventory.v1 import inventory_pb2
+from novatrek.network.v1 import network_pb2, network_pb2_grpc
 from novatrek.notifications.v1 import notifications_pb2
 from novatrek.orders.v1 import orders_pb2
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
@@ -42,6 +43,7 @@ SERVICES = {
     "wallet": wallet_pb2,
     "businesses": businesses_pb2,
     "passes": passes_pb2,
+    "network": network_pb2,
 }
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
@@ -107,7 +109,33 @@ async def known(running):
             )
         )
     ).entitlement
+    network_stub = network_pb2_grpc.PartnerNetworkServiceStub(running["network"].channel)
+    founded = network_pb2.CreateNetworkRequest(
+        request_id=str(uuid.uuid4()), name="Fuzz Network", currency="EUR", founder_company_id=company_id
+    )
+    network_id = (await network_stub.CreateNetwork(founded)).network.network_id
+    partner = businesses_pb2.CreateCompanyRequest(
+        request_id=str(uuid.uuid4()),
+        name="Fuzz Partner",
+        kind=businesses_pb2.COMPANY_KIND_PARTNER_BUSINESS,
+        currency="EUR",
+    )
+    invitee = (await businesses_stub.CreateCompany(partner)).company
+    invitation = (
+        await network_stub.InviteBusiness(
+            network_pb2.InviteBusinessRequest(
+                network_id=network_id, inviter_company_id=company_id, invitee_company_id=invitee.company_id
+            )
+        )
+    ).invitation
     values = {
+        "network_id": [network_id],
+        "invitation_id": [invitation.invitation_id],
+        "founder_company_id": [company_id],
+        "inviter_company_id": [company_id],
+        "invitee_company_id": [invitee.company_id],
+        "member_id": [guest_id],
+        "operation_id": [str(uuid.uuid4()) for _ in range(5)],
         "guest_id": [guest_id],
         "trip_id": [trip_id],
         "reservation_id": [r.reservation_id],
