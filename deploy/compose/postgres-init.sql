@@ -31,3 +31,5 @@ CREATE ROLE novatrek_bookings LOGIN PASSWORD 'novatrek_bookings';
 CREATE DATABASE novatrek_bookings OWNER novatrek_bookings;
 CREATE ROLE novatrek_loyalty LOGIN PASSWORD 'novatrek_loyalty';
 CREATE DATABASE novatrek_loyalty OWNER novatrek_loyalty;
+CREATE ROLE novatrek_network LOGIN PASSWORD 'novatrek_network';
+CREATE DATABASE novatrek_network OWNER novatrek_network;

@@ -211,6 +211,16 @@ REGISTRY: dict[str, ServiceSpec] = {
             50064,
             "novatrek.loyalty.v1.LoyaltyService",
         ),
+        ServiceSpec(
+            "partner-network",
+            "network",
+            "services.network.config:NetworkSettings",
+            "services.network.main:build",
+            "novatrek_network",
+            50065,
+            "novatrek.network.v1.PartnerNetworkService",
+            peers={"businesses_addr": "businesses", "loyalty_addr": "loyalty"},
+        ),
     )
 }
 

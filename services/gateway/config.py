@@ -24,6 +24,7 @@ WALLET = "novatrek.wallet.v1.WalletService"
 BUSINESSES = "novatrek.businesses.v1.BusinessService"
 PASSES = "novatrek.passes.v1.PassService"
 LOYALTY = "novatrek.loyalty.v1.LoyaltyService"
+NETWORK = "novatrek.network.v1.PartnerNetworkService"
 
 # Where each service listens by default (docs/architecture.md); only exposed ones get a channel.
 DEFAULT_UPSTREAMS = {
@@ -41,15 +42,17 @@ DEFAULT_UPSTREAMS = {
     PASSES: "127.0.0.1:50062",
     BUSINESSES: "127.0.0.1:50063",
     LOYALTY: "127.0.0.1:50064",
+    NETWORK: "127.0.0.1:50065",
 }
 # What the public listener serves: the partner API and the customers' client surface (`/api/client/…`).
 PUBLIC_SERVICES = (PARTNERS, BOOKINGS)
 # First-party REST surfaces: the seed's `/reservations…`, guests and catalog; the ordering domain's
 # checkouts and orders, stock, the businesses' companies and customers, pass products and
-# entitlements, wallets (top-ups at the desk), the business session views (bookings) and loyalty (rules,
-# points accounts) for back-office tools. Never partners' business.
+# entitlements, wallets (top-ups at the desk), the business session views (bookings), loyalty (rules,
+# points accounts) and partner networks for back-office tools. Never partners' business.
 INTERNAL_SERVICES = (
     RESERVATIONS, GUESTS, CATALOG, CHECKOUT, ORDERS, INVENTORY, BUSINESSES, PASSES, WALLET, SESSION_VIEWS, LOYALTY,
+    NETWORK,
 )  # fmt: skip
 # Headers the gateway itself owns, that HTTP/2 and gRPC reserve, or that only the mesh sets (x-novatrek-*:
 # a partner must not pass its call off as one between services): never forwarded from the allow-list.

@@ -270,6 +270,45 @@ async def passes_service(make_database):
     await running.stop()
 
 
+@pytest.fixture(scope="session")
+def network_clock():
+    from tests.helpers import FakeClock
+
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def network_loyalty():
+    """An in-memory loyalty ledger behind partner-network's Loyalty port (until loyalty's server is here)."""
+    from tests.unit.network_fakes import FakeLoyalty
+
+    return FakeLoyalty()
+
+
+@pytest.fixture(scope="session")
+async def network_service(make_database, nats_url, businesses_service, network_clock, network_loyalty):
+    from services.network.config import NetworkSettings
+    from services.network.main import build as build_network
+
+    database = await fresh_database(make_database, "partner-network", "network")
+    running = await serve(
+        lambda settings: build_network(settings, network_clock, network_loyalty),
+        NetworkSettings,
+        database,
+        nats_url=nats_url,
+        businesses_addr=businesses_service.address,
+    )
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def network_stub(network_service):
+    from novatrek.network.v1 import network_pb2_grpc
+
+    return network_pb2_grpc.PartnerNetworkServiceStub(network_service.channel)
+
+
 @pytest.fixture
 def wallet_stub(wallet_service):
     from novatrek.wallet.v1 import wallet_pb2_grpc

@@ -21,7 +21,9 @@ WHERE c.contype = 'c' AND n.nspname = :schema AND NOT t.relispartition GROUP BY 
 """
 PARTITIONS = "SELECT relname FROM pg_class WHERE relispartition"
 # Contexts whose metadata declares their CHECK constraints (the others' are in their migrations only).
-CHECKS_DECLARED = {"guest-profiles", "trip-catalog", "reservations", "businesses", "passes", "loyalty"}
+CHECKS_DECLARED = {
+    "guest-profiles", "trip-catalog", "reservations", "businesses", "passes", "loyalty", "partner-network",
+}  # fmt: skip
 
 
 def _differences(conn: sa.Connection, metadata: sa.MetaData, partitions: set[str]) -> list:

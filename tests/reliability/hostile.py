@@ -72,6 +72,7 @@ async def running(
     businesses_service,
     passes_service,
     loyalty_service,
+    network_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -87,6 +88,7 @@ async def running(
         "businesses": businesses_service,
         "passes": passes_service,
         "loyalty": loyalty_service,
+        "network": network_service,
     }
 
 

@@ -18,6 +18,7 @@ from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
 from novatrek.inventory.v1 import inventory_pb2
 from novatrek.loyalty.v1 import loyalty_pb2, loyalty_pb2_grpc
+from novatrek.network.v1 import network_pb2, network_pb2_grpc
 from novatrek.notifications.v1 import notifications_pb2
 from novatrek.orders.v1 import orders_pb2
 from novatrek.partners.v1 import partners_pb2, partners_pb2_grpc
@@ -44,6 +45,7 @@ SERVICES = {
     "businesses": businesses_pb2,
     "passes": passes_pb2,
     "loyalty": loyalty_pb2,
+    "network": network_pb2,
 }
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
@@ -115,7 +117,33 @@ async def known(running):
     earning = loyalty_pb2.EarnPointsRequest(operation_id=str(uuid.uuid4()), member_id=guest_id, company_id=company_id)
     earning.points = 1_000_000
     earned = (await loyalty.EarnPoints(earning)).transaction
+    network_stub = network_pb2_grpc.PartnerNetworkServiceStub(running["network"].channel)
+    founded = network_pb2.CreateNetworkRequest(
+        request_id=str(uuid.uuid4()), name="Fuzz Network", currency="EUR", founder_company_id=company_id
+    )
+    network_id = (await network_stub.CreateNetwork(founded)).network.network_id
+    partner = businesses_pb2.CreateCompanyRequest(
+        request_id=str(uuid.uuid4()),
+        name="Fuzz Partner",
+        kind=businesses_pb2.COMPANY_KIND_PARTNER_BUSINESS,
+        currency="EUR",
+    )
+    invitee = (await businesses_stub.CreateCompany(partner)).company
+    invitation = (
+        await network_stub.InviteBusiness(
+            network_pb2.InviteBusinessRequest(
+                network_id=network_id, inviter_company_id=company_id, invitee_company_id=invitee.company_id
+            )
+        )
+    ).invitation
     values = {
+        "network_id": [network_id],
+        "invitation_id": [invitation.invitation_id],
+        "founder_company_id": [company_id],
+        "inviter_company_id": [company_id],
+        "invitee_company_id": [invitee.company_id],
+        "member_id": [guest_id],
+        "operation_id": [str(uuid.uuid4()) for _ in range(5)],
         "guest_id": [guest_id],
         "trip_id": [trip_id],
         "reservation_id": [r.reservation_id],
@@ -141,7 +169,6 @@ async def known(running):
         "sessions": [10],
         "validity_days": [30],
         "session_start": [timestamp_pb2.Timestamp(seconds=int(time.time()) + 86_400)],
-        "member_id": [guest_id],
         "transaction_operation_id": [earned.operation_id],
         "point_value": [point_value],
         "points_per_unit": ["1", "0.5"],

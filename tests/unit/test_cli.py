@@ -141,6 +141,7 @@ def test_registry_is_the_one_table():
         "businesses",
         "bookings",
         "loyalty",
+        "partner-network",
     ]
     assert {name: (s.package, s.database) for name, s in REGISTRY.items()} == SERVICES
     assert len({s.port for s in REGISTRY.values()}) == len({s.database for s in REGISTRY.values()}) == len(REGISTRY)
@@ -174,6 +175,7 @@ def test_ports_default_env_or_base():
         "businesses": 50063,
         "bookings": 50060,
         "loyalty": 50064,
+        "partner-network": 50065,
     }
     assert plan_ports(None, {"NOVATREK_CATALOG_PORT": "7000"})["trip-catalog"] == 7000
     assert plan_ports(6000, {"NOVATREK_CATALOG_PORT": "7000"}) == {
@@ -191,6 +193,7 @@ def test_ports_default_env_or_base():
         "businesses": 6012,
         "bookings": 6009,
         "loyalty": 6013,
+        "partner-network": 6014,
     }
 
 
