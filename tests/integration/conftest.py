@@ -289,3 +289,23 @@ def passes_stub(passes_service):
     from novatrek.passes.v1 import passes_pb2_grpc
 
     return passes_pb2_grpc.PassServiceStub(passes_service.channel)
+
+
+@pytest.fixture(scope="session")
+async def bookings_service(
+    make_database, nats_url, catalog_service, businesses_service, passes_service, wallet_service, payments_service
+):
+    from services.bookings.config import BookingSettings
+    from services.bookings.main import build as build_bookings
+
+    peers = {
+        "catalog_addr": catalog_service.address,
+        "businesses_addr": businesses_service.address,
+        "passes_addr": passes_service.address,
+        "wallet_addr": wallet_service.address,
+        "payments_addr": payments_service.address,
+    }
+    database = await fresh_database(make_database, "bookings", "bookings_shared")
+    running = await serve(build_bookings, BookingSettings, database, nats_url=nats_url, billing_interval_s=0.5, **peers)
+    yield running
+    await running.stop()

@@ -71,6 +71,7 @@ async def running(
     wallet_service,
     businesses_service,
     passes_service,
+    bookings_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -85,7 +86,13 @@ async def running(
         "wallet": wallet_service,
         "businesses": businesses_service,
         "passes": passes_service,
+        "bookings": bookings_service,
     }
+
+
+def methods_of(module) -> list:
+    """Every RPC of every service a proto module declares (bookings: BookingService and SessionViewService)."""
+    return [m for service in module.DESCRIPTOR.services_by_name.values() for m in service.methods]
 
 
 def _integers(low: int, high: int) -> st.SearchStrategy[int]:
