@@ -309,3 +309,19 @@ async def bookings_service(
     running = await serve(build_bookings, BookingSettings, database, nats_url=nats_url, billing_interval_s=0.5, **peers)
     yield running
     await running.stop()
+
+
+@pytest.fixture(scope="session")
+def exported_spans():
+    """Every span of this test process, kept in memory (the provider can be set once per process, so
+    the fixture is the session's, for every module that looks at traces)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter
