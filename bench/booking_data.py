@@ -31,8 +31,8 @@ def make_booking_data(addresses: dict[str, str], customers: int = 16, sessions: 
     """{company_id, customers: [(customer_id, user_id)], session_ids}."""
     eur = money_pb2.Money(currency_code="EUR", units=PRICE)
     with grpc.insecure_channel(addresses["businesses"]) as ch:
-        stub = businesses_pb2_grpc.BusinessServiceStub(ch)
-        company = stub.CreateCompany(
+        businesses = businesses_pb2_grpc.BusinessServiceStub(ch)
+        company = businesses.CreateCompany(
             biz.CreateCompanyRequest(
                 request_id=str(uuid.uuid4()),
                 name="Bench kayaks",
@@ -46,11 +46,11 @@ def make_booking_data(addresses: dict[str, str], customers: int = 16, sessions: 
             request = biz.RegisterCustomerRequest(
                 company_id=company, email=f"bench-{i}-{user_id[:8]}@example.com", full_name="Bench", user_id=user_id
             )
-            made.append((stub.RegisterCustomer(request).customer.customer_id, user_id))
+            made.append((businesses.RegisterCustomer(request).customer.customer_id, user_id))
     with grpc.insecure_channel(addresses["wallet"]) as ch:
-        stub = wallet_pb2_grpc.WalletServiceStub(ch)
+        wallet = wallet_pb2_grpc.WalletServiceStub(ch)
         for customer_id, _ in made:
-            stub.TopUpWallet(
+            wallet.TopUpWallet(
                 wallet_pb2.TopUpWalletRequest(
                     operation_id=str(uuid.uuid4()), customer_id=customer_id, company_id=company,
                     cash=money_pb2.Money(currency_code="EUR", units=TOP_UP),
@@ -58,12 +58,12 @@ def make_booking_data(addresses: dict[str, str], customers: int = 16, sessions: 
             )  # fmt: skip
     session_ids = []
     with grpc.insecure_channel(addresses["trip-catalog"]) as ch:
-        stub = catalog_pb2_grpc.CatalogServiceStub(ch)
+        catalog = catalog_pb2_grpc.CatalogServiceStub(ch)
         wanted = cat.Activity(company_id=company, name="Bench kayak", category="water")
-        activity = stub.CreateActivity(cat.CreateActivityRequest(activity=wanted)).activity.activity_id
+        activity = catalog.CreateActivity(cat.CreateActivityRequest(activity=wanted)).activity.activity_id
         for i in range(sessions):
             session = cat.Session(
                 activity_id=activity, start_time=_at(30, i), end_time=_at(30, i + 1), capacity=MAX_CAPACITY, price=eur
             )
-            session_ids.append(stub.CreateSession(cat.CreateSessionRequest(session=session)).session.session_id)
+            session_ids.append(catalog.CreateSession(cat.CreateSessionRequest(session=session)).session.session_id)
     return {"company_id": company, "customers": made, "session_ids": session_ids}

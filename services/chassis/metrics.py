@@ -32,19 +32,6 @@ DEAD_LETTERS = Counter(
     "novatrek_dead_letters_total", "Events parked on the dead-letter subject", ["service", "durable"]
 )
 
-# Sagas (chassis/saga.py) by how each run ended: completed, compensated, compensation_pending (a
-# compensation failed: recovery finishes it), left_for_recovery (a step past the pivot failed),
-# taken_over (recovery claimed it meanwhile); and those recovery claimed (their process died or
-# stalled, or they were left to it).
-SAGAS = Counter("novatrek_sagas_total", "Saga runs ended, by outcome", ["service", "saga", "outcome"])
-SAGA_RECOVERIES = Counter("novatrek_saga_recoveries_total", "Sagas claimed by recovery", ["service", "saga"])
-SAGA_SECONDS = Histogram(
-    "novatrek_saga_duration_seconds",
-    "Saga run latency, to its end or to being left for recovery",
-    ["service", "saga"],
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-
 # What a request costs (DESIGN §8), counted where it is spent: `unit` is rpc (calls served), statement,
 # transaction (every one the database runs, an autocommit statement included), commit (those that
 # wrote: committed explicit transactions and autocommit writes) or publish (events sent by the relay).

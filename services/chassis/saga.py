@@ -23,8 +23,8 @@ from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from services.chassis.context import deadline_var
 from services.chassis.errors import Unavailable
-from services.chassis.metrics import SAGA_RECOVERIES, SAGA_SECONDS, SAGAS
 from services.chassis.protoconv import utcnow
+from services.chassis.saga_metrics import SAGA_RECOVERIES, SAGA_SECONDS, SAGAS
 from services.chassis.telemetry import in_trace, tracer, tracing_enabled
 from services.chassis.typedjson import from_json, to_json
 
