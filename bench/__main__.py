@@ -54,6 +54,7 @@ def plan(s: stacks.Stack, connections: int = 1) -> tuple[dict, dict]:
             {"base_url": s.gateway_url, "api_key": d["api_key"], **booking},
         ),
         "checkout": ("bench.scenarios:checkout", {"address": a["checkout"], "guest_ids": d["guest_ids"]}),
+        "create_booking": ("bench.scenarios:create_booking", {"address": a["bookings"], "bookings": d["bookings"]}),
     }
     return baselines, scenarios
 

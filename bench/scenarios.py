@@ -234,3 +234,28 @@ async def checkout(address: str, guest_ids: list[str]):
             raise RuntimeError(f"checkout {done.checkout_id} ended {done.state}: {done.failure_reason}")
 
     return call, channel.close
+
+
+async def create_booking(address: str, bookings: dict):
+    """A session booking paid from the wallet (topped up with plenty in setup) on a session with room:
+    resolve the customer, read the session, hold the seat, debit the wallet, confirm."""
+    from novatrek.bookings.v1 import bookings_pb2, bookings_pb2_grpc
+
+    channel = grpc.aio.insecure_channel(address)
+    stub = bookings_pb2_grpc.BookingServiceStub(channel)
+    customers, sessions = bookings["customers"], bookings["session_ids"]
+    wallet = bookings_pb2.Payment(method=bookings_pb2.PAYMENT_METHOD_WALLET)
+
+    async def call(seq: int) -> None:
+        request = bookings_pb2.CreateBookingRequest(
+            booking_id=str(uuid.uuid4()),
+            company_id=bookings["company_id"],
+            session_id=sessions[seq % len(sessions)],
+            user_id=customers[seq % len(customers)][1],
+            payment=wallet,
+        )
+        done = (await stub.CreateBooking(request, timeout=10)).booking
+        if done.status != bookings_pb2.BOOKING_STATUS_CONFIRMED:
+            raise RuntimeError(f"booking {done.booking_id} ended {done.status}: {done.failure_reason}")
+
+    return call, channel.close

@@ -28,6 +28,7 @@ from novatrek.partners.v1 import partners_pb2_grpc
 from novatrek.reservations.v1 import reservations_pb2 as res
 from novatrek.reservations.v1 import reservations_pb2_grpc
 
+from bench.booking_data import make_booking_data
 from services.chassis.protoconv import date_to_proto
 from services.cli.children import port_free
 from services.cli.databases import drop_database, with_database
@@ -44,6 +45,11 @@ SERVICES = [
     "checkout",
     "orders",
     "inventory",
+    # the session bookings path (create_booking): bookings and its peers
+    "businesses",
+    "passes",
+    "wallet",
+    "bookings",
 ]
 # The checkout scenario buys this SKU, one at a time: stock enough for any run.
 BENCH_SKU, BENCH_STOCK = "BENCH-PACK", 10_000_000
@@ -163,11 +169,12 @@ def start(work_dir: Path | None = None, processes: dict[str, int] | None = None)
     wait_for_port("127.0.0.1", echo_port, 30)
     admin = mesh.secret_env["partner-integrations"][get("partner-integrations").env("admin_token")]
     stack.data = make_data(addresses, admin)
+    stack.data["bookings"] = make_booking_data(addresses)
     return stack
 
 
-def _free_block(size: int = 10) -> int:
-    """A base port with the services' default spacing free after it."""
+def _free_block(size: int = len(REGISTRY)) -> int:
+    """A base port with the services' default spacing free after it (one port per registered service)."""
     for base in range(20000, 60000, 10):
         if all(port_free("127.0.0.1", base + i) for i in range(size)):
             return base

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from services.bookings.booking_saga import saga_name
 from services.bookings.commands import CreateBooking, ListBookings
-from services.bookings.domain import Booking, BookingStatus
+from services.bookings.domain import Booking, BookingStatus, failure_reason_of
 from services.bookings.ports import Cards, Catalog, Customer, Customers, Passes, SessionInfo, Wallet
 from services.bookings.saga_state import BookingSagaState
 from services.bookings.snapshot import snapshot
@@ -66,11 +66,20 @@ async def create_booking(cmd: CreateBooking, deps: Deps) -> Booking:
             return await _twin(fresh, ended, deps)
         try:
             await deps.sagas.run(name, state, saga_id, opened)
-        except SagaFailed:
-            pass  # compensated: the failed booking is the answer
+        except SagaFailed as failed:  # compensated (the failed booking is the answer), or left to recovery
+            if not ended.done():  # a compensation waits for a peer: the pending booking says why
+                await _note_failure(fresh.booking_id, failure_reason_of(failed.cause), deps)
         except Exception as exc:  # past the pivot (recovery finishes it) or taken over
             log.warning("booking left for recovery", extra={"booking_id": str(fresh.booking_id), "error": repr(exc)})
         return ended.result() if ended.done() else await get_booking(fresh.booking_id, "", deps)
+
+
+async def _note_failure(booking_id: uuid.UUID, reason: str, deps: Deps) -> None:
+    try:
+        async with deps.uow(autocommit=True) as uow:
+            await uow.bookings.note_failure(booking_id, reason, deps.clock())
+    except Exception as exc:  # the database too: recovery still fails the booking (BOOKING_INTERRUPTED)
+        log.warning("failure reason not noted", extra={"booking_id": str(booking_id), "error": repr(exc)})
 
 
 async def _customer(cmd: CreateBooking, deps: Deps) -> Customer:

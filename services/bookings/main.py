@@ -79,7 +79,7 @@ def build(
     )
     types = {saga.name: saga for saga in booking_sagas(saga_ports)}
     runner = SagaRunner(
-        PgSagaStore(wiring.engine, sagas), types, s.saga_lease_s, s.saga_recovery_interval_s, clock=clock
+        PgSagaStore(wiring.engine, sagas), types, s.saga_lease_s, s.saga_recovery_interval_s, clock=clock, service=NAME
     )
     deps = Deps(
         wiring.uow, runner, ports.customers, ports.catalog, ports.passes, ports.wallet, ports.cards, outcomes, clock,

@@ -128,6 +128,11 @@ class BookingRepository:
         params = {"p_booking": bk.booking_id, "p_reason": bk.failure_reason, "p_now": bk.updated_at}
         return (await self.conn.execute(q.FAIL, params)).first() is not None
 
+    async def note_failure(self, booking_id: uuid.UUID, reason: str, now: datetime) -> bool:
+        """Why a pending booking is failing, while its compensation waits for a peer."""
+        params = {"p_booking": booking_id, "p_reason": reason, "p_now": now}
+        return (await self.conn.execute(q.NOTE_FAILURE, params)).first() is not None
+
     async def cancel(self, bk: Booking, was: BookingStatus, claim_until: datetime) -> bool:
         """Cancels it if still `was` and no payment is being taken, recording its refund request
         (owned until `claim_until` by the caller); False when it changed meanwhile."""

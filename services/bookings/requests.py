@@ -19,9 +19,9 @@ USER_MAX = 128
 EMAIL_MAX, NAME_MAX = 254, 200
 
 
-def token_of(value: str, field: str, v: Violations) -> str:
+def token_of(value: str, field: str, v: Violations, required: bool = True) -> str:
     """Payments' rule: refused here, a card number is never stored in the saga's state (PCI)."""
-    token = text(value, field, v, PAYMENT_TOKEN_MAX)
+    token = text(value, field, v, PAYMENT_TOKEN_MAX, required=required)
     v.check(not is_card_number(token), field, PAYMENT_TOKEN_RULE)
     return token
 
@@ -42,21 +42,27 @@ def _extras(lines: Any, v: Violations) -> tuple[ExtraLine, ...]:
 
 
 def _payment(request: pb.CreateBookingRequest, kind: BookingType, v: Violations) -> tuple[Any, ...]:
-    """(method, entitlement id, card token); a slot attendee is billed from the wallet later."""
+    """(method, entitlement id, card token); a slot attendee is billed from the wallet later. The
+    entitlement and the card token are checked whenever given, even where the method does not read
+    them: no field of a request passes unchecked."""
     payment = request.payment
     method = METHOD_FROM_PB.get(payment.method)
-    if kind is BookingType.SLOT_ATTENDEE:
+    slot = kind is BookingType.SLOT_ATTENDEE
+    by_pass, by_card = not slot and method is PaymentMethod.PASS, not slot and method is PaymentMethod.CARD
+    entitlement = parse_uuid(payment.entitlement_id, "payment.entitlement_id", v, required=False)
+    v.check(by_pass or not entitlement, "payment.entitlement_id", "names the pass of a PASS payment only")
+    token = token_of(payment.method_reference, "payment.method_reference", v, required=by_card)
+    v.check(by_card or not token, "payment.method_reference", "is the card token of a CARD payment only")
+    if slot:
         ok = payment.method in (pb.PAYMENT_METHOD_UNSPECIFIED, pb.PAYMENT_METHOD_WALLET)
         v.check(ok, "payment.method", "a slot attendee is billed from the wallet: WALLET or unset")
         return PaymentMethod.WALLET, None, ""
     if not v.check(method is not None, "payment.method", "is required: PASS, WALLET or CARD"):
         return PaymentMethod.CARD, None, ""
-    entitlement = None
-    if method is PaymentMethod.PASS:
-        entitlement = parse_uuid(payment.entitlement_id, "payment.entitlement_id", v)
+    if by_pass:
+        v.check(entitlement is not None or v.refused("payment.entitlement_id"), "payment.entitlement_id", "is required")
         v.check(not request.extras, "extras", "a pass pays the session only: pay extras by wallet or card")
-    token = token_of(payment.method_reference, "payment.method_reference", v) if method is PaymentMethod.CARD else ""
-    return method, entitlement, token
+    return method, entitlement if by_pass else None, token if by_card else ""
 
 
 def create_booking_of(request: pb.CreateBookingRequest, v: Violations) -> CreateBooking:

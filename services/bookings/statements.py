@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from services.bookings.db import booking_extras, bookings, refund_requests
+from services.bookings.domain import INTERRUPTED
 from services.chassis.db import newest_first_pages
 
 b, e, r = bookings.c, booking_extras.c, refund_requests.c
@@ -70,10 +71,23 @@ CONFIRM = (
     )
     .returning(b.booking_id)
 )
+# A recovery's compensation knows no cause (BOOKING_INTERRUPTED): the one noted when the caller was
+# answered (NOTE_FAILURE) is kept.
+_kept_reason = sa.case(
+    (sa.and_(_p("reason", b.failure_reason) == INTERRUPTED, b.failure_reason != ""), b.failure_reason),
+    else_=_p("reason", b.failure_reason),
+)
 FAIL = (
     sa.update(bookings)
     .where(_this, _pending)
-    .values(status="failed", failure_reason=_p("reason", b.failure_reason), updated_at=_p("now", b.updated_at))
+    .values(status="failed", failure_reason=_kept_reason, updated_at=_p("now", b.updated_at))
+    .returning(b.booking_id)
+)
+# A pending booking whose compensation waits for a peer (left to recovery): why it is failing.
+NOTE_FAILURE = (
+    sa.update(bookings)
+    .where(_this, _pending, b.failure_reason == "")
+    .values(failure_reason=_p("reason", b.failure_reason), updated_at=_p("now", b.updated_at))
     .returning(b.booking_id)
 )
 # Cancels the booking if it is still as read (its status) and nobody is taking its money now.

@@ -32,7 +32,6 @@ DEAD_LETTERS = Counter(
     "novatrek_dead_letters_total", "Events parked on the dead-letter subject", ["service", "durable"]
 )
 
-
 # What a request costs (DESIGN §8), counted where it is spent: `unit` is rpc (calls served), statement,
 # transaction (every one the database runs, an autocommit statement included), commit (those that
 # wrote: committed explicit transactions and autocommit writes) or publish (events sent by the relay).

@@ -11,7 +11,9 @@ nothing to undo: the step that failed is compensated too, since a call whose ans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -22,6 +24,8 @@ from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 from services.chassis.context import deadline_var
 from services.chassis.errors import Unavailable
 from services.chassis.protoconv import utcnow
+from services.chassis.saga_metrics import SAGA_RECOVERIES, SAGA_SECONDS, SAGAS
+from services.chassis.telemetry import in_trace, tracer, tracing_enabled
 from services.chassis.typedjson import from_json, to_json
 
 log = logging.getLogger("novatrek.saga")
@@ -70,6 +74,7 @@ class SagaState:
         return steps_done
 
 
+R = TypeVar("R")
 S = TypeVar("S", bound=SagaState)
 
 
@@ -189,6 +194,7 @@ class SagaRunner:
     recovery_interval_s: float = 10.0
     clock: Callable[[], datetime] = utcnow  # leases are taken and found expired by it
     retry_backoff_s: float = 0.2  # a failed compensation's first wait
+    service: str = ""  # labels the metrics and names the tracer of its spans
     _running: set[asyncio.Future[Any]] = field(default_factory=set)
 
     def opening(self, saga_type: str, state: SagaState) -> dict[str, Any]:
@@ -213,10 +219,28 @@ class SagaRunner:
                 await self.store.insert(saga_id, opened)
             except Exception as exc:
                 raise SagaNotStarted(exc) from exc
-        task = asyncio.ensure_future(self._drive(SagaLease(saga_id, opened["lease_until"]), saga, state, 0))
+        lease = SagaLease(saga_id, opened["lease_until"])
+        task = asyncio.ensure_future(self._observed(saga, saga_id, lambda: self._drive(lease, saga, state, 0)))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return await asyncio.shield(task)
+
+    async def _observed(
+        self, saga: SagaType[Any], saga_id: uuid.UUID, work: Callable[[], Awaitable[R]], recovered: bool = False
+    ) -> R:
+        """The run as one span (under the caller's: its steps' calls continue the trace), timed."""
+        span = tracer(self.service or "saga").start_as_current_span(
+            f"saga {saga.name}", attributes={"novatrek.saga_id": str(saga_id), "novatrek.recovered": recovered}
+        )
+        began = time.monotonic()
+        try:
+            with span if tracing_enabled() or in_trace() else contextlib.nullcontext():
+                return await work()
+        finally:
+            SAGA_SECONDS.labels(self.service, saga.name).observe(time.monotonic() - began)
+
+    def _ended(self, saga: SagaType[Any], outcome: str) -> None:
+        SAGAS.labels(self.service, saga.name, outcome).inc()
 
     async def _drive(self, lease: SagaLease, saga: SagaType[S], state: S, done: int) -> S:
         persisted = done
@@ -231,9 +255,11 @@ class SagaRunner:
                 begun = True
                 state = await step.action(state) or state
             except SagaTakenOver:
+                self._ended(saga, "taken_over")
                 raise  # recovery drives the saga now: nothing more is ours to do or undo
             except BaseException as exc:
                 if saga.forward_only(persisted):  # the row is past the pivot: recovery finishes it, never undoes it
+                    self._ended(saga, "left_for_recovery")
                     log.warning(
                         "saga step failed past its pivot; left for recovery",
                         extra={"saga": saga.name, "step": step.name},
@@ -245,12 +271,14 @@ class SagaRunner:
                 try:
                     await self._compensate(lease, saga, state, index + begun, exc)
                 except SagaTakenOver:
+                    self._ended(saga, "taken_over")
                     raise
                 except Exception as stuck:  # the lease expires and recovery finishes the job
                     log.error("saga left compensating", extra={"saga_id": str(lease.saga_id), "error": repr(stuck)})
                 raise SagaFailed(exc) from exc
         if not saga.steps[-1].completes:
             await self._write(lease, saga.completion(state, self.clock()))
+        self._ended(saga, "completed")
         return state
 
     async def _compensate(
@@ -268,8 +296,10 @@ class SagaRunner:
                 except Exception as exc:
                     failures.append(exc)
         if failures:
+            self._ended(saga, "compensation_pending")
             raise RuntimeError(f"{len(failures)} compensation(s) of {saga.name} pending: {failures[0]!r}")
         await self._write(lease, {"status": "compensated"})
+        self._ended(saga, "compensated")
         if saga.on_compensated is not None:
             await saga.on_compensated(state, error)
 
@@ -316,11 +346,13 @@ class SagaRunner:
         version = row.state.get(VERSION_KEY, 0)
         done = saga.state.steps_done_of(row.steps_done, version)
         lease = SagaLease(row.saga_id, row.lease_until)  # the claim's: a stalled driver's writes now fail
+        SAGA_RECOVERIES.labels(self.service, saga.name).inc()
         if row.status == "running" and saga.forward_only(done):
-            await self._drive(lease, saga, state, done)
-        else:  # an earlier release persisted before every step: the step after its count is the last begun
-            upto = saga.covered(done) if version == saga.state.version else min(done + 1, len(saga.steps))
-            await self._compensate(lease, saga, state, upto, None)
+            await self._observed(saga, row.saga_id, lambda: self._drive(lease, saga, state, done), recovered=True)
+            return
+        # an earlier release persisted before every step: the step after its count is the last begun
+        upto = saga.covered(done) if version == saga.state.version else min(done + 1, len(saga.steps))
+        await self._observed(saga, row.saga_id, lambda: self._compensate(lease, saga, state, upto, None), True)
 
     async def run_recovery(self) -> None:
         while True:

@@ -53,6 +53,7 @@ def build(settings: CheckoutSettings | None = None, clock: Callable[[], datetime
         lease_s=s.saga_lease_s,
         recovery_interval_s=s.saga_recovery_interval_s,
         clock=clock,
+        service=NAME,
     )
     deps = Deps(wiring.uow, runner, outcomes, clock, s.checkout_timeout_s)
     wiring.consume(subscriptions(deps))

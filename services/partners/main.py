@@ -45,6 +45,7 @@ def build(settings: PartnerSettings | None = None, clock: Callable[[], datetime]
         {saga.name: saga},
         lease_s=s.saga_lease_s,
         recovery_interval_s=s.saga_recovery_interval_s,
+        service=NAME,
     )
     deps = Deps(
         uow=wiring.uow,

@@ -341,8 +341,44 @@ async def loyalty_service(make_database, nats_url):
     await running.stop()
 
 
+@pytest.fixture(scope="session")
+async def bookings_service(
+    make_database, nats_url, catalog_service, businesses_service, passes_service, wallet_service, payments_service
+):
+    from services.bookings.config import BookingSettings
+    from services.bookings.main import build as build_bookings
+
+    peers = {
+        "catalog_addr": catalog_service.address,
+        "businesses_addr": businesses_service.address,
+        "passes_addr": passes_service.address,
+        "wallet_addr": wallet_service.address,
+        "payments_addr": payments_service.address,
+    }
+    database = await fresh_database(make_database, "bookings", "bookings_shared")
+    running = await serve(build_bookings, BookingSettings, database, nats_url=nats_url, billing_interval_s=0.5, **peers)
+    yield running
+    await running.stop()
+
+
 @pytest.fixture
 def loyalty_stub(loyalty_service):
     from novatrek.loyalty.v1 import loyalty_pb2_grpc
 
     return loyalty_pb2_grpc.LoyaltyServiceStub(loyalty_service.channel)
+
+
+@pytest.fixture(scope="session")
+def exported_spans():
+    """Every span of this test process, kept in memory (the provider can be set once per process, so
+    the fixture is the session's, for every module that looks at traces)."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return exporter

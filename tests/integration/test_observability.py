@@ -5,13 +5,9 @@ import urllib.request
 import uuid
 from decimal import Decimal
 
-import pytest
 from novatrek.reservations.v1 import reservations_pb2 as res
 from novatrek.reservations.v1 import reservations_pb2_grpc
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from clients.inventory import InventoryClient
 from clients.orders import OrderLine, OrdersClient
@@ -28,16 +24,6 @@ from tests.integration.booking import new_departure, new_guest
 from tests.integration.conftest import fresh_database, serve
 from tests.integration.gateway_fixtures import live_gateway, partner_gateway_settings
 from tests.integration.partner_fixtures import as_key, booking_request, register
-
-
-@pytest.fixture(scope="session")
-def exported_spans():
-    """Every span of this test process, kept in memory (the provider can be set once per process)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)
-    return exporter
 
 
 async def test_a_partner_booking_is_one_connected_trace(exported_spans, partners_stub, guests_stub, catalog_stub):
@@ -80,12 +66,10 @@ async def test_metrics_are_served(make_database, guests_service, catalog_service
 
         async def scraped():
             body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-            # consumer lag is sampled last, once the durable consumer exists: wait for it
-            return (
-                body
-                if "novatrek_outbox_lag_seconds" in body and "novatrek_consumer_pending_messages{" in body
-                else None
-            )
+            # consumer lag is sampled last, once the durable consumer exists: wait for its own (the registry
+            # is the process's: another service's consumers may be in it already)
+            lag = 'novatrek_consumer_pending_messages{durable="reservations-payment-processed"'
+            return body if "novatrek_outbox_lag_seconds" in body and lag in body else None
 
         body = await eventually(scraped)
         assert (

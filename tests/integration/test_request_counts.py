@@ -7,6 +7,7 @@ import pytest
 
 from bench import counts, scenarios
 from tests.integration.booking import create_request, new_departure, new_guest
+from tests.integration.booking_fixtures import Mesh
 from tests.integration.partner_fixtures import register
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -26,18 +27,41 @@ async def bench_data(guests_stub, catalog_stub, reservations_stub, partners_stub
     }
 
 
+@pytest.fixture
+async def booking_data(
+    bookings_service, catalog_service, businesses_service, passes_service, wallet_service, payments_service
+):
+    """create_booking's data (a customer with a wallet topped up with plenty, a roomy session) and the
+    databases whose outboxes its requests write."""
+    mesh = Mesh(catalog_service, businesses_service, passes_service, wallet_service, payments_service)
+    try:
+        company, customer = await mesh.customer()
+        session = await mesh.session(company, capacity=100)
+        await mesh.top_up(company, customer.customer_id, "10000")
+    finally:
+        await mesh.close()
+    customers = [(customer.customer_id, customer.user_id)]
+    data = {"company_id": company, "customers": customers, "session_ids": [session.session_id]}
+    databases = [r.database_url for r in (bookings_service, catalog_service, wallet_service, businesses_service)]
+    return {"address": bookings_service.address, "bookings": data}, databases
+
+
 @pytest.mark.parametrize("scenario", sorted(counts.BUDGETS))
 async def test_a_request_stays_within_its_budget(
-    scenario, bench_data, reservations_service, payments_service, partners_service
+    scenario, bench_data, booking_data, reservations_service, payments_service, partners_service
 ):
-    address = {
-        "get_reservation": {"address": reservations_service.address},
-        "create_reservation": {"address": reservations_service.address},
-        "partner_create_booking": {"address": partners_service.address, "api_key": bench_data["api_key"]},
-    }[scenario]
-    wanted = {"reservation_ids"} if scenario == "get_reservation" else {"guest_ids", "departures"}
-    call, close = await getattr(scenarios, scenario)(**address, **{k: bench_data[k] for k in wanted})
-    databases = [s.database_url for s in (reservations_service, payments_service, partners_service)]
+    if scenario == "create_booking":
+        args, databases = booking_data
+    else:
+        address = {
+            "get_reservation": {"address": reservations_service.address},
+            "create_reservation": {"address": reservations_service.address},
+            "partner_create_booking": {"address": partners_service.address, "api_key": bench_data["api_key"]},
+        }[scenario]
+        wanted = {"reservation_ids"} if scenario == "get_reservation" else {"guest_ids", "departures"}
+        args = {**address, **{k: bench_data[k] for k in wanted}}
+        databases = [s.database_url for s in (reservations_service, payments_service, partners_service)]
+    call, close = await getattr(scenarios, scenario)(**args)
     try:
         spent = await counts.count(call, 2, counts.from_registry, databases)
     finally:

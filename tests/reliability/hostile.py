@@ -73,6 +73,7 @@ async def running(
     passes_service,
     loyalty_service,
     network_service,
+    bookings_service,
 ):
     """Every service under test, by short name; import it into a test module to use it."""
     return {
@@ -89,7 +90,13 @@ async def running(
         "passes": passes_service,
         "loyalty": loyalty_service,
         "network": network_service,
+        "bookings": bookings_service,
     }
+
+
+def methods_of(module) -> list:
+    """Every RPC of every service a proto module declares (bookings: BookingService and SessionViewService)."""
+    return [m for service in module.DESCRIPTOR.services_by_name.values() for m in service.methods]
 
 
 def _integers(low: int, high: int) -> st.SearchStrategy[int]:

@@ -13,6 +13,7 @@ import pytest
 from google.protobuf import text_format, timestamp_pb2
 from google.type import date_pb2, money_pb2
 from hypothesis import strategies as st
+from novatrek.bookings.v1 import bookings_pb2
 from novatrek.businesses.v1 import businesses_pb2, businesses_pb2_grpc
 from novatrek.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from novatrek.guests.v1 import guests_pb2, guests_pb2_grpc
@@ -30,7 +31,22 @@ from novatrek.wallet.v1 import wallet_pb2
 from services.chassis.protoconv import date_to_proto
 from tests.integration.booking import create_request, new_departure, new_guest
 from tests.integration.partner_fixtures import ADMIN, as_key, booking_request, count_plan, register
-from tests.reliability.hostile import EXAMPLES_PER_METHOD, RANDOM_BYTES_PER_METHOD, examples, messages, problem, running  # noqa: F401 (fixture)
+from tests.reliability.hostile import (  # noqa: F401 (fixture)
+    EXAMPLES_PER_METHOD,
+    RANDOM_BYTES_PER_METHOD,
+    examples,
+    messages,
+    methods_of,
+    problem,
+    running,
+)
+from tests.reliability.hostile_bookings import (
+    REFUSALS,
+    booking_id_of,
+    booking_values,
+    one_of_each,
+    stored_after_refusal,
+)
 
 SERVICES = {
     "guests": guests_pb2,
@@ -46,6 +62,7 @@ SERVICES = {
     "passes": passes_pb2,
     "loyalty": loyalty_pb2,
     "network": network_pb2,
+    "bookings": bookings_pb2,
 }
 ADMIN_ONLY = {"RegisterPartner", "GetPartnerWebhook"}
 CALL_TIMEOUT_S = 10.0
@@ -200,6 +217,9 @@ async def known(running):
         "commission_plan": [count_plan(("0", "0.10"))],
         "paths": ["party_size", "trip_date", "first_name", "email", "status"],
     }
+    made, existing = await booking_values(running, company_id, customer_id, user_id)
+    values |= {name: [*values.get(name, []), *found] for name, found in made.items()}
+    values["_existing_booking_id"] = [existing]
     return values, key
 
 
@@ -215,19 +235,25 @@ async def test_no_request_gets_an_internal_error(service, running, known):
     values, key = known
     channel = running[service].channel
     found, codes, started = [], Counter(), time.monotonic()
-    for method in next(iter(SERVICES[service].DESCRIPTOR.services_by_name.values())).methods:
+    refused, answered = set(), set(values["_existing_booking_id"])  # booking ids of creates, by answer
+    for method in methods_of(SERVICES[service]):
         path = f"/{method.containing_service.full_name}/{method.name}"
-        typed = examples(messages(method.input_type, values), EXAMPLES_PER_METHOD)
+        typed = [
+            one_of_each(method.name, m) for m in examples(messages(method.input_type, values), EXAMPLES_PER_METHOD)
+        ]
         garbage = examples(st.binary(min_size=1, max_size=256), RANDOM_BYTES_PER_METHOD)
         # No serializer: the random bytes go out as they are, whatever the server makes of them.
         call = channel.unary_unary(path)
         for sent in [*typed, *garbage]:
             raw = sent if isinstance(sent, bytes) else sent.SerializeToString()
+            booking_id = booking_id_of(method.name, sent)
             try:
                 await call(raw, metadata=metadata_for(service, method.name, key), timeout=CALL_TIMEOUT_S)
                 codes["OK"] += 1
+                answered.add(booking_id)
             except grpc.aio.AioRpcError as err:
                 codes[err.code().name] += 1
+                (refused if err.code().name in REFUSALS else answered).add(booking_id)
                 if why := problem(err):
                     shown = (
                         sent[:80]
@@ -239,3 +265,5 @@ async def test_no_request_gets_an_internal_error(service, running, known):
         f"\nhostile input, {service}: {sum(codes.values())} calls in {time.monotonic() - started:.1f}s: {dict(codes)}"
     )
     assert not found, "\n".join(found)
+    if service == "bookings":  # a refused create claimed nothing: its id has no row
+        assert await stored_after_refusal(running[service].database_url, refused - {None}, answered) == []

@@ -10,7 +10,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from services.bookings.booking_saga import SagaPorts, booking_sagas
-from services.bookings.domain import Booking, BookingStatus, PaymentStatus, RefundStatus
+from services.bookings.domain import INTERRUPTED, Booking, BookingStatus, PaymentStatus, RefundStatus
 from services.bookings.handlers import Deps
 from services.bookings.ports import Customer, SessionInfo
 from services.chassis.outcomes import Outcomes
@@ -63,7 +63,17 @@ class Bookings:
 
     async def fail(self, bk):
         self.w.calls.append("bookings.fail")
+        found = self.w.bookings.get(bk.booking_id)
+        if found is not None and found.failure_reason and bk.failure_reason == INTERRUPTED:
+            bk = replace(bk, failure_reason=found.failure_reason)  # the noted cause is kept
         return await self._move(bk, lambda f: f.status is BookingStatus.PENDING)
+
+    async def note_failure(self, booking_id, reason, now):
+        found = self.w.bookings.get(booking_id)
+        if found is None or found.status is not BookingStatus.PENDING or found.failure_reason:
+            return False
+        self.w.bookings[booking_id] = replace(found, failure_reason=reason, updated_at=now)
+        return True
 
     async def cancel(self, bk, was, claim_until):
         if not self._free(bk.booking_id, datetime.max.replace(tzinfo=UTC)):

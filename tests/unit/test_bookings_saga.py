@@ -10,7 +10,7 @@ import pytest
 
 from services.bookings.commands import CreateBooking, ExtraLine, Who
 from services.bookings.domain import BookingStatus, BookingType, PaymentMethod, PaymentStatus
-from services.bookings.handlers import create_booking
+from services.bookings.handlers import create_booking, get_booking
 from services.bookings.ports import ExtraInfo
 from services.chassis.errors import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from tests.unit.bookings_fakes import EUR
@@ -145,3 +145,17 @@ async def test_the_read_phase_refuses_without_writing_anything(change, error, re
     with pytest.raises(error) as refused:
         await create_booking(command(svc, session, **kw), svc.deps)
     assert refused.value.reason == reason and not svc.world.bookings and not svc.store.rows
+
+
+async def test_a_compensation_waiting_for_a_peer_answers_why_and_recovery_keeps_the_reason():
+    svc = funded(InMemoryBookings())
+    down = Unavailable("wallet is down", reason="DEPENDENCY_UNAVAILABLE")
+    svc.world.failing |= {"wallet.debit": down, "wallet.refund": down}
+    waiting = await create_booking(command(svc, svc.session()), svc.deps)
+    assert (waiting.status, waiting.failure_reason) == (BookingStatus.PENDING, "DEPENDENCY_UNAVAILABLE")
+    del svc.world.failing["wallet.refund"]
+    svc.clock.advance(31)  # the saga's lease ran out: recovery compensates it, knowing no cause itself
+    assert await svc.runner.recover_once() == 1
+    failed = await get_booking(waiting.booking_id, "", svc.deps)
+    assert (failed.status, failed.failure_reason) == (BookingStatus.FAILED, "DEPENDENCY_UNAVAILABLE")
+    assert nothing_left(svc)
