@@ -30,6 +30,8 @@ networks = sa.Table(
     sa.Column("currency", sa.CHAR(3), nullable=False),
     sa.Column("founder_company_id", _uuid, nullable=False),
     sa.Column("created_at", _ts, nullable=False),
+    # The end of the latest period settled (exclusive): a transaction of an earlier day settles then.
+    sa.Column("settled_through", sa.Date),
     sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_networks_currency"),
 )
 memberships = sa.Table(
@@ -100,11 +102,15 @@ transactions = sa.Table(
     sa.Column("value", _amount, nullable=False),
     sa.Column("currency", sa.CHAR(3), nullable=False),
     sa.Column("occurred_at", _ts, nullable=False),
+    # The day whose settlement period takes it: its own (UTC), or the first day after the last
+    # settled period when it came after that period was settled (periods close; late ones roll on).
+    sa.Column("settlement_date", sa.Date, nullable=False),
     sa.CheckConstraint(
         "points > 0 AND point_value >= 0 AND value >= 0 AND issuer_company_id <> redeemer_company_id",
         name="ck_transactions_amounts",
     ),
     sa.Index("idx_transactions_network_occurred", "network_id", "occurred_at", "transaction_id"),
+    sa.Index("idx_transactions_network_settlement", "network_id", "settlement_date"),
     sa.Index("idx_transactions_operation", "operation_id"),
 )
 settlements = sa.Table(
@@ -187,8 +193,18 @@ TRANSACTIONS_OF_REDEMPTION = (
 )
 TRANSACTIONS_BETWEEN = sa.select(_t).where(
     _t.c.network_id == _p("network", type_=_uuid),
-    _t.c.occurred_at >= _p("start", type_=_ts),
-    _t.c.occurred_at < _p("end", type_=_ts),
+    _t.c.settlement_date >= _p("start", type_=sa.Date),
+    _t.c.settlement_date < _p("end", type_=sa.Date),
+)
+# A settlement closes its period: later transactions of its days settle in the next one.
+CLOSE_PERIOD = (
+    sa.update(_n)
+    .where(_network_id)
+    .values(
+        settled_through=sa.func.greatest(
+            sa.func.coalesce(_n.c.settled_through, _p("end", type_=sa.Date)), _p("end", type_=sa.Date)
+        )
+    )
 )
 TRANSACTION_PAGE, TRANSACTION_PAGE_AFTER = newest_first_pages(
     sa.select(_t).where(_t.c.network_id == _p("page_network", type_=_uuid)), _t.c.occurred_at, _t.c.transaction_id

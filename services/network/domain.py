@@ -34,6 +34,13 @@ class Network:
     currency: str
     founder_company_id: uuid.UUID
     created_at: datetime
+    settled_through: date | None = None  # the end (exclusive) of the latest period settled
+
+    def settlement_date(self, at: datetime) -> date:
+        """The day whose period settles a transaction made `at`: its own, unless a settlement already
+        closed that day's period (then the first day after the periods settled)."""
+        day = at.date()
+        return max(day, self.settled_through) if self.settled_through else day
 
     def answering(self, name: str, currency: str, founder: uuid.UUID) -> Network:
         """This network as the answer to a repeated CreateNetwork; other values under its key are refused."""
@@ -101,6 +108,7 @@ class CrossBusinessTransaction:
     value: Decimal  # points x point_value, rounded to the currency
     currency: str
     occurred_at: datetime
+    settlement_date: date  # Network.settlement_date(occurred_at) when it was recorded
 
 
 @dataclass(frozen=True)
@@ -200,7 +208,7 @@ def period_overlaps(start: date, end: date) -> FailedPrecondition:
 
 def period_not_ended(end: date, today: date) -> FailedPrecondition:
     return FailedPrecondition(
-        f"the period ends {end}, after today ({today}): it may still get transactions",
+        f"the period ends {end}, after the end of today ({today}): a later day cannot be settled yet",
         reason="PERIOD_NOT_ENDED",
         metadata={"period_end": end.isoformat()},
     )

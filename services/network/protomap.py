@@ -58,6 +58,7 @@ def transaction_to_pb(t: CrossBusinessTransaction) -> pb.CrossBusinessTransactio
         value=money_to_proto(t.value, t.currency),
         occur_time=timestamp(t.occurred_at),
         operation_id=str(t.operation_id),
+        settlement_date=date_to_proto(t.settlement_date),
     )
 
 

@@ -9,7 +9,7 @@ writes the redemption, its transactions and their events in one transaction."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from services.chassis.money import quantize
 from services.chassis.pagination import Position as PagePosition
@@ -37,9 +37,11 @@ def loyalty_operation_id(operation_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"redeem:{operation_id}")
 
 
-def recorded(cmd: RedeemAcrossNetwork, currency: str, answer: LoyaltyRedemption, now: datetime) -> Redemption:
+def recorded(
+    cmd: RedeemAcrossNetwork, currency: str, answer: LoyaltyRedemption, now: datetime, settles_on: date
+) -> Redemption:
     """The redemption and one transaction per issuer other than the redeemer, each worth its points
-    at the redeemer's point value (rounded to the currency)."""
+    at the redeemer's point value (rounded to the currency), settled in the period of `settles_on`."""
     made = tuple(
         CrossBusinessTransaction(
             uuid.uuid5(NAMESPACE, f"{cmd.operation_id}:{issuer}"),
@@ -53,6 +55,7 @@ def recorded(cmd: RedeemAcrossNetwork, currency: str, answer: LoyaltyRedemption,
             quantize(points * answer.point_value, currency),
             currency,
             now,
+            settles_on,
         )
         for issuer, points in sorted(answer.by_issuer)
         if issuer != cmd.company_id and points > 0
@@ -80,8 +83,9 @@ async def redeem_across_network(cmd: RedeemAcrossNetwork, deps: Deps) -> Redempt
         await deps.loyalty.reverse(uuid.uuid5(NAMESPACE, f"reverse:{cmd.operation_id}"), loyalty_op)
         raise currency_mismatch(cmd.company_id, answer.currency, network.currency)
     async with deps.uow() as uow:
-        await existing_network(uow, cmd.network_id, "share")  # a settlement of this moment waits for it
-        redemption = recorded(cmd, network.currency, answer, deps.clock())
+        # FOR SHARE: a settlement waits for it, and it sees the periods settled before it.
+        locked, now = await existing_network(uow, cmd.network_id, "share"), deps.clock()
+        redemption = recorded(cmd, network.currency, answer, now, locked.settlement_date(now))
         if await uow.redemptions.add(redemption):
             for t in redemption.transactions:
                 uow.publish(events.transaction_completed(t), redemption.occurred_at)
@@ -106,7 +110,7 @@ async def settle_revenue(cmd: SettleRevenue, deps: Deps) -> Settlement:
     """Once per network and period, under the network's lock: a repeat answers the settlement made,
     an overlapping period is refused. Members that left during the period keep their position."""
     now = deps.clock()
-    if cmd.period_end > now.date():
+    if cmd.period_end > now.date() + timedelta(days=1):  # today may be settled; a later day not yet
         raise period_not_ended(cmd.period_end, now.date())
     start, end = _midnight(cmd.period_start), _midnight(cmd.period_end)
     async with deps.uow() as uow:
@@ -115,7 +119,7 @@ async def settle_revenue(cmd: SettleRevenue, deps: Deps) -> Settlement:
             return same
         if await uow.settlements.overlapping(cmd.network_id, cmd.period_start, cmd.period_end):
             raise period_overlaps(cmd.period_start, cmd.period_end)
-        made = await uow.redemptions.between(cmd.network_id, start, end)
+        made = await uow.redemptions.between(cmd.network_id, cmd.period_start, cmd.period_end)
         members = [m.company_id for m in await uow.members.of_network(cmd.network_id) if m.overlaps(start, end)]
         ps = positions(made, members)
         settlement = Settlement(
@@ -123,6 +127,7 @@ async def settle_revenue(cmd: SettleRevenue, deps: Deps) -> Settlement:
             tuple(ps), tuple(transfers(ps)), len(made), now,
         )  # fmt: skip
         await uow.settlements.add(settlement)
+        await uow.networks.close_period(cmd.network_id, cmd.period_end)
         uow.publish(events.settlement_processed(settlement), now)
     return settlement
 

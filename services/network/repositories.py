@@ -23,7 +23,10 @@ from services.network.settlement import Position, Settlement, Transfer
 
 
 def _network(m) -> Network:
-    return Network(m["network_id"], m["request_id"], m["name"], m["currency"], m["founder_company_id"], m["created_at"])
+    return Network(
+        m["network_id"], m["request_id"], m["name"], m["currency"], m["founder_company_id"], m["created_at"],
+        m["settled_through"],
+    )  # fmt: skip
 
 
 def _membership(m) -> Membership:
@@ -59,6 +62,7 @@ def _transaction(m) -> CrossBusinessTransaction:
         quantize(m["value"], cur),
         cur,
         m["occurred_at"],
+        m["settlement_date"],
     )
 
 
@@ -79,6 +83,10 @@ class NetworkRepository:
         statement = {None: db.GET_NETWORK, "update": db.LOCK_NETWORK, "share": db.SHARE_NETWORK}[lock]
         row = (await self.conn.execute(statement, {"network": network_id})).first()
         return _network(row._mapping) if row else None
+
+    async def close_period(self, network_id: uuid.UUID, end: date) -> None:
+        """Its settled periods now reach `end` (never back): later transactions of earlier days roll on."""
+        await self.conn.execute(db.CLOSE_PERIOD, {"network": network_id, "end": end})
 
 
 class MembershipRepository:
@@ -160,7 +168,8 @@ class RedemptionRepository:
             tuple(_transaction(t._mapping) for t in made),
         )
 
-    async def between(self, network_id: uuid.UUID, start: datetime, end: datetime) -> list[CrossBusinessTransaction]:
+    async def between(self, network_id: uuid.UUID, start: date, end: date) -> list[CrossBusinessTransaction]:
+        """The transactions whose settlement date is in [start, end)."""
         params = {"network": network_id, "start": start, "end": end}
         return [_transaction(r._mapping) for r in await self.conn.execute(db.TRANSACTIONS_BETWEEN, params)]
 

@@ -111,7 +111,7 @@ async def test_what_each_rpc_costs(network_stub, businesses_stub, network_loyalt
         "accept again": (4, 1),
         "redeem": (7, 1),  # 3 autocommit reads; lock (share), redemption, transactions, outbox
         "redeem again": (2, 0),  # the redemption and its transactions
-        "settle": (9, 1),
+        "settle": (10, 1),  # with the period closed on the network
         "settle again": (4, 1),  # lock, the settlement, its positions and transfers
         "list settlements": (4, 0),
         "leave": (3, 1),  # lock, update, outbox

@@ -98,8 +98,7 @@ async def test_a_settlement_balances_to_zero_once_per_period_with_the_members_th
     await network_stub.LeaveNetwork(pb.LeaveNetworkRequest(network_id=network, company_id=c))
     day = done.transactions[0].occur_time.ToDatetime().date()
     period = _settle(network, day, day + timedelta(days=1))
-    network_clock.advance(days=1)  # the period is over
-    settled = (await network_stub.SettleRevenue(period)).settlement
+    settled = (await network_stub.SettleRevenue(period)).settlement  # today's, while it runs
     nets = {p.company_id: decimal_of(p.net) for p in settled.positions}
     assert nets == {a: D("-40.00"), b: D("60.00"), c: D("-20.00")} and sum(nets.values()) == 0
     transfers = [(t.from_company_id, t.to_company_id, decimal_of(t.amount)) for t in settled.transfers]
@@ -107,7 +106,7 @@ async def test_a_settlement_balances_to_zero_once_per_period_with_the_members_th
     assert (await network_stub.SettleRevenue(period)).settlement == settled
     overlapping = _settle(network, day - timedelta(days=2), day + timedelta(days=1))
     assert await error_reason(network_stub.SettleRevenue(overlapping)) == "PERIOD_OVERLAPS"
-    not_ended = _settle(network, day + timedelta(days=1), day + timedelta(days=30))
+    not_ended = _settle(network, day + timedelta(days=1), day + timedelta(days=2))  # tomorrow: not yet
     assert await error_reason(network_stub.SettleRevenue(not_ended)) == "PERIOD_NOT_ENDED"
     listed = await network_stub.ListSettlements(pb.ListSettlementsRequest(network_id=network))
     assert list(listed.settlements) == [settled]
@@ -173,3 +172,22 @@ def _tx_network(event) -> str:
 async def _outbox_empty(engine) -> bool:
     async with engine.connect() as conn:
         return (await conn.execute(sa.text("SELECT count(*) FROM network.outbox"))).scalar_one() == 0
+
+
+async def test_a_redemption_after_today_was_settled_settles_in_tomorrows_period(
+    network_stub, businesses_stub, network_loyalty, network_clock
+):
+    network, a, b, _ = await _three_members(network_stub, businesses_stub, network_loyalty)
+    guest = uuid.uuid4()
+    network_loyalty.earn(guest, uuid.UUID(a), 1000)
+    day = network_clock().date()
+    today = (await network_stub.SettleRevenue(_settle(network, day, day + timedelta(days=1)))).settlement
+    late = await network_stub.RedeemAcrossNetwork(_redeem(network, guest, b, 200))  # today, but its period closed
+    late_day = late.transactions[0].settlement_date
+    assert late.transactions[0].occur_time.ToDatetime().date() == day
+    assert (late_day.year, late_day.month, late_day.day) == (day + timedelta(days=1)).timetuple()[:3]
+    network_clock.advance(days=1)
+    tomorrow = await network_stub.SettleRevenue(_settle(network, day + timedelta(days=1), day + timedelta(days=2)))
+    assert today.transaction_count == 0 and tomorrow.settlement.transaction_count == 1
+    nets = {p.company_id: decimal_of(p.net) for p in tomorrow.settlement.positions}
+    assert nets[a] == -nets[b] < 0 and sum(nets.values()) == 0

@@ -41,6 +41,10 @@ class FakeNetworks:
     async def get(self, network_id, lock=None):
         return self.s.networks.get(network_id)
 
+    async def close_period(self, network_id, end):
+        n = self.s.networks[network_id]
+        self.s.networks[network_id] = replace(n, settled_through=max(end, n.settled_through or end))
+
 
 class FakeMembers:
     def __init__(self, s: Store) -> None:
@@ -112,7 +116,7 @@ class FakeRedemptions:
         return [t for r in self.s.redemptions.values() for t in r.transactions if t.network_id == network_id]
 
     async def between(self, network_id, start, end):
-        return [t for t in self._all(network_id) if start <= t.occurred_at < end]
+        return [t for t in self._all(network_id) if start <= t.settlement_date < end]
 
     async def page(self, network_id, position, limit):
         return newest_first(self._all(network_id), lambda t: t.occurred_at, lambda t: t.transaction_id, position, limit)

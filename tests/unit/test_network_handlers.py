@@ -230,11 +230,10 @@ async def test_a_settlement_balances_is_made_once_per_period_and_keeps_members_t
     await redemptions.redeem_across_network(RedeemAcrossNetwork(uuid.uuid4(), n.network_id, guest, B, 1200), deps)
     await handlers.leave_network(LeaveNetwork(n.network_id, C), deps)
     period = SettleRevenue(n.network_id, day, day + timedelta(days=1))
-    with pytest.raises(FailedPrecondition) as early:
-        await redemptions.settle_revenue(period, deps)
+    with pytest.raises(FailedPrecondition) as early:  # tomorrow's period: not yet
+        await redemptions.settle_revenue(SettleRevenue(n.network_id, day, day + timedelta(days=2)), deps)
     assert early.value.reason == "PERIOD_NOT_ENDED"
-    clock.advance(days=1)
-    s = await redemptions.settle_revenue(period, deps)
+    s = await redemptions.settle_revenue(period, deps)  # today's, while it runs: it closes the period
     nets = {p.company_id: p.net for p in s.positions}
     assert nets == {A: D("-50.00"), B: D("60.00"), C: D("-10.00")} and s.transaction_count == 2
     assert [(t.from_company_id, t.to_company_id, t.amount) for t in s.transfers] == [
@@ -249,3 +248,20 @@ async def test_a_settlement_balances_is_made_once_per_period_and_keeps_members_t
     earlier = await redemptions.settle_revenue(SettleRevenue(n.network_id, date(2020, 1, 1), day), deps)
     assert earlier.transaction_count == 0 and earlier.transfers == ()
     assert await redemptions.list_settlements(n.network_id, deps) == [s, earlier]
+
+
+async def test_a_transaction_after_its_days_period_was_settled_settles_in_the_next(deps, clock, loyalty, store):
+    n = await network_of(deps, A, B)
+    guest, day = uuid.uuid4(), clock().date()
+    loyalty.earn(guest, A, 1000)
+    today = SettleRevenue(n.network_id, day, day + timedelta(days=1))
+    assert (await redemptions.settle_revenue(today, deps)).transaction_count == 0
+    late = await redemptions.redeem_across_network(RedeemAcrossNetwork(uuid.uuid4(), n.network_id, guest, B, 200), deps)
+    assert late.occurred_at.date() == day and late.transactions[0].settlement_date == day + timedelta(days=1)
+    clock.advance(days=1)
+    tomorrow = await redemptions.settle_revenue(
+        SettleRevenue(n.network_id, day + timedelta(days=1), day + timedelta(days=2)), deps
+    )
+    assert tomorrow.transaction_count == 1 and {p.company_id: p.net for p in tomorrow.positions} == {
+        A: D("-10.00"), B: D("10.00"),
+    }  # fmt: skip

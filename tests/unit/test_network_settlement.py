@@ -21,8 +21,9 @@ A, B, C, E = (uuid.UUID(int=n) for n in (1, 2, 3, 4))
 
 def tx(issuer: uuid.UUID, redeemer: uuid.UUID, value: str) -> CrossBusinessTransaction:
     return CrossBusinessTransaction(
-        uuid.uuid4(), uuid.uuid4(), uuid.UUID(int=99), issuer, redeemer, uuid.uuid4(), 1, D(value), D(value), "EUR", T0
-    )
+        uuid.uuid4(), uuid.uuid4(), uuid.UUID(int=99), issuer, redeemer, uuid.uuid4(), 1, D(value), D(value), "EUR", T0,
+        T0.date(),
+    )  # fmt: skip
 
 
 def test_the_worked_example_of_the_docs():

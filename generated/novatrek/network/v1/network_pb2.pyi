@@ -176,6 +176,7 @@ class CrossBusinessTransaction(_message.Message):
     VALUE_FIELD_NUMBER: _builtins.int
     OCCUR_TIME_FIELD_NUMBER: _builtins.int
     OPERATION_ID_FIELD_NUMBER: _builtins.int
+    SETTLEMENT_DATE_FIELD_NUMBER: _builtins.int
     transaction_id: _builtins.str
     network_id: _builtins.str
     issuer_company_id: _builtins.str
@@ -195,6 +196,12 @@ class CrossBusinessTransaction(_message.Message):
 
     @_builtins.property
     def occur_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def settlement_date(self) -> _date_pb2.Date:
+        """The day whose settlement period takes it (UTC): occur_time's, or the first day after the
+        network's settled periods when one had already closed that day.
+        """
+
     def __init__(
         self,
         *,
@@ -208,10 +215,11 @@ class CrossBusinessTransaction(_message.Message):
         value: _money_pb2.Money | None = ...,
         occur_time: _timestamp_pb2.Timestamp | None = ...,
         operation_id: _builtins.str = ...,
+        settlement_date: _date_pb2.Date | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["occur_time", b"occur_time", "point_value", b"point_value", "value", b"value"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["occur_time", b"occur_time", "point_value", b"point_value", "settlement_date", b"settlement_date", "value", b"value"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuer_company_id", b"issuer_company_id", "member_id", b"member_id", "network_id", b"network_id", "occur_time", b"occur_time", "operation_id", b"operation_id", "point_value", b"point_value", "points", b"points", "redeemer_company_id", b"redeemer_company_id", "transaction_id", b"transaction_id", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["issuer_company_id", b"issuer_company_id", "member_id", b"member_id", "network_id", b"network_id", "occur_time", b"occur_time", "operation_id", b"operation_id", "point_value", b"point_value", "points", b"points", "redeemer_company_id", b"redeemer_company_id", "settlement_date", b"settlement_date", "transaction_id", b"transaction_id", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

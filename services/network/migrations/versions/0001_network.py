@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.CHAR(3), nullable=False),
         sa.Column("founder_company_id", _uuid, nullable=False),
         sa.Column("created_at", _ts, nullable=False),
+        sa.Column("settled_through", sa.Date, nullable=True),
         sa.CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_networks_currency"),
         schema=S,
     )
@@ -104,6 +105,7 @@ def upgrade() -> None:
         sa.Column("value", _amount, nullable=False),
         sa.Column("currency", sa.CHAR(3), nullable=False),
         sa.Column("occurred_at", _ts, nullable=False),
+        sa.Column("settlement_date", sa.Date, nullable=False),
         sa.CheckConstraint(
             "points > 0 AND point_value >= 0 AND value >= 0 AND issuer_company_id <> redeemer_company_id",
             name="ck_transactions_amounts",
@@ -117,6 +119,12 @@ def upgrade() -> None:
         schema=S,
     )
     op.create_index("idx_transactions_operation", "cross_business_transactions", ["operation_id"], schema=S)
+    op.create_index(
+        "idx_transactions_network_settlement",
+        "cross_business_transactions",
+        ["network_id", "settlement_date"],
+        schema=S,
+    )
     op.create_table(
         "settlements",
         sa.Column("settlement_id", _uuid, primary_key=True),
