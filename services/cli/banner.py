@@ -13,6 +13,7 @@ from pathlib import Path
 from google.protobuf import json_format
 
 from services.chassis.protoconv import money_to_proto
+from services.cli.banner_activities import activities_lines, booking_commands, network_commands
 from services.cli.demo import DEMO_PARTNER, GEAR, GUESTS, DemoData
 from services.cli.demo_activities import CUSTOMER_EMAIL
 
@@ -86,6 +87,7 @@ def try_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = "nova
         )
     lines += ordering_commands(addresses, data, grpcurl)
     lines += booking_commands(addresses, data)
+    lines += network_commands(addresses, data, grpcurl)
     if name == "trip-catalog":
         lines.append(
             f"{grpcurl} -plaintext -d '{{\"page_size\": 10}}' {addr} novatrek.catalog.v1.CatalogService/ListTrips"
@@ -112,37 +114,6 @@ def ordering_commands(addresses: dict[str, str], data: DemoData, grpcurl: str = 
     return lines
 
 
-def booking_commands(addresses: dict[str, str], data: DemoData) -> list[str]:
-    """Session bookings over the gateway: the public guest path (no token, card), and the demo
-    customer's own bookings with the printed bearer token (a wallet-paid booking, then the list)."""
-    demo = data.activities
-    gateway = addresses.get("gateway")
-    company_id = next(iter(demo.companies.values()), "")
-    sessions = demo.sessions.get(company_id, [])
-    if not (gateway and "bookings" in addresses and sessions):
-        return []
-    json_header = "-H 'Content-Type: application/json'"
-    guest = {"bookingId": str(uuid.uuid4()), "email": "grace.hopper@example.com", "fullName": "Grace Hopper"}
-    lines = [
-        f"curl -s -X POST http://{gateway}/api/client/guest/companies/{company_id}/sessions/{sessions[0]}/bookings "
-        f"{json_header} -d {shlex.quote(json.dumps({**guest, 'methodReference': 'tok_demo'}))}"
-    ]
-    if data.client_token:
-        bearer = shlex.quote(f"Authorization: Bearer {data.client_token}")
-        booking = {
-            "bookingId": str(uuid.uuid4()),
-            "companyId": company_id,
-            "sessionId": sessions[-1],
-            "payment": {"method": "PAYMENT_METHOD_WALLET"},
-        }
-        lines += [
-            f"curl -s -X POST http://{gateway}/api/client/bookings -H {bearer} {json_header} "
-            f"-d {shlex.quote(json.dumps(booking))}",
-            f"curl -s http://{gateway}/api/client/my-bookings -H {bearer}",
-        ]
-    return lines
-
-
 def _json(message) -> dict:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
@@ -163,22 +134,6 @@ def checkout_command(checkout: str, data: DemoData, grpcurl: str = "novatrek grp
         f"{grpcurl} -plaintext -d {shlex.quote(json.dumps(body))} {checkout} "
         "novatrek.checkout.v1.CheckoutService/CheckoutCart"
     ]
-
-
-def activities_lines(data: DemoData) -> list[str]:
-    demo = data.activities
-    if not demo.companies:
-        return []
-    out = [
-        f"  company {cid}  {name}  ({len(demo.sessions.get(cid, []))} sessions to come)"
-        for name, cid in demo.companies.items()
-    ]
-    if demo.customer_id:
-        out.append(
-            f"  customer {demo.customer_id}  {CUSTOMER_EMAIL} (user {demo.user_id}; wallet topped up, "
-            f"pass entitlement {demo.entitlement_id})"
-        )
-    return out
 
 
 def banner(

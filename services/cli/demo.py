@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 
 from services.chassis.protoconv import date_to_proto, money_to_proto
-from services.cli import demo_activities
+from services.cli import demo_activities, demo_network
 
 TIMEOUT_S = 10.0
 
@@ -83,6 +83,7 @@ class DemoData:
     stock: dict[str, int] = field(default_factory=dict)  # sku -> available
     activities: demo_activities.ActivitiesDemo = field(default_factory=demo_activities.ActivitiesDemo)
     client_token: str = field(default="", repr=False)  # the demo customer's bearer token, once minted
+    network: demo_network.NetworkDemo = field(default_factory=demo_network.NetworkDemo)
 
 
 def load_guests(channel: grpc.Channel) -> dict[str, str]:
@@ -234,4 +235,6 @@ def load(
         with grpc.insecure_channel(addr) as channel:
             data.stock = load_stock(channel)
     data.activities = demo_activities.load(addresses)
+    email = demo_activities.CUSTOMER_EMAIL  # also the first demo guest's: the loyalty member
+    data.network = demo_network.load(addresses, data.activities, data.guests.get(email, ""), email)
     return data

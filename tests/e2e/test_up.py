@@ -62,6 +62,24 @@ def check_session_bookings(up: Up, internal: str) -> None:
     }, view
 
 
+def check_coalition_loyalty(up: Up) -> None:
+    """The printed partner-network lines in order: the demo guest earns at the founder, redeems at the
+    other member (one cross-business transaction), and today's settlement nets it to zero."""
+    earned = json.loads(up.run_printed(up.grpcurl_line("/EarnPoints")))["transaction"]
+    assert int(earned["points"]) == 500, earned
+    redeemed = json.loads(up.run_printed(up.grpcurl_line("/RedeemAcrossNetwork")))
+    (transaction,) = redeemed["transactions"]
+    assert int(transaction["points"]) == 200 and transaction["value"] == {"currencyCode": "EUR", "units": "10"}, (
+        redeemed
+    )
+    settled = json.loads(up.run_printed(up.grpcurl_line("/SettleRevenue")))["settlement"]
+    assert int(settled["transactionCount"]) == 1, settled
+    (transfer,) = settled["transfers"]
+    assert (transfer["fromCompanyId"], transfer["toCompanyId"]) == (
+        transaction["issuerCompanyId"], transaction["redeemerCompanyId"],
+    ), settled  # fmt: skip
+
+
 @pytest.mark.timeout(600)
 def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
     data_dir, base = tmp_path / "novatrek-data", free_base_port()
@@ -124,6 +142,7 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         order = http_json(f"{internal}/v1/orders/{order_id}")["order"]  # the Get Order query
         assert (order["orderId"], order["status"]) == (order_id, "ORDER_STATUS_CONFIRMED"), order
         check_session_bookings(up, internal)
+        check_coalition_loyalty(up)
         assert (
             http_status(f"http://{gateway}/reservations") == 404
             and http_status(f"http://{gateway}/openapi.json") == 200
@@ -151,8 +170,12 @@ def test_up_runs_the_mesh_with_demo_data_and_stops_cleanly(tmp_path, up_env):
         assert gear_lines(again) == gear_lines(up) and len(gear_lines(up)) == len(GEAR)
         available = {ln.split()[1]: int(ln.split()[4]) for ln in again.lines if ln.strip().startswith("gear ")}
         assert [available[g.sku] for g in GEAR[:2]] == [GEAR[0].stock - 1, GEAR[1].stock - 2]  # the checkout's
-        company_lines = lambda u: [ln for ln in u.lines if re.match(r"\s*(company|customer) [0-9a-f-]{36} ", ln)]
-        assert company_lines(again) == company_lines(up) and len(company_lines(up)) == 3  # two companies, one customer
+        company_lines = lambda u: [
+            ln for ln in u.lines if re.match(r"\s*(company|customer|network) [0-9a-f-]{36} ", ln)
+        ]
+        assert (
+            company_lines(again) == company_lines(up) and len(company_lines(up)) == 4
+        )  # 2 companies, customer, network
         key_line = lambda u: next(ln for ln in u.lines if ln.strip().startswith("ntk_"))
         assert key_line(again) == key_line(up), "the demo partner's key must survive a restart"
         assert again.interrupt() == 0, again.output
