@@ -5,9 +5,13 @@ from __future__ import annotations
 import uuid
 
 import grpc
+import pytest
 from google.rpc import error_details_pb2, status_pb2
 from novatrek.businesses.v1 import businesses_pb2 as bpb
 from novatrek.network.v1 import network_pb2 as pb
+from novatrek.network.v1 import network_pb2_grpc
+
+from tests.integration.conftest import fresh_database, serve
 
 
 async def company(businesses_stub, currency: str = "EUR") -> str:
@@ -49,3 +53,24 @@ async def error_reason(call) -> str:
                         return info.reason
         return err.code().name
     raise AssertionError("the call succeeded")
+
+
+@pytest.fixture(scope="module")
+async def network_over_loyalty(request, make_database, nats_url, businesses_service, loyalty_service):
+    """partner-network as deployed: its Loyalty port over the typed client of the real loyalty (a
+    database per test module)."""
+    from services.network.config import NetworkSettings
+    from services.network.main import build as build_network
+
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    database = await fresh_database(make_database, "partner-network", f"network_{module}")
+    running = await serve(
+        build_network,
+        NetworkSettings,
+        database,
+        nats_url=nats_url,
+        businesses_addr=businesses_service.address,
+        loyalty_addr=loyalty_service.address,
+    )
+    yield network_pb2_grpc.PartnerNetworkServiceStub(running.channel)
+    await running.stop()

@@ -8,34 +8,17 @@ import asyncio
 import uuid
 from decimal import Decimal
 
-import pytest
 from google.type import money_pb2
 from novatrek.loyalty.v1 import loyalty_pb2 as lpb
 from novatrek.network.v1 import network_pb2 as pb
-from novatrek.network.v1 import network_pb2_grpc
 
 from services.chassis.protoconv import decimal_of
-from tests.integration.conftest import fresh_database, serve
-from tests.integration.network_fixtures import error_reason, founded, invited_and_joined
-
-
-@pytest.fixture(scope="module")
-async def network_over_loyalty(make_database, nats_url, businesses_service, loyalty_service):
-    """partner-network as deployed: its Loyalty port over the typed client of the real loyalty."""
-    from services.network.config import NetworkSettings
-    from services.network.main import build as build_network
-
-    database = await fresh_database(make_database, "partner-network", "network_loyalty")
-    running = await serve(
-        build_network,
-        NetworkSettings,
-        database,
-        nats_url=nats_url,
-        businesses_addr=businesses_service.address,
-        loyalty_addr=loyalty_service.address,
-    )
-    yield network_pb2_grpc.PartnerNetworkServiceStub(running.channel)
-    await running.stop()
+from tests.integration.network_fixtures import (
+    error_reason,
+    founded,
+    invited_and_joined,
+    network_over_loyalty,  # noqa: F401 (fixture)
+)
 
 
 async def _network_and_points(network_stub, businesses_stub, loyalty_stub, points: int):
