@@ -4,11 +4,11 @@ rules, cross-domain integration (sync or async), domain events, business capabil
 from __future__ import annotations
 
 from services.portal.facts import Call, Facts
-from services.portal.markdown import bullets, domain_link, label, link, table, team
+from services.portal.markdown import bullets, domain_link, label, link, slug, table, team
 
 
 def domain_page(facts: Facts, domain: str) -> str:
-    entry = facts.res(domain.lower()) if domain.lower() in facts.catalog.resources else None
+    entry = facts.res(slug(domain)) if slug(domain) in facts.catalog.resources else None  # "partner-network"
     people = facts.portal.get("domains", {}).get(domain, {})
     contexts = facts.in_domain(domain)
     services = [c.service for c in contexts]
@@ -52,8 +52,9 @@ def domain_page(facts: Facts, domain: str) -> str:
         parts += [f"### {label(facts, c.service)}", bullets(facts_)]
     rules = people.get("rules", [])
     parts += ["## Bounded Context Rules", "\n".join(f"{i}. {r}" for i, r in enumerate(rules, 1)) or "None recorded."]
-    outbound = [c for s in services for c in facts.calls(s) if c.target.domain != domain]
-    inbound = [c for c in facts.inbound(services) if c.source.domain != domain]
+    senders = [p for c in contexts for p in facts.parts_of(c)]  # the services and their components (a saga's)
+    outbound = [c for s in senders for c in facts.calls(s) if c.target.domain != domain]
+    inbound = [c for c in facts.inbound(senders) if c.source.domain != domain]
     parts += [
         "## Cross-Domain Integration",
         "### Outbound (this domain calls)",
@@ -61,7 +62,7 @@ def domain_page(facts: Facts, domain: str) -> str:
         "### Inbound",
         _calls(facts, inbound, "source") or "No inbound cross-domain calls.",
         "## Domain Events",
-        _events(facts, services) or "No domain events produced or consumed by this domain.",
+        _events(facts, senders) or "No domain events produced or consumed by this domain.",
         "## Business Capabilities",
         table(
             ["ID", "Capability", "Status", "Description"],

@@ -12,7 +12,7 @@ from novatrek.events.v1 import options_pb2 as events
 
 from services.architecture.build import build, load_data
 from services.architecture.contracts import context_of
-from services.architecture.model import Resource
+from services.architecture.model import Resource, slug
 from services.cli.registry import REGISTRY, ServiceSpec
 from services.gateway.bindings import Binding, bindings_of, find_service
 from services.portal.storage import Store, store_of
@@ -63,6 +63,12 @@ class Facts:
 
     def in_domain(self, domain: str) -> list[Context]:
         return [c for c in self.contexts if c.service.domain == domain]
+
+    def parts_of(self, ctx: Context) -> list[Resource]:
+        """The context's gRPC service and its components (catalog.toml `components` of its package: the
+        Booking Orchestrator publishes what bookings' saga writes to the outbox)."""
+        components = self.data.get("components", {})
+        return [ctx.service, *(self.res(slug(n)) for n, e in components.items() if e["context"] == ctx.spec.package)]
 
     def context_of_service(self, service_id: str) -> Context | None:
         return next((c for c in self.contexts if c.service.id == service_id), None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.architecture.model import Resource
+from services.architecture.model import Resource, slug
 from services.portal.facts import Facts
 
 
@@ -33,10 +33,6 @@ def domain_link(domain: str, facts: Facts, here: str) -> str:
         return domain
     prefix = "" if here == "domains" else "../domains/"
     return f"[{domain}]({prefix}{slug(domain)}.md)"
-
-
-def slug(name: str) -> str:
-    return name.lower().replace(" ", "-")
 
 
 def bullets(items: list[str]) -> str:

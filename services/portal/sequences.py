@@ -1,7 +1,7 @@
 """Per RPC, the calls its handler makes, read from the code (AST, nothing imported): the servicer's
-method, the context functions it calls (followed through their module's own functions), and in them
-`deps.<port>.<method>(…)` (another service or a local port), `uow.<repo>.<method>(…)` (the database)
-and `events.<builder>(…)` (an event for the outbox). Drawn as a Mermaid sequence diagram."""
+method (and its own helper methods), the context functions it calls (followed through their module's own
+functions), and in them `deps.<port>.<method>(…)` (another service or a local port), `uow.<repo>.<method>(…)`
+(the database) and `events.<builder>(…)` (an event for the outbox). Drawn as a Mermaid sequence diagram."""
 
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ class Sequences:
                     steps.events.append(self.builders[f.attr])
                 else:
                     self._follow(f.value.id, f.attr, steps, seen)
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "self":
+                self._follow(module, f.attr, steps, seen)  # a helper method of the servicer's (`self._create`)
             elif isinstance(f, ast.Name) and module != "servicer":
                 self._follow(module, f.id, steps, seen)
 

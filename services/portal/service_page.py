@@ -9,7 +9,7 @@ from services.gateway.bindings import Binding
 from services.portal.facts import Context, Facts
 from services.portal.markdown import bullets, domain_link, label, link, table, team
 from services.portal.sequences import Sequences, mermaid
-from services.portal.storage import column_rows, index_rows
+from services.portal.storage import column_rows, index_rows, table_checks
 
 
 def service_page(facts: Facts, ctx: Context) -> str:
@@ -60,6 +60,8 @@ def _table(t: sa.Table) -> str:
     if by := t.dialect_options["postgresql"].get("partition_by"):
         parts.append(f"Partitioned by `{by}`.")
     parts.append(table(["Column", "Type", "Constraints"], [list(r) for r in column_rows(t)]))
+    if checks := table_checks(t):
+        parts += ["Checks across columns:", bullets(checks)]
     if indexes := index_rows(t):
         parts += ["Indexes:", bullets(indexes)]
     return "\n\n".join(parts)
@@ -107,14 +109,17 @@ def _events(facts: Facts, ctx: Context) -> list[str]:
     for b in ctx.bindings:
         for event in seq.steps(b.method.name).events:
             triggers.setdefault(event, []).append(f"{b.http_method} {_path(b)}")
+    # the service's events and its components' (a saga's, written by its steps: no endpoint's graph shows them)
+    senders = {e.id: (e, part) for part in reversed(facts.parts_of(ctx)) for e in facts.sent_by(part, "event")}
     published = [
         [
             e.name,
             f"`{facts.subject(e)}`",
-            ", ".join(dict.fromkeys(triggers.get(e.proto.rsplit(".", 1)[1], []))) or "—",
+            ", ".join(dict.fromkeys(triggers.get(e.proto.rsplit(".", 1)[1], [])))
+            or (part.name if part != ctx.service else "—"),
             ", ".join(link(facts, c, "services") for c in facts.receivers(e.id)) or "none in the mesh",
         ]
-        for e in facts.sent_by(ctx.service, "event")
+        for e, part in sorted(senders.values(), key=lambda sent: sent[0].name)
     ]
     consumed = [
         [

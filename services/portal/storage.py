@@ -14,6 +14,7 @@ import yaml
 
 from services.chassis.config import ServiceSettings
 from services.cli.registry import ServiceSpec
+from services.portal.checks import table_conjuncts
 
 K8S = Path("deploy") / "k8s" / "base"
 
@@ -95,7 +96,13 @@ def _cron(schedule: str, seconds: bool) -> str:
 
 
 def column_rows(table: sa.Table) -> list[tuple[str, str, str]]:
-    return [(c.name, _type(c), ", ".join(_constraints(table, c))) for c in table.columns]
+    checks = table_conjuncts(table)
+    return [(c.name, _type(c), ", ".join([*_constraints(table, c), *checks.get(c.name, [])])) for c in table.columns]
+
+
+def table_checks(table: sa.Table) -> list[str]:
+    """The CHECK conjuncts about several columns (shown once under the table, not on each column)."""
+    return table_conjuncts(table).get(None, [])
 
 
 def _type(c: sa.Column) -> str:
@@ -112,13 +119,7 @@ def _constraints(table: sa.Table, c: sa.Column) -> list[str]:
     if c.server_default is not None:
         out.append(f"DEFAULT {_default(c.server_default)}")
     out += [f"FK -> {fk.column.table.name}" for fk in c.foreign_keys]
-    checks = [*c.constraints, *(k for k in table.constraints if isinstance(k, sa.CheckConstraint))]
-    out += [f"CHECK ({k.sqltext})" for k in checks if isinstance(k, sa.CheckConstraint) and _about(k, c)]
     return out
-
-
-def _about(check: sa.CheckConstraint, c: sa.Column) -> bool:
-    return re.search(rf"\b{re.escape(c.name)}\b", str(check.sqltext)) is not None
 
 
 def _default(default) -> str:

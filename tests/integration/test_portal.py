@@ -121,3 +121,52 @@ def test_partners_domain_page_shows_what_seed_000_shows_as_the_code_says_it(port
     assert not [c for c in outbound if c[0] == "svc-trip-catalog"]  # the seed's availability check is gone
     capabilities = [r[0] for r in rows(section(page, "## Business Capabilities"))]
     assert capabilities == ["CAP-6.1", "CAP-6.2"]
+
+
+NEW_CONTEXTS = {  # the second ring and the activities contexts: context -> its domain's page
+    "businesses": "businesses",
+    "passes": "activities",
+    "wallet": "payments",
+    "bookings": "activities",
+    "loyalty": "loyalty",
+    "partner-network": "partner-network",
+}
+
+
+def test_every_context_has_its_pages_and_its_domain_its_team(portal):
+    from services.cli.registry import REGISTRY
+
+    for name in sorted(REGISTRY):
+        assert (portal / "site" / "services" / name / "index.html").exists(), name
+        assert (portal / "docs" / "api" / f"{name}.openapi.json").exists(), name
+    for name, domain in NEW_CONTEXTS.items():
+        page = (portal / "docs" / "domains" / f"{domain}.md").read_text()
+        assert f"[svc-{name}](../services/{name}.md)" in section(page, "## Services"), (name, domain)
+        assert "**Team:** —" not in page, domain  # a domain of two words ("Partner Network") finds its entry
+    sessions = (portal / "docs" / "services" / "trip-catalog.md").read_text()
+    assert "#### sessions" in sessions and "-- Hold Session Seats" in sessions
+
+
+def test_a_saga_components_calls_and_events_are_its_contexts(portal):
+    """The Booking Orchestrator (bookings' saga, a catalog component) calls other domains and publishes
+    what loyalty consumes: the Activities page and bookings' page say so, and CreateBooking's diagram
+    follows the servicer's own helper into the handler."""
+    activities = (portal / "docs" / "domains" / "activities.md").read_text()
+    outbound = [r[0::3] for r in rows(section(activities, "### Outbound (this domain calls)"))]
+    assert ["Booking Orchestrator", "Hold Session Seats (command)"] in outbound
+    assert ["Booking Orchestrator", "Booking Paid (event)"] in outbound
+    bookings = (portal / "docs" / "services" / "bookings.md").read_text()
+    published = {r[0]: r for r in rows(section(bookings, "## Events Published"))}
+    assert published["Booking Paid"][3] == "[svc-loyalty](loyalty.md)"
+    assert published["Booking Confirmed"][2] == "Booking Orchestrator"  # written by the saga's step
+    create = section(bookings, "### POST /api/client/bookings -- Create Booking")
+    assert "S->>P_sagas: run" in create and "S->>P_catalog: session" in create
+
+
+def test_a_check_is_shown_on_the_column_it_is_about(portal):
+    page = (portal / "docs" / "services" / "loyalty.md").read_text()
+    lots = section(section(page, "### Table Reference"), "#### lots")
+    columns = {r[0]: r[2] for r in rows(lots)}
+    assert columns["points"] == "NOT NULL, CHECK (points > 0)"
+    assert columns["remaining"] == "NOT NULL, CHECK (remaining >= 0)"
+    assert "Checks across columns:\n\n- CHECK (remaining <= points)" in lots
