@@ -142,6 +142,29 @@ def test_change_in_reservations_asks_no_ordering_team(repo):
     assert ids(found["teams"]) == {"booking-platform", "notifications-platform", "loyalty-platform"}
 
 
+def test_a_field_on_a_cross_business_transaction_asks_the_partner_squad(repo):
+    found = change(repo, "network-event-field", {"protos/novatrek/network/v1/events.proto": (
+        "  CrossBusinessTransaction transaction = 1;\n}",
+        "  CrossBusinessTransaction transaction = 1;\n  // The redeeming member's name, for statements.\n"
+        "  string redeemer_name = 2;\n}",
+    )})  # fmt: skip
+    assert ids(found["categories"]) == {"event-schemas", "partner-network"}
+    # the flows with the event as a step: the redemption that writes it, the settlement that sums it
+    assert {
+        "cross-business-transaction-completed", "partner-network-service", "redeem-across-a-partner-network",
+        "settle-network-revenue",
+    } <= ids(found["resources"])  # fmt: skip
+    assert ids(found["teams"]) == {"partner-squad"}
+
+
+def test_a_change_in_the_settlement_arithmetic_is_the_partner_networks(repo):
+    found = change(repo, "network-settlement", {"services/network/settlement.py": (
+        "ZERO = Decimal(0)\n", "ZERO = Decimal(0)\nCENT = Decimal(\"0.01\")\n",
+    )})  # fmt: skip
+    assert ids(found["categories"]) == {"partner-network"}
+    assert ids(found["teams"]) == {"partner-squad"}
+
+
 def test_cli_output_is_byte_identical(repo, capsys):
     git(repo, "checkout", "-q", "main")
     argv = ["architecture", "review", "--repo", str(repo), "--base", "main", "--head", "order-created-field"]

@@ -132,3 +132,61 @@ def test_eventcatalog_export_layout_and_frontmatter(built, tmp_path):
     assert 'id: "checkout-saga"' in flow  # a step that is a flow
     assert (tmp_path / "teams" / "ordering-platform.mdx").read_text().startswith('---\nid: "ordering-platform"\n')
     assert (tmp_path / "domains" / "Ordering" / "index.mdx").exists()
+
+
+SECOND_RING = {  # the activities contexts and coalition loyalty (seeds 002, 004): name, kind, owner
+    "business-service": ("Business Service", "service", "business-platform"),
+    "pass-service": ("Pass Service", "service", "activities-platform"),
+    "wallet-service": ("Wallet Service", "service", "payments-platform"),
+    "session-booking-api": ("Session Booking API", "service", "activities-platform"),
+    "booking-orchestrator": ("Booking Orchestrator", "service", "activities-platform"),
+    "loyalty-service": ("Loyalty Service", "service", "loyalty-platform"),
+    "loyalty-database": ("Loyalty Database", "container", "loyalty-platform"),
+    "partner-network-service": ("Partner Network Service", "service", "partner-squad"),
+    "partner-network-system": ("Partner Network System", "system", "partner-squad"),
+    "partner-network-database": ("Partner Network Database", "container", "partner-squad"),
+    "partner-network": ("Partner Network", "domain", "partner-squad"),
+    "join-a-partner-network": ("Join a Partner Network", "flow", "partner-squad"),
+    "redeem-across-a-partner-network": ("Redeem Across a Partner Network", "flow", "partner-squad"),
+    "settle-network-revenue": ("Settle Network Revenue", "flow", "partner-squad"),
+}
+
+
+@pytest.mark.parametrize("rid", sorted(SECOND_RING))
+def test_second_ring_names_and_owners(built, rid):
+    r = built[0].resources[rid]
+    assert (r.name, r.kind, r.owner) == SECOND_RING[rid]
+
+
+def test_every_context_of_the_registry_is_a_service_of_the_catalog(built):
+    from services.cli.registry import REGISTRY
+
+    services = {r.proto for r in built[0].of_kind("service") if r.proto}
+    assert {s.grpc_service for s in REGISTRY.values()} <= services
+
+
+def test_seed_002_flows_run_from_an_earning_to_the_settlement(built):
+    catalog = built[0]
+    redeem = [s.resource for s in catalog.flows["redeem-across-a-partner-network"] if s.resource]
+    assert redeem == [
+        "booking-paid", "earn-points", "points-earned", "redeem-across-network", "get-loyalty-account",
+        "redeem-points", "cross-business-transaction-completed",
+    ]  # fmt: skip
+    settle = [s.resource for s in catalog.flows["settle-network-revenue"] if s.resource]
+    assert settle == ["cross-business-transaction-completed", "settle-revenue", "revenue-settlement-processed"]
+    # the steps' relations are the code's: partner-network asks loyalty, loyalty consumes Booking Paid
+    assert {"get-loyalty-account", "redeem-points"} <= set(catalog.targets("partner-network-service", "sends"))
+    assert "booking-paid" in catalog.targets("loyalty-service", "receives")
+
+
+def test_every_review_category_names_resources_of_the_catalog(built):
+    """A misspelt name in a category's `resources` would match no change, silently."""
+    from services.architecture.build import load_data
+    from services.architecture.model import slug
+
+    catalog, data = built[0], load_data(ROOT)
+    unknown = {
+        cid: [n for n in [*c.get("resources", []), c.get("domain", "Platform")] if slug(n) not in catalog.resources]
+        for cid, c in data["categories"].items()
+    }
+    assert {cid: names for cid, names in unknown.items() if names} == {}
