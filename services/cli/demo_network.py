@@ -64,7 +64,7 @@ def _network(addr: str, founder: str, partner: str) -> str:
             request_id=demo_id(NETWORK_NAME), name=NETWORK_NAME, currency=CURRENCY, founder_company_id=founder
         )
         network_id = str(stub.CreateNetwork(create, timeout=TIMEOUT_S).network.network_id)
-        members = stub.ListMembers(pb.ListMembersRequest(network_id=network_id), timeout=TIMEOUT_S).members
+        members = stub.ListMembers(pb.ListMembersRequest(network_id=network_id), timeout=TIMEOUT_S).memberships
         if partner not in {m.company_id for m in members}:
             invite = pb.InviteBusinessRequest(
                 network_id=network_id, inviter_company_id=founder, invitee_company_id=partner

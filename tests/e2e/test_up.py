@@ -63,20 +63,20 @@ def check_session_bookings(up: Up, internal: str) -> None:
 
 
 def check_coalition_loyalty(up: Up) -> None:
-    """The printed partner-network lines in order: the demo guest earns at the founder, redeems at the
+    """(grpcurl prints the proto field names.) The printed partner-network lines in order: the demo guest earns at the founder, redeems at the
     other member (one cross-business transaction), and today's settlement nets it to zero."""
     earned = json.loads(up.run_printed(up.grpcurl_line("/EarnPoints")))["transaction"]
     assert int(earned["points"]) == 500, earned
     redeemed = json.loads(up.run_printed(up.grpcurl_line("/RedeemAcrossNetwork")))
     (transaction,) = redeemed["transactions"]
-    assert int(transaction["points"]) == 200 and transaction["value"] == {"currencyCode": "EUR", "units": "10"}, (
+    assert int(transaction["points"]) == 200 and transaction["value"] == {"currency_code": "EUR", "units": "10"}, (
         redeemed
     )
     settled = json.loads(up.run_printed(up.grpcurl_line("/SettleRevenue")))["settlement"]
-    assert int(settled["transactionCount"]) == 1, settled
+    assert int(settled["transaction_count"]) == 1, settled
     (transfer,) = settled["transfers"]
-    assert (transfer["fromCompanyId"], transfer["toCompanyId"]) == (
-        transaction["issuerCompanyId"], transaction["redeemerCompanyId"],
+    assert (transfer["from_company_id"], transfer["to_company_id"]) == (
+        transaction["issuer_company_id"], transaction["redeemer_company_id"],
     ), settled  # fmt: skip
 
 
