@@ -63,8 +63,9 @@ def check_session_bookings(up: Up, internal: str) -> None:
 
 
 def check_coalition_loyalty(up: Up) -> None:
-    """(grpcurl prints the proto field names.) The printed partner-network lines in order: the demo guest earns at the founder, redeems at the
-    other member (one cross-business transaction), and today's settlement nets it to zero."""
+    """The printed partner-network lines in order (grpcurl prints the proto field names): the demo
+    guest earns at the founder, redeems at the other member (one cross-business transaction), and
+    today's settlement nets it to zero."""
     earned = json.loads(up.run_printed(up.grpcurl_line("/EarnPoints")))["transaction"]
     assert int(earned["points"]) == 500, earned
     redeemed = json.loads(up.run_printed(up.grpcurl_line("/RedeemAcrossNetwork")))
