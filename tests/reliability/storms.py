@@ -54,6 +54,10 @@ async def rest_outcome(request) -> Outcome:
         response = await request
     except httpx.HTTPError as exc:  # a transport failure is an outcome too, and never an allowed one
         return Outcome(False, "HTTP_ERROR", type(exc).__name__)
+    return response_outcome(response)
+
+
+def response_outcome(response: httpx.Response) -> Outcome:
     if response.status_code == 200:
         return Outcome(True, "200", ident=response.json()["booking"]["bookingId"], raw=response.content)
     body = response.json() if response.headers.get("content-type") == "application/json" else {}
