@@ -33,7 +33,8 @@ STATUS = {v.number: v.name.removeprefix("BOOKING_STATUS_") for v in pb.BookingSt
 
 @pytest.fixture(scope="module")
 async def mesh(make_database, nats_url, businesses_service):
-    running = await start(make_database, nats_url, businesses_service)
+    # Deadlines of a quiet mesh: under the whole suite's load a 1 s one (the outage tests') is outlived.
+    running = await start(make_database, nats_url, businesses_service, outbound_timeout_s=5.0, payments_timeout_s=8.0)
     yield running
     await running.close()
 
