@@ -368,17 +368,43 @@ def loyalty_stub(loyalty_service):
     return loyalty_pb2_grpc.LoyaltyServiceStub(loyalty_service.channel)
 
 
+class _SpanSwitch:
+    """A sampler that records spans only while a test asks for them (`exported_spans`): the provider
+    can be set once per process, and a recording one left on would keep every span of the rest of the
+    session in memory and slow every later call."""
+
+    on = False
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None, trace_state=None):
+        from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
+
+        chosen = ALWAYS_ON if self.on else ALWAYS_OFF
+        return chosen.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return "on while a test reads its spans"
+
+
 @pytest.fixture(scope="session")
-def exported_spans():
-    """Every span of this test process, kept in memory (the provider can be set once per process, so
-    the fixture is the session's, for every module that looks at traces)."""
+def _span_recorder():
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
+    switch, exporter = _SpanSwitch(), InMemorySpanExporter()
+    provider = TracerProvider(sampler=switch)  # type: ignore[arg-type]
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    return exporter
+    return switch, exporter
+
+
+@pytest.fixture
+def exported_spans(_span_recorder):
+    """The spans recorded during this test, in memory (none are recorded outside such a test)."""
+    switch, exporter = _span_recorder
+    exporter.clear()
+    switch.on = True
+    yield exporter
+    switch.on = False
+    exporter.clear()

@@ -129,7 +129,8 @@ async def all_delivered(mesh, notifications_url: str) -> bool:
 @pytest.mark.timeout(240)
 async def test_a_broker_outage_grows_the_outbox_then_every_event_takes_effect_once(tmp_path, make_database):
     nats = EmbeddedNats(tmp_path / "nats")
-    mesh = await whole_mesh(make_database, nats.url)
+    # The default deadlines: this test is about the broker, and a 1 s one is outlived under the suite's load.
+    mesh = await whole_mesh(make_database, nats.url, outbound_timeout_s=3.0)
     notifications = await add_notifications(mesh, make_database, nats.url)
     try:
         _, key = await new_partner(mesh.partners_stub)
