@@ -207,7 +207,7 @@ class Mesh:
             (
                 "gateway (internal)",
                 f"http://127.0.0.1:{port + 1} (seed /reservations REST, guests, catalog, checkouts, orders, "
-                "stock, companies, passes, wallets; loopback only)",
+                "stock, companies, passes, wallets, session views, loyalty, networks; loopback only)",
             )
         )
         return child
