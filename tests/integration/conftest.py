@@ -408,3 +408,16 @@ def exported_spans(_span_recorder):
     yield exporter
     switch.on = False
     exporter.clear()
+
+
+async def spent(service: str, call) -> tuple[float, ...]:
+    """The statements and commits `service` (its registry name) spent answering `call` (a coroutine),
+    from the process's request counters (bench/counts.py)."""
+    from bench.counts import from_registry
+
+    before = await from_registry()
+    await call
+    after = await from_registry()
+    return tuple(
+        after.get((service, "call", u), 0) - before.get((service, "call", u), 0) for u in ("statement", "commit")
+    )

@@ -8,12 +8,10 @@ from decimal import Decimal
 import pytest
 from novatrek.loyalty.v1 import loyalty_pb2 as pb
 
-from bench.counts import from_registry
 from clients.loyalty import LoyaltyClient
 from services.chassis.errors import FailedPrecondition
+from tests.integration.conftest import spent
 from tests.integration.loyalty_fixtures import SESSION, earn, money, new_id, redeem, redeemer, reverse
-
-UNITS = ("statement", "commit")
 
 
 @pytest.fixture
@@ -21,14 +19,6 @@ async def client(loyalty_service):
     client = LoyaltyClient(loyalty_service.address)
     yield client
     await client.close()
-
-
-async def spent(call) -> tuple[float, ...]:
-    """The statements and commits loyalty spent answering `call` (a coroutine)."""
-    before = await from_registry()
-    await call
-    after = await from_registry()
-    return tuple(after.get(("loyalty", "call", u), 0) - before.get(("loyalty", "call", u), 0) for u in UNITS)
 
 
 async def test_the_client_earns_reads_redeems_across_issuers_and_reverses(client):
@@ -60,16 +50,20 @@ async def test_what_each_rpc_costs(loyalty_stub):
     by_amount = earn(member, company, amount=money(50), source=SESSION)
     spend = redeem(member, shop, 10)
     costs = {
-        "set earn rule": await spent(loyalty_stub.SetEarnRule(rule)),
-        "earn by rule": await spent(loyalty_stub.EarnPoints(by_amount)),
-        "earn, a repeat": await spent(loyalty_stub.EarnPoints(by_amount)),
-        "earn explicit": await spent(loyalty_stub.EarnPoints(earn(member, company, 5))),
-        "account": await spent(loyalty_stub.GetLoyaltyAccount(pb.GetLoyaltyAccountRequest(member_id=member))),
-        "redeem": await spent(loyalty_stub.RedeemPoints(spend)),
-        "redeem, a repeat": await spent(loyalty_stub.RedeemPoints(spend)),
-        "reverse": await spent(loyalty_stub.ReverseTransaction(reverse(spend.operation_id))),
-        "reverse unknown": await spent(loyalty_stub.ReverseTransaction(reverse(new_id()))),
-        "list": await spent(loyalty_stub.ListPointTransactions(pb.ListPointTransactionsRequest(member_id=member))),
+        "set earn rule": await spent("loyalty", loyalty_stub.SetEarnRule(rule)),
+        "earn by rule": await spent("loyalty", loyalty_stub.EarnPoints(by_amount)),
+        "earn, a repeat": await spent("loyalty", loyalty_stub.EarnPoints(by_amount)),
+        "earn explicit": await spent("loyalty", loyalty_stub.EarnPoints(earn(member, company, 5))),
+        "account": await spent(
+            "loyalty", loyalty_stub.GetLoyaltyAccount(pb.GetLoyaltyAccountRequest(member_id=member))
+        ),
+        "redeem": await spent("loyalty", loyalty_stub.RedeemPoints(spend)),
+        "redeem, a repeat": await spent("loyalty", loyalty_stub.RedeemPoints(spend)),
+        "reverse": await spent("loyalty", loyalty_stub.ReverseTransaction(reverse(spend.operation_id))),
+        "reverse unknown": await spent("loyalty", loyalty_stub.ReverseTransaction(reverse(new_id()))),
+        "list": await spent(
+            "loyalty", loyalty_stub.ListPointTransactions(pb.ListPointTransactionsRequest(member_id=member))
+        ),
     }
     assert costs == {
         "set earn rule": (1, 1),

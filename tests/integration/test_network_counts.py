@@ -10,13 +10,11 @@ from decimal import Decimal
 import pytest
 from novatrek.network.v1 import network_pb2 as pb
 
-from bench.counts import from_registry
 from clients.network import NetworkClient
 from services.chassis.errors import FailedPrecondition, PermissionDenied
 from services.chassis.protoconv import decimal_of
+from tests.integration.conftest import spent
 from tests.integration.network_fixtures import company
-
-UNITS = ("statement", "commit")
 
 
 @pytest.fixture
@@ -24,15 +22,6 @@ async def client(network_service):
     client = NetworkClient(network_service.address)
     yield client
     await client.close()
-
-
-async def spent(call) -> tuple[float, ...]:
-    before = await from_registry()
-    await call
-    after = await from_registry()
-    return tuple(
-        after.get(("partner-network", "call", u), 0) - before.get(("partner-network", "call", u), 0) for u in UNITS
-    )
 
 
 async def test_the_client_founds_invites_redeems_and_settles(client, businesses_stub, network_loyalty, network_clock):
@@ -66,40 +55,45 @@ async def test_what_each_rpc_costs(network_stub, businesses_stub, network_loyalt
     """Through the raw stub: the client marks calls made outside a call as background work."""
     a, b = await company(businesses_stub), await company(businesses_stub)
     create = pb.CreateNetworkRequest(request_id=str(uuid.uuid4()), name="N", currency="EUR", founder_company_id=a)
-    costs = {"create": await spent(network_stub.CreateNetwork(create))}
-    costs["create again"] = await spent(network_stub.CreateNetwork(create))
+    costs = {"create": await spent("partner-network", network_stub.CreateNetwork(create))}
+    costs["create again"] = await spent("partner-network", network_stub.CreateNetwork(create))
     network = (await network_stub.CreateNetwork(create)).network.network_id
     invite = pb.InviteBusinessRequest(network_id=network, inviter_company_id=a, invitee_company_id=b)
-    costs["invite"] = await spent(network_stub.InviteBusiness(invite))
-    costs["invite again"] = await spent(network_stub.InviteBusiness(invite))
+    costs["invite"] = await spent("partner-network", network_stub.InviteBusiness(invite))
+    costs["invite again"] = await spent("partner-network", network_stub.InviteBusiness(invite))
     invitation = (await network_stub.InviteBusiness(invite)).invitation.invitation_id
     accept = pb.AcceptInvitationRequest(invitation_id=invitation)
-    costs["accept"] = await spent(network_stub.AcceptInvitation(accept))
-    costs["accept again"] = await spent(network_stub.AcceptInvitation(accept))
+    costs["accept"] = await spent("partner-network", network_stub.AcceptInvitation(accept))
+    costs["accept again"] = await spent("partner-network", network_stub.AcceptInvitation(accept))
     network_loyalty.point_values[uuid.UUID(b)] = (Decimal("0.10"), "EUR")
     guest = uuid.uuid4()
     network_loyalty.earn(guest, uuid.UUID(a), 5)
     redeem = pb.RedeemAcrossNetworkRequest(
         operation_id=str(uuid.uuid4()), network_id=network, member_id=str(guest), company_id=b, points=5
     )
-    costs["redeem"] = await spent(network_stub.RedeemAcrossNetwork(redeem))
-    costs["redeem again"] = await spent(network_stub.RedeemAcrossNetwork(redeem))
+    costs["redeem"] = await spent("partner-network", network_stub.RedeemAcrossNetwork(redeem))
+    costs["redeem again"] = await spent("partner-network", network_stub.RedeemAcrossNetwork(redeem))
     day = network_clock().date()
     network_clock.advance(days=1)
     settle = pb.SettleRevenueRequest(network_id=network)
     settle.period_start.year, settle.period_start.month, settle.period_start.day = day.year, day.month, day.day
     end = day + timedelta(days=1)
     settle.period_end.year, settle.period_end.month, settle.period_end.day = end.year, end.month, end.day
-    costs["settle"] = await spent(network_stub.SettleRevenue(settle))
-    costs["settle again"] = await spent(network_stub.SettleRevenue(settle))
-    costs["list settlements"] = await spent(network_stub.ListSettlements(pb.ListSettlementsRequest(network_id=network)))
+    costs["settle"] = await spent("partner-network", network_stub.SettleRevenue(settle))
+    costs["settle again"] = await spent("partner-network", network_stub.SettleRevenue(settle))
+    costs["list settlements"] = await spent(
+        "partner-network", network_stub.ListSettlements(pb.ListSettlementsRequest(network_id=network))
+    )
     leave = pb.LeaveNetworkRequest(network_id=network, company_id=b)
-    costs["leave"] = await spent(network_stub.LeaveNetwork(leave))
-    costs["leave again"] = await spent(network_stub.LeaveNetwork(leave))
-    costs["get"] = await spent(network_stub.GetNetwork(pb.GetNetworkRequest(network_id=network)))
-    costs["members"] = await spent(network_stub.ListMembers(pb.ListMembersRequest(network_id=network)))
+    costs["leave"] = await spent("partner-network", network_stub.LeaveNetwork(leave))
+    costs["leave again"] = await spent("partner-network", network_stub.LeaveNetwork(leave))
+    costs["get"] = await spent("partner-network", network_stub.GetNetwork(pb.GetNetworkRequest(network_id=network)))
+    costs["members"] = await spent(
+        "partner-network", network_stub.ListMembers(pb.ListMembersRequest(network_id=network))
+    )
     costs["transactions"] = await spent(
-        network_stub.ListCrossBusinessTransactions(pb.ListCrossBusinessTransactionsRequest(network_id=network))
+        "partner-network",
+        network_stub.ListCrossBusinessTransactions(pb.ListCrossBusinessTransactionsRequest(network_id=network)),
     )
     # (statements, commits); an autocommit read is no commit; businesses and loyalty calls not counted
     assert costs == {

@@ -8,13 +8,11 @@ from decimal import Decimal
 import pytest
 from novatrek.wallet.v1 import wallet_pb2 as pb
 
-from bench.counts import from_registry
 from clients.wallet import WalletClient
 from services.chassis.errors import FailedPrecondition
 from tests.helpers import fails
+from tests.integration.conftest import spent
 from tests.integration.wallet_fixtures import debit_request, money, new_id, top_up_request
-
-UNITS = ("statement", "commit")
 
 
 @pytest.fixture
@@ -22,14 +20,6 @@ async def client(wallet_service):
     client = WalletClient(wallet_service.address)
     yield client
     await client.close()
-
-
-async def spent(call) -> tuple[float, ...]:
-    """The statements and commits the wallet spent answering `call` (a coroutine)."""
-    before = await from_registry()
-    await call
-    after = await from_registry()
-    return tuple(after.get(("wallet", "call", u), 0) - before.get(("wallet", "call", u), 0) for u in UNITS)
 
 
 async def test_the_client_tops_up_debits_refunds_and_reads(client):
@@ -57,20 +47,23 @@ async def test_what_each_rpc_costs(wallet_stub):
     top_up, debit = top_up_request(customer, company, money(30)), debit_request(customer, company, money(8))
     get = pb.GetWalletRequest(customer_id=customer, company_id=company)
     costs = {
-        "get (no wallet)": await spent(wallet_stub.GetWallet(get)),
-        "top-up (first)": await spent(wallet_stub.TopUpWallet(top_up)),
-        "top-up": await spent(wallet_stub.TopUpWallet(top_up_request(customer, company, money(5), money(5)))),
-        "top-up (repeat)": await spent(wallet_stub.TopUpWallet(top_up)),
-        "get": await spent(wallet_stub.GetWallet(get)),
-        "debit": await spent(wallet_stub.DebitWallet(debit)),
-        "debit (repeat)": await spent(wallet_stub.DebitWallet(debit)),
-        "debit (refused)": await spent(fails(wallet_stub.DebitWallet(debit_request(customer, company, money(999))))),
-        "refund": await spent(wallet_stub.RefundWallet(refund_request(debit.operation_id))),
-        "refund (unknown debit)": await spent(wallet_stub.RefundWallet(refund_request(new_id()))),
+        "get (no wallet)": await spent("wallet", wallet_stub.GetWallet(get)),
+        "top-up (first)": await spent("wallet", wallet_stub.TopUpWallet(top_up)),
+        "top-up": await spent("wallet", wallet_stub.TopUpWallet(top_up_request(customer, company, money(5), money(5)))),
+        "top-up (repeat)": await spent("wallet", wallet_stub.TopUpWallet(top_up)),
+        "get": await spent("wallet", wallet_stub.GetWallet(get)),
+        "debit": await spent("wallet", wallet_stub.DebitWallet(debit)),
+        "debit (repeat)": await spent("wallet", wallet_stub.DebitWallet(debit)),
+        "debit (refused)": await spent(
+            "wallet", fails(wallet_stub.DebitWallet(debit_request(customer, company, money(999))))
+        ),
+        "refund": await spent("wallet", wallet_stub.RefundWallet(refund_request(debit.operation_id))),
+        "refund (unknown debit)": await spent("wallet", wallet_stub.RefundWallet(refund_request(new_id()))),
         "list": await spent(
+            "wallet",
             wallet_stub.ListWalletTransactions(
                 pb.ListWalletTransactionsRequest(customer_id=customer, company_id=company)
-            )
+            ),
         ),
     }
     assert costs == {
