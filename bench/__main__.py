@@ -203,6 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         "--profile-dir", type=Path, default=Path("bench/profiles"), help="where --profile writes (default: %(default)s)"
     )
     parser.add_argument(
+        "--profile-format",
+        choices=("flamegraph", "raw"),
+        default="flamegraph",
+        help="svg flame graphs, or raw collapsed stacks (.txt) to add up by function",
+    )
+    parser.add_argument(
         "--counts-only",
         type=int,
         nargs="?",
@@ -235,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         grow(s, args)
         baselines, scenarios = plan(s, args.connections)
         meter = CpuMeter(s.pids())
-        profiler = Profiler(s.pids(), args.profile, args.profile_dir) if args.profile else None
+        profiler = Profiler(s.pids(), args.profile, args.profile_dir, args.profile_format) if args.profile else None
         if args.only:
             scenarios = {k: v for k, v in scenarios.items() if k in args.only}
         if args.counts_only:

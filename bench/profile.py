@@ -11,13 +11,14 @@ from pathlib import Path
 
 
 class Profiler:
-    def __init__(self, pids: dict[str, int], names: list[str], out_dir: Path) -> None:
+    def __init__(self, pids: dict[str, int], names: list[str], out_dir: Path, fmt: str = "flamegraph") -> None:
         unknown = sorted(set(names) - set(pids))
         if unknown:
             raise SystemExit(
                 f"--profile: no process named {', '.join(unknown)} (choose from {', '.join(sorted(pids))})"
             )
         self.pids, self.names, self.out_dir = pids, names, out_dir
+        self.fmt, self.suffix = fmt, ".svg" if fmt == "flamegraph" else ".txt"
         self.exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -36,8 +37,10 @@ class Profiler:
                     str(math.ceil(seconds)),
                     "-p",
                     str(self.pids[name]),
+                    "--format",
+                    self.fmt,
                     "-o",
-                    str(self.out_dir / f"{label}-{name}.svg"),
+                    str(self.out_dir / f"{label}-{name}{self.suffix}"),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
