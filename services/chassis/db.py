@@ -155,11 +155,15 @@ def newest_first(
     query: sa.Select[*Ts], created: sa.Column[Any], ident: sa.Column[Any], position: Sequence[Any] | None, limit: int
 ) -> sa.Select[*Ts]:
     """Keyset page ordered by (created, id) descending; `position` is the last row of the previous
-    page as [created ISO string, id string]. Fetches limit + 1 rows to know whether more exist."""
+    page as [created ISO string, id string]. Fetches limit + 1 rows to know whether more exist.
+    The row comparison's `created <= …` is also said alone: PostgreSQL prunes partitions (and bounds
+    an index range) on a plain comparison, not on a row comparison."""
     if position is not None:
         after_created, after_id = datetime.fromisoformat(position[0]), position[1]
         query = query.where(
-            sa.tuple_(created, ident) < sa.tuple_(sa.literal(after_created), sa.literal(after_id, ident.type))
+            created <= sa.literal(after_created, created.type),
+            sa.tuple_(created, ident)
+            < sa.tuple_(sa.literal(after_created, created.type), sa.literal(after_id, ident.type)),
         )
     return query.order_by(created.desc(), ident.desc()).limit(limit + 1)
 
@@ -169,11 +173,10 @@ def newest_first_pages(
 ) -> tuple[sa.Select[*Ts], sa.Select[*Ts]]:
     """`newest_first`, built once at import with bind parameters: (the first page, a page after a
     position), each run with `page_params`. Same SQL, so the same plan, as `newest_first`'s."""
+    after_created = sa.bindparam("page_after_created", type_=created.type)
     after = query.where(
-        sa.tuple_(created, ident)
-        < sa.tuple_(
-            sa.bindparam("page_after_created", type_=created.type), sa.bindparam("page_after_id", type_=ident.type)
-        )
+        created <= after_created,
+        sa.tuple_(created, ident) < sa.tuple_(after_created, sa.bindparam("page_after_id", type_=ident.type)),
     )
     limit = sa.bindparam("page_limit", type_=sa.Integer)
     return tuple(q.order_by(created.desc(), ident.desc()).limit(limit) for q in (query, after))  # type: ignore[return-value]

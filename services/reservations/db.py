@@ -148,6 +148,8 @@ def _create_statement() -> sa.Select:
 
 
 CREATE = _create_statement()
+# The month's partition of a create refused for want of one (no default partition: migration 0005).
+ENSURE_PARTITION_FOR = sa.text("SELECT reservations.ensure_partition_for(:ts)")
 
 
 def due_now(release: PgInsert) -> PgInsert:

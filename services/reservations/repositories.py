@@ -13,6 +13,7 @@ from services.chassis.statements import params_of
 from services.reservations.db import (
     APPLY,
     CREATE,
+    ENSURE_PARTITION_FOR,
     FINGERPRINT,
     GET,
     GET_FOR_UPDATE,
@@ -32,6 +33,11 @@ from services.reservations.domain import Participant, Reservation, Status, Statu
 from services.reservations.ports import CodeCollision, DuplicateRequest
 
 
+def _no_partition(exc: sa.exc.IntegrityError) -> bool:
+    """The insert's row has no partition to go to (check_violation; PostgreSQL says which)."""
+    return getattr(exc.orig, "sqlstate", None) == "23514" and "no partition" in str(exc.orig)
+
+
 def _reservation(row) -> Reservation:
     values = {col.key: row._mapping[col] for col in reservations.c}
     return Reservation(**{**values, "status": Status(values["status"])})
@@ -47,8 +53,18 @@ class ReservationRepository:
         """The reservation with its key, lead participant, first status, event, and the withdrawal of
         its announced seat release, as one statement: atomic by itself, so one round trip and no
         BEGIN/COMMIT. Every write after the key's is made from the key's RETURNING row, so a key that
-        exists already (ON CONFLICT DO NOTHING: a concurrent twin is waited for) writes nothing."""
-        if (await self.conn.execute(CREATE, create_params(r, fingerprint, lead, first, event))).first() is None:
+        exists already (ON CONFLICT DO NOTHING: a concurrent twin is waited for) writes nothing.
+        Runs on an autocommit connection: refused for want of its month's partition, it creates the
+        partition and runs again (there is no default partition: migration 0005)."""
+        params = create_params(r, fingerprint, lead, first, event)
+        try:
+            created = (await self.conn.execute(CREATE, params)).first()
+        except sa.exc.IntegrityError as exc:
+            if not _no_partition(exc):
+                raise
+            await self.conn.execute(ENSURE_PARTITION_FOR, {"ts": r.created_at})
+            created = (await self.conn.execute(CREATE, params)).first()
+        if created is None:
             twin = await self.conn.scalar(
                 sa.select(keys.c.reservation_id).where(keys.c.reservation_id == r.reservation_id)
             )

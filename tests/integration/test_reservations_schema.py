@@ -1,14 +1,18 @@
 """The seed's tables, columns and seven indexes, and the monthly partitions, in a migrated database."""
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.chassis.db import autocommit
+from services.chassis.migrations import upgrade
 from services.chassis.outbox import outbox_row
+from services.cli.databases import SERVICES
 from services.reservations import events as reservation_events
 from services.reservations.domain import Participant, Reservation, Status, StatusChange
 from services.reservations.ports import CodeCollision, DuplicateRequest
@@ -80,7 +84,7 @@ async def test_reservations_is_partitioned_by_month_and_partitions_are_created_a
         "'reservations.reservations'::regclass",
     )
     before = {r[0] for r in await parts()}
-    assert "reservations_default" in before and len(before) >= 5  # this month + 3 ahead + default
+    assert "reservations_default" not in before and len(before) >= 4  # this month + 3 ahead (migration 0005)
     async with reservations_db.begin() as conn:
         created = (await conn.execute(sa.text("SELECT reservations.ensure_monthly_partitions(6)"))).scalar_one()
     after = {r[0] for r in await parts()}
@@ -141,3 +145,61 @@ async def test_a_taken_id_is_a_duplicate_request_and_a_taken_code_a_collision_an
     )
     assert len(await written(original)) == 1
     assert await written(twin) == [] and await written(collision) == []
+
+
+async def test_a_reservation_of_a_month_without_a_partition_gets_its_partition_and_is_written(reservations_db):
+    """No default partition catches it (migration 0005): the insert makes its month's partition."""
+    made_at = datetime(2041, 7, 9, 12, tzinfo=UTC)
+    r = Reservation(
+        uuid.uuid4(),
+        uuid.uuid4(),
+        uuid.uuid4(),
+        uuid.uuid4().hex[:12].upper(),
+        Status.PENDING,
+        date(2041, 8, 1),
+        1,
+        Decimal("10.00"),
+        "USD",
+        1,
+        made_at,
+        made_at,
+    )
+    lead = Participant(uuid.uuid4(), r.reservation_id, r.guest_id, "lead", False, made_at)
+    event = outbox_row(reservation_events.created(r), "//test", made_at)
+    async with autocommit(reservations_db) as conn:
+        await ReservationRepository(conn).create(r, "f" * 64, lead, StatusChange(r, None, "test", "created"), event)
+    found = await _all(
+        reservations_db,
+        "SELECT tableoid::regclass::text FROM reservations.reservations WHERE reservation_id = :r",
+        r=r.reservation_id,
+    )
+    assert found == [("reservations.reservations_2041_07",)]
+
+
+async def test_migration_0005_moves_the_default_partitions_rows_to_their_months(make_database):
+    url = await make_database("reservations_0005")
+    package = SERVICES["reservations"][0]
+    await asyncio.to_thread(upgrade, package, url, "0004")
+    engine = create_async_engine(url)
+    made_at, rid = datetime(2019, 3, 31, 23, 30, tzinfo=UTC), uuid.uuid4()
+    try:
+        async with engine.begin() as conn:
+            params = {"r": rid, "t": made_at, "f": "f" * 64}
+            await conn.execute(
+                sa.text("INSERT INTO reservations.reservation_keys VALUES (:r, 'ABCDEFGHJKLM', :t, :f)"), params
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO reservations.reservations (reservation_id, guest_id, trip_id, confirmation_code,"
+                    " trip_date, party_size, total_amount, created_at, updated_at)"
+                    " VALUES (:r, :r, :r, 'ABCDEFGHJKLM', '2019-05-01', 2, 20.00, :t, :t)"
+                ),
+                params,
+            )
+        await asyncio.to_thread(upgrade, package, url)
+        assert await _all(engine, "SELECT tableoid::regclass::text, party_size FROM reservations.reservations") == [
+            ("reservations.reservations_2019_03", 2)
+        ]
+        assert await _all(engine, "SELECT to_regclass('reservations.reservations_default')") == [(None,)]
+    finally:
+        await engine.dispose()
