@@ -42,9 +42,11 @@ class Query:
 
 
 def _compiled(name: str, keeper: _Keeper) -> Query:
-    compiled = keeper.statement.compile(dialect=dialect())
-    values = {**compiled.params, **keeper.params}
-    return Query(name, str(compiled), [values[p] for p in compiled.positiontup])
+    """The SQL as the driver gets it: values written into the SQL when it runs (a page's LIMIT) are
+    written in here too."""
+    statement = keeper.statement.params(**keeper.params) if keeper.params else keeper.statement
+    compiled = statement.compile(dialect=dialect(), compile_kwargs={"render_postcompile": True})
+    return Query(name, str(compiled), [compiled.params[p] for p in compiled.positiontup])
 
 
 async def reservation_queries(reservation_id: str, guest_id: str, trip_id: str) -> list[Query]:
