@@ -80,8 +80,13 @@ class Stack:
         for process in self.processes:
             process.wait(15)
         self.mesh.stop()
-        if admin := os.environ.get("NOVATREK_BENCH_DATABASE_URL"):  # ours, on a server others use too
-            asyncio.run(_drop_databases(admin, self.tag))
+        _drop_external_databases(self.tag)
+
+
+def _drop_external_databases(tag: str) -> None:
+    """The databases made for this run on the configured server (ours, on a server others use too)."""
+    if admin := os.environ.get("NOVATREK_BENCH_DATABASE_URL"):
+        asyncio.run(_drop_databases(admin, tag))
 
 
 async def _drop_databases(admin: str, tag: str) -> None:
@@ -123,6 +128,18 @@ def start(work_dir: Path | None = None, processes: dict[str, int] | None = None)
     _external_databases(tag)
     data_dir = work_dir or Path(tempfile.mkdtemp(prefix="novatrek-bench-"))
     mesh = Mesh(UpOptions(data_dir=data_dir, services=SERVICES, base_port=_free_block()))
+    spawned: list[subprocess.Popen] = []
+    try:
+        return _started(mesh, data_dir, tag, processes, spawned)
+    except BaseException:  # a start that fails (a migration, a port) leaves no process or database behind
+        for process in spawned:
+            process.kill()
+        mesh.stop()
+        _drop_external_databases(tag)
+        raise
+
+
+def _started(mesh: Mesh, data_dir: Path, tag: str, processes: dict[str, int], spawned: list[subprocess.Popen]) -> Stack:
     urls, nats_url = mesh.start_postgres(), mesh.start_nats()
     asyncio.run(mesh.migrate_all(urls))
     mesh.secret_env["partner-integrations"] = mesh.partner_secrets()
@@ -148,7 +165,9 @@ def start(work_dir: Path | None = None, processes: dict[str, int] | None = None)
         },
         logs / "gateway.log",
     )
+    spawned.append(gateway)
     echo = _spawn(["-m", "bench.echo_server", str(echo_port)], {}, logs / "echo.log")
+    spawned.append(echo)
     stack = Stack(
         mesh,
         addresses,
