@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.chassis.db import autocommit
 from services.chassis.migrations import upgrade
 from services.chassis.outbox import outbox_row
-from services.cli.databases import SERVICES
+from services.cli.databases import SERVICES, prepare
 from services.reservations import events as reservation_events
 from services.reservations.domain import Participant, Reservation, Status, StatusChange
 from services.reservations.ports import CodeCollision, DuplicateRequest
@@ -53,6 +53,17 @@ SEED_COLUMNS = {
         "changed_at",
     ],
 }
+
+
+@pytest.fixture(scope="module")
+async def reservations_db(make_database):
+    """A migrated reservations database of this module's own: the running service's outbox relay
+    (it polls every second) would publish and delete the outbox rows these tests look for."""
+    url = await make_database("reservations_schema")
+    await prepare("reservations", url)
+    engine = create_async_engine(url)
+    yield engine
+    await engine.dispose()
 
 
 async def _all(engine, sql: str, **params):
