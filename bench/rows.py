@@ -69,11 +69,7 @@ def _spread(n: int, now: datetime, months: int, seed: int) -> Iterator[datetime]
 
 async def ensure_past_partitions(conn: asyncpg.Connection, now: datetime, months: int = MONTHS) -> None:
     for start in month_starts(now, months):
-        end = (start + timedelta(days=32)).replace(day=1)
-        await conn.execute(
-            f"CREATE TABLE IF NOT EXISTS reservations.reservations_{start:%Y_%m} PARTITION OF "
-            f"reservations.reservations FOR VALUES FROM ('{start.isoformat()}') TO ('{end.isoformat()}')"
-        )
+        await conn.execute("SELECT reservations.ensure_partition_for($1)", start)
 
 
 def _code(i: int, tag: str) -> str:

@@ -14,6 +14,9 @@ What the default partition was for (an insert never fails for want of a partitio
 creates it and runs again (`ReservationRepository.create`), besides the maintainer's months ahead.
 """
 
+import importlib.util
+from pathlib import Path
+
 from alembic import op
 
 revision = "0005"
@@ -39,6 +42,23 @@ BEGIN
 END $$
 """
 
+# The months ahead, each through ensure_partition_for: one place creates a partition.
+MONTHLY_THROUGH_ENSURE_PARTITION_FOR = """
+CREATE OR REPLACE FUNCTION reservations.ensure_monthly_partitions(months_ahead INTEGER) RETURNS INTEGER
+LANGUAGE plpgsql AS $$
+DECLARE
+    first_month DATE := date_trunc('month', now() AT TIME ZONE 'UTC')::date;
+    created INTEGER := 0;
+BEGIN
+    FOR i IN 0..months_ahead LOOP
+        IF reservations.ensure_partition_for((first_month + make_interval(months => i))::timestamp AT TIME ZONE 'UTC') THEN
+            created := created + 1;
+        END IF;
+    END LOOP;
+    RETURN created;
+END $$
+"""
+
 # Detached first: a month's partition cannot be created while the default holds rows of that month.
 MOVE_OUT_OF_DEFAULT = """
 DO $$
@@ -57,9 +77,20 @@ END $$
 
 def upgrade() -> None:
     op.execute(ENSURE_PARTITION_FOR)
+    op.execute(MONTHLY_THROUGH_ENSURE_PARTITION_FOR)
     op.execute(MOVE_OUT_OF_DEFAULT)
 
 
 def downgrade() -> None:
     op.execute("CREATE TABLE reservations.reservations_default PARTITION OF reservations.reservations DEFAULT")
+    op.execute("DROP FUNCTION reservations.ensure_monthly_partitions(INTEGER)")
+    op.execute(_revision_0001().PARTITION_FUNCTION)  # its own body again
     op.execute("DROP FUNCTION reservations.ensure_partition_for(TIMESTAMPTZ)")
+
+
+def _revision_0001():
+    spec = importlib.util.spec_from_file_location("reservations_0001", Path(__file__).with_name("0001_reservations.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
