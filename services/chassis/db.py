@@ -156,17 +156,20 @@ def newest_first(
 ) -> sa.Select[*Ts]:
     """Keyset page ordered by (created, id) descending; `position` is the last row of the previous
     page as [created ISO string, id string]. Fetches limit + 1 rows to know whether more exist.
-    The row comparison's `created <= …` is also said alone: PostgreSQL prunes partitions (and bounds
-    an index range) on a plain comparison, not on a row comparison. The LIMIT is written into the
-    SQL (`_page_limit`)."""
+    The LIMIT is written into the SQL (`_page_limit`)."""
     if position is not None:
         after_created, after_id = datetime.fromisoformat(position[0]), position[1]
-        query = query.where(
-            created <= sa.literal(after_created, created.type),
-            sa.tuple_(created, ident)
-            < sa.tuple_(sa.literal(after_created, created.type), sa.literal(after_id, ident.type)),
-        )
+        query = _after(query, created, ident, sa.literal(after_created, created.type), sa.literal(after_id, ident.type))
     return query.order_by(created.desc(), ident.desc()).limit(_page_limit(limit + 1))
+
+
+def _after(
+    query: sa.Select[*Ts], created: sa.Column[Any], ident: sa.Column[Any], after_created: Any, after_id: Any
+) -> sa.Select[*Ts]:
+    """Rows after the position (created, id) in newest-first order. The row comparison's `created <=`
+    is also said alone: PostgreSQL prunes partitions (and bounds an index range) on a plain
+    comparison, not on a row comparison."""
+    return query.where(created <= after_created, sa.tuple_(created, ident) < sa.tuple_(after_created, after_id))
 
 
 def _page_limit(value: int | None = None) -> sa.BindParameter[int]:
@@ -182,10 +185,12 @@ def newest_first_pages(
 ) -> tuple[sa.Select[*Ts], sa.Select[*Ts]]:
     """`newest_first`, built once at import with bind parameters: (the first page, a page after a
     position), each run with `page_params`. Same SQL, so the same plan, as `newest_first`'s."""
-    after_created = sa.bindparam("page_after_created", type_=created.type)
-    after = query.where(
-        created <= after_created,
-        sa.tuple_(created, ident) < sa.tuple_(after_created, sa.bindparam("page_after_id", type_=ident.type)),
+    after = _after(
+        query,
+        created,
+        ident,
+        sa.bindparam("page_after_created", type_=created.type),
+        sa.bindparam("page_after_id", type_=ident.type),
     )
     limit = _page_limit()
     return tuple(q.order_by(created.desc(), ident.desc()).limit(limit) for q in (query, after))  # type: ignore[return-value]
